@@ -1,0 +1,79 @@
+# `make run` serves the app with demo data; `make test` runs every test.
+# Both build the virtual environment (.venv/) and the front-end assets on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The test suite runs against real PostgreSQL and Redis; override any of these.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cpd
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/1
+TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	CELERY_BROKER_URL=$(TEST_BROKER_URL) SECRET_KEY=tests-only-not-secret DEBUG=0 \
+	SITE_URL=http://testserver EMAIL_URL=consolemail://
+
+.PHONY: install assets run worker beat test bench lint format check-services chromium clean
+
+install: $(VENV)/.installed assets
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+assets: static/css/app.css
+
+static/css/app.css: node_modules/.installed static/scss/app.scss
+	npx --no-install sass --no-source-map --style=compressed --load-path=node_modules \
+		static/scss/app.scss static/css/app.css
+	mkdir -p static/govuk
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets static/govuk/
+
+run: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	exec $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 \
+		--access-logfile - --graceful-timeout 5
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule .local/celerybeat-schedule
+
+check-services: $(VENV)/.installed
+	@$(TEST_ENV) $(PY) -m config.preflight
+
+# Debian's chromium drives the browser tests (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium check-services
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install check-services
+	$(TEST_ENV) $(PY) -m pytest tests/perf -m perf -s -p no:randomly $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules static/css/app.css static/govuk staticfiles

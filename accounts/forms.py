@@ -1,0 +1,149 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import PREFER_NOT_TO_SAY, Organisation, Profile
+
+
+class SignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+
+    field_order = ["first_name", "last_name", "email", "password1", "password2"]
+
+    def signup(self, request, user) -> None:
+        user.first_name = self.cleaned_data["first_name"].strip()
+        user.last_name = self.cleaned_data["last_name"].strip()
+        user.save(update_fields=["first_name", "last_name"])
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
+    organisation = forms.ModelChoiceField(
+        label=_("Workplace"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=_("Choose your workplace"),
+        help_text=_("The school, practice or service you work for."),
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Or name a workplace that is not in the list"),
+        max_length=200,
+        required=False,
+    )
+    phone = forms.RegexField(
+        label=_("Phone number"),
+        regex=r"^\+?[0-9 ()-]{7,20}$",
+        required=False,
+        max_length=30,
+        error_messages={
+            "invalid": _("Enter a phone number, like 01632 960 001 or +44 7700 900 982")
+        },
+    )
+    address_line_1 = forms.CharField(
+        label=_("Address line 1"), max_length=120, required=False
+    )
+    address_line_2 = forms.CharField(
+        label=_("Address line 2 (optional)"), max_length=120, required=False
+    )
+    town = forms.CharField(label=_("Town or city"), max_length=80, required=False)
+    postcode = forms.RegexField(
+        label=_("Postcode"),
+        regex=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$",
+        required=False,
+        max_length=10,
+        error_messages={"invalid": _("Enter a full UK postcode, like AA1 1AA")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["job_title"].widget.attrs["autocomplete"] = "organization-title"
+        self.fields["phone"].widget.attrs.update(autocomplete="tel", type="tel")
+        self.fields["address_line_1"].widget.attrs["autocomplete"] = "address-line1"
+        self.fields["address_line_2"].widget.attrs["autocomplete"] = "address-line2"
+        self.fields["town"].widget.attrs["autocomplete"] = "address-level2"
+        self.fields["postcode"].widget.attrs["autocomplete"] = "postal-code"
+
+    def clean_postcode(self) -> str:
+        return self.cleaned_data["postcode"].upper().strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("organisation")
+            and cleaned.get("new_organisation_name", "").strip()
+        ):
+            self.add_error(
+                "new_organisation_name",
+                _("Choose a workplace from the list or name a new one, not both"),
+            )
+        return cleaned
+
+
+def _year_choices() -> list[tuple[str, str]]:
+    this_year = timezone.localdate().year
+    years = [(str(y), str(y)) for y in range(this_year - 16, this_year - 100, -1)]
+    return [
+        ("", _("Not answered")),
+        (PREFER_NOT_TO_SAY, _("Prefer not to say")),
+        *years,
+    ]
+
+
+class EqualityForm(forms.Form):
+    """Optional equality monitoring. Every question can be left or declined."""
+
+    gender = forms.ChoiceField(
+        label=_("What is your gender?"),
+        choices=[("", _("Not answered")), *Profile.Gender.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    year_of_birth = forms.ChoiceField(
+        label=_("What year were you born?"), choices=_year_choices, required=False
+    )
+    ethnicity = forms.ChoiceField(
+        label=_("What is your ethnic group?"),
+        choices=[("", _("Not answered")), *Profile.Ethnicity.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    disability = forms.ChoiceField(
+        label=_("Do you consider yourself to have a disability?"),
+        help_text=_(
+            "Under the Equality Act 2010 a disability is a physical or mental "
+            "impairment with a substantial, long-term effect on day-to-day activities."
+        ),
+        choices=[("", _("Not answered")), *Profile.Disability.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    @classmethod
+    def initial_from(cls, profile: Profile) -> dict:
+        if profile.year_of_birth_withheld:
+            year = PREFER_NOT_TO_SAY
+        else:
+            year = str(profile.year_of_birth or "")
+        return {
+            "gender": profile.gender,
+            "year_of_birth": year,
+            "ethnicity": profile.ethnicity,
+            "disability": profile.disability,
+        }
+
+    def profile_values(self) -> dict:
+        year = self.cleaned_data["year_of_birth"]
+        return {
+            "gender": self.cleaned_data["gender"],
+            "ethnicity": self.cleaned_data["ethnicity"],
+            "disability": self.cleaned_data["disability"],
+            "year_of_birth": int(year) if year.isdigit() else None,
+            "year_of_birth_withheld": year == PREFER_NOT_TO_SAY,
+        }

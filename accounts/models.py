@@ -1,0 +1,152 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person with an account. The email address is the login."""
+
+    username = None
+    email = models.EmailField(_("work email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Organisation(models.Model):
+    """A workplace: a school, a GP practice, a trust, a council service."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", _("School or academy")
+        PRACTICE = "practice", _("GP practice")
+        PCN = "pcn", _("Primary care network")
+        TRUST = "trust", _("NHS trust")
+        LOCAL_AUTHORITY = "local_authority", _("Local authority")
+        CARE_HOME = "care_home", _("Care home or domiciliary care")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER
+    )
+    area = models.CharField(_("area"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="organisation_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """What a person tells us about themselves, one per user.
+
+    The equality-monitoring fields are optional, offer "prefer not to say", are
+    shown only to the person and are reported only in aggregate: they never
+    appear in admin list pages or search.
+    """
+
+    class Gender(models.TextChoices):
+        WOMAN = "woman", _("Woman")
+        MAN = "man", _("Man")
+        NON_BINARY = "non_binary", _("Non-binary")
+        SELF_DESCRIBED = "other", _("Another gender")
+        PREFER_NOT = PREFER_NOT_TO_SAY, _("Prefer not to say")
+
+    class Ethnicity(models.TextChoices):
+        WHITE = "white", _("White")
+        MIXED = "mixed", _("Mixed or multiple ethnic groups")
+        ASIAN = "asian", _("Asian or Asian British")
+        BLACK = "black", _("Black, Black British, Caribbean or African")
+        OTHER = "other", _("Other ethnic group")
+        PREFER_NOT = PREFER_NOT_TO_SAY, _("Prefer not to say")
+
+    class Disability(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        PREFER_NOT = PREFER_NOT_TO_SAY, _("Prefer not to say")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        verbose_name=_("workplace"),
+    )
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    address_line_1 = models.CharField(_("address line 1"), max_length=120, blank=True)
+    address_line_2 = models.CharField(_("address line 2"), max_length=120, blank=True)
+    town = models.CharField(_("town or city"), max_length=80, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+
+    gender = models.CharField(
+        _("gender"), max_length=20, choices=Gender.choices, blank=True
+    )
+    year_of_birth = models.PositiveSmallIntegerField(
+        _("year of birth"), null=True, blank=True
+    )
+    year_of_birth_withheld = models.BooleanField(
+        _("prefer not to say year of birth"), default=False
+    )
+    ethnicity = models.CharField(
+        _("ethnicity"), max_length=20, choices=Ethnicity.choices, blank=True
+    )
+    disability = models.CharField(
+        _("disability"), max_length=20, choices=Disability.choices, blank=True
+    )
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @property
+    def postal_address(self) -> str:
+        parts = [self.address_line_1, self.address_line_2, self.town, self.postcode]
+        return ", ".join(p for p in parts if p)

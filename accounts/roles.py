@@ -1,0 +1,87 @@
+"""The back-office roles and the permissions each one holds.
+
+The groups are created by a data migration (accounts 0002) and topped up after
+every `migrate`, so that permissions of apps added later reach their role.
+Permissions that do not exist yet (an app not built) are skipped.
+"""
+
+from django.contrib.auth.management import create_permissions
+
+COURSE_ADMINS = "Course administrators"
+BOOKING_ADMINS = "Booking administrators"
+FUNDING_OFFICERS = "Funding officers"
+DATA_PROTECTION_LEAD = "Data protection lead"
+
+ALL = ("add", "change", "delete", "view")
+
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    COURSE_ADMINS: {
+        "courses.provider": ALL,
+        "courses.topic": ALL,
+        "courses.course": ALL,
+        "courses.session": ALL,
+        "bookings.booking": ("view",),
+        "bookings.evaluation": ("view",),
+        "accounts.organisation": ("view",),
+    },
+    BOOKING_ADMINS: {
+        "bookings.booking": ("add", "change", "view"),
+        "bookings.transaction": ("add", "view"),
+        "bookings.mailrecord": ("view",),
+        "bookings.stafflog": ("view",),
+        "bookings.evaluation": ("view",),
+        "courses.course": ("view",),
+        "courses.session": ("change", "view"),
+        "accounts.user": ("view",),
+        "accounts.organisation": ("add", "change", "view"),
+    },
+    FUNDING_OFFICERS: {
+        "funding.fundingrequest": ("change", "view"),
+        "accounts.user": ("view",),
+        "accounts.organisation": ("view",),
+    },
+    DATA_PROTECTION_LEAD: {
+        "accounts.user": ("change", "view"),
+        "accounts.profile": ("view",),
+        "accounts.organisation": ("view",),
+        "privacy.datasubjectrequest": ALL,
+        "privacy.auditevent": ("view",),
+        "privacy.disclosure": ("view",),
+        "consent.consentrecord": ("view",),
+        "consent.policyversion": ALL,
+    },
+}
+
+
+def sync_role_groups(sender=None, apps=None, **kwargs) -> None:
+    """Create each role group and grant it every permission that exists now."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+        apps.get_model("contenttypes", "ContentType")
+    except LookupError:
+        return
+    for app_config in apps.get_app_configs():
+        # Migration state apps carry no models module; create_permissions needs one.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
+    for name, grants in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for model_label, actions in grants.items():
+            app_label, model = model_label.split(".")
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted += list(
+                Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+        group.permissions.add(*wanted)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.profile_detail_view, name="profile"),
+    path("edit/", views.profile_edit_view, name="edit"),
+    path("equality/", views.profile_equality_view, name="equality"),
+]

@@ -1,0 +1,51 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from . import services
+from .forms import EqualityForm, ProfileForm
+
+
+@login_required
+def profile_detail_view(request: HttpRequest) -> HttpResponse:
+    profile = services.profile_for(request.user)
+    return render(request, "accounts/profile_detail.html", {"profile": profile})
+
+
+@login_required
+def profile_edit_view(request: HttpRequest) -> HttpResponse:
+    profile = services.profile_for(request.user)
+    initial = {
+        "first_name": request.user.first_name,
+        "last_name": request.user.last_name,
+        "organisation": profile.organisation_id,
+        "job_title": profile.job_title,
+        "phone": profile.phone,
+        "address_line_1": profile.address_line_1,
+        "address_line_2": profile.address_line_2,
+        "town": profile.town,
+        "postcode": profile.postcode,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(request.user, **form.cleaned_data)
+        messages.success(request, _("Your details have been saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+@login_required
+def profile_equality_view(request: HttpRequest) -> HttpResponse:
+    profile = services.profile_for(request.user)
+    form = EqualityForm(
+        request.POST or None, initial=EqualityForm.initial_from(profile)
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_equality_data(request.user, **form.profile_values())
+        messages.success(
+            request, _("Your equality monitoring answers have been saved.")
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_equality.html", {"form": form})

@@ -1,0 +1,49 @@
+"""Forms render as GOV.UK Design System fields: label, hint, the error beside the
+field (tied to it by aria-describedby) and an error summary at the top of the page
+(`templates/forms/error_summary.html`) linking to each field."""
+
+from django.forms.boundfield import BoundField
+from django.forms.renderers import TemplatesSetting
+
+_CLASSES = {
+    "select": "govuk-select",
+    "selectmultiple": "govuk-select",
+    "textarea": "govuk-textarea",
+    "checkbox": "govuk-checkboxes__input",
+    "checkboxselectmultiple": "govuk-checkboxes__input",
+    "radioselect": "govuk-radios__input",
+    "clearablefile": "govuk-file-upload",
+    "file": "govuk-file-upload",
+}
+
+
+class GovukBoundField(BoundField):
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        css = _CLASSES.get(self.widget_type, "govuk-input")
+        if self.errors and css in (
+            "govuk-input",
+            "govuk-select",
+            "govuk-textarea",
+            "govuk-file-upload",
+        ):
+            css += f" {css}--error"
+        existing = (widget or self.field.widget).attrs.get("class", "")
+        attrs["class"] = f"{css} {existing}".strip()
+        return attrs
+
+    @property
+    def first_input_id(self) -> str:
+        """Where the error summary links: the first radio or checkbox of a group."""
+        if self.use_fieldset and self.field.widget.__class__.__name__ in (
+            "RadioSelect",
+            "CheckboxSelectMultiple",
+        ):
+            return f"{self.auto_id}_0"
+        return self.auto_id
+
+
+class GovukFormRenderer(TemplatesSetting):
+    form_template_name = "forms/govuk_form.html"
+    field_template_name = "forms/govuk_field.html"
+    bound_field_class = GovukBoundField

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+from . import views
+
+# The back office signs in through allauth, so two-factor authentication applies.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "CPD Booking back office"
+admin.site.site_title = "CPD Booking back office"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("profile/", include("accounts.urls")),
+    path("healthz", views.healthz_view, name="healthz"),
+    path("", include("consent.urls")),
+    path("", include("courses.urls")),
+]

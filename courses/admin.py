@@ -1,0 +1,169 @@
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors, services
+from .models import Course, Provider, Session, Topic
+
+
+class UpcomingFilter(admin.SimpleListFilter):
+    title = _("upcoming sessions")
+    parameter_name = "upcoming"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Has upcoming sessions")), ("no", _("No upcoming sessions")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if queryset.model is Session:
+            if self.value() == "yes":
+                return queryset.filter(starts_at__gt=now)
+            if self.value() == "no":
+                return queryset.filter(starts_at__lte=now)
+            return queryset
+        upcoming = Exists(
+            Session.objects.filter(
+                course=OuterRef("pk"),
+                starts_at__gt=now,
+                status=Session.Status.SCHEDULED,
+            )
+        )
+        if self.value() == "yes":
+            return queryset.filter(upcoming)
+        if self.value() == "no":
+            return queryset.exclude(upcoming)
+        return queryset
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "shares_attendee_details", "contact_email")
+    list_filter = ("kind", "shares_attendee_details")
+    search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.reindex_courses(obj.courses.values_list("pk", flat=True))
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.reindex_courses(obj.courses.values_list("pk", flat=True))
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 1
+    fields = (
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "booking_closes_at",
+        "venue",
+        "joining_url",
+        "status",
+    )
+    ordering = ("starts_at",)
+    show_change_link = True
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("title", "provider", "mode", "cpd_hours", "price", "status")
+    list_filter = ("status", "mode", "provider", "topics", UpcomingFilter)
+    list_select_related = ("provider",)
+    search_fields = ("title", "summary", "provider__name", "topics__name")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("topics",)
+    inlines = (SessionInline,)
+    actions = ("publish", "archive", "duplicate")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Topics are saved with the relations; index once they are in place.
+        services.reindex_courses([form.instance.pk])
+
+    @admin.action(description=_("Publish selected courses"), permissions=["change"])
+    def publish(self, request, queryset):
+        n = services.publish_courses(queryset)
+        self.message_user(
+            request, _("%(n)d course(s) published.") % {"n": n}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Archive selected courses"), permissions=["change"])
+    def archive(self, request, queryset):
+        n = services.archive_courses(queryset)
+        self.message_user(
+            request, _("%(n)d course(s) archived.") % {"n": n}, messages.SUCCESS
+        )
+
+    @admin.action(
+        description=_("Duplicate selected courses (as drafts)"), permissions=["add"]
+    )
+    def duplicate(self, request, queryset):
+        for course in queryset:
+            copy = services.duplicate_course(course)
+            self.log_addition(request, copy, f"Duplicated from course {course.pk}")
+            url = reverse("admin:courses_course_change", args=[copy.pk])
+            self.message_user(
+                request,
+                format_html('Created draft <a href="{}">{}</a>.', url, copy.title),
+                messages.SUCCESS,
+            )
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "course",
+        "starts_at",
+        "status",
+        "capacity",
+        "confirmed",
+        "waiting",
+        "places",
+    )
+    list_filter = ("status", "course__mode", "course__provider", UpcomingFilter)
+    list_select_related = ("course",)
+    search_fields = ("course__title", "venue")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("course",)
+    actions = ("add_like_this",)
+
+    def get_queryset(self, request):
+        # Counts come from the query itself: no query per row.
+        return selectors.sessions_with_counts().select_related("course")
+
+    @admin.display(description=_("confirmed"), ordering="confirmed_count")
+    def confirmed(self, obj):
+        return obj.confirmed_count
+
+    @admin.display(description=_("waiting"), ordering="waiting_count")
+    def waiting(self, obj):
+        return obj.waiting_count
+
+    @admin.display(description=_("places left"), ordering="places_left")
+    def places(self, obj):
+        return obj.places_left
+
+    @admin.action(description=_("Add another session like this"), permissions=["add"])
+    def add_like_this(self, request, queryset):
+        for session in queryset:
+            new = services.add_session_like(session)
+            self.log_addition(request, new, f"Added like session {session.pk}")
+            url = reverse("admin:courses_session_change", args=[new.pk])
+            self.message_user(
+                request,
+                format_html('Added <a href="{}">{}</a>.', url, new),
+                messages.SUCCESS,
+            )

@@ -1,0 +1,191 @@
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Provider(models.Model):
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        PARTNER = "partner", _("Partner")
+        THIRD_PARTY = "third_party", _("Third party")
+        HIGHER_EDUCATION = "higher_education", _("Higher education")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    shares_attendee_details = models.BooleanField(
+        _("shares attendee details"),
+        default=False,
+        help_text=_("Attendees' name and work email are shared with this provider."),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Course(models.Model):
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        LIVE_ONLINE = "live_online", _("Live online webinar")
+        E_LEARNING = "e_learning", _("E-learning")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="courses",
+        verbose_name=_("provider"),
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="courses", blank=True, verbose_name=_("topics")
+    )
+    cpd_hours = models.DecimalField(
+        _("CPD hours"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    price = models.DecimalField(
+        _("price (£)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    mode = models.CharField(_("delivery mode"), max_length=20, choices=Mode.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Maintained by courses.services.reindex_courses (PostgreSQL only); GIN-indexed.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="course_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(cpd_hours__gte=0), name="course_hours_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == 0
+
+    @property
+    def is_third_party(self) -> bool:
+        return (
+            self.provider.kind == Provider.Kind.THIRD_PARTY
+            or self.provider.shares_attendee_details
+        )
+
+
+class Session(models.Model):
+    """One dated occurrence of a course."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="sessions"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(
+        _("places"), validators=[MinValueValidator(1)]
+    )
+    booking_closes_at = models.DateTimeField(
+        _("booking closes at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave blank to close booking when the session starts."),
+    )
+    venue = models.CharField(_("venue"), max_length=300, blank=True)
+    joining_url = models.URLField(
+        _("joining link"),
+        blank=True,
+        help_text=_("For online sessions; shown only to confirmed attendees."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["course", "starts_at"], name="session_course_start")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="session_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="session_has_places"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at)
+        return f"{self.course.title}, {local:%-d %b %Y %H:%M}"
+
+    @property
+    def closes_at(self):
+        return self.booking_closes_at or self.starts_at
+
+    @property
+    def is_open_for_booking(self) -> bool:
+        return (
+            self.status == self.Status.SCHEDULED
+            and self.course.status == Course.Status.PUBLISHED
+            and timezone.now() < self.closes_at
+        )
+
+    @property
+    def is_online(self) -> bool:
+        return self.course.mode != Course.Mode.IN_PERSON

@@ -1,0 +1,45 @@
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+
+from config.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process_by_default():
+    """Most tests run tasks in-process; tests about delivery start a real worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    return
+
+
+@pytest.fixture
+def verified_user(db):
+    from tests.accounts.factories import UserFactory
+
+    user = UserFactory.create()
+    EmailAddress.objects.create(
+        user=user, email=user.email, primary=True, verified=True
+    )
+    return user
+
+
+@pytest.fixture
+def learner_client(client, verified_user):
+    client.force_login(verified_user)
+    client.user = verified_user
+    return client
+
+
+def give_totp(user) -> Authenticator:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    return TOTP.activate(user, generate_totp_secret()).instance
