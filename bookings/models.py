@@ -3,8 +3,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-LIVE_STATUSES = ("confirmed", "waitlisted", "attended", "no_show")
-
 
 class BookingQuerySet(models.QuerySet):
     def live(self):
@@ -37,6 +35,23 @@ class Booking(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Set when staff booked on the person's behalf."),
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
 
     objects = BookingQuerySet.as_manager()
 
@@ -53,3 +68,129 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person}: {self.session} ({self.get_status_display()})"
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in self.PLACE_HOLDING
+
+    def status_message(self) -> str:
+        if self.status == self.Status.WAITLISTED:
+            return str(
+                _(
+                    "The session is full, so you are on the waiting list. We will "
+                    "email you if a place comes free."
+                )
+            )
+        return str(_("Your place is booked. We have emailed you the details."))
+
+
+class Transaction(models.Model):
+    """An append-only ledger entry. Corrections are new entries, never edits.
+
+    `amount` is what the person owes: charges are positive, refunds, credits and
+    payments negative.
+    """
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+        CREDIT = "credit", _("Credit")
+        PAYMENT = "payment", _("Payment")
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        null=True,
+    )
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    description = models.CharField(max_length=300)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text=_("Invoice or purchase-order number.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} £{self.amount} ({self.created_at:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Transactions are append-only; add a correcting entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Transactions are append-only and are never deleted.")
+
+
+class MailRecord(models.Model):
+    """The outbox: one row per transactional mail, keyed so it is sent once.
+
+    A row is written in the same transaction as the change it reports; a task
+    sends it after commit, and a periodic task sends any row still pending
+    (for example when the broker was down).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (will retry)")
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="mails", null=True, blank=True
+    )
+    to = models.EmailField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"
+
+
+class PriorLearning(models.Model):
+    """Training done elsewhere, added by the person to their record."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="prior_learning",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    provider_name = models.CharField(_("provider"), max_length=200, blank=True)
+    completed_on = models.DateField(_("date completed"))
+    cpd_hours = models.DecimalField(_("CPD hours"), max_digits=5, decimal_places=1)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_on"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -133,7 +133,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_PUBLISH_RETRY = False  # a down broker must not hold up a request
+CELERY_BEAT_SCHEDULE = {
+    # Outbox sweep: mail queued while the broker was down, or failed sends.
+    "send-pending-mail": {"task": "bookings.tasks.send_pending_mail", "schedule": 60.0},
+    # Reminders for sessions BOOKING_REMINDER_DAYS ahead; the key stops repeats.
+    "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 3600.0},
+}
+BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 

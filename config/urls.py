@@ -15,5 +15,6 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("healthz", views.healthz_view, name="healthz"),
     path("", include("consent.urls")),
+    path("", include("bookings.urls")),
     path("", include("courses.urls")),
 ]

@@ -90,6 +90,14 @@ class Course(models.Model):
         default=Status.DRAFT,
         db_index=True,
     )
+    cancellation_deadline_hours = models.PositiveIntegerField(
+        _("cancellation deadline (hours before the start)"),
+        default=48,
+        help_text=_(
+            "Learners can cancel up to this many hours before a session starts; "
+            "a paid place cancelled in time is refunded in full."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Maintained by courses.services.reindex_courses (PostgreSQL only); GIN-indexed.

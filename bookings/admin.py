@@ -1,0 +1,126 @@
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Booking, MailRecord, PriorLearning, Transaction
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ("person", "session", "status", "created_at", "booked_by")
+    list_filter = ("status", "session__course__mode")
+    list_select_related = ("person", "session__course", "booked_by")
+    search_fields = ("person__email", "person__last_name", "session__course__title")
+    autocomplete_fields = ("person", "session")
+    readonly_fields = (
+        "status",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+        "cancelled_by",
+        "booked_by",
+    )
+    actions = ("cancel_selected", "mark_attended", "mark_no_show")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Phone bookings by staff go through the same rules as online ones.
+        try:
+            booking = services.book_session(obj.person, obj.session, by=request.user)
+        except services.BookingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk = booking.pk
+        obj.status = booking.status
+
+    def save_related(self, request, form, formsets, change):
+        if form.instance.pk:
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk:
+            super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description=_("Cancel selected bookings"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        for booking in queryset.select_related("session").exclude(status="cancelled"):
+            try:
+                services.cancel_booking(
+                    booking, request.user, reason="Cancelled by staff"
+                )
+            except services.BookingError as exc:
+                self.message_user(request, f"{booking}: {exc}", messages.ERROR)
+
+    @admin.action(description=_("Mark selected as attended"), permissions=["change"])
+    def mark_attended(self, request, queryset):
+        n = services.mark_attendance(queryset, attended=True)
+        self.message_user(request, _("%(n)d marked as attended.") % {"n": n})
+
+    @admin.action(
+        description=_("Mark selected as did not attend"), permissions=["change"]
+    )
+    def mark_no_show(self, request, queryset):
+        n = services.mark_attendance(queryset, attended=False)
+        self.message_user(request, _("%(n)d marked as did not attend.") % {"n": n})
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "person",
+        "kind",
+        "amount",
+        "reference",
+        "description",
+    )
+    list_filter = ("kind",)
+    list_select_related = ("person",)
+    search_fields = ("person__email", "reference")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(MailRecord)
+class MailRecordAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "to",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("to", "key")
+    readonly_fields = [f.name for f in MailRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PriorLearning)
+class PriorLearningAdmin(admin.ModelAdmin):
+    list_display = ("person", "title", "completed_on", "cpd_hours")
+    list_select_related = ("person",)
+    search_fields = ("person__email", "title")

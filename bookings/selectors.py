@@ -1,0 +1,105 @@
+"""Reads for the bookings pages. Each returns a queryset with what the page
+shows computed in SQL (waiting-list position, running balance), so the query
+count does not grow with the number of bookings."""
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Booking, PriorLearning, Transaction
+
+
+def bookings_for_person(*, person: User) -> QuerySet[Booking]:
+    ahead = (
+        Booking.objects.filter(
+            session=OuterRef("session"),
+            status=Booking.Status.WAITLISTED,
+        )
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Booking.objects.filter(person=person)
+        .select_related("session__course__provider")
+        .annotate(waiting_position=Subquery(ahead))
+        .order_by("session__starts_at", "pk")
+    )
+
+
+def bookings_upcoming(*, person: User) -> QuerySet[Booking]:
+    return bookings_for_person(person=person).filter(
+        session__ends_at__gt=timezone.now(),
+        status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
+    )
+
+
+def bookings_past(*, person: User) -> QuerySet[Booking]:
+    return (
+        bookings_for_person(person=person)
+        .exclude(
+            session__ends_at__gt=timezone.now(),
+            status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
+        )
+        .order_by("-session__starts_at", "-pk")
+    )
+
+
+def attended_for_person(*, person: User) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(person=person, status=Booking.Status.ATTENDED)
+        .select_related("session__course__provider")
+        .order_by("-session__starts_at")
+    )
+
+
+def prior_learning_for_person(*, person: User) -> QuerySet[PriorLearning]:
+    return PriorLearning.objects.filter(person=person).order_by("-completed_on", "-pk")
+
+
+def cpd_hours_by_year(*, person: User) -> dict[int, dict]:
+    """{year: {"booked": hours from attended sessions, "elsewhere": hours, "total"}}"""
+    years: dict[int, dict] = {}
+    attended = (
+        Booking.objects.filter(person=person, status=Booking.Status.ATTENDED)
+        .annotate(year=ExtractYear("session__starts_at"))
+        .values("year")
+        .annotate(hours=Sum("session__course__cpd_hours"))
+    )
+    for row in attended:
+        years.setdefault(row["year"], {"booked": 0, "elsewhere": 0})["booked"] = row[
+            "hours"
+        ]
+    elsewhere = (
+        PriorLearning.objects.filter(person=person)
+        .annotate(year=ExtractYear("completed_on"))
+        .values("year")
+        .annotate(hours=Sum("cpd_hours"))
+    )
+    for row in elsewhere:
+        years.setdefault(row["year"], {"booked": 0, "elsewhere": 0})["elsewhere"] = row[
+            "hours"
+        ]
+    for row in years.values():
+        row["total"] = row["booked"] + row["elsewhere"]
+    return dict(sorted(years.items(), reverse=True))
+
+
+def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
+    return (
+        Transaction.objects.filter(person=person)
+        .select_related("booking__session__course")
+        .annotate(
+            balance=Window(
+                Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()]
+            )
+        )
+        .order_by("created_at", "pk")
+    )

@@ -1,0 +1,203 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from icalendar import Calendar
+
+from bookings.models import Booking, PriorLearning, Transaction
+from courses.models import Course
+from tests.accounts.factories import UserFactory
+from tests.bookings.factories import BookingFactory
+from tests.courses.factories import CourseFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_booking_from_the_course_page_shows_the_result(learner_client):
+    session = SessionFactory.create(capacity=1)
+    response = learner_client.post(f"/sessions/{session.pk}/book/", follow=True)
+    html = response.content.decode()
+    assert "Your place is booked" in html
+    assert session.course.title in html
+    other = UserFactory.create()
+    BookingFactory.create(
+        person=other, session=(full := SessionFactory.create(capacity=1))
+    )
+    html = learner_client.post(
+        f"/sessions/{full.pk}/book/", follow=True
+    ).content.decode()
+    assert "you are on the waiting list" in html
+    assert "You are number 1 on the waiting list" in html
+
+
+def test_booking_twice_shows_a_clear_message(learner_client):
+    session = SessionFactory.create()
+    learner_client.post(f"/sessions/{session.pk}/book/")
+    html = learner_client.post(
+        f"/sessions/{session.pk}/book/", follow=True
+    ).content.decode()
+    assert "You already have a booking for this session." in html
+
+
+def test_booking_needs_sign_in_and_post(client, learner_client):
+    session = SessionFactory.create()
+    assert learner_client.get(f"/sessions/{session.pk}/book/").status_code == 405
+    from django.test import Client
+
+    anon = Client().post(f"/sessions/{session.pk}/book/")
+    assert anon.status_code == 302
+    assert "/accounts/login/" in anon["Location"]
+
+
+def test_cancel_asks_for_confirmation_then_cancels(learner_client):
+    booking = BookingFactory.create(person=learner_client.user)
+    page = learner_client.get(f"/bookings/{booking.pk}/cancel/").content.decode()
+    assert "Are you sure you want to cancel your booking?" in page
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    html = learner_client.post(
+        f"/bookings/{booking.pk}/cancel/", {"reason": "Off sick"}, follow=True
+    ).content.decode()
+    assert "Your booking has been cancelled." in html
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancel_reason) == ("cancelled", "Off sick")
+
+
+def test_people_cannot_see_or_cancel_each_others_bookings(learner_client):
+    theirs = BookingFactory.create()
+    assert learner_client.get(f"/bookings/{theirs.pk}/cancel/").status_code == 404
+    assert learner_client.post(f"/bookings/{theirs.pk}/cancel/").status_code == 404
+    assert learner_client.get(f"/bookings/{theirs.pk}/calendar.ics").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == "confirmed"
+
+
+def test_calendar_file_is_a_valid_event_in_london_time(learner_client):
+    starts = dt.datetime(2030, 7, 1, 8, 30, tzinfo=dt.UTC)
+    booking = BookingFactory.create(
+        person=learner_client.user,
+        session=SessionFactory.create(starts_at=starts, venue="Civic Centre"),
+    )
+    response = learner_client.get(f"/bookings/{booking.pk}/calendar.ics")
+    assert response["Content-Type"].startswith("text/calendar")
+    cal = Calendar.from_ical(response.content)
+    event = next(iter(cal.walk("VEVENT")))
+    start = event.decoded("dtstart")
+    assert str(start.tzinfo) == "Europe/London"
+    assert (start.hour, start.minute) == (9, 30)
+    assert str(event["location"]) == "Civic Centre"
+    assert any(c.name == "VTIMEZONE" for c in cal.walk())
+
+
+def test_joining_link_only_for_confirmed_attendees(learner_client):
+    online = CourseFactory.create(mode=Course.Mode.LIVE_ONLINE)
+    s1 = SessionFactory.create(
+        course=online, joining_url="https://meet.example/secret-1"
+    )
+    s2 = SessionFactory.create(
+        course=online, joining_url="https://meet.example/secret-2"
+    )
+    BookingFactory.create(person=learner_client.user, session=s1, status="confirmed")
+    BookingFactory.create(person=learner_client.user, session=s2, status="waitlisted")
+    html = learner_client.get("/bookings/").content.decode()
+    assert "secret-1" in html
+    assert "secret-2" not in html
+    assert (
+        "secret" not in learner_client.get(online.get_absolute_url()).content.decode()
+    )
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_bookings_and_training_record_run_a_fixed_number_of_queries(
+    learner_client, django_assert_max_num_queries, count
+):
+    course = CourseFactory.create()
+    person = learner_client.user
+    sessions = SessionFactory.create_batch(count, course=course)
+    past = SessionFactory.create_batch(
+        count // 5 or 1, course=course, starts_at=timezone.now() - dt.timedelta(days=30)
+    )
+    Booking.objects.bulk_create(
+        [
+            Booking(person=person, session=s, status="confirmed")
+            for s in sessions[: count // 2]
+        ]
+        + [
+            Booking(person=person, session=s, status="waitlisted")
+            for s in sessions[count // 2 :]
+        ]
+        + [Booking(person=person, session=s, status="attended") for s in past]
+    )
+    PriorLearning.objects.bulk_create(
+        [
+            PriorLearning(
+                person=person,
+                title=f"T{i}",
+                completed_on=dt.date(2025, 1, 1),
+                cpd_hours=Decimal(2),
+            )
+            for i in range(count // 5 or 1)
+        ]
+    )
+    with django_assert_max_num_queries(10):
+        response = learner_client.get("/bookings/")
+    assert len(response.context["upcoming"]) == count
+    with django_assert_max_num_queries(10):
+        response = learner_client.get("/training-record/")
+    assert len(response.context["attended"]) == len(past)
+
+
+def test_training_record_totals_per_year_and_adding_training(learner_client):
+    session = SessionFactory.create(
+        course__cpd_hours=Decimal("6"), starts_at=timezone.now() - dt.timedelta(days=3)
+    )
+    BookingFactory.create(
+        person=learner_client.user, session=session, status="attended"
+    )
+    response = learner_client.post(
+        "/training-record/",
+        {
+            "title": "First aid at work",
+            "provider_name": "St John",
+            "completed_on": "2025-03-02",
+            "cpd_hours": "7.5",
+            "notes": "",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "First aid at work" in html
+    years = response.context["years"]
+    assert years[2025]["total"] == Decimal("7.5")
+    assert years[timezone.localdate(session.starts_at).year]["booked"] == Decimal("6")
+
+
+def test_training_record_rejects_bad_input_with_messages(learner_client):
+    response = learner_client.post(
+        "/training-record/",
+        {"title": "", "completed_on": "yesterday", "cpd_hours": "-1"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert "Enter the date you completed it" in html
+    assert not PriorLearning.objects.exists()
+
+
+def test_transactions_show_a_running_balance(learner_client):
+    session = SessionFactory.create(course__price=Decimal("60"))
+    learner_client.post(f"/sessions/{session.pk}/book/")
+    Transaction.objects.create(
+        person=learner_client.user,
+        kind="payment",
+        amount=Decimal("-20"),
+        reference="PO-123",
+        description="Payment received",
+    )
+    response = learner_client.get("/transactions/")
+    assert [e.balance for e in response.context["entries"]] == [
+        Decimal("60"),
+        Decimal("40"),
+    ]
+    assert "PO-123" in response.content.decode()
