@@ -64,8 +64,9 @@ chromium:
 test: install chromium check-services
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Prints figures (no timed assertions); its own database cpd_bench, gunicorn and wrk on loopback.
 bench: install check-services
-	$(TEST_ENV) $(PY) -m pytest tests/perf -m perf -s -p no:randomly $(PYTEST_ARGS)
+	$(PY) tests/perf/bench_catalogue.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
