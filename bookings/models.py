@@ -20,11 +20,13 @@ class Booking(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("On the waiting list")
+        OFFERED = "offered", _("Place offered")
         CANCELLED = "cancelled", _("Cancelled")
         ATTENDED = "attended", _("Attended")
         NO_SHOW = "no_show", _("Did not attend")
 
-    PLACE_HOLDING = ("confirmed", "attended", "no_show")
+    # An offered place is held for the person until the offer expires.
+    PLACE_HOLDING = ("confirmed", "offered", "attended", "no_show")
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
@@ -52,6 +54,18 @@ class Booking(models.Model):
         related_name="+",
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        help_text=_("Set when the place is charged to the organisation's account."),
+    )
+    certificate_code = models.CharField(
+        max_length=20, unique=True, null=True, blank=True
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -110,6 +124,13 @@ class Transaction(models.Model):
         null=True,
         blank=True,
     )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        null=True,
+        blank=True,
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     description = models.CharField(max_length=300)
@@ -158,6 +179,15 @@ class MailRecord(models.Model):
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, related_name="mails", null=True, blank=True
     )
+    session = models.ForeignKey(
+        "courses.Session",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True, help_text=_("For messages written by staff."))
     to = models.EmailField()
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
@@ -187,6 +217,8 @@ class PriorLearning(models.Model):
     completed_on = models.DateField(_("date completed"))
     cpd_hours = models.DecimalField(_("CPD hours"), max_digits=5, decimal_places=1)
     notes = models.TextField(_("notes"), blank=True)
+    # Stored in private storage; served only to the owner through a view.
+    evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -194,3 +226,50 @@ class PriorLearning(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Evaluation(models.Model):
+    """A learner's short evaluation of a session they attended."""
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="evaluation"
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), choices=[(n, str(n)) for n in range(1, 6)]
+    )
+    comments = models.TextField(_("comments"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.booking.session}"
+
+
+class StaffLog(models.Model):
+    """Who did what, when, to which booking or session (staff actions)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=50)
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_log",
+    )
+    session = models.ForeignKey(
+        "courses.Session",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor}: {self.action}"

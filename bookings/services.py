@@ -11,14 +11,21 @@ import logging
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from courses.models import Course, Session
 
-from .models import Booking, MailRecord, PriorLearning, Transaction
+from .models import (
+    Booking,
+    Evaluation,
+    MailRecord,
+    PriorLearning,
+    StaffLog,
+    Transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +41,27 @@ def has_verified_email(user: User) -> bool:
 # --- mail outbox -------------------------------------------------------------
 
 
-def queue_mail(*, kind: str, booking: Booking, key: str) -> MailRecord | None:
+def queue_mail(
+    *,
+    kind: str,
+    key: str,
+    booking: Booking | None = None,
+    session: Session | None = None,
+    to: str = "",
+    subject: str = "",
+    body: str = "",
+) -> MailRecord | None:
     """Record a transactional mail and send it after commit. Idempotent per key."""
     record, created = MailRecord.objects.get_or_create(
-        key=key, defaults={"kind": kind, "booking": booking, "to": booking.person.email}
+        key=key,
+        defaults={
+            "kind": kind,
+            "booking": booking,
+            "session": session or (booking.session if booking else None),
+            "to": to or booking.person.email,
+            "subject": subject,
+            "body": body,
+        },
     )
     if created:
         transaction.on_commit(lambda: dispatch_mail(record.pk))
@@ -63,6 +87,7 @@ def _charge(booking: Booking, *, by: User | None) -> None:
     if price > 0:
         Transaction.objects.create(
             person=booking.person,
+            organisation=booking.organisation,
             booking=booking,
             kind=Transaction.Kind.CHARGE,
             amount=price,
@@ -76,6 +101,7 @@ def _refund(booking: Booking, *, by: User | None, in_time: bool) -> None:
     if charged > 0 and in_time:
         Transaction.objects.create(
             person=booking.person,
+            organisation=booking.organisation,
             booking=booking,
             kind=Transaction.Kind.REFUND,
             amount=-charged,
@@ -103,13 +129,66 @@ def record_payment(
 # --- booking ----------------------------------------------------------------
 
 
+def _on_confirmed(
+    booking: Booking, *, by: User | None, mail_kind: str = "confirmed"
+) -> None:
+    """A place is now held: charge it, mail the person and, where the provider
+    receives attendee details, send them name and work email only and log it."""
+    _charge(booking, by=by)
+    queue_mail(kind=mail_kind, booking=booking, key=f"booking:{booking.pk}:{mail_kind}")
+    provider = booking.session.course.provider
+    if provider.shares_attendee_details and provider.contact_email:
+        from privacy.services import log_disclosure
+
+        queue_mail(
+            kind="provider_notice",
+            booking=booking,
+            to=provider.contact_email,
+            key=f"booking:{booking.pk}:provider_notice",
+        )
+        log_disclosure(
+            booking.person,
+            recipient=provider.name,
+            fields=["name", "work email"],
+            purpose=f"Attendee of {booking.session}",
+            reference=f"booking:{booking.pk}",
+        )
+
+
+def _log(
+    by: User | None,
+    action: str,
+    *,
+    booking=None,
+    session=None,
+    session_id=None,
+    detail="",
+) -> None:
+    """Record what staff did (a learner acting for themselves is not logged here)."""
+    if by is not None and (booking is None or by.pk != booking.person_id):
+        StaffLog.objects.create(
+            actor=by,
+            action=action,
+            booking=booking,
+            session_id=session_id or (session.pk if session else None),
+            detail=detail[:500],
+        )
+
+
 @transaction.atomic
-def book_session(person: User, session: Session, *, by: User | None = None) -> Booking:
-    """Confirmed, or waitlisted when full. Staff may book on someone's behalf."""
+def book_session(
+    person: User,
+    session: Session,
+    *,
+    by: User | None = None,
+    organisation: Organisation | None = None,
+) -> Booking:
+    """Confirmed, or waitlisted when full. Staff may book on someone's behalf;
+    a paid place may be charged to the person's organisation."""
     # Lock the session row so two requests cannot both take the last place.
     session = (
         Session.objects.select_for_update(of=("self",))
-        .select_related("course")
+        .select_related("course__provider")
         .get(pk=session.pk)
     )
     if session.status == Session.Status.CANCELLED:
@@ -156,7 +235,7 @@ def cancellation_deadline(booking: Booking):
 
 
 def can_cancel(booking: Booking) -> bool:
-    if booking.status == Booking.Status.WAITLISTED:
+    if booking.status in (Booking.Status.WAITLISTED, Booking.Status.OFFERED):
         return booking.session.starts_at > timezone.now()
     return (
         booking.status == Booking.Status.CONFIRMED
@@ -170,7 +249,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
     first person waiting, in the same transaction."""
     session = (
         Session.objects.select_for_update(of=("self",))
-        .select_related("course")
+        .select_related("course__provider")
         .get(pk=booking.session_id)
     )
     booking = Booking.objects.select_related("person").get(pk=booking.pk)
@@ -178,7 +257,11 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
     staff = by != booking.person
     if booking.status == Booking.Status.CANCELLED:
         raise BookingError(_("This booking is already cancelled."))
-    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED):
+    if booking.status not in (
+        Booking.Status.CONFIRMED,
+        Booking.Status.WAITLISTED,
+        Booking.Status.OFFERED,
+    ):
         raise BookingError(_("A session that has taken place cannot be cancelled."))
     if not staff and not can_cancel(booking):
         raise BookingError(
@@ -186,7 +269,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
                 "The deadline to cancel online has passed. Contact us if you cannot attend."
             )
         )
-    held_place = booking.status == Booking.Status.CONFIRMED
+    held_place = booking.status in (Booking.Status.CONFIRMED, Booking.Status.OFFERED)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = timezone.now()
     booking.cancelled_by = by
@@ -196,13 +279,27 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
         booking, by=by, in_time=staff or timezone.now() < cancellation_deadline(booking)
     )
     queue_mail(kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled")
+    _log(
+        by,
+        "cancelled booking",
+        booking=booking,
+        session=session,
+        detail=booking.cancel_reason,
+    )
     if held_place:
-        promote_from_waiting_list(session)
+        fill_freed_place(session)
     return booking
 
 
-def promote_from_waiting_list(session: Session) -> Booking | None:
-    """Give a free place to the first person waiting. Call with the session locked."""
+def fill_freed_place(session: Session) -> Booking | None:
+    """Pass a freed place on as the course says: straight to the first person
+    waiting (default) or as an offer they must accept. Call with the session locked."""
+    if session.course.waitlist_mode == Course.WaitlistMode.OFFER:
+        return offer_place_to_next(session)
+    return promote_from_waiting_list(session)
+
+
+def _first_waiting(session: Session) -> Booking | None:
     if session.bookings.confirmed().count() >= session.capacity:
         return None
     if (
@@ -211,14 +308,88 @@ def promote_from_waiting_list(session: Session) -> Booking | None:
     ):
         return None
     first = session.bookings.waiting().order_by("created_at", "pk").first()
+    if first is not None:
+        first.session = session
+    return first
+
+
+def promote_from_waiting_list(session: Session) -> Booking | None:
+    """Give a free place to the first person waiting. Call with the session locked."""
+    first = _first_waiting(session)
     if first is None:
         return None
     first.status = Booking.Status.CONFIRMED
     first.save(update_fields=["status", "updated_at"])
-    first.session = session
-    _charge(first, by=None)
-    queue_mail(kind="promoted", booking=first, key=f"booking:{first.pk}:promoted")
+    _on_confirmed(first, by=None, mail_kind="promoted")
     return first
+
+
+def offer_place_to_next(session: Session) -> Booking | None:
+    """Hold the free place for the first person waiting until the offer expires."""
+    first = _first_waiting(session)
+    if first is None:
+        return None
+    first.status = Booking.Status.OFFERED
+    first.offer_expires_at = timezone.now() + timezone.timedelta(
+        hours=session.course.offer_hours
+    )
+    first.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    queue_mail(kind="offered", booking=first, key=f"booking:{first.pk}:offered")
+    return first
+
+
+@transaction.atomic
+def accept_offer(booking: Booking, by: User) -> Booking:
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course__provider")
+        .get(pk=booking.session_id)
+    )
+    booking = Booking.objects.select_related("person").get(pk=booking.pk)
+    booking.session = session
+    if booking.status != Booking.Status.OFFERED:
+        raise BookingError(_("There is no place waiting for you to accept."))
+    if booking.offer_expires_at and booking.offer_expires_at <= timezone.now():
+        raise BookingError(
+            _("Sorry, this offer has expired and the place has passed on.")
+        )
+    booking.status = Booking.Status.CONFIRMED
+    booking.offer_expires_at = None
+    booking.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    _on_confirmed(booking, by=by)
+    return booking
+
+
+def expire_offers() -> int:
+    """Offers past their time lapse and pass to the next person. Idempotent."""
+    expired = 0
+    ids = list(
+        Booking.objects.filter(
+            status=Booking.Status.OFFERED, offer_expires_at__lte=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            session_id = Booking.objects.values_list("session_id", flat=True).get(pk=pk)
+            session = (
+                Session.objects.select_for_update(of=("self",))
+                .select_related("course__provider")
+                .get(pk=session_id)
+            )
+            booking = Booking.objects.select_related("person").get(pk=pk)
+            if booking.status != Booking.Status.OFFERED:
+                continue
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            booking.cancel_reason = "Offer not accepted in time"
+            booking.save()
+            booking.session = session
+            queue_mail(
+                kind="offer_expired", booking=booking, key=f"booking:{pk}:offer_expired"
+            )
+            fill_freed_place(session)
+            expired += 1
+    return expired
 
 
 @transaction.atomic
@@ -232,9 +403,17 @@ MAIL_SUBJECTS = {
     "confirmed": "Booking confirmed: {course}",
     "waitlisted": "You are on the waiting list: {course}",
     "promoted": "A place has come free and is yours: {course}",
+    "offered": "A place is available, accept it by {expires}: {course}",
+    "offer_expired": "Your offer of a place has expired: {course}",
     "cancelled": "Booking cancelled: {course}",
+    "session_cancelled": "Session cancelled: {course} on {date}",
+    "moved": "Your booking has moved to {date}: {course}",
     "reminder": "Reminder: {course} on {date}",
+    "provider_notice": "New attendee for {course} on {date}",
+    "minimum_alert": "Below minimum numbers: {course} on {date}",
 }
+# Mail that carries the session as a calendar attachment.
+WITH_ICS = ("confirmed", "promoted", "moved", "reminder")
 
 
 def _build_message(record: MailRecord):
@@ -245,28 +424,31 @@ def _build_message(record: MailRecord):
     from .calendar import booking_ics
 
     booking = record.booking
-    session = booking.session
+    session = record.session or booking.session
+    local_start = timezone.localtime(session.starts_at)
     context = {
         "booking": booking,
         "session": session,
         "course": session.course,
-        "person": booking.person,
+        "person": booking.person if booking else None,
+        "record": record,
         "site_url": settings.SITE_URL,
         "site_name": settings.SITE_NAME,
-        "kind": record.kind,
     }
-    subject = MAIL_SUBJECTS[record.kind].format(
-        course=session.course.title,
-        date=timezone.localtime(session.starts_at).strftime("%-d %B %Y"),
-    )
+    if record.subject:
+        subject = record.subject
+    else:
+        expires = booking.offer_expires_at if booking else None
+        subject = MAIL_SUBJECTS[record.kind].format(
+            course=session.course.title,
+            date=local_start.strftime("%-d %B %Y"),
+            expires=timezone.localtime(expires).strftime("%-d %B %H:%M") if expires else "",
+        )
     body = render_to_string(f"bookings/email/{record.kind}.txt", context)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        to=[record.to],
-        headers={"X-CPD-Mail-Key": record.key},
+        subject=subject, body=body, to=[record.to], headers={"X-CPD-Mail-Key": record.key}
     )
-    if record.kind in ("confirmed", "promoted", "reminder"):
+    if record.kind in WITH_ICS and booking is not None:
         message.attach("session.ics", booking_ics(booking), "text/calendar")
     return message
 
@@ -278,7 +460,9 @@ def send_mail_record(record_id: int) -> bool:
     with transaction.atomic():
         record = (
             MailRecord.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("booking__person", "booking__session__course")
+            .select_related(
+                "booking__person", "booking__session__course", "session__course"
+            )
             .filter(pk=record_id)
             .first()
         )
@@ -341,12 +525,230 @@ def queue_reminders(*, days_before: int) -> int:
     return queued
 
 
-def mark_attendance(bookings, *, attended: bool) -> int:
-    """Mark places as attended or not; waiting-list and cancelled entries are left."""
+def _certificate_code() -> str:
+    import secrets
+
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join(
+        "".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)
+    )
+
+
+@transaction.atomic
+def mark_attendance(bookings, *, attended: bool, by: User) -> int:
+    """Mark confirmed places as attended (with a certificate code) or not attended."""
     status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
-    ids = [b.pk for b in bookings]
-    return (
-        Booking.objects.filter(pk__in=ids, status__in=Booking.PLACE_HOLDING)
+    changed = 0
+    marked = (
+        Booking.objects.select_for_update()
+        .filter(pk__in=[b.pk for b in bookings])
+        .filter(
+            status__in=(
+                Booking.Status.CONFIRMED,
+                Booking.Status.ATTENDED,
+                Booking.Status.NO_SHOW,
+            )
+        )
         .exclude(status=status)
-        .update(status=status)
+    )
+    for booking in marked:
+        booking.status = status
+        if attended and not booking.certificate_code:
+            booking.certificate_code = _certificate_code()
+        booking.save(update_fields=["status", "certificate_code", "updated_at"])
+        _log(
+            by,
+            f"marked {booking.get_status_display().lower()}",
+            booking=booking,
+            session_id=booking.session_id,
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
+    """Staff cancel a whole session: everyone booked, offered or waiting is told,
+    paid places are refunded in full."""
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course")
+        .get(pk=session.pk)
+    )
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session is already cancelled."))
+    session.status = Session.Status.CANCELLED
+    session.cancelled_at = timezone.now()
+    session.save(update_fields=["status", "cancelled_at"])
+    told = 0
+    for booking in session.bookings.filter(
+        status__in=(
+            Booking.Status.CONFIRMED,
+            Booking.Status.OFFERED,
+            Booking.Status.WAITLISTED,
+        )
+    ).select_related("person"):
+        booking.session = session
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.cancelled_by = by
+        booking.cancel_reason = (reason or "Session cancelled")[:500]
+        booking.save()
+        _refund(booking, by=by, in_time=True)
+        queue_mail(
+            kind="session_cancelled",
+            booking=booking,
+            key=f"booking:{booking.pk}:session_cancelled",
+        )
+        told += 1
+    _log(by, "cancelled session", session=session, detail=reason)
+    return told
+
+
+@transaction.atomic
+def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
+    """Move a place to another session of the same course, keeping its history."""
+    if to_session.course_id != booking.session.course_id:
+        raise BookingError(
+            _("A booking can only move to a session of the same course.")
+        )
+    if to_session.pk == booking.session_id:
+        raise BookingError(_("The booking is already on that session."))
+    # Lock both sessions in id order so two moves cannot deadlock.
+    locked = {
+        s.pk: s
+        for s in Session.objects.select_for_update(of=("self",))
+        .select_related("course__provider")
+        .filter(pk__in=[booking.session_id, to_session.pk])
+        .order_by("pk")
+    }
+    source, target = locked[booking.session_id], locked[to_session.pk]
+    booking = Booking.objects.select_related("person").get(pk=booking.pk)
+    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED):
+        raise BookingError(_("Only a confirmed or waiting booking can be moved."))
+    if target.status != Session.Status.SCHEDULED or target.starts_at <= timezone.now():
+        raise BookingError(_("That session cannot be booked."))
+    if target.bookings.live().filter(person_id=booking.person_id).exists():
+        raise BookingError(_("The person already has a booking on that session."))
+    held_place = booking.status == Booking.Status.CONFIRMED
+    if held_place and target.bookings.confirmed().count() >= target.capacity:
+        raise BookingError(_("That session is full."))
+    booking.session = target
+    booking.save(update_fields=["session", "updated_at"])
+    queue_mail(
+        kind="moved",
+        booking=booking,
+        key=f"booking:{booking.pk}:moved:{target.pk}:{timezone.now():%s}",
+    )
+    _log(
+        by,
+        "moved booking",
+        booking=booking,
+        session=target,
+        detail=f"from session {source.pk} to {target.pk}",
+    )
+    if held_place:
+        fill_freed_place(source)
+    return booking
+
+
+def sessions_below_minimum():
+    from django.db.models import Count, Q
+
+    now = timezone.now()
+    return (
+        Session.objects.filter(
+            status=Session.Status.SCHEDULED,
+            minimum_attendees__gt=0,
+            minimum_waived_at__isnull=True,
+            starts_at__gt=now,
+        )
+        .select_related("course")
+        .annotate(
+            held=Count("bookings", filter=Q(bookings__status__in=Booking.PLACE_HOLDING))
+        )
+        .filter(held__lt=models.F("minimum_attendees"))
+    )
+
+
+def check_minimum_numbers() -> int:
+    """Alert booking administrators, once per session, about sessions inside their
+    course's notice period that have fewer bookings than their minimum."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import BOOKING_ADMINS
+
+    today = timezone.localdate()
+    staff = list(
+        User.objects.filter(
+            groups__in=Group.objects.filter(name=BOOKING_ADMINS), is_active=True
+        ).values_list("email", flat=True)
+    )
+    queued = 0
+    for session in sessions_below_minimum():
+        days = (timezone.localdate(session.starts_at) - today).days
+        if days > session.course.minimum_notice_days:
+            continue
+        for email in staff:
+            with transaction.atomic():
+                queued += bool(
+                    queue_mail(
+                        kind="minimum_alert",
+                        session=session,
+                        to=email,
+                        key=f"session:{session.pk}:minimum_alert:{email}",
+                    )
+                )
+    return queued
+
+
+def waive_minimum(session: Session, by: User) -> Session:
+    session.minimum_waived_at = timezone.now()
+    session.save(update_fields=["minimum_waived_at"])
+    _log(by, "confirmed session below minimum", session=session)
+    return session
+
+
+@transaction.atomic
+def email_attendees(
+    session: Session, by: User, *, attended: bool, subject: str, body: str
+) -> int:
+    """Staff write to everyone who attended (or everyone booked who did not)."""
+    import uuid
+
+    statuses = (
+        (Booking.Status.ATTENDED,)
+        if attended
+        else (Booking.Status.NO_SHOW, Booking.Status.CONFIRMED)
+    )
+    batch = uuid.uuid4().hex[:12]
+    sent = 0
+    for booking in session.bookings.filter(status__in=statuses).select_related(
+        "person"
+    ):
+        queue_mail(
+            kind="staff_message",
+            booking=booking,
+            subject=subject,
+            body=body,
+            key=f"staff:{batch}:{booking.pk}",
+        )
+        sent += 1
+    _log(
+        by,
+        "emailed " + ("attendees" if attended else "non-attendees"),
+        session=session,
+        detail=subject,
+    )
+    return sent
+
+
+@transaction.atomic
+def submit_evaluation(booking: Booking, *, rating: int, comments: str) -> Evaluation:
+    if booking.status != Booking.Status.ATTENDED:
+        raise BookingError(_("You can evaluate a session once you have attended it."))
+    if hasattr(booking, "evaluation"):
+        raise BookingError(_("You have already evaluated this session. Thank you."))
+    return Evaluation.objects.create(
+        booking=booking, rating=rating, comments=comments.strip()
     )

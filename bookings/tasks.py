@@ -27,3 +27,13 @@ def send_pending_mail(older_than_seconds: int = 60) -> int:
 @shared_task
 def send_reminders() -> int:
     return services.queue_reminders(days_before=settings.BOOKING_REMINDER_DAYS)
+
+
+@shared_task
+def expire_offers() -> int:
+    return services.expire_offers()
+
+
+@shared_task
+def check_minimum_numbers() -> int:
+    return services.check_minimum_numbers()

@@ -139,6 +139,13 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-mail": {"task": "bookings.tasks.send_pending_mail", "schedule": 60.0},
     # Reminders for sessions BOOKING_REMINDER_DAYS ahead; the key stops repeats.
     "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 3600.0},
+    # Offered waiting-list places that were not accepted in time pass on.
+    "expire-offers": {"task": "bookings.tasks.expire_offers", "schedule": 300.0},
+    # Alert booking administrators about sessions below their minimum numbers.
+    "check-minimum-numbers": {
+        "task": "bookings.tasks.check_minimum_numbers",
+        "schedule": 3600.0,
+    },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
 if not CELERY_BROKER_URL:

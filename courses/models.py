@@ -98,6 +98,24 @@ class Course(models.Model):
             "a paid place cancelled in time is refunded in full."
         ),
     )
+    class WaitlistMode(models.TextChoices):
+        AUTOMATIC = "automatic", _("Give the place straight to the first person waiting")
+        OFFER = "offer", _("Offer the place; they must accept within a set time")
+
+    waitlist_mode = models.CharField(
+        _("when a place frees up"),
+        max_length=20,
+        choices=WaitlistMode.choices,
+        default=WaitlistMode.AUTOMATIC,
+    )
+    offer_hours = models.PositiveIntegerField(
+        _("hours to accept an offered place"), default=24
+    )
+    minimum_notice_days = models.PositiveIntegerField(
+        _("check minimum numbers this many days before"),
+        default=7,
+        help_text=_("Staff are alerted if a session has fewer bookings than its minimum."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Maintained by courses.services.reindex_courses (PostgreSQL only); GIN-indexed.
@@ -162,6 +180,15 @@ class Session(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
     )
+    minimum_attendees = models.PositiveIntegerField(
+        _("minimum numbers"),
+        default=0,
+        help_text=_("0 for no minimum."),
+    )
+    minimum_waived_at = models.DateTimeField(
+        _("confirmed to run below minimum at"), null=True, blank=True
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

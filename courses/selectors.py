@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from .models import Course, Provider, Session, Topic
 
-PLACE_HOLDING = ("confirmed", "attended", "no_show")
+# Booking statuses that hold a place (bookings.Booking.PLACE_HOLDING; a test keeps them equal).
+PLACE_HOLDING = ("confirmed", "offered", "attended", "no_show")
 CONFIRMED = Count("bookings", filter=Q(bookings__status__in=PLACE_HOLDING))
 WAITING = Count("bookings", filter=Q(bookings__status="waitlisted"))
 
