@@ -13,7 +13,7 @@ class StaffMFAMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            request.path.startswith("/admin/")
+            request.path.startswith(("/admin/", "/staff/"))
             and user is not None
             and user.is_authenticated
             and user.is_staff

@@ -28,7 +28,9 @@ def profile_edit_view(request: HttpRequest) -> HttpResponse:
         "town": profile.town,
         "postcode": profile.postcode,
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         services.update_profile(request.user, **form.cleaned_data)
         messages.success(request, _("Your details have been saved."))
@@ -40,7 +42,8 @@ def profile_edit_view(request: HttpRequest) -> HttpResponse:
 def profile_equality_view(request: HttpRequest) -> HttpResponse:
     profile = services.profile_for(request.user)
     form = EqualityForm(
-        request.POST or None, initial=EqualityForm.initial_from(profile)
+        request.POST if request.method == "POST" else None,
+        initial=EqualityForm.initial_from(profile),
     )
     if request.method == "POST" and form.is_valid():
         services.update_equality_data(request.user, **form.profile_values())

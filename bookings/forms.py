@@ -4,6 +4,20 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import PriorLearning
 
+EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".doc", ".odt"}
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def validate_evidence(upload):
+    import os
+
+    if os.path.splitext(upload.name)[1].lower() not in EVIDENCE_TYPES:
+        raise forms.ValidationError(
+            _("The evidence must be a PDF, Word document or image")
+        )
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise forms.ValidationError(_("The evidence must be smaller than 5 MB"))
+
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
@@ -16,9 +30,23 @@ class CancelForm(forms.Form):
 
 
 class PriorLearningForm(forms.ModelForm):
+    evidence = forms.FileField(
+        label=_("Evidence, such as a certificate (optional)"),
+        help_text=_("PDF, Word or an image, up to 5 MB. Only you can see it."),
+        required=False,
+        validators=[validate_evidence],
+    )
+
     class Meta:
         model = PriorLearning
-        fields = ("title", "provider_name", "completed_on", "cpd_hours", "notes")
+        fields = (
+            "title",
+            "provider_name",
+            "completed_on",
+            "cpd_hours",
+            "notes",
+            "evidence",
+        )
         labels = {
             "title": _("Course or activity title"),
             "provider_name": _("Who provided it (optional)"),
@@ -49,3 +77,46 @@ class PriorLearningForm(forms.ModelForm):
         if hours <= 0 or hours > 1000:
             raise forms.ValidationError(_("CPD hours must be between 0.1 and 1000"))
         return hours
+
+
+class EvaluationForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How useful was the session?"),
+        help_text=_("1 is not useful, 5 is very useful."),
+        choices=[(str(n), str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5")},
+    )
+    comments = forms.CharField(
+        label=_("Comments (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason, told to everyone booked"), max_length=300, required=False
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand everyone booked or waiting will be told and refunded"),
+        error_messages={"required": _("Confirm that you want to cancel the session")},
+    )
+
+
+class EmailAttendeesForm(forms.Form):
+    audience = forms.ChoiceField(
+        label=_("Who to email"),
+        choices=[
+            ("attended", _("Everyone who attended")),
+            ("not_attended", _("Everyone booked who did not attend")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose who to email")},
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(
+        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )

@@ -37,7 +37,11 @@ def bookings_for_person(*, person: User) -> QuerySet[Booking]:
 def bookings_upcoming(*, person: User) -> QuerySet[Booking]:
     return bookings_for_person(person=person).filter(
         session__ends_at__gt=timezone.now(),
-        status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
+        status__in=[
+            Booking.Status.CONFIRMED,
+            Booking.Status.WAITLISTED,
+            Booking.Status.OFFERED,
+        ],
     )
 
 
@@ -102,4 +106,34 @@ def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
             )
         )
         .order_by("created_at", "pk")
+    )
+
+
+def bookings_to_evaluate(*, person: User) -> QuerySet[Booking]:
+    return attended_for_person(person=person).filter(evaluation__isnull=True)
+
+
+def certificate_get(*, code: str) -> Booking | None:
+    return (
+        Booking.objects.filter(
+            certificate_code=code.strip().upper(), status=Booking.Status.ATTENDED
+        )
+        .select_related("person", "session__course")
+        .first()
+    )
+
+
+def evaluations_for_session(*, session_id: int):
+    from .models import Evaluation
+
+    return Evaluation.objects.filter(booking__session_id=session_id).order_by(
+        "-created_at"
+    )
+
+
+def register_for_session(*, session_id: int) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(session_id=session_id)
+        .select_related("person__profile__organisation")
+        .order_by("status", "created_at", "pk")
     )

@@ -212,18 +212,17 @@ def book_session(
                 session=session,
                 status=Booking.Status.WAITLISTED if full else Booking.Status.CONFIRMED,
                 booked_by=by if by and by != person else None,
+                organisation=organisation,
             )
     except IntegrityError:
         raise BookingError(_("You already have a booking for this session.")) from None
     if booking.status == Booking.Status.CONFIRMED:
-        _charge(booking, by=by)
-        queue_mail(
-            kind="confirmed", booking=booking, key=f"booking:{booking.pk}:confirmed"
-        )
+        _on_confirmed(booking, by=by)
     else:
         queue_mail(
             kind="waitlisted", booking=booking, key=f"booking:{booking.pk}:waitlisted"
         )
+    _log(by, "booked on behalf", booking=booking, session=session)
     return booking
 
 
@@ -442,11 +441,16 @@ def _build_message(record: MailRecord):
         subject = MAIL_SUBJECTS[record.kind].format(
             course=session.course.title,
             date=local_start.strftime("%-d %B %Y"),
-            expires=timezone.localtime(expires).strftime("%-d %B %H:%M") if expires else "",
+            expires=timezone.localtime(expires).strftime("%-d %B %H:%M")
+            if expires
+            else "",
         )
     body = render_to_string(f"bookings/email/{record.kind}.txt", context)
     message = EmailMultiAlternatives(
-        subject=subject, body=body, to=[record.to], headers={"X-CPD-Mail-Key": record.key}
+        subject=subject,
+        body=body,
+        to=[record.to],
+        headers={"X-CPD-Mail-Key": record.key},
     )
     if record.kind in WITH_ICS and booking is not None:
         message.attach("session.ics", booking_ics(booking), "text/calendar")
@@ -752,3 +756,36 @@ def submit_evaluation(booking: Booking, *, rating: int, comments: str) -> Evalua
     return Evaluation.objects.create(
         booking=booking, rating=rating, comments=comments.strip()
     )
+
+
+def log_staff_action(by: User, action: str, *, session: Session | None = None) -> None:
+    _log(by, action, session=session)
+
+
+@transaction.atomic
+def disclose_attendees_to_provider(session: Session, *, by: User) -> list[Booking]:
+    """Confirmed attendees whose name and work email go to the course's provider;
+    each disclosure is recorded."""
+    from privacy.services import log_disclosure
+
+    provider = session.course.provider
+    bookings = list(
+        session.bookings.filter(status__in=Booking.PLACE_HOLDING)
+        .exclude(status=Booking.Status.OFFERED)
+        .select_related("person")
+    )
+    for booking in bookings:
+        log_disclosure(
+            booking.person,
+            recipient=provider.name,
+            fields=["name", "work email"],
+            purpose=f"Attendee list for {session}",
+            reference=f"booking:{booking.pk}",
+        )
+    _log(
+        by,
+        "exported attendee list for provider",
+        session=session,
+        detail=f"{len(bookings)} people to {provider.name}",
+    )
+    return bookings

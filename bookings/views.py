@@ -1,7 +1,10 @@
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -9,15 +12,22 @@ from courses.selectors import sessions_bookable
 
 from . import selectors, services
 from .calendar import booking_ics
-from .forms import CancelForm, PriorLearningForm
+from .forms import CancelForm, EvaluationForm, PriorLearningForm
 
 
 @login_required
 @require_POST
 def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(sessions_bookable(), pk=session_id)
+    organisation = None
+    if request.POST.get("charge_to") == "organisation":
+        organisation = getattr(
+            getattr(request.user, "profile", None), "organisation", None
+        )
     try:
-        booking = services.book_session(request.user, session)
+        booking = services.book_session(
+            request.user, session, organisation=organisation
+        )
     except services.BookingError as exc:
         messages.error(request, str(exc))
         return redirect(session.course)
@@ -41,7 +51,7 @@ def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         selectors.bookings_for_person(person=request.user), pk=booking_id
     )
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.cancel_booking(
@@ -79,6 +89,8 @@ def booking_calendar_view(request: HttpRequest, booking_id: int) -> HttpResponse
 @login_required
 def training_record_view(request: HttpRequest) -> HttpResponse:
     form = PriorLearningForm(request.POST or None)
+    if request.method == "POST":
+        form = PriorLearningForm(request.POST, request.FILES)
     if request.method == "POST" and form.is_valid():
         services.add_prior_learning(request.user, **form.cleaned_data)
         messages.success(request, _("The training has been added to your record."))
@@ -90,6 +102,7 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
             "attended": selectors.attended_for_person(person=request.user),
             "elsewhere": selectors.prior_learning_for_person(person=request.user),
             "years": selectors.cpd_hours_by_year(person=request.user),
+            "to_evaluate": selectors.bookings_to_evaluate(person=request.user),
             "form": form,
         },
     )
@@ -103,4 +116,111 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
         request,
         "bookings/transaction_list.html",
         {"entries": entries, "balance": balance},
+    )
+
+
+@login_required
+@require_POST
+def booking_accept_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = get_object_or_404(
+        selectors.bookings_for_person(person=request.user), pk=booking_id
+    )
+    try:
+        services.accept_offer(booking, request.user)
+    except services.BookingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("You have accepted the place. Your booking is confirmed.")
+        )
+    return redirect("bookings:list")
+
+
+@login_required
+def booking_evaluate_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = get_object_or_404(
+        selectors.attended_for_person(person=request.user), pk=booking_id
+    )
+    form = EvaluationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_evaluation(booking, **form.cleaned_data)
+        except services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you for your feedback."))
+        return redirect("bookings:training_record")
+    return render(
+        request, "bookings/evaluation_form.html", {"booking": booking, "form": form}
+    )
+
+
+@login_required
+def training_record_csv_view(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="training-record.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["Date", "Title", "Provider", "CPD hours", "Where", "Certificate code"]
+    )
+    for b in selectors.attended_for_person(person=request.user):
+        writer.writerow(
+            [
+                timezone.localtime(b.session.starts_at).date().isoformat(),
+                _csv_safe(b.session.course.title),
+                _csv_safe(b.session.course.provider.name),
+                b.session.course.cpd_hours,
+                "Booked with us",
+                b.certificate_code or "",
+            ]
+        )
+    for p in selectors.prior_learning_for_person(person=request.user):
+        writer.writerow(
+            [
+                p.completed_on.isoformat(),
+                _csv_safe(p.title),
+                _csv_safe(p.provider_name),
+                p.cpd_hours,
+                "Elsewhere",
+                "",
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Stop a spreadsheet from running a cell that starts like a formula."""
+    value = str(value or "")
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@login_required
+def certificate_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = get_object_or_404(
+        selectors.attended_for_person(person=request.user), pk=booking_id
+    )
+    return render(request, "bookings/certificate.html", {"booking": booking})
+
+
+def certificate_verify_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone with the code sees only the course, date, hours and name."""
+    booking = selectors.certificate_get(code=code)
+    return render(
+        request,
+        "bookings/certificate_verify.html",
+        {"booking": booking, "code": code[:20]},
+        status=200 if booking else 404,
+    )
+
+
+@login_required
+def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
+    item = get_object_or_404(
+        selectors.prior_learning_for_person(person=request.user).exclude(evidence=""),
+        pk=pk,
+    )
+    return FileResponse(
+        item.evidence.open("rb"),
+        as_attachment=True,
+        filename=item.evidence.name.rsplit("/", 1)[-1],
     )

@@ -1,0 +1,171 @@
+"""Browser tests: Debian's Chromium driven by Playwright against `live_server`.
+
+One browser is shared by all the browser tests; each test gets a fresh context
+(cookies, storage), so tests stay independent and fast.
+"""
+
+import os
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import sync_playwright
+
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "a-long-enough-password"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="package")
+def playwright(_pw_api_request_contexts):
+    """pytest-playwright's fixture, but living only as long as the browser tests.
+
+    Playwright's sync API keeps an event loop running in the main thread, which
+    Django takes for an async context and so refuses database access, unless
+    DJANGO_ALLOW_ASYNC_UNSAFE is set. The variable is set for exactly as long as
+    that loop runs: set at import, or for the whole session, it leaks into the
+    environment of every other test, and `manage.py check --deploy` run by one
+    of them rightly fails on it (async.E001).
+    """
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    try:
+        yield pw
+    finally:
+        pw.stop()
+        if before is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = before
+
+
+# The fixtures below are pytest-playwright's own, rescoped to follow `playwright`.
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="package")
+def launch_browser(browser_type_launch_args, browser_type):
+    def launch(**kwargs):
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser):
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser_context_args(
+    pytestconfig, playwright, device, base_url, _pw_artifacts_folder
+):
+    args = {}
+    if device:
+        args.update(playwright.devices[device])
+    if base_url:
+        args["base_url"] = base_url
+    if pytestconfig.getoption("--video") in ("on", "retain-on-failure"):
+        args["record_video_dir"] = _pw_artifacts_folder.name
+    return args
+
+
+@pytest.fixture
+def page(page):
+    # A missing element should fail a test in seconds, not after 30.
+    page.set_default_timeout(15_000)
+    page.set_default_navigation_timeout(30_000)
+    return page
+
+
+class _Collector:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django sends its mail to."""
+    handler = _Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def tab_until(page, selector: str, *, limit: int = 60) -> list[str]:
+    """Press Tab until the element matching `selector` has focus.
+
+    Returns a description of every element focused on the way (including the
+    target), so a test can check the order. Fails if the target is never reached.
+    """
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        seen.append(focused_description(page))
+        if page.evaluate(
+            "sel => document.activeElement && document.activeElement.matches(sel)",
+            selector,
+        ):
+            return seen
+    raise AssertionError(f"Tab never reached {selector!r}; focus went to {seen}")
+
+
+def focused_description(page) -> str:
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return "body";
+            return el.id ? `${el.tagName.toLowerCase()}#${el.id}`
+                         : `${el.tagName.toLowerCase()}:${(el.textContent || "").trim()}`;
+        }"""
+    )

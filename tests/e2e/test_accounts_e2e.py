@@ -1,0 +1,260 @@
+"""Signing up, verifying, signing in and keeping details, as a person does it in
+a browser: by label, by keyboard, with real mail delivery over SMTP."""
+
+import email
+import re
+import time
+from email import policy
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from playwright.sync_api import expect
+
+from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.e2e.conftest import PASSWORD, focused_description, tab_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SIGNUP_FIELDS = [
+    "id_first_name",
+    "id_last_name",
+    "id_email",
+    "id_password1",
+    "id_password2",
+]
+
+# What a sighted keyboard user needs: an outline or a box shadow that is not
+# transparent, or a changed background (the GOV.UK focus state uses all three).
+FOCUS_STYLE_JS = """() => {
+    const el = document.activeElement;
+    const s = getComputedStyle(el);
+    const transparent = c => c === "transparent" || /rgba\\(.*,\\s*0\\)$/.test(c);
+    return {
+        outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0
+                 && !transparent(s.outlineColor),
+        shadow: s.boxShadow !== "none",
+        background: !transparent(s.backgroundColor),
+        detail: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor} | ${s.boxShadow} | ${s.backgroundColor}`,
+    };
+}"""
+
+
+def assert_focus_is_visible(page, *, background_counts: bool = False) -> None:
+    style = page.evaluate(FOCUS_STYLE_JS)
+    visible = style["outline"] or style["shadow"]
+    if background_counts:
+        visible = visible or style["background"]
+    assert visible, (
+        f"{focused_description(page)} has no visible focus: {style['detail']}"
+    )
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain", "html")).get_content()
+    match = re.search(r"https?://[^\s\"'<>]+/accounts/confirm-email/[^\s\"'<>]+/", body)
+    assert match, f"no verification link in:\n{body}"
+    return match.group(0)
+
+
+def on_live_server(link: str, live_server_url: str) -> str:
+    """The same path and query on the live server (mail may name another host)."""
+    parts, server = urlsplit(link), urlsplit(live_server_url)
+    return urlunsplit((server.scheme, server.netloc, parts.path, parts.query, ""))
+
+
+def sign_in(page, live_server, email_address: str, password: str = PASSWORD) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(email_address)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("link", name="Sign out")).to_be_visible()
+
+
+def test_sign_up_verify_by_real_mail_sign_in_and_keep_details(
+    live_server, page, smtp_server
+):
+    workplace = OrganisationFactory.create(name="Westmoor Primary School")
+    address = "grace.hopper@westmoor.example"
+
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("verify your email", re.I)
+    )
+
+    assert len(smtp_server.envelopes) == 1
+    envelope = smtp_server.envelopes[0]
+    assert envelope.rcpt_tos == [address]
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["To"] == address
+    link = on_live_server(link_in(message), live_server.url)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("confirm email address", re.I)
+    )
+    expect(page.get_by_text(address).first).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
+
+    sign_out = page.get_by_role("link", name="Sign out")
+    if sign_out.count():
+        sign_out.click()
+        page.get_by_role("button", name="Sign Out").click()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+    sign_in(page, live_server, address)
+    page.get_by_role("link", name="Your account").click()
+    page.get_by_role("button", name="Change your details").click()
+    expect(page).to_have_url(f"{live_server.url}/profile/edit/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change your details")
+    expect(page.get_by_label("First name")).to_have_value("Grace")
+
+    page.get_by_label("Job title").fill("Practice nurse")
+    page.get_by_label("Workplace", exact=True).select_option(label=workplace.name)
+    page.get_by_label("Phone number").fill("01632 960 001")
+    page.get_by_label("Address line 1").fill("1 High Street")
+    page.get_by_label("Town or city").fill("Westmoor")
+    page.get_by_label("Postcode").fill("wm1 2ab")
+    page.get_by_role("button", name="Save your details").click()
+
+    expect(page).to_have_url(f"{live_server.url}/profile/")
+    expect(page.get_by_text("Your details have been saved.")).to_be_visible()
+
+    def value_of(key: str):
+        row = page.locator(".govuk-summary-list__row").filter(
+            has=page.locator("dt", has_text=re.compile(f"^{key}$"))
+        )
+        return row.locator(".govuk-summary-list__value")
+
+    expect(value_of("Name")).to_have_text("Grace Hopper")
+    expect(value_of("Work email")).to_have_text(address)
+    expect(value_of("Job title")).to_have_text("Practice nurse")
+    expect(value_of("Phone")).to_have_text("01632 960 001")
+    expect(value_of("Workplace")).to_have_text("Westmoor Primary School")
+    expect(value_of("Postal address")).to_have_text("1 High Street, Westmoor, WM1 2AB")
+
+
+def test_sign_up_with_the_keyboard_alone(live_server, page, smtp_server):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    assert focused_description(page) == "body"
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    assert_focus_is_visible(page, background_counts=True)
+
+    # Every field and the button, in reading order, with nothing in between.
+    seen = tab_until(page, "#id_first_name")
+    assert seen.index("a:Courses") < seen.index("input#id_first_name")
+    typed = {
+        "id_first_name": "Ada",
+        "id_last_name": "Lovelace",
+        "id_email": "ada@keyboard.example",
+        "id_password1": PASSWORD,
+        "id_password2": PASSWORD,
+    }
+    for position, field_id in enumerate(SIGNUP_FIELDS):
+        if position:
+            page.keyboard.press("Tab")
+        expect(page.locator(f"#{field_id}")).to_be_focused()
+        assert_focus_is_visible(page)
+        page.keyboard.type(typed[field_id])
+        expect(page.locator(f"#{field_id}")).to_have_value(typed[field_id])
+
+    page.keyboard.press("Tab")
+    submit = page.get_by_role("button", name="Sign Up")
+    expect(submit).to_be_focused()
+    assert_focus_is_visible(page, background_counts=True)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("verify your email", re.I)
+    )
+    expect(page.get_by_text("We have sent an email to you")).to_be_visible()
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["ada@keyboard.example"]]
+
+
+def test_skip_link_moves_past_the_navigation_to_the_form(live_server, page):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#main-content")).to_be_focused()
+    seen = tab_until(page, "#id_first_name")
+    assert "a:Courses" not in seen
+    assert "a:Sign in" not in seen
+
+
+def test_empty_sign_up_shows_a_linked_error_summary(live_server, page):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_role("button", name="Sign Up").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    hrefs = summary.locator("a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    for field_id in SIGNUP_FIELDS[:4]:
+        assert f"#{field_id}" in hrefs
+    # Each field shows its own message, tied to it for screen readers.
+    email_input = page.get_by_label("Email")
+    expect(email_input).to_have_attribute(
+        "aria-describedby", re.compile("id_email_error")
+    )
+    expect(page.locator("#id_email_error")).to_be_visible()
+
+    summary.locator('a[href="#id_email"]').click()
+    expect(email_input).to_be_focused()
+    summary.locator('a[href="#id_last_name"]').click()
+    expect(page.get_by_label("Last name")).to_be_focused()
+
+
+def test_staff_without_two_factor_are_sent_to_set_it_up(live_server, page):
+    staff = UserFactory.create(
+        email="boss@cpd.example", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(
+        user=staff, email=staff.email, primary=True, verified=True
+    )
+    setup_url = f"{live_server.url}/accounts/2fa/totp/activate/"
+
+    sign_in(page, live_server, staff.email, "correct-horse-battery")
+    page.goto(f"{live_server.url}/admin/")
+
+    expect(
+        page.get_by_text(
+            "Set up two-factor authentication before you use the back office."
+        )
+    ).to_be_visible()
+    # allauth always asks for the password again before an authenticator is
+    # added (a fresh sign-in does not count), then continues to the set-up page.
+    if page.url.startswith(f"{live_server.url}/accounts/reauthenticate/"):
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(setup_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("activate authenticator app", re.I)
+    )
+
+    # The back office stays shut until an authenticator is set up...
+    page.goto(f"{live_server.url}/admin/")
+    expect(page).to_have_url(setup_url)
+    expect(page.locator("h1")).not_to_have_text(re.compile("site administration", re.I))
+
+    # ...and opens once it is.
+    secret = page.get_by_label("Authenticator secret").input_value()
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    page.get_by_label("Authenticator code").fill(code)
+    page.get_by_role("button", name="Activate").click()
+    expect(page).not_to_have_url(setup_url)
+    page.goto(f"{live_server.url}/admin/")
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+    expect(page.locator("h1")).to_have_text(re.compile("site administration", re.I))
