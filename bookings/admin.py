@@ -1,15 +1,19 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Booking, MailRecord, PriorLearning, Transaction
+from .models import Booking, MailRecord, PriorLearning, StaffLog, Transaction
 
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     list_display = ("person", "session", "status", "created_at", "booked_by")
-    list_filter = ("status", "session__course__mode")
+    list_filter = ("status", "session__course__mode", "organisation")
     list_select_related = ("person", "session__course", "booked_by")
     search_fields = ("person__email", "person__last_name", "session__course__title")
     autocomplete_fields = ("person", "session")
@@ -64,30 +68,61 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected as attended"), permissions=["change"])
     def mark_attended(self, request, queryset):
-        n = services.mark_attendance(queryset, attended=True)
+        n = services.mark_attendance(queryset, attended=True, by=request.user)
         self.message_user(request, _("%(n)d marked as attended.") % {"n": n})
 
     @admin.action(
         description=_("Mark selected as did not attend"), permissions=["change"]
     )
     def mark_no_show(self, request, queryset):
-        n = services.mark_attendance(queryset, attended=False)
+        n = services.mark_attendance(queryset, attended=False, by=request.user)
         self.message_user(request, _("%(n)d marked as did not attend.") % {"n": n})
+
+
+class LedgerEntryForm(forms.ModelForm):
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"),
+        decimal_places=2,
+        help_text=_("A positive amount; payments and credits reduce what is owed."),
+    )
+
+    class Meta:
+        model = Transaction
+        fields = (
+            "person",
+            "organisation",
+            "kind",
+            "amount",
+            "reference",
+            "description",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("person") and not cleaned.get("organisation"):
+            raise forms.ValidationError(_("Choose a person or an organisation."))
+        return cleaned
 
 
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
+    """The ledger is append-only: entries are added, never changed or deleted."""
+
+    form = LedgerEntryForm
     list_display = (
         "created_at",
         "person",
+        "organisation",
         "kind",
         "amount",
         "reference",
         "description",
+        "created_by",
     )
-    list_filter = ("kind",)
-    list_select_related = ("person",)
-    search_fields = ("person__email", "reference")
+    list_filter = ("kind", "organisation")
+    list_select_related = ("person", "organisation", "created_by")
+    search_fields = ("person__email", "organisation__name", "reference")
+    autocomplete_fields = ("person", "organisation")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -96,8 +131,37 @@ class TransactionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        entry = services.record_ledger_entry(
+            person=form.cleaned_data["person"],
+            organisation=form.cleaned_data["organisation"],
+            kind=form.cleaned_data["kind"],
+            amount=form.cleaned_data["amount"],
+            reference=form.cleaned_data["reference"],
+            description=form.cleaned_data["description"],
+            by=request.user,
+        )
+        obj.pk, obj.amount, obj.created_at = entry.pk, entry.amount, entry.created_at
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(request, _("Ledger entry added."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:bookings_transaction_changelist"))
+
+
+@admin.register(StaffLog)
+class StaffLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "booking", "session", "detail")
+    list_filter = ("action",)
+    list_select_related = ("actor", "booking__person", "session__course")
+    search_fields = ("actor__email", "detail")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(MailRecord)

@@ -150,7 +150,8 @@ class Transaction(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} £{self.amount} ({self.created_at:%Y-%m-%d})"
+        day = f" ({self.created_at:%Y-%m-%d})" if self.created_at else ""
+        return f"{self.get_kind_display()} £{self.amount}{day}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -111,22 +111,34 @@ def _refund(booking: Booking, *, by: User | None, in_time: bool) -> None:
         )
 
 
-def record_payment(
-    person: User, *, amount: Decimal, reference: str, by: User
+def record_ledger_entry(
+    *,
+    person: User | None,
+    organisation: Organisation | None,
+    kind: str,
+    amount: Decimal,
+    description: str,
+    reference: str = "",
+    by: User,
 ) -> Transaction:
+    """Staff add an entry: a payment or credit reduces what is owed, a charge adds
+    to it. Amounts are entered as positive numbers; the sign follows the kind."""
     if amount <= 0:
-        raise BookingError(_("A payment must be more than £0."))
-    return Transaction.objects.create(
+        raise BookingError(_("Enter an amount more than £0."))
+    if person is None and organisation is None:
+        raise BookingError(_("Choose a person or an organisation."))
+    signed = amount if kind == Transaction.Kind.CHARGE else -amount
+    entry = Transaction.objects.create(
         person=person,
-        kind=Transaction.Kind.PAYMENT,
-        amount=-amount,
+        organisation=organisation,
+        kind=kind,
+        amount=signed,
+        description=description,
         reference=reference,
-        description=_("Payment received"),
         created_by=by,
     )
-
-
-# --- booking ----------------------------------------------------------------
+    _log(by, f"recorded {kind}", detail=f"£{amount} {reference}".strip())
+    return entry
 
 
 def _on_confirmed(
