@@ -1,5 +1,6 @@
 """Thin Celery wrappers around bookings.services; all idempotent."""
 
+import random
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -8,15 +9,19 @@ from django.conf import settings
 from . import services
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError, ConnectionError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
-def send_booking_mail(record_id: int) -> bool:
-    return services.send_mail_record(record_id)
+@shared_task(bind=True, max_retries=8)
+def send_booking_mail(self, record_id: int) -> bool:
+    """Send one outbox row; transient failures retry with exponential back-off.
+
+    Run in-process (the embedded default) a failure is left to the periodic
+    outbox sweep instead, so a request never waits on retries."""
+    try:
+        return services.send_mail_record(record_id)
+    except (SMTPException, OSError) as exc:
+        if self.request.is_eager:
+            return False
+        countdown = min(3600, 30 * 2**self.request.retries) + random.randint(0, 15)  # noqa: S311
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task

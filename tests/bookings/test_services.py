@@ -212,3 +212,43 @@ def test_sixty_concurrent_bookings_fill_fifteen_places_in_arrival_order():
     )
     assert now_confirmed == {b.pk for b in ordered[5:20]}
     assert Booking.objects.filter(status="waitlisted").count() == 40
+
+
+@pytest.mark.django_db
+def test_reminders_go_once_to_confirmed_places_the_set_number_of_days_before(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.BOOKING_REMINDER_DAYS = 2
+    day = timezone.localdate() + dt.timedelta(days=2)
+    starts = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+    session = SessionFactory.create(starts_at=starts)
+    confirmed = BookingFactory.create(session=session)
+    BookingFactory.create(session=session, status="waitlisted")
+    BookingFactory.create(session=SessionFactory.create())  # 14 days away
+    from bookings import tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_reminders.delay().get() == 1
+        assert tasks.send_reminders.delay().get() == 0
+    assert [m.to for m in mail.outbox] == [[confirmed.person.email]]
+    assert mail.outbox[0].subject.startswith("Reminder:")
+    assert mail.outbox[0].attachments[0][0] == "session.ics"
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_recorded_and_retried_later(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    (person,) = verified()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = services.book_session(person, SessionFactory.create())
+    record = MailRecord.objects.get(booking=booking)
+    assert record.status == "failed"
+    assert record.last_error.startswith("ConnectionRefusedError")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.send_pending_mail(older_than_seconds=0) == 1
+    record.refresh_from_db()
+    assert (record.status, record.attempts) == ("sent", 2)
+    assert len(mail.outbox) == 1
