@@ -6,17 +6,52 @@ from .models import PREFER_NOT_TO_SAY, Organisation, Profile
 
 
 class SignupForm(forms.Form):
-    """Extra fields on allauth's sign-up form."""
+    """Extra fields on allauth's sign-up form: name, and marketing choices that
+    are all unticked unless the person ticks them."""
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
 
-    field_order = ["first_name", "last_name", "email", "password1", "password2"]
+    field_order = [
+        "first_name",
+        "last_name",
+        "email",
+        "password1",
+        "password2",
+        "marketing__email",
+        "marketing__sms",
+        "marketing__phone",
+        "marketing__post",
+        "partner_marketing__post",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        from consent.forms import SIGNUP_CHOICES, field_name
+
+        super().__init__(*args, **kwargs)
+        for purpose, channel, label in SIGNUP_CHOICES:
+            self.fields[field_name(purpose, channel)] = forms.BooleanField(
+                label=label, required=False, initial=False
+            )
 
     def signup(self, request, user) -> None:
+        from consent import selectors as consent_selectors
+        from consent import services as consent_services
+        from consent.forms import SIGNUP_CHOICES, field_name
+
         user.first_name = self.cleaned_data["first_name"].strip()
         user.last_name = self.cleaned_data["last_name"].strip()
         user.save(update_fields=["first_name", "last_name"])
+        consent_services.record_signup_choices(
+            user,
+            {
+                (p, c): bool(self.cleaned_data.get(field_name(p, c)))
+                for p, c, _label in SIGNUP_CHOICES
+            },
+        )
+        policy = consent_selectors.policy_current("privacy")
+        if policy:
+            consent_services.mark_policy_seen(user, policy)
 
 
 class ProfileForm(forms.Form):

@@ -35,6 +35,20 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("work email address"), unique=True)
 
+    # Set by the privacy app: while restricted there is no marketing, profiling or
+    # analytics; an objection to direct marketing stops all marketing at once.
+    processing_restricted = models.BooleanField(
+        _("processing restricted"), default=False
+    )
+    objects_to_direct_marketing = models.BooleanField(
+        _("objects to direct marketing"), default=False
+    )
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # The newest privacy notice version this person has been told about.
+    privacy_version_seen = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 

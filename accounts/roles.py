@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "courses.session": ("change", "view"),
         "accounts.user": ("view",),
         "accounts.organisation": ("add", "change", "view"),
+        "consent.consentrecord": ("add", "view"),
     },
     FUNDING_OFFICERS: {
         "funding.fundingrequest": ("change", "view"),
@@ -47,8 +48,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.datasubjectrequest": ALL,
         "privacy.auditevent": ("view",),
         "privacy.disclosure": ("view",),
-        "consent.consentrecord": ("view",),
+        "consent.consentrecord": ("add", "view"),
         "consent.policyversion": ALL,
+        "consent.processingpurpose": ALL,
     },
 }
 

@@ -66,7 +66,7 @@ def on_live_server(link: str, live_server_url: str) -> str:
 
 def sign_in(page, live_server, email_address: str, password: str = PASSWORD) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(email_address)
+    page.get_by_label("Email", exact=True).fill(email_address)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
@@ -81,7 +81,7 @@ def test_sign_up_verify_by_real_mail_sign_in_and_keep_details(
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("First name").fill("Grace")
     page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email").fill(address)
+    page.get_by_label("Email", exact=True).fill(address)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
@@ -169,6 +169,17 @@ def test_sign_up_with_the_keyboard_alone(live_server, page, smtp_server):
         page.keyboard.type(typed[field_id])
         expect(page.locator(f"#{field_id}")).to_have_value(typed[field_id])
 
+    # The optional marketing choices follow, unticked; Space ticks the first.
+    page.keyboard.press("Tab")
+    email_offers = page.locator("#id_marketing__email")
+    expect(email_offers).to_be_focused()
+    expect(email_offers).not_to_be_checked()
+    page.keyboard.press("Space")
+    expect(email_offers).to_be_checked()
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    expect(page.locator("#id_partner_marketing__post")).to_be_focused()
+
     page.keyboard.press("Tab")
     submit = page.get_by_role("button", name="Sign Up")
     expect(submit).to_be_focused()
@@ -205,7 +216,7 @@ def test_empty_sign_up_shows_a_linked_error_summary(live_server, page):
     for field_id in SIGNUP_FIELDS[:4]:
         assert f"#{field_id}" in hrefs
     # Each field shows its own message, tied to it for screen readers.
-    email_input = page.get_by_label("Email")
+    email_input = page.get_by_label("Email", exact=True)
     expect(email_input).to_have_attribute(
         "aria-describedby", re.compile("id_email_error")
     )
