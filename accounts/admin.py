@@ -51,12 +51,28 @@ class UserAdmin(BaseUserAdmin):
                 )
             },
         ),
+        (
+            _("Data protection"),
+            {
+                "fields": (
+                    "processing_restricted",
+                    "objects_to_direct_marketing",
+                    "erased_at",
+                )
+            },
+        ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "processing_restricted",
+        "objects_to_direct_marketing",
+        "erased_at",
+    )
 
 
 @admin.register(Organisation)

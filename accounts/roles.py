@@ -45,7 +45,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.user": ("change", "view"),
         "accounts.profile": ("view",),
         "accounts.organisation": ("view",),
-        "privacy.datasubjectrequest": ALL,
+        "privacy.datasubjectrequest": (
+            "add",
+            "change",
+            "view",
+            "export_personal_data",
+            "erase_personal_data",
+            "restrict_processing",
+        ),
+        "privacy.retentionrun": ("view",),
         "privacy.auditevent": ("view",),
         "privacy.disclosure": ("view",),
         "consent.consentrecord": ("add", "view"),
@@ -80,7 +88,11 @@ def sync_role_groups(sender=None, apps=None, **kwargs) -> None:
         wanted = []
         for model_label, actions in grants.items():
             app_label, model = model_label.split(".")
-            codenames = [f"{action}_{model}" for action in actions]
+            # Plain verbs name model permissions; anything else is a custom codename.
+            codenames = [
+                f"{a}_{model}" if a in ("add", "change", "delete", "view") else a
+                for a in actions
+            ]
             wanted += list(
                 Permission.objects.filter(
                     content_type__app_label=app_label, codename__in=codenames

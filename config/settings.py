@@ -150,6 +150,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
+CELERY_BEAT_SCHEDULE["apply-retention"] = {
+    # Delete what has passed its retention period; records counts only.
+    "task": "privacy.tasks.apply_retention",
+    "schedule": 24 * 3600.0,
+}
+
+# Retention periods per category (the privacy notice states them).
+PRIVACY_RETENTION = {
+    "unverified_accounts_days": env.int("RETENTION_UNVERIFIED_ACCOUNTS_DAYS", default=30),
+    "mail_records_days": env.int("RETENTION_MAIL_RECORDS_DAYS", default=400),
+    "analytics_events_months": env.int("RETENTION_ANALYTICS_MONTHS", default=26),
+    "funding_documents_years": env.int("RETENTION_FUNDING_DOCUMENTS_YEARS", default=6),
+}
+# Exports with more rows than this are prepared by a task and a link is emailed.
+PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)
+PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("healthz", views.healthz_view, name="healthz"),
     path("", include("consent.urls")),
+    path("", include("privacy.urls")),
     path("", include("bookings.urls")),
     path("", include("courses.urls")),
 ]

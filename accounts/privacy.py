@@ -1,0 +1,161 @@
+"""What the accounts app holds about a person, and how it is exported and erased."""
+
+import datetime as dt
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from privacy.registry import Category, not_personal, register, register_retention
+
+from .models import Organisation, Profile, User
+
+PROFILE_FIELDS = [
+    "job_title",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "gender",
+    "year_of_birth",
+    "year_of_birth_withheld",
+    "ethnicity",
+    "disability",
+]
+
+
+def export_user(person: User) -> list[dict]:
+    return [
+        {
+            "email": person.email,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "date_joined": person.date_joined,
+            "last_login": person.last_login,
+            "processing_restricted": person.processing_restricted,
+            "objects_to_direct_marketing": person.objects_to_direct_marketing,
+        }
+    ]
+
+
+def erase_user(person: User) -> None:
+    person.email = f"erased-{person.pk}@erased.invalid"
+    person.first_name = ""
+    person.last_name = ""
+    person.set_unusable_password()
+    person.is_active = False
+    person.is_staff = False
+    person.is_superuser = False
+    person.last_login = None
+    person.erased_at = person.erased_at or timezone.now()
+    person.save()
+    person.groups.clear()
+    person.user_permissions.clear()
+    EmailAddress.objects.filter(user=person).delete()
+    Authenticator.objects.filter(user=person).delete()
+    _end_sessions(person)
+
+
+def _end_sessions(person: User) -> None:
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(person.pk):
+            session.delete()
+
+
+def export_profile(person: User) -> list[dict]:
+    profile = Profile.objects.filter(user=person).select_related("organisation").first()
+    if profile is None:
+        return []
+    row = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    row["workplace"] = profile.organisation.name if profile.organisation else ""
+    return [row]
+
+
+def erase_profile(person: User) -> None:
+    Profile.objects.filter(user=person).update(
+        organisation=None,
+        job_title="",
+        phone="",
+        address_line_1="",
+        address_line_2="",
+        town="",
+        postcode="",
+        gender="",
+        year_of_birth=None,
+        year_of_birth_withheld=False,
+        ethnicity="",
+        disability="",
+    )
+
+
+def export_email_addresses(person: User) -> list[dict]:
+    return list(
+        EmailAddress.objects.filter(user=person).values("email", "verified", "primary")
+    )
+
+
+register(
+    Category(
+        name="account",
+        model=User,
+        fields=["email", "first_name", "last_name", "password", "last_login"],
+        export=export_user,
+        erase=erase_user,
+        note="The account row is kept, anonymised and unable to sign in, so that "
+        "anonymous bookings and transactions still add up.",
+    )
+)
+register(
+    Category(
+        name="profile",
+        model=Profile,
+        fields=[*PROFILE_FIELDS, "organisation"],
+        export=export_profile,
+        erase=erase_profile,
+        note="Every profile and equality field is cleared.",
+    )
+)
+register(
+    Category(
+        name="email_addresses",
+        model=EmailAddress,
+        fields=["email"],
+        export=export_email_addresses,
+        erase=lambda person: None,
+        note="Deleted with the account's sign-in details.",
+    )
+)
+not_personal(Organisation, ["name", "area"], reason="A workplace, not a person.")
+
+
+def remove_unverified_accounts() -> int:
+    """Accounts never verified within the retention period are deleted."""
+    days = settings.PRIVACY_RETENTION["unverified_accounts_days"]
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    # Only self-service sign-ups that never confirmed their address; people added
+    # by staff have no unverified address row and are never swept.
+    stale = (
+        User.objects.filter(
+            date_joined__lt=cutoff,
+            is_staff=False,
+            last_login__isnull=True,
+            bookings__isnull=True,
+            emailaddress__verified=False,
+        )
+        .exclude(emailaddress__verified=True)
+        .distinct()
+    )
+    removed = 0
+    for user in stale:
+        erase_profile(user)
+        Profile.objects.filter(user=user).delete()
+        EmailAddress.objects.filter(user=user).delete()
+        user.delete()
+        removed += 1
+    return removed
+
+
+register_retention("unverified accounts", remove_unverified_accounts)

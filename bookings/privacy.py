@@ -1,0 +1,195 @@
+"""What the bookings app holds about a person, and how it is exported and erased.
+
+Bookings, evaluations' ratings and transactions stay as anonymous rows (their
+person is the anonymised account) so that attendance and money add up; what the
+person wrote and any files they uploaded are removed.
+"""
+
+from django.utils import timezone
+
+from privacy.registry import Category, register, register_retention
+
+from .models import (
+    Booking,
+    Evaluation,
+    MailRecord,
+    PriorLearning,
+    StaffLog,
+    Transaction,
+)
+
+
+def export_bookings(person) -> list[dict]:
+    return [
+        {
+            "course": b.session.course.title,
+            "session_starts_at": timezone.localtime(b.session.starts_at),
+            "status": b.get_status_display(),
+            "booked_at": b.created_at,
+            "cancelled_at": b.cancelled_at,
+            "cancel_reason": b.cancel_reason,
+            "charged_to_organisation": b.organisation.name if b.organisation else "",
+            "certificate_code": b.certificate_code or "",
+        }
+        for b in Booking.objects.filter(person=person).select_related(
+            "session__course", "organisation"
+        )
+    ]
+
+
+def erase_bookings(person) -> None:
+    Booking.objects.filter(person=person).update(
+        cancel_reason="", certificate_code=None
+    )
+    StaffLog.objects.filter(booking__person=person).update(detail="")
+
+
+def export_evaluations(person) -> list[dict]:
+    return [
+        {
+            "course": e.booking.session.course.title,
+            "rating": e.rating,
+            "comments": e.comments,
+            "created_at": e.created_at,
+        }
+        for e in Evaluation.objects.filter(booking__person=person).select_related(
+            "booking__session__course"
+        )
+    ]
+
+
+def erase_evaluations(person) -> None:
+    Evaluation.objects.filter(booking__person=person).update(comments="")
+
+
+def export_prior_learning(person) -> list[dict]:
+    return [
+        {
+            "title": p.title,
+            "provider": p.provider_name,
+            "completed_on": p.completed_on,
+            "cpd_hours": p.cpd_hours,
+            "notes": p.notes,
+            "evidence_file": p.evidence.name.rsplit("/", 1)[-1] if p.evidence else "",
+        }
+        for p in PriorLearning.objects.filter(person=person)
+    ]
+
+
+def erase_prior_learning(person) -> None:
+    for item in PriorLearning.objects.filter(person=person):
+        if item.evidence:
+            item.evidence.delete(save=False)
+        item.delete()
+
+
+def prior_learning_files(person) -> list:
+    return [
+        p.evidence for p in PriorLearning.objects.filter(person=person) if p.evidence
+    ]
+
+
+def export_transactions(person) -> list[dict]:
+    return list(
+        Transaction.objects.filter(person=person)
+        .order_by("created_at")
+        .values("created_at", "kind", "amount", "description", "reference")
+    )
+
+
+def export_mail(person) -> list[dict]:
+    return list(
+        MailRecord.objects.filter(booking__person=person).values(
+            "kind", "to", "status", "created_at", "sent_at"
+        )
+    )
+
+
+def erase_mail(person) -> None:
+    MailRecord.objects.filter(booking__person=person).delete()
+
+
+register(
+    Category(
+        name="bookings",
+        model=Booking,
+        fields=["cancel_reason", "certificate_code"],
+        export=export_bookings,
+        erase=erase_bookings,
+        note="Kept as anonymous rows so that attendance and counts stay right.",
+    )
+)
+register(
+    Category(
+        name="evaluations",
+        model=Evaluation,
+        fields=["comments"],
+        export=export_evaluations,
+        erase=erase_evaluations,
+        note="Ratings are kept anonymously; comments are removed.",
+    )
+)
+register(
+    Category(
+        name="training_done_elsewhere",
+        model=PriorLearning,
+        fields=["title", "provider_name", "notes"],
+        files=["evidence"],
+        export=export_prior_learning,
+        erase=erase_prior_learning,
+        note="Deleted, with any evidence files.",
+    )
+)
+register(
+    Category(
+        name="transactions",
+        model=Transaction,
+        fields=["description", "reference"],
+        export=export_transactions,
+        erase=lambda person: None,
+        note="Kept, with amounts and dates, against the anonymised account, as "
+        "accounting law requires.",
+    )
+)
+register(
+    Category(
+        name="messages_sent",
+        model=MailRecord,
+        fields=["to", "subject", "body", "last_error"],
+        export=export_mail,
+        erase=erase_mail,
+        note="The record of booking messages sent to you is deleted.",
+    )
+)
+register(
+    Category(
+        name="staff_actions",
+        model=StaffLog,
+        fields=["detail"],
+        export=lambda person: list(
+            StaffLog.objects.filter(booking__person=person).values(
+                "created_at", "action"
+            )
+        ),
+        erase=lambda person: None,
+        note="Kept as a record of what staff did; notes about you are cleared.",
+    )
+)
+
+
+def remove_old_mail_records() -> int:
+    """Sent booking messages are kept as proof of sending for a limited time."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    cutoff = timezone.now() - dt.timedelta(
+        days=settings.PRIVACY_RETENTION["mail_records_days"]
+    )
+    removed, _ = MailRecord.objects.filter(
+        status="sent", created_at__lt=cutoff
+    ).delete()
+    return removed
+
+
+register_retention("sent booking messages", remove_old_mail_records)

@@ -1,0 +1,12 @@
+"""The catalogue holds no personal data; these declarations say so explicitly."""
+
+from privacy.registry import not_personal
+
+from .models import Course, Provider, Session, Topic
+
+not_personal(
+    Provider, ["name", "contact_email", "website"], reason="An organisation's details."
+)
+not_personal(Topic, ["name"], reason="Catalogue data.")
+not_personal(Course, ["title", "summary", "description"], reason="Catalogue data.")
+not_personal(Session, ["venue", "joining_url"], reason="Catalogue data.")

@@ -1,0 +1,85 @@
+"""The privacy app's own records about a person."""
+
+from privacy.registry import Category, register
+
+from .models import AuditEvent, DataSubjectRequest, Disclosure, ExportFile
+
+
+def export_requests(person) -> list[dict]:
+    return [
+        {
+            "kind": r.get_kind_display(),
+            "received_at": r.received_at,
+            "due_at": r.due_at,
+            "status": r.get_status_display(),
+            "details": r.details,
+        }
+        for r in DataSubjectRequest.objects.filter(person=person)
+    ]
+
+
+def erase_requests(person) -> None:
+    DataSubjectRequest.objects.filter(person=person).update(
+        details="", extension_reason=""
+    )
+
+
+def export_disclosures(person) -> list[dict]:
+    return list(
+        Disclosure.objects.filter(person=person).values(
+            "disclosed_at", "recipient", "fields", "purpose"
+        )
+    )
+
+
+def erase_exports(person) -> None:
+    for export in ExportFile.objects.filter(person=person):
+        export.file.delete(save=False)
+        export.delete()
+
+
+register(
+    Category(
+        name="data_requests",
+        model=DataSubjectRequest,
+        fields=["details", "extension_reason"],
+        export=export_requests,
+        erase=erase_requests,
+        note="Kept as the record that the request was handled; details are cleared.",
+    )
+)
+register(
+    Category(
+        name="disclosures",
+        model=Disclosure,
+        fields=["purpose", "recipient", "fields", "reference"],
+        export=export_disclosures,
+        erase=lambda person: None,
+        note="Kept as the legal record of what was shared, against the anonymised account.",
+    )
+)
+register(
+    Category(
+        name="prepared_exports",
+        model=ExportFile,
+        fields=["token"],
+        files=["file"],
+        export=lambda person: [],
+        erase=erase_exports,
+        note="Prepared downloads are deleted.",
+    )
+)
+register(
+    Category(
+        name="audit",
+        model=AuditEvent,
+        fields=["detail", "subject"],
+        export=lambda person: list(
+            AuditEvent.objects.filter(subject=f"user:{person.pk}").values(
+                "created_at", "action"
+            )
+        ),
+        erase=lambda person: None,
+        note="Kept: it records what was done, by whom and when, and holds no personal data.",
+    )
+)

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services, tasks
+from .forms import RequestForm
+from .models import DataSubjectRequest, ExportFile
+
+
+@login_required
+def my_data_view(request: HttpRequest) -> HttpResponse:
+    form = RequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        services.create_request(
+            request.user, kind, details=form.cleaned_data["details"]
+        )
+        if kind == DataSubjectRequest.Kind.OBJECT_MARKETING:
+            messages.success(
+                request, _("Done: we will send you no more marketing of any kind.")
+            )
+        else:
+            messages.success(
+                request,
+                _(
+                    "We have your request. Our data protection lead will reply within one month."
+                ),
+            )
+        return redirect("privacy:my_data")
+    return render(
+        request,
+        "privacy/my_data.html",
+        {
+            "form": form,
+            "requests": DataSubjectRequest.objects.filter(person=request.user).order_by(
+                "-received_at"
+            ),
+            "exports": ExportFile.objects.filter(
+                person=request.user, expires_at__gt=timezone.now()
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def my_data_download_view(request: HttpRequest) -> HttpResponse:
+    if services.export_size(request.user) > settings.PRIVACY_EXPORT_INLINE_MAX_ROWS:
+        tasks.prepare_export.delay_on_commit(request.user.pk)
+        messages.success(
+            request,
+            _(
+                "Your data is being prepared. We will email you a link when it is ready."
+            ),
+        )
+        return redirect("privacy:my_data")
+    content = services.export_person(request.user, by=request.user)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
+    return response
+
+
+@login_required
+def my_data_export_view(request: HttpRequest, token: str) -> FileResponse:
+    export = ExportFile.objects.filter(
+        token=token, person=request.user, expires_at__gt=timezone.now()
+    ).first()
+    if export is None:
+        raise Http404(_("This link has expired or is not yours."))
+    return FileResponse(
+        export.file.open("rb"), as_attachment=True, filename="my-data.zip"
+    )
+
+
+@login_required
+@permission_required("privacy.view_datasubjectrequest", raise_exception=True)
+def processing_record_view(request: HttpRequest) -> HttpResponse:
+    from consent.selectors import processing_purposes
+
+    return render(
+        request, "privacy/processing_record.html", {"purposes": processing_purposes()}
+    )
