@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
 
+from privacy.imports import SourceImportMixin
+
+from .imports import PersonResource
 from .models import Organisation, Profile, User
 
 
@@ -23,7 +27,8 @@ class ProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
+    resource_classes = [PersonResource]
     inlines = (ProfileInline,)
     ordering = ("email",)
     list_display = (
@@ -72,6 +77,8 @@ class UserAdmin(BaseUserAdmin):
         "processing_restricted",
         "objects_to_direct_marketing",
         "erased_at",
+        "import_source",
+        "imported_at",
     )
 
 

@@ -44,6 +44,9 @@ class User(AbstractUser):
         _("objects to direct marketing"), default=False
     )
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Where the record came from when it was imported rather than typed here.
+    import_source = models.CharField(_("imported from"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     # The newest privacy notice version this person has been told about.
     privacy_version_seen = models.PositiveIntegerField(
         null=True, blank=True, editable=False

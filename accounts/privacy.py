@@ -50,6 +50,7 @@ def erase_user(person: User) -> None:
     person.is_staff = False
     person.is_superuser = False
     person.last_login = None
+    person.import_source = ""
     person.erased_at = person.erased_at or timezone.now()
     person.save()
     person.groups.clear()

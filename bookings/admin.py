@@ -5,19 +5,26 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
+
+from privacy.imports import SourceImportMixin
 
 from . import services
+from .imports import BookingResource, PriorLearningResource
 from .models import Booking, MailRecord, PriorLearning, StaffLog, Transaction
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
+    resource_classes = [BookingResource]
     list_display = ("person", "session", "status", "created_at", "booked_by")
     list_filter = ("status", "session__course__mode", "organisation")
     list_select_related = ("person", "session__course", "booked_by")
     search_fields = ("person__email", "person__last_name", "session__course__title")
     autocomplete_fields = ("person", "session")
     readonly_fields = (
+        "import_source",
+        "imported_at",
         "status",
         "created_at",
         "updated_at",
@@ -184,7 +191,8 @@ class MailRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriorLearning)
-class PriorLearningAdmin(admin.ModelAdmin):
+class PriorLearningAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
+    resource_classes = [PriorLearningResource]
     list_display = ("person", "title", "completed_on", "cpd_hours")
     list_select_related = ("person",)
     search_fields = ("person__email", "title")

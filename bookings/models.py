@@ -66,6 +66,8 @@ class Booking(models.Model):
     certificate_code = models.CharField(
         max_length=20, unique=True, null=True, blank=True
     )
+    import_source = models.CharField(_("imported from"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     objects = BookingQuerySet.as_manager()
 
@@ -220,6 +222,8 @@ class PriorLearning(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     # Stored in private storage; served only to the owner through a view.
     evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/", blank=True)
+    import_source = models.CharField(_("imported from"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

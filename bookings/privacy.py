@@ -30,6 +30,8 @@ def export_bookings(person) -> list[dict]:
             "cancel_reason": b.cancel_reason,
             "charged_to_organisation": b.organisation.name if b.organisation else "",
             "certificate_code": b.certificate_code or "",
+            "imported_from": b.import_source,
+            "imported_at": b.imported_at,
         }
         for b in Booking.objects.filter(person=person).select_related(
             "session__course", "organisation"
@@ -71,6 +73,8 @@ def export_prior_learning(person) -> list[dict]:
             "cpd_hours": p.cpd_hours,
             "notes": p.notes,
             "evidence_file": p.evidence.name.rsplit("/", 1)[-1] if p.evidence else "",
+            "imported_from": p.import_source,
+            "imported_at": p.imported_at,
         }
         for p in PriorLearning.objects.filter(person=person)
     ]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "import_export",
     "accounts",
     "courses",
     "bookings",
@@ -155,6 +156,12 @@ CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "privacy.tasks.apply_retention",
     "schedule": 24 * 3600.0,
 }
+
+# Imports from CSV (people, bookings, prior training): all rows or none, and only
+# for staff who may add what they import.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 # Retention periods per category (the privacy notice states them).
 PRIVACY_RETENTION = {

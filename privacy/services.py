@@ -237,6 +237,27 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def data_sources(person: User) -> list[dict]:
+    """Where imported data about the person came from, by category."""
+    seen = {}
+    for name, rows in _collect(person).items():
+        for row in rows:
+            source = row.get("imported_from")
+            if source:
+                key = (name, source)
+                seen.setdefault(
+                    key,
+                    {
+                        "category": name.replace("_", " "),
+                        "source": source,
+                        "imported_at": row.get("imported_at"),
+                        "count": 0,
+                    },
+                )
+                seen[key]["count"] += 1
+    return list(seen.values())
+
+
 def export_size(person: User) -> int:
     return sum(len(rows) for rows in _collect(person).values())
 

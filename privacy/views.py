@@ -43,6 +43,7 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
             "exports": ExportFile.objects.filter(
                 person=request.user, expires_at__gt=timezone.now()
             ),
+            "sources": services.data_sources(request.user),
         },
     )
 

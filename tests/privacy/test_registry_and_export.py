@@ -28,7 +28,6 @@ PERSONAL_NAME_HINTS = (
     "subject",
     "title",
     "ip",
-    "to",
     "reference",
     "token",
     "password",
@@ -56,10 +55,9 @@ def could_hold_personal_data(field: models.Field) -> bool:
     ):
         return True
     if isinstance(field, models.CharField) and field.choices is None:
-        return any(
-            hint in field.name.split("_") or field.name.startswith(hint)
-            for hint in PERSONAL_NAME_HINTS
-        )
+        # Whole words of the field name, so "to_status" is not mistaken for "to".
+        words = field.name.split("_")
+        return field.name == "to" or any(hint in words for hint in PERSONAL_NAME_HINTS)
     return False
 
 
