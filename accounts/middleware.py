@@ -5,7 +5,8 @@ from django.utils.translation import gettext as _
 
 
 class StaffMFAMiddleware:
-    """Staff must have two-factor authentication before the back office opens."""
+    """Staff must have two-factor authentication before the back office
+    (/admin/) or a staff page (/staff/) opens."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -13,10 +14,9 @@ class StaffMFAMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            request.path.startswith(("/admin/", "/staff/"))
-            and user is not None
+            user is not None
             and user.is_authenticated
-            and user.is_staff
+            and self._needs_mfa(request.path, user)
             and not Authenticator.objects.filter(
                 user=user, type=Authenticator.Type.TOTP
             ).exists()
@@ -27,3 +27,12 @@ class StaffMFAMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+    @staticmethod
+    def _needs_mfa(path: str, user) -> bool:
+        if path.startswith("/admin/"):
+            return user.is_staff
+        if path.startswith("/staff/"):
+            # Anyone holding a back-office role, staff flag or not.
+            return user.is_staff or user.groups.exists()
+        return False

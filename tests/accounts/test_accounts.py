@@ -192,3 +192,19 @@ def test_equality_data_never_appears_in_the_admin_user_list(client):
     change = client.get(f"/admin/accounts/user/{person.pk}/change/").content.decode()
     assert "ethnicity" not in change
     assert "1977" not in change
+
+
+def test_role_holders_need_mfa_for_staff_pages_too(client):
+    from tests.courses.factories import SessionFactory
+
+    session = SessionFactory.create()
+    holder = UserFactory.create()  # no staff flag, but a back-office role
+    holder.groups.add(Group.objects.get(name=roles.BOOKING_ADMINS))
+    client.force_login(holder)
+    response = client.get(f"/staff/sessions/{session.pk}/")
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    give_totp(holder)
+    assert client.get(f"/staff/sessions/{session.pk}/").status_code == 200
+    learner = UserFactory.create()
+    client.force_login(learner)
+    assert client.get(f"/staff/sessions/{session.pk}/").status_code == 403
