@@ -208,3 +208,20 @@ def test_role_holders_need_mfa_for_staff_pages_too(client):
     learner = UserFactory.create()
     client.force_login(learner)
     assert client.get(f"/staff/sessions/{session.pk}/").status_code == 403
+
+
+def test_a_forgotten_password_can_be_reset_by_mail(client, verified_user):
+    client.post("/accounts/password/reset/", {"email": verified_user.email})
+    assert len(mail.outbox) == 1
+    link = re.search(
+        r"http://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body
+    ).group(0)
+    response = client.get(link.replace("http://testserver", ""), follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link
+    response = client.post(
+        form_url.replace("http://testserver", ""),
+        {"password1": "a-brand-new-password-9", "password2": "a-brand-new-password-9"},
+    )
+    assert response.status_code == 302
+    verified_user.refresh_from_db()
+    assert verified_user.check_password("a-brand-new-password-9")
