@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
+CELERY_BEAT_SCHEDULE["send-pending-funding-mail"] = {
+    # Funding mail that no task sent (the broker was down, say) goes out here.
+    "task": "funding.tasks.send_pending_funding_mail",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     # Delete what has passed its retention period; records counts only.
     "task": "privacy.tasks.apply_retention",

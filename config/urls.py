@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("privacy.urls")),
     path("", include("bookings.urls")),
+    path("", include("funding.urls")),
     path("", include("courses.urls")),
 ]

@@ -1,0 +1,343 @@
+"""Reads for the funding pages, the officers' queue and reports. Each returns a
+queryset (or a small structure) with totals computed in SQL, so query counts do
+not grow with the number of requests."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import (
+    ApprenticeshipApplication,
+    FundingEvent,
+    FundingRequest,
+    FundingRound,
+    FundingStream,
+    ManagerSupport,
+    Payment,
+)
+
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def financial_year_start(day: dt.date) -> dt.date:
+    """NHS allowances run from 1 April to 31 March."""
+    return dt.date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def _paid_subquery():
+    return Coalesce(
+        Subquery(
+            Payment.objects.filter(request=OuterRef("pk"))
+            .order_by()
+            .values("request")
+            .annotate(total=Sum("amount"))
+            .values("total"),
+            output_field=MONEY,
+        ),
+        Value(Decimal("0")),
+        output_field=MONEY,
+    )
+
+
+def _latest_progress_subquery():
+    from .models import ProgressUpdate
+
+    return Subquery(
+        ProgressUpdate.objects.filter(request=OuterRef("pk"))
+        .order_by("-recorded_at", "-pk")
+        .values("stage")[:1]
+    )
+
+
+def funding_requests_for_person(*, person: User) -> QuerySet[FundingRequest]:
+    return (
+        FundingRequest.objects.filter(person=person)
+        .select_related("provider", "round__stream")
+        .annotate(paid_total=_paid_subquery(), progress=_latest_progress_subquery())
+        .order_by("-created_at", "-pk")
+    )
+
+
+def funding_request_detail(*, queryset: QuerySet[FundingRequest]):
+    """The request page: events, documents, invoices, payments, progress and
+    manager links in one query each."""
+    return queryset.select_related(
+        "person__profile", "organisation", "decided_by"
+    ).prefetch_related(
+        Prefetch(
+            "events",
+            queryset=FundingEvent.objects.select_related("actor").order_by(
+                "created_at", "pk"
+            ),
+        ),
+        "documents",
+        "invoices",
+        "payments",
+        "progress_updates",
+        Prefetch(
+            "support_links",
+            queryset=ManagerSupport.objects.order_by("-created_at", "-pk"),
+        ),
+    )
+
+
+def applications_for_person(*, person: User) -> QuerySet[ApprenticeshipApplication]:
+    return ApprenticeshipApplication.objects.filter(person=person).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def application_detail(*, queryset: QuerySet[ApprenticeshipApplication]):
+    return queryset.select_related("person", "organisation").prefetch_related(
+        Prefetch(
+            "events",
+            queryset=FundingEvent.objects.select_related("actor").order_by(
+                "created_at", "pk"
+            ),
+        )
+    )
+
+
+def rounds_open(*, day: dt.date | None = None) -> QuerySet[FundingRound]:
+    day = day or timezone.localdate()
+    return (
+        FundingRound.objects.filter(opens_on__lte=day, closes_on__gte=day)
+        .select_related("stream")
+        .order_by("closes_on", "name")
+    )
+
+
+def allowance_remaining(
+    *,
+    person: User,
+    stream: FundingStream,
+    day: dt.date,
+    exclude_pk: int | None = None,
+) -> Decimal:
+    """The stream's yearly allowance less what the person has asked for
+    (pending) or been given (approved, closed) with courses starting in the
+    same financial year."""
+    start = financial_year_start(day)
+    used = FundingRequest.objects.filter(
+        person=person,
+        round__stream=stream,
+        status__in=(*FundingRequest.COMMITTED, FundingRequest.Status.CLOSED),
+        start_date__gte=start,
+        start_date__lt=start.replace(year=start.year + 1),
+    ).exclude(pk=exclude_pk).aggregate(
+        total=Sum(Coalesce("amount_approved", "cost"), output_field=MONEY)
+    )["total"] or Decimal("0")
+    return max(stream.annual_allowance - used, Decimal("0"))
+
+
+def allowances_for_person(*, person: User) -> list[dict]:
+    """For each open round: the stream, its closing date and what this person
+    has left to ask for this financial year."""
+    today = timezone.localdate()
+    rounds = list(rounds_open(day=today))
+    start = financial_year_start(today)
+    used = dict(
+        FundingRequest.objects.filter(
+            person=person,
+            round__stream__in={r.stream_id for r in rounds},
+            status__in=(*FundingRequest.COMMITTED, FundingRequest.Status.CLOSED),
+            start_date__gte=start,
+            start_date__lt=start.replace(year=start.year + 1),
+        )
+        .order_by()
+        .values("round__stream")
+        .annotate(total=Sum(Coalesce("amount_approved", "cost"), output_field=MONEY))
+        .values_list("round__stream", "total")
+    )
+    return [
+        {
+            "round": r,
+            "stream": r.stream,
+            "remaining": max(
+                r.stream.annual_allowance - (used.get(r.stream_id) or 0), Decimal("0")
+            ),
+        }
+        for r in rounds
+    ]
+
+
+def funding_requests_for_officers(
+    *,
+    status: str = "",
+    provider: str = "",
+    organisation: str = "",
+    round_id: str = "",
+    submitted_from: dt.date | None = None,
+    submitted_to: dt.date | None = None,
+) -> QuerySet[FundingRequest]:
+    """The work queue: submitted requests (never drafts), newest first."""
+    qs = (
+        FundingRequest.objects.exclude(status=FundingRequest.Status.DRAFT)
+        .select_related("person", "provider", "organisation", "round__stream")
+        .annotate(paid_total=_paid_subquery(), progress=_latest_progress_subquery())
+        .order_by("-submitted_at", "-pk")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if provider:
+        qs = qs.filter(
+            Q(provider__name__iexact=provider) | Q(provider_name__iexact=provider)
+        )
+    if organisation.isdigit():
+        qs = qs.filter(organisation_id=int(organisation))
+    if round_id.isdigit():
+        qs = qs.filter(round_id=int(round_id))
+    if submitted_from:
+        qs = qs.filter(submitted_at__date__gte=submitted_from)
+    if submitted_to:
+        qs = qs.filter(submitted_at__date__lte=submitted_to)
+    return qs
+
+
+def provider_names() -> list[str]:
+    """Every provider name used on a submitted request, for the queue's filter."""
+    from django.db.models.functions import Coalesce as C
+
+    return list(
+        FundingRequest.objects.exclude(status=FundingRequest.Status.DRAFT)
+        .annotate(name=C("provider__name", "provider_name"))
+        .exclude(name="")
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+
+
+def panel_for_round(*, funding_round: FundingRound) -> QuerySet[FundingRequest]:
+    """A round's requests waiting for a decision, with the manager's answer."""
+    supported = ManagerSupport.objects.filter(
+        request=OuterRef("pk"), used_at__isnull=False
+    ).order_by("-used_at")
+    return (
+        FundingRequest.objects.filter(
+            round=funding_round, status__in=FundingRequest.PENDING
+        )
+        .select_related("person", "provider", "organisation")
+        .annotate(
+            manager_statement=Subquery(supported.values("statement")[:1]),
+            manager_supported=Subquery(supported.values("supported")[:1]),
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def applications_for_officers(*, status: str = "") -> QuerySet:
+    qs = (
+        ApprenticeshipApplication.objects.exclude(
+            status=ApprenticeshipApplication.Status.DRAFT
+        )
+        .select_related("person", "organisation")
+        .order_by("-submitted_at", "-pk")
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def support_link_get(*, token: str) -> ManagerSupport | None:
+    from .services.common import hash_token
+
+    return (
+        ManagerSupport.objects.select_related("request__person", "request__provider")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+# --- reports (aggregates only) ------------------------------------------------
+
+
+def spend_by_provider_course_month(
+    queryset: QuerySet[FundingRequest] | None = None,
+) -> list[dict]:
+    """Approved and paid, by provider, course and month of the decision."""
+    qs = FundingRequest.objects.all() if queryset is None else queryset
+    approved = (
+        qs.filter(status__in=("approved", "closed"), decided_at__isnull=False)
+        .annotate(
+            month=TruncMonth("decided_at"),
+            provider_label=Coalesce("provider__name", "provider_name"),
+        )
+        .order_by()
+        .values("provider_label", "course_name", "month")
+        .annotate(approved=Sum("amount_approved"), requests=Count("pk"))
+    )
+    paid = (
+        Payment.objects.filter(request__in=qs.values("pk"))
+        .annotate(
+            month=TruncMonth("paid_on"),
+            provider_label=Coalesce(
+                "request__provider__name", "request__provider_name"
+            ),
+            course_name=Coalesce("request__course_name", Value("")),
+        )
+        .order_by()
+        .values("provider_label", "course_name", "month")
+        .annotate(paid=Sum("amount"))
+    )
+    rows: dict[tuple, dict] = {}
+
+    def key(row):
+        month = row["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        return (row["provider_label"] or "", row["course_name"], month.replace(day=1))
+
+    for row in approved:
+        rows.setdefault(key(row), {"approved": Decimal("0"), "paid": Decimal("0")})[
+            "approved"
+        ] += row["approved"] or 0
+    for row in paid:
+        rows.setdefault(key(row), {"approved": Decimal("0"), "paid": Decimal("0")})[
+            "paid"
+        ] += row["paid"] or 0
+    return [
+        {"provider": p, "course": c, "month": m, **v}
+        for (p, c, m), v in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][0]))
+    ]
+
+
+def counts_by_status(queryset: QuerySet[FundingRequest] | None = None) -> dict:
+    qs = FundingRequest.objects.all() if queryset is None else queryset
+    counts = dict(
+        qs.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {value: counts.get(value, 0) for value in FundingRequest.Status.values}
+
+
+def suppressed_counts(counts: dict, *, threshold: int | None = None) -> dict:
+    """Counts for funders: any count from 1 to threshold-1 is suppressed, and,
+    if only one cell would be, the next smallest too, so it cannot be worked out
+    from the total (which is withheld whenever anything is suppressed)."""
+    from django.conf import settings
+
+    if threshold is None:
+        threshold = int(getattr(settings, "REPORT_SUPPRESSION_THRESHOLD", 5))
+    hidden = {k for k, n in counts.items() if 0 < n < threshold}
+    if len(hidden) == 1:
+        others = sorted((n, k) for k, n in counts.items() if k not in hidden and n > 0)
+        if others:
+            hidden.add(others[0][1])
+    out = {k: ("suppressed" if k in hidden else n) for k, n in counts.items()}
+    out["total"] = "suppressed" if hidden else sum(counts.values())
+    return out

@@ -1,0 +1,220 @@
+"""Shared by the funding services: the app's error, file checks, events and the
+mail outbox."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from ..models import (
+    ApprenticeshipApplication,
+    FundingEvent,
+    FundingMail,
+    FundingRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+class FundingError(Exception):
+    """A refusal whose message is safe to show to the person."""
+
+
+# --- files ---------------------------------------------------------------------
+
+# Checked against the first bytes of the file, never its name.
+SIGNATURES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+
+
+def max_file_bytes() -> int:
+    return int(getattr(settings, "FUNDING_MAX_FILE_MB", 10)) * 1024 * 1024
+
+
+def sniff_file(upload, *, allowed=("application/pdf", "image/png", "image/jpeg")):
+    """(content type, extension) from the file's content, or a FundingError."""
+    if upload.size is not None and upload.size > max_file_bytes():
+        raise FundingError(
+            _("The file must be smaller than %(mb)s MB")
+            % {"mb": getattr(settings, "FUNDING_MAX_FILE_MB", 10)}
+        )
+    if not upload.size:
+        raise FundingError(_("The selected file is empty"))
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, (content_type, ext) in SIGNATURES.items():
+        if head.startswith(magic) and content_type in allowed:
+            return content_type, ext
+    if allowed == ("application/pdf",):
+        raise FundingError(_("The file must be a PDF"))
+    raise FundingError(_("The file must be a PDF, PNG or JPEG"))
+
+
+def safe_name(upload, ext: str) -> str:
+    """The uploader's file name, trimmed, with the extension the content has."""
+    stem = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    stem = stem.rsplit(".", 1)[0][:150] or "file"
+    return f"{stem}.{ext}"
+
+
+# --- events --------------------------------------------------------------------
+
+
+def record_event(
+    obj: FundingRequest | ApprenticeshipApplication,
+    *,
+    to_status: str,
+    by: User | None,
+    actor_label: str = "",
+    note: str = "",
+) -> FundingEvent:
+    """Move `obj` to `to_status` (the caller holds its row lock), keep the event
+    and email the learner about any change of state."""
+    from_status = obj.status
+    if from_status != to_status:
+        obj.status = to_status
+        obj.save()
+    is_request = isinstance(obj, FundingRequest)
+    event = FundingEvent.objects.create(
+        request=obj if is_request else None,
+        application=None if is_request else obj,
+        actor=by,
+        actor_label=actor_label,
+        from_status=from_status,
+        to_status=to_status,
+        note=note.strip(),
+    )
+    if from_status != to_status and obj.person_id and to_status != "draft":
+        _mail_learner_about(obj, event)
+    return event
+
+
+def _mail_learner_about(obj, event: FundingEvent) -> None:
+    is_request = isinstance(obj, FundingRequest)
+    what = obj.course_name if is_request else obj.programme
+    template = "status_changed" if is_request else "application_status_changed"
+    queue_mail(
+        kind=template,
+        key=f"funding:event:{event.pk}",
+        to=obj.person.email,
+        subject=_("%(what)s: %(status)s") % {"what": what, "status": event.to_label},
+        template=f"funding/email/{template}.txt",
+        context={"object": obj, "event": event, "person": obj.person},
+        request=obj if is_request else None,
+        application=None if is_request else obj,
+    )
+
+
+# --- mail outbox ---------------------------------------------------------------
+
+
+def queue_mail(
+    *,
+    kind: str,
+    key: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    request: FundingRequest | None = None,
+    application: ApprenticeshipApplication | None = None,
+) -> FundingMail | None:
+    """Record a mail in the outbox and send it after commit. Idempotent per key."""
+    body = render_to_string(
+        template,
+        {**context, "site_url": settings.SITE_URL, "site_name": settings.SITE_NAME},
+    )
+    record, created = FundingMail.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "to": to,
+            "subject": subject[:300],
+            "body": body,
+            "request": request,
+            "application": application,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: dispatch_mail(record.pk))
+    return record if created else None
+
+
+def dispatch_mail(record_id: int) -> None:
+    """Hand the mail to Celery. If the broker is down the row stays pending and
+    the periodic `send_pending_mail` task sends it later."""
+    from .. import tasks
+
+    try:
+        tasks.send_funding_mail.delay(record_id)
+    except Exception:
+        log.warning("Broker unavailable; funding mail %s left in the outbox", record_id)
+
+
+def send_mail_record(record_id: int) -> bool:
+    """Send one outbox row unless it was already sent. Safe to run twice, at the
+    same time or later: the row lock and its status make the second a no-op."""
+    from django.core.mail import EmailMessage
+
+    error: Exception | None = None
+    with transaction.atomic():
+        record = (
+            FundingMail.objects.select_for_update(skip_locked=True)
+            .filter(pk=record_id)
+            .first()
+        )
+        if record is None or record.status == FundingMail.Status.SENT:
+            return False
+        record.attempts += 1
+        try:
+            EmailMessage(
+                subject=record.subject,
+                body=record.body,
+                to=[record.to],
+                headers={"X-CPD-Mail-Key": record.key},
+            ).send()
+        except Exception as exc:
+            record.status = FundingMail.Status.FAILED
+            record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
+            error = exc
+        else:
+            record.status = FundingMail.Status.SENT
+            record.sent_at = timezone.now()
+            record.last_error = ""
+        record.save()
+    if error is not None:
+        raise error
+    return True
+
+
+def send_pending_mail(*, older_than_seconds: int = 60, max_attempts: int = 10) -> int:
+    """Send outbox rows that no task has sent (the broker was down, say)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    ids = list(
+        FundingMail.objects.filter(
+            status__in=[FundingMail.Status.PENDING, FundingMail.Status.FAILED],
+            created_at__lte=cutoff,
+            attempts__lt=max_attempts,
+        ).values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += send_mail_record(pk)
+        except Exception:
+            log.exception("Funding mail %s could not be sent", pk)
+    return sent
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,98 @@
+from django.urls import path
+
+from . import staff_views, views
+
+app_name = "funding"
+
+urlpatterns = [
+    path("funding/", views.funding_list_view, name="list"),
+    path("funding/new/", views.funding_request_new_view, name="new"),
+    path("funding/<int:pk>/", views.funding_request_detail_view, name="detail"),
+    path("funding/<int:pk>/edit/", views.funding_request_edit_view, name="edit"),
+    path("funding/<int:pk>/submit/", views.funding_request_submit_view, name="submit"),
+    path(
+        "funding/<int:pk>/documents/new/",
+        views.funding_document_add_view,
+        name="document_add",
+    ),
+    path("funding/<int:pk>/manager/", views.funding_manager_view, name="manager"),
+    path(
+        "funding/<int:pk>/manager/resend/",
+        views.funding_manager_resend_view,
+        name="manager_resend",
+    ),
+    path("funding/<int:pk>/progress/", views.funding_progress_view, name="progress"),
+    path(
+        "funding/documents/<int:pk>/",
+        views.funding_document_download_view,
+        name="document",
+    ),
+    path(
+        "funding/invoices/<int:pk>/",
+        views.funding_invoice_download_view,
+        name="invoice",
+    ),
+    path(
+        "funding/support/<str:token>/",
+        views.manager_support_view,
+        name="support",
+    ),
+    path(
+        "funding/apprenticeships/new/",
+        views.application_new_view,
+        name="application_new",
+    ),
+    path(
+        "funding/apprenticeships/<int:pk>/",
+        views.application_detail_view,
+        name="application_detail",
+    ),
+    path(
+        "funding/apprenticeships/<int:pk>/edit/",
+        views.application_edit_view,
+        name="application_edit",
+    ),
+    path(
+        "funding/apprenticeships/<int:pk>/submit/",
+        views.application_submit_view,
+        name="application_submit",
+    ),
+    # Funding officers (under /staff/ so two-factor authentication applies)
+    path("staff/funding/", staff_views.queue_view, name="officer_queue"),
+    path("staff/funding/<int:pk>/", staff_views.review_view, name="officer_review"),
+    path(
+        "staff/funding/<int:pk>/invoices/new/",
+        staff_views.invoice_add_view,
+        name="officer_invoice_add",
+    ),
+    path(
+        "staff/funding/<int:pk>/payments/new/",
+        staff_views.payment_add_view,
+        name="officer_payment_add",
+    ),
+    path(
+        "staff/funding/rounds/<int:round_id>/panel/",
+        staff_views.panel_view,
+        name="officer_panel",
+    ),
+    path(
+        "staff/funding/applications/",
+        staff_views.application_queue_view,
+        name="officer_applications",
+    ),
+    path(
+        "staff/funding/applications/<int:pk>/",
+        staff_views.application_review_view,
+        name="officer_application",
+    ),
+    path(
+        "staff/funding/documents/<int:pk>/",
+        views.funding_document_download_view,
+        name="officer_document",
+    ),
+    path(
+        "staff/funding/invoices/<int:pk>/",
+        views.funding_invoice_download_view,
+        name="officer_invoice",
+    ),
+]

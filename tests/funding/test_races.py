@@ -1,0 +1,62 @@
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from funding import services
+from funding.models import FundingEvent, FundingRequest
+
+from .factories import FundingRequestFactory, FundingRoundFactory
+
+
+def _race(fn, args_list):
+    barrier = threading.Barrier(len(args_list))
+    results = []
+
+    def run(*args):
+        barrier.wait()
+        try:
+            fn(*args)
+            results.append("ok")
+        except services.FundingError as exc:
+            results.append(str(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=a) for a in args_list]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_support_link_used_twice_at_once_counts_once(submit):
+    funding_request, token = submit()
+
+    def answer(supported):
+        services.record_manager_support(token, supported=supported, statement="x")
+
+    results = _race(answer, [(True,), (False,)])
+    assert results.count("ok") == 1
+    assert (
+        FundingEvent.objects.filter(
+            request=funding_request, from_status="awaiting_manager"
+        ).count()
+        == 1
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_cannot_both_spend_the_allowance():
+    funding_round = FundingRoundFactory.create(stream__annual_allowance=Decimal("333"))
+    first = FundingRequestFactory.create(round=funding_round, cost=Decimal("300"))
+    second = FundingRequestFactory.create(
+        person=first.person, round=funding_round, cost=Decimal("300")
+    )
+    results = _race(
+        lambda r: services.submit_funding_request(r, by=r.person),
+        [(first,), (second,)],
+    )
+    assert results.count("ok") == 1
+    assert FundingRequest.objects.filter(status="awaiting_manager").count() == 1
