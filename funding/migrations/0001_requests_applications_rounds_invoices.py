@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_import_source'),
-        ('courses', '0005_catalogue_indexes'),
+        ('courses', '0004_waitlist_mode_and_minimum_numbers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
