@@ -38,8 +38,25 @@ class UpcomingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CatalogueAdmin(admin.ModelAdmin):
+    """Every save or delete here can change what the public catalogue shows."""
+
+    def save_related(self, request, form, formsets, change):
+        # Called after save_model on every add, change and list edit.
+        super().save_related(request, form, formsets, change)
+        services.catalogue_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.catalogue_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.catalogue_changed()
+
+
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(CatalogueAdmin):
     list_display = ("name", "kind", "shares_attendee_details", "contact_email")
     list_filter = ("kind", "shares_attendee_details")
     search_fields = ("name",)
@@ -50,7 +67,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(CatalogueAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -77,7 +94,7 @@ class SessionInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(CatalogueAdmin):
     list_display = ("title", "provider", "mode", "cpd_hours", "price", "status")
     list_filter = ("status", "mode", "provider", "topics", UpcomingFilter)
     list_select_related = ("provider",)
@@ -123,7 +140,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(CatalogueAdmin):
     list_display = (
         "course",
         "starts_at",

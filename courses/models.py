@@ -98,8 +98,12 @@ class Course(models.Model):
             "a paid place cancelled in time is refunded in full."
         ),
     )
+
     class WaitlistMode(models.TextChoices):
-        AUTOMATIC = "automatic", _("Give the place straight to the first person waiting")
+        AUTOMATIC = (
+            "automatic",
+            _("Give the place straight to the first person waiting"),
+        )
         OFFER = "offer", _("Offer the place; they must accept within a set time")
 
     waitlist_mode = models.CharField(
@@ -114,7 +118,9 @@ class Course(models.Model):
     minimum_notice_days = models.PositiveIntegerField(
         _("check minimum numbers this many days before"),
         default=7,
-        help_text=_("Staff are alerted if a session has fewer bookings than its minimum."),
+        help_text=_(
+            "Staff are alerted if a session has fewer bookings than its minimum."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -123,6 +129,14 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["title"]
+        indexes = [
+            # The catalogue sorted by title reads one page of these, not all.
+            models.Index(
+                fields=["title", "id"],
+                condition=Q(status="published"),
+                name="course_published_title",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(price__gte=0), name="course_price_not_negative"
@@ -193,7 +207,19 @@ class Session(models.Model):
     class Meta:
         ordering = ["starts_at"]
         indexes = [
-            models.Index(fields=["course", "starts_at"], name="session_course_start")
+            models.Index(fields=["course", "starts_at"], name="session_course_start"),
+            # The catalogue walks scheduled sessions in date order and checks,
+            # per course, that no earlier one is in range (selectors).
+            models.Index(
+                fields=["starts_at", "id"],
+                condition=Q(status="scheduled"),
+                name="session_scheduled_start",
+            ),
+            models.Index(
+                fields=["course", "starts_at", "id"],
+                condition=Q(status="scheduled"),
+                name="session_scheduled_course",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

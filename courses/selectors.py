@@ -3,7 +3,9 @@
 Every selector returns a queryset whose per-row figures (next session, places
 left) are computed in the SQL, so a page runs a fixed number of queries however
 many rows it shows. Booking counts use the `bookings` reverse relation of
-Session without importing the bookings app.
+Session without importing the bookings app. Catalogue selectors take `now`, so
+that the rows, their count and how long a cached page stays right
+(`catalogue_unchanged_until`) agree on the moment they describe.
 """
 
 import datetime as dt
@@ -16,6 +18,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -108,46 +111,43 @@ def course_get_published(*, slug: str, preview: bool = False) -> Course:
     return qs.get(slug=slug)
 
 
-def courses_for_catalogue(filters: CatalogueFilters) -> QuerySet[Course]:
-    """Published courses with an upcoming session that match the filters.
-
-    Each row carries `next_starts_at` and `next_places_left` for the first
-    upcoming session within the date range.
-    """
-    upcoming = Session.objects.filter(
-        course=OuterRef("pk"),
-        status=Session.Status.SCHEDULED,
-        starts_at__gt=timezone.now(),
+def _in_range(filters: CatalogueFilters, now: dt.datetime, prefix: str = "") -> Q:
+    """Scheduled sessions that have not started and fall within the dates."""
+    q = Q(
+        **{f"{prefix}status": Session.Status.SCHEDULED, f"{prefix}starts_at__gt": now}
     )
     if filters.date_from:
-        upcoming = upcoming.filter(starts_at__gte=_start_of_day(filters.date_from))
+        q &= Q(**{f"{prefix}starts_at__gte": _start_of_day(filters.date_from)})
     if filters.date_to:
-        upcoming = upcoming.filter(
-            starts_at__lt=_start_of_day(filters.date_to + dt.timedelta(days=1))
-        )
-    with_places = (
-        upcoming.order_by()
-        .values("pk")
-        .annotate(confirmed=CONFIRMED)
-        .filter(capacity__gt=F("confirmed"))
+        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+        q &= Q(**{f"{prefix}starts_at__lt": end})
+    return q
+
+
+def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
+    terms = search_terms(filters.q)
+    if not terms or not settings.IS_POSTGRES:
+        return None
+    # Prefix matching on every word: "safeguard" finds "Safeguarding".
+    return SearchQuery(
+        " & ".join(f"{t}:*" for t in terms), search_type="raw", config="english"
     )
-    first = upcoming.order_by("starts_at", "pk")
-    qs = (
-        Course.objects.filter(status=Course.Status.PUBLISHED)
-        .filter(Exists(upcoming))
-        .select_related("provider")
-        .prefetch_related("topics")
-        .annotate(
-            next_starts_at=Subquery(first.values("starts_at")[:1]),
-            next_places_left=Subquery(
-                first.annotate(
-                    left=Greatest(F("capacity") - CONFIRMED, Value(0))
-                ).values("left")[:1],
-                output_field=IntegerField(),
-            ),
-        )
-    )
+
+
+def _matching(
+    qs: QuerySet[Course], filters: CatalogueFilters, now: dt.datetime
+) -> QuerySet[Course]:
+    """`qs` narrowed to published courses that match every filter but the dates
+    (which callers apply to the sessions they join or look for)."""
+    qs = qs.filter(status=Course.Status.PUBLISHED)
     if filters.available:
+        with_places = (
+            Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
+            .order_by()
+            .values("pk")
+            .annotate(confirmed=CONFIRMED)
+            .filter(capacity__gt=F("confirmed"))
+        )
         qs = qs.filter(Exists(with_places))
     if filters.topic:
         qs = qs.filter(
@@ -163,38 +163,99 @@ def courses_for_catalogue(filters: CatalogueFilters) -> QuerySet[Course]:
         qs = qs.filter(provider=filters.provider)
     if filters.free:
         qs = qs.filter(price=0)
-
-    terms = search_terms(filters.q)
-    ranked = False
-    if terms:
-        if settings.IS_POSTGRES:
-            # Prefix matching on every word: "safeguard" finds "Safeguarding".
-            query = SearchQuery(
-                " & ".join(f"{t}:*" for t in terms), search_type="raw", config="english"
-            )
-            qs = qs.filter(search_vector=query).annotate(
-                rank=SearchRank(F("search_vector"), query)
-            )
-            ranked = True
-        else:
-            for term in terms:
-                qs = qs.filter(
-                    Q(title__icontains=term)
-                    | Q(summary__icontains=term)
-                    | Q(description__icontains=term)
-                    | Q(provider__name__icontains=term)
-                    | Exists(
-                        Topic.objects.filter(
-                            courses=OuterRef("pk"), name__icontains=term
-                        )
-                    )
+    if settings.IS_POSTGRES:
+        query = _search_query(filters)
+        if query is not None:
+            qs = qs.filter(search_vector=query)
+    else:
+        for term in search_terms(filters.q):
+            qs = qs.filter(
+                Q(title__icontains=term)
+                | Q(summary__icontains=term)
+                | Q(description__icontains=term)
+                | Q(provider__name__icontains=term)
+                | Exists(
+                    Topic.objects.filter(courses=OuterRef("pk"), name__icontains=term)
                 )
-    sort = filters.sort or ("relevance" if ranked else "soonest")
+            )
+    return qs
+
+
+def courses_for_catalogue(
+    filters: CatalogueFilters, *, now: dt.datetime | None = None
+) -> QuerySet[Course]:
+    """Published courses with an upcoming session that match the filters.
+
+    Each row carries `next_starts_at` and `next_places_left` for its first
+    session in range (earliest start, then lowest id): the course is joined to
+    its sessions in range and keeps the one with no earlier session in range.
+    Sorted by date, PostgreSQL walks `session_scheduled_start` and stops after a
+    page instead of finding the next session of every course first; places
+    left are counted only for the rows returned. Count with
+    `courses_for_catalogue_count`, which is cheaper than counting this.
+    """
+    now = now or timezone.now()
+    earlier = Session.objects.filter(
+        _in_range(filters, now),
+        # Earlier: starts before, or at the same time with a lower id. The
+        # `lte` says the same twice, as a range the index can use.
+        Q(starts_at__lt=OuterRef("next_starts_at"))
+        | Q(pk__lt=OuterRef("next_session_id")),
+        course_id=OuterRef("pk"),
+        starts_at__lte=OuterRef("next_starts_at"),
+    )
+    places_left = (
+        Session.objects.filter(pk=OuterRef("next_session_id"))
+        .annotate(left=Greatest(F("capacity") - CONFIRMED, Value(0)))
+        .values("left")
+    )
+    qs = (
+        Course.objects.annotate(
+            next_session=FilteredRelation(
+                "sessions", condition=_in_range(filters, now, "sessions__")
+            ),
+            next_starts_at=F("next_session__starts_at"),
+            next_session_id=F("next_session__id"),
+        )
+        .filter(next_session_id__isnull=False)
+        .filter(~Exists(earlier))
+        .annotate(next_places_left=Subquery(places_left, output_field=IntegerField()))
+        # The cards never show these; they are the widest columns.
+        .defer("description", "search_vector")
+        .select_related("provider")
+        .prefetch_related("topics")
+    )
+    qs = _matching(qs, filters, now)
+    query = _search_query(filters)
+    if query is not None:
+        qs = qs.annotate(rank=SearchRank(F("search_vector"), query))
+    sort = filters.sort or ("relevance" if query is not None else "soonest")
     if sort == "title":
         return qs.order_by("title", "pk")
-    if sort == "relevance" and ranked:
+    if sort == "relevance" and query is not None:
         return qs.order_by("-rank", "next_starts_at", "pk")
     return qs.order_by("next_starts_at", "title", "pk")
+
+
+def courses_for_catalogue_count(
+    filters: CatalogueFilters, *, now: dt.datetime | None = None
+) -> int:
+    """How many rows `courses_for_catalogue` has, asking only whether each
+    course has a session in range rather than joining the first one."""
+    now = now or timezone.now()
+    in_range = Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
+    return _matching(Course.objects.filter(Exists(in_range)), filters, now).count()
+
+
+def catalogue_unchanged_until(*, now: dt.datetime) -> dt.datetime | None:
+    """When time passing next changes any catalogue page: the start of the next
+    scheduled session, which then stops being upcoming. None if there is none."""
+    return (
+        Session.objects.filter(status=Session.Status.SCHEDULED, starts_at__gt=now)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
 
 
 def topics_all() -> QuerySet[Topic]:

@@ -1,17 +1,38 @@
-"""Writes to the catalogue: publishing, archiving, copying and the search index.
+"""Writes to the catalogue: publishing, archiving, copying, the search index, and
+the version that every cached catalogue page is keyed by.
 
-Admin actions call these; each owns its transaction.
+Admin actions call these; each owns its transaction. Whatever changes what the
+public catalogue shows (a course, session, provider or topic, or a booking,
+which changes places left) calls `catalogue_changed()`; the services here do
+so themselves.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from . import selectors
 from .models import Course, Session
+
+log = logging.getLogger(__name__)
+
+# Cached catalogue pages live at most this long, so that anything not announced
+# by catalogue_changed() (a change made in a shell, say) shows within a minute.
+CATALOGUE_CACHE_SECONDS = 60
+_VERSION_KEY = "courses:catalogue:version"
+T = TypeVar("T")
 
 
 class CoursesError(Exception):
@@ -35,16 +56,16 @@ WHERE p.id = c.provider_id
 
 def reindex_courses(course_ids: Iterable[int] | None = None) -> None:
     """Refresh the full-text search vector (title, summary, provider, topics,
-    description). A no-op on SQLite, where search is a plain contains match."""
-    if not settings.IS_POSTGRES:
-        return
-    with connection.cursor() as cursor:
-        if course_ids is None:
-            cursor.execute(_REINDEX_SQL)
-        else:
-            ids = list(course_ids)
-            if ids:
+    description) and mark the catalogue changed. On SQLite, where search is a
+    plain contains match, only the latter."""
+    ids = None if course_ids is None else list(course_ids)
+    if settings.IS_POSTGRES and (ids is None or ids):
+        with connection.cursor() as cursor:
+            if ids is None:
+                cursor.execute(_REINDEX_SQL)
+            else:
                 cursor.execute(_REINDEX_SQL + " AND c.id = ANY(%s)", [ids])
+    catalogue_changed()
 
 
 def _unique_slug(base: str) -> str:
@@ -58,20 +79,24 @@ def _unique_slug(base: str) -> str:
 
 def publish_courses(courses: Iterable[Course]) -> int:
     ids = [c.pk for c in courses]
-    return (
+    n = (
         Course.objects.filter(pk__in=ids)
         .exclude(status=Course.Status.PUBLISHED)
         .update(status=Course.Status.PUBLISHED)
     )
+    catalogue_changed()
+    return n
 
 
 def archive_courses(courses: Iterable[Course]) -> int:
     ids = [c.pk for c in courses]
-    return (
+    n = (
         Course.objects.filter(pk__in=ids)
         .exclude(status=Course.Status.ARCHIVED)
         .update(status=Course.Status.ARCHIVED)
     )
+    catalogue_changed()
+    return n
 
 
 @transaction.atomic
@@ -87,7 +112,7 @@ def duplicate_course(course: Course) -> Course:
     copy.search_vector = None
     copy.save()
     copy.topics.set(topics)
-    reindex_courses([copy.pk])
+    reindex_courses([copy.pk])  # which also marks the catalogue changed
     return copy
 
 
@@ -102,7 +127,7 @@ def add_session_like(
         .first()
     )
     shift = (latest.starts_at - session.starts_at) + after
-    return Session.objects.create(
+    new = Session.objects.create(
         course_id=session.course_id,
         starts_at=session.starts_at + shift,
         ends_at=session.ends_at + shift,
@@ -114,3 +139,101 @@ def add_session_like(
         joining_url=session.joining_url,
         status=Session.Status.SCHEDULED,
     )
+    catalogue_changed()
+    return new
+
+
+# ---------------------------------------------------------------- catalogue cache
+
+
+def _fresh_version() -> int:
+    # Microseconds since the epoch: if the key is evicted, the new version is
+    # still higher than any it held before, so an old page cannot come back.
+    return time.time_ns() // 1000
+
+
+def _bump_catalogue_version() -> None:
+    try:
+        try:
+            cache.incr(_VERSION_KEY)
+        except ValueError:  # missing: never set, flushed or evicted
+            if not cache.add(_VERSION_KEY, _fresh_version(), timeout=None):
+                cache.incr(_VERSION_KEY)
+    except Exception:
+        # A booking must not fail because the cache is down; cached pages
+        # expire within CATALOGUE_CACHE_SECONDS in any case.
+        log.exception("Could not mark the cached catalogue stale")
+
+
+def catalogue_changed() -> None:
+    """Make every cached catalogue page stale, in every process.
+
+    Call it after (or inside the transaction of) any write that changes what
+    the catalogue shows. It bumps the version at once and, inside a
+    transaction, again after the commit, so that a page rendered in between
+    from the data before the commit is never served. Never raises.
+    """
+    _bump_catalogue_version()
+    if connection.in_atomic_block:
+        transaction.on_commit(_bump_catalogue_version, robust=True)
+
+
+def catalogue_version() -> int:
+    """The current catalogue version."""
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        cache.add(_VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(_VERSION_KEY)
+    return version
+
+
+class CatalogueCache:
+    """Parts of catalogue pages in the shared cache, for one request made at `now`.
+
+    A part is stored with the catalogue version read before it was built from
+    the database, and served only while that is still the version. It is kept
+    no longer than until the next session starts (which then drops out of every
+    list) or CATALOGUE_CACHE_SECONDS. If the cache is down, parts are built for
+    every request.
+    """
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._until: dt.datetime | None = None
+        self._until_known = False
+
+    def get_or_build(self, kind: str, params: str, build: Callable[[], T]) -> T:
+        """The part `kind` for the normalised query string `params`."""
+        # What the render depends on besides the query: language and time zone.
+        context = f"{get_language()}|{timezone.get_current_timezone_name()}"
+        digest = hashlib.sha256(f"{context}?{params}".encode()).hexdigest()
+        key = f"courses:catalogue:{kind}:{digest[:32]}"
+        try:
+            found = cache.get_many([_VERSION_KEY, key])  # one round trip
+            version = found.get(_VERSION_KEY)
+            if version is None:
+                version = catalogue_version()
+        except Exception:
+            log.warning("The catalogue cache is unavailable", exc_info=True)
+            return build()
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        value = build()
+        self._keep(key, (version, value))
+        return value
+
+    def _keep(self, key: str, entry: tuple[int, Any]) -> None:
+        if not self._until_known:
+            self._until = selectors.catalogue_unchanged_until(now=self.now)
+            self._until_known = True
+        seconds = CATALOGUE_CACHE_SECONDS
+        if self._until is not None:
+            left = (self._until - timezone.now()).total_seconds()
+            seconds = min(seconds, math.floor(left))
+        if seconds < 1:
+            return
+        try:
+            cache.set(key, entry, seconds)
+        except Exception:
+            log.warning("The catalogue cache is unavailable", exc_info=True)

@@ -1,11 +1,19 @@
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import selectors, services
 from .forms import PER_PAGE_CHOICES, CatalogueForm
 from .models import Course
+
+# The catalogue's query-string parameters (DESIGN.md); the count depends only on
+# the first eight.
+FILTER_PARAMS = ("q", "topic", "mode", "provider", "from", "to", "free", "available")
+CATALOGUE_PARAMS = (*FILTER_PARAMS, "sort", "page", "per_page")
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
@@ -25,9 +33,27 @@ def _page_number(raw: str | None, problems: list[str]) -> int:
     return int(raw)
 
 
-def course_list_view(request: HttpRequest) -> HttpResponse:
+def _catalogue_params(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
+    """The parameters `names` in a fixed order, each with the value a form
+    field reads (the last one), empty ones left out. A catalogue page depends
+    on these alone, the catalogue version and the time, so they key the cache.
+    """
+    params = QueryDict(mutable=True)
+    for name in names:
+        if value := query.get(name, ""):
+            params[name] = value
+    return params
+
+
+def _catalogue_content(
+    params: QueryDict, store: services.CatalogueCache
+) -> tuple[str, str]:
+    """The page title and the content of the catalogue page for `params`.
+
+    Rendered without the request: nothing about the visitor can end up in it.
+    """
     form = CatalogueForm(
-        request.GET,
+        params,
         topics=list(selectors.topics_all()),
         providers=list(selectors.providers_all()),
     )
@@ -45,14 +71,23 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
         available=bool(data.get("available")),
         sort=data.get("sort", ""),
     )
-    per_page = request.GET.get("per_page", "20")
+    per_page = params.get("per_page", "20")
     per_page = (
         int(per_page)
         if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES
         else 20
     )
-    paginator = Paginator(selectors.courses_for_catalogue(filters), per_page)
-    number = _page_number(request.GET.get("page"), problems)
+    paginator = Paginator(
+        selectors.courses_for_catalogue(filters, now=store.now), per_page
+    )
+    # The count has a cheaper query of its own, and every page and sort order
+    # of the same search shares it.
+    paginator.count = store.get_or_build(
+        "count",
+        _catalogue_params(params, FILTER_PARAMS).urlencode(),
+        lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
+    )
+    number = _page_number(params.get("page"), problems)
     if number > paginator.num_pages:
         problems.append(
             _("There are only %(n)s pages; showing the last one")
@@ -60,19 +95,37 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
         )
         number = paginator.num_pages
     page = paginator.page(number)
-    query = request.GET.copy()
+    query = params.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "courses/course_list.html",
+    content = render_to_string(
+        "courses/course_list_content.html",
         {
             "form": form,
             "page": page,
             "courses": page.object_list,
             "problems": problems,
             "query": query.urlencode(),
-            "searching": bool(filters.q),
         },
+    )
+    if filters.q:
+        title = _("Search results for “%(q)s”") % {"q": data["q"]}
+    else:
+        title = _("Courses")
+    if page.number > 1:
+        title += _(" (page %(n)s)") % {"n": page.number}
+    return title, content
+
+
+def course_list_view(request: HttpRequest) -> HttpResponse:
+    params = _catalogue_params(request.GET, CATALOGUE_PARAMS)
+    store = services.CatalogueCache(timezone.now())
+    title, content = store.get_or_build(
+        "page", params.urlencode(), lambda: _catalogue_content(params, store)
+    )
+    # Our own render of course_list_content.html, escaped there.
+    content = mark_safe(content)  # noqa: S308
+    return render(
+        request, "courses/course_list.html", {"title": title, "content": content}
     )
 
 

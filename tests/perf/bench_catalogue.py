@@ -5,6 +5,8 @@ built once and reused), serve the app through gunicorn (2 sync workers) on
 loopback and drive, with wrk, in the same run:
 
 - /bench/bare/            a bare view rendering a trivial template (the baseline)
+- /bench/layout/          the site layout (base.html) around one paragraph: what
+                          every page pays before its own content (a reference)
 - /courses/               the catalogue
 - /courses/?q=...         a search
 - /courses/<slug>/        a course page
@@ -15,6 +17,7 @@ the bare view's requests per second. It is a benchmark that prints figures,
 not a test: it exits 0 whatever the figures (non-zero only if it cannot run).
 
     .venv/bin/python tests/perf/bench_catalogue.py [--duration 10] [--fresh]
+        [--cookie "cookie_choice=rejected"]  # a visitor who answered the banner
 
 Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (installed with apt-get
 when missing and running as root). Everything stays on loopback.
@@ -124,7 +127,14 @@ def ensure_wrk() -> str:
 
 
 def run_wrk(
-    wrk: str, url: str, lua: Path, *, seconds: int, threads: int, connections: int
+    wrk: str,
+    url: str,
+    lua: Path,
+    *,
+    seconds: int,
+    threads: int,
+    connections: int,
+    cookie: str = "",
 ) -> Result:
     cmd = [
         wrk,
@@ -135,6 +145,7 @@ def run_wrk(
         "5s",
         "-s",
         str(lua),
+        *(["-H", f"Cookie: {cookie}"] if cookie else []),
         url,
     ]
     try:
@@ -263,9 +274,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str, timeout: float = 10) -> tuple[int, str]:
+def fetch(url: str, timeout: float = 10, cookie: str = "") -> tuple[int, str]:
+    headers = {"Cookie": cookie} if cookie else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
             return resp.status, resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")
@@ -346,6 +359,11 @@ def parse_args() -> argparse.Namespace:
         help="measure every URL this many times, interleaved; report the median",
     )
     p.add_argument("--query", default="safeguarding", help="the search words")
+    p.add_argument(
+        "--cookie",
+        default="",
+        help="a Cookie header sent with every request, e.g. cookie_choice=rejected",
+    )
     p.add_argument("--course", default=f"{PREFIX}-2500", help="the course page slug")
     p.add_argument(
         "--database-url",
@@ -393,6 +411,7 @@ def print_table(
         f"{COURSES * SESSIONS_PER_COURSE:,} sessions; gunicorn {args.workers} sync "
         f"workers; wrk {args.threads} threads, {args.connections} connections, "
         f"{args.duration} s per URL x {args.rounds} round(s); {os.cpu_count()} CPUs"
+        + (f"; Cookie: {args.cookie}" if args.cookie else "")
     )
     head = (
         f"{'URL':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'vs bare':>8}  target"
@@ -440,6 +459,7 @@ def main() -> int:
     q = args.query.replace(" ", "+")
     targets = [
         Target("bare view", "/bench/bare/", "bare view"),
+        Target("layout only", "/bench/layout/", "layout only"),
         Target("catalogue", "/courses/", "found", min_ratio=0.50),
         Target("search", f"/courses/?q={q}", "found", min_ratio=0.35),
         Target("course page", f"/courses/{args.course}/", "</html>"),
@@ -458,7 +478,7 @@ def main() -> int:
         wait_until_up(proc, base + targets[0].path, log, limit=30)
 
         for t in targets:
-            status, body = fetch(base + t.path)
+            status, body = fetch(base + t.path, cookie=args.cookie)
             if status != 200 or t.expect not in body:
                 fail(f"{t.path} answered {status}:\n{body[:2000]}")
             found = re.search(r"([\d,]+) courses? found", body)
@@ -480,6 +500,7 @@ def main() -> int:
                 seconds=args.warmup,
                 threads=args.threads,
                 connections=args.connections,
+                cookie=args.cookie,
             )
         runs: dict[str, list[Result]] = {t.path: [] for t in targets}
         for n in range(args.rounds):
@@ -493,6 +514,7 @@ def main() -> int:
                         seconds=args.duration,
                         threads=args.threads,
                         connections=args.connections,
+                        cookie=args.cookie,
                     )
                 )
         print_table(targets, {p: median_result(rs) for p, rs in runs.items()}, args)

@@ -12,7 +12,14 @@ def bare_view(request: HttpRequest) -> HttpResponse:
     return render(request, "bare.html", {"name": "benchmark"})
 
 
+def layout_view(request: HttpRequest) -> HttpResponse:
+    """The site layout (base.html) around one paragraph: what any page costs
+    before its own content."""
+    return render(request, "layout.html")
+
+
 urlpatterns = [
     path("bench/bare/", bare_view, name="bench-bare"),
+    path("bench/layout/", layout_view, name="bench-layout"),
     *app_urlpatterns,
 ]
