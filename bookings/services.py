@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from courses.models import Course, Session
+from courses.services import catalogue_changed
 
 from .models import (
     Booking,
@@ -235,6 +236,7 @@ def book_session(
             kind="waitlisted", booking=booking, key=f"booking:{booking.pk}:waitlisted"
         )
     _log(by, "booked on behalf", booking=booking, session=session)
+    catalogue_changed()  # places left changed
     return booking
 
 
@@ -299,6 +301,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
     )
     if held_place:
         fill_freed_place(session)
+    catalogue_changed()  # places left changed
     return booking
 
 
@@ -368,6 +371,7 @@ def accept_offer(booking: Booking, by: User) -> Booking:
     booking.offer_expires_at = None
     booking.save(update_fields=["status", "offer_expires_at", "updated_at"])
     _on_confirmed(booking, by=by)
+    catalogue_changed()  # places left changed
     return booking
 
 
@@ -400,6 +404,8 @@ def expire_offers() -> int:
             )
             fill_freed_place(session)
             expired += 1
+    if expired:
+        catalogue_changed()  # places left changed
     return expired
 
 
@@ -618,6 +624,7 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
         )
         told += 1
     _log(by, "cancelled session", session=session, detail=reason)
+    catalogue_changed()  # places left changed
     return told
 
 
@@ -665,6 +672,7 @@ def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
     )
     if held_place:
         fill_freed_place(source)
+    catalogue_changed()  # places left changed
     return booking
 
 

@@ -201,3 +201,15 @@ def test_transactions_show_a_running_balance(learner_client):
         Decimal("40"),
     ]
     assert "PO-123" in response.content.decode()
+
+
+def test_the_cached_catalogue_shows_places_left_right_after_booking_and_cancelling(
+    learner_client, client
+):
+    session = SessionFactory.create(capacity=3, course__title="Cached course")
+    assert "3 places left" in client.get("/courses/").content.decode()  # now cached
+    learner_client.post(f"/sessions/{session.pk}/book/")
+    assert "2 places left" in client.get("/courses/").content.decode()
+    booking = Booking.objects.get(session=session)
+    learner_client.post(f"/bookings/{booking.pk}/cancel/", {"reason": ""})
+    assert "3 places left" in client.get("/courses/").content.decode()
