@@ -28,4 +28,9 @@ def _nav_urls() -> dict[str, str]:
 
 
 def site(request: HttpRequest) -> dict:
-    return {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, "nav": _nav_urls()}
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "nav": _nav_urls(),
+        "current_path": request.get_full_path(),
+    }

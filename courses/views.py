@@ -1,8 +1,12 @@
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -116,17 +120,48 @@ def _catalogue_content(
     return title, content
 
 
+# Stand-ins for the only per-visitor parts of a whole page served to a visitor
+# with no session: the CSRF token of the cookie banner and the page's own address.
+_CSRF_SLOT = "csrf-slot-7d2f0c9e"
+_PATH_SLOT = "path-slot-7d2f0c9e"
+
+
+def _visitor_without_session(request: HttpRequest) -> bool:
+    """No session and no pending message: the layout is the same for every such
+    visitor but for the banner choice, the CSRF token and the address."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and len(messages.get_messages(request)) == 0
+    )
+
+
 def course_list_view(request: HttpRequest) -> HttpResponse:
     params = _catalogue_params(request.GET, CATALOGUE_PARAMS)
     store = services.CatalogueCache(timezone.now())
-    title, content = store.get_or_build(
-        "page", params.urlencode(), lambda: _catalogue_content(params, store)
+
+    def page(**extra) -> str:
+        title, content = store.get_or_build(
+            "page", params.urlencode(), lambda: _catalogue_content(params, store)
+        )
+        # Our own render of course_list_content.html, escaped there.
+        context = {"title": title, "content": mark_safe(content), **extra}  # noqa: S308
+        return render_to_string("courses/course_list.html", context, request=request)
+
+    if not _visitor_without_session(request):
+        return HttpResponse(page())
+    # The whole page is cached for visitors without a session, keyed by what the
+    # banner depends on; their token and address are put in on the way out.
+    variant = f"{request.COOKIES.get('cookie_choice', '')}|{request.headers.get('Sec-GPC', '')}"
+    html = store.get_or_build(
+        "whole",
+        f"{variant}?{params.urlencode()}",
+        lambda: page(csrf_token=_CSRF_SLOT, current_path=_PATH_SLOT),
     )
-    # Our own render of course_list_content.html, escaped there.
-    content = mark_safe(content)  # noqa: S308
-    return render(
-        request, "courses/course_list.html", {"title": title, "content": content}
+    html = html.replace(_CSRF_SLOT, get_token(request)).replace(
+        _PATH_SLOT, escape(request.get_full_path())
     )
+    return HttpResponse(html)
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:

@@ -335,3 +335,54 @@ def test_the_count_matches_the_rows(filters, django_assert_num_queries):
         count = selectors.courses_for_catalogue_count(f, now=now)
     assert count == len(rows) == len({c.pk for c in rows})
     assert count > 0
+
+
+def test_whole_page_cache_gives_each_visitor_their_own_token_and_address(db):
+    from django.test import Client
+
+    from tests.courses.factories import SessionFactory
+
+    SessionFactory.create(course__title="Shared page")
+    first, second = Client(), Client()
+    one = first.get("/courses/?utm_source=mail").content.decode()
+    two = second.get("/courses/?utm_source=other").content.decode()
+    assert "Shared page" in one
+    assert "Shared page" in two
+    token_one = first.cookies["csrftoken"].value
+    token_two = second.cookies["csrftoken"].value
+    assert token_one != token_two
+    assert 'value="/courses/?utm_source=mail"' in one
+    assert 'value="/courses/?utm_source=other"' in two
+    assert "slot-7d2f0c9e" not in one + two
+    # The banner's form works with the token each visitor was given.
+    csrf_client = Client(enforce_csrf_checks=True)
+    page = csrf_client.get("/courses/").content.decode()
+    import re
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = csrf_client.post(
+        "/cookies/", {"analytics": "reject", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+def test_whole_page_cache_is_not_used_for_signed_in_people_or_pending_messages(db):
+    from django.contrib.messages import constants
+    from django.test import Client
+
+    from tests.accounts.factories import UserFactory
+    from tests.courses.factories import SessionFactory
+
+    SessionFactory.create()
+    Client().get("/courses/")  # fills the whole-page cache
+    person = UserFactory.create(first_name="Visible")
+    client = Client()
+    client.force_login(person)
+    html = client.get("/courses/").content.decode()
+    assert "Sign out" in html
+    assert "Create an account" not in html
+    anon = Client()
+    anon.post("/cookies/", {"analytics": "maybe"})  # leaves an error message
+    assert constants.ERROR
+    html = anon.get("/courses/").content.decode()
+    assert "Choose whether to accept analytics cookies." in html
