@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "funding",
     "consent",
     "privacy",
+    "marketing",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +171,9 @@ IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 # Retention periods per category (the privacy notice states them).
 PRIVACY_RETENTION = {
-    "unverified_accounts_days": env.int("RETENTION_UNVERIFIED_ACCOUNTS_DAYS", default=30),
+    "unverified_accounts_days": env.int(
+        "RETENTION_UNVERIFIED_ACCOUNTS_DAYS", default=30
+    ),
     "mail_records_days": env.int("RETENTION_MAIL_RECORDS_DAYS", default=400),
     "analytics_events_months": env.int("RETENTION_ANALYTICS_MONTHS", default=26),
     "funding_documents_years": env.int("RETENTION_FUNDING_DOCUMENTS_YEARS", default=6),
@@ -281,4 +284,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# Marketing (marketing/): sending speed per worker process, batch size, and the
+# SMS backend (a log backend by default; marketing.sms.HttpSmsBackend posts to a
+# provider at SMS_HTTP_URL with SMS_HTTP_TOKEN as a bearer token).
+MARKETING_SEND_RATE_PER_SECOND = env.float("MARKETING_SEND_RATE_PER_SECOND", default=20)
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=500)
+SMS_BACKEND = env("SMS_BACKEND", default="marketing.sms.ConsoleSmsBackend")
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10)
+CELERY_BEAT_SCHEDULE["start-due-campaigns"] = {
+    # Scheduled campaigns whose send time has come start sending.
+    "task": "marketing.tasks.start_due_campaigns",
+    "schedule": 60.0,
 }

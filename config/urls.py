@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     path("", include("consent.urls")),
     path("", include("privacy.urls")),
+    path("", include("marketing.urls")),
     path("", include("bookings.urls")),
     path("", include("funding.urls")),
     path("", include("courses.urls")),

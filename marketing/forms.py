@@ -1,0 +1,78 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from consent.models import PURPOSE_CHANNELS, Channel, Purpose
+
+from . import services
+from .models import Campaign
+
+
+class CampaignForm(forms.ModelForm):
+    organisation_kinds = forms.MultipleChoiceField(
+        label=_("Kinds of workplace"),
+        choices=Organisation.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "purpose",
+            "partner_name",
+            "channel",
+            "audience",
+            "topics",
+            "job_titles",
+            "organisation_kinds",
+            "areas",
+            "subject",
+            "body",
+            "send_at",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        purpose, channel = cleaned.get("purpose"), cleaned.get("channel")
+        if purpose and channel and channel not in PURPOSE_CHANNELS.get(purpose, ()):
+            allowed = ", ".join(
+                str(Channel(c).label).lower() for c in PURPOSE_CHANNELS[purpose]
+            )
+            self.add_error(
+                "channel",
+                _("%(purpose)s can only be sent by %(allowed)s.")
+                % {"purpose": Purpose(purpose).label, "allowed": allowed},
+            )
+        if (
+            purpose == Purpose.PARTNER_MARKETING
+            and not cleaned.get("partner_name", "").strip()
+        ):
+            self.add_error("partner_name", _("Name the partner this offer is for."))
+        if channel == Channel.EMAIL and not cleaned.get("subject", "").strip():
+            self.add_error("subject", _("An email needs a subject."))
+        for name in ("subject", "body"):
+            if unknown := services.check_placeholders(cleaned.get(name) or ""):
+                self.add_error(
+                    name,
+                    _(
+                        "Unknown placeholders: %(names)s. Use {first_name} or "
+                        "{recommended_course}."
+                    )
+                    % {"names": ", ".join("{" + u + "}" for u in unknown)},
+                )
+        if cleaned.get("audience") == Campaign.Audience.CHOSEN and not (
+            cleaned.get("topics")
+            or (cleaned.get("job_titles") or "").strip()
+            or cleaned.get("organisation_kinds")
+            or (cleaned.get("areas") or "").strip()
+        ):
+            self.add_error(
+                "audience",
+                _(
+                    "Choose topics, job titles, kinds of workplace or areas, or "
+                    "send to everyone who may be contacted."
+                ),
+            )
+        return cleaned

@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from consent.models import Channel, Purpose
+
+
+class Campaign(models.Model):
+    """One message (or call or mailing list) to an audience, for one purpose on
+    one channel. Who actually receives it is decided per person at the moment
+    of sending; see `Delivery`."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        STOPPED = "stopped", _("Stopped")
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("Everyone who may be contacted")
+        CHOSEN = "chosen", _("People matching the choices below")
+
+    PURPOSES = [
+        (Purpose.MARKETING.value, Purpose.MARKETING.label),
+        (Purpose.PARTNER_MARKETING.value, Purpose.PARTNER_MARKETING.label),
+    ]
+    CHANNELS = [
+        (c.value, c.label)
+        for c in (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
+    ]
+    # Channels that we send ourselves; the others produce a list for staff.
+    SENT_CHANNELS = (Channel.EMAIL, Channel.SMS)
+
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("For staff only; never shown.")
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=30, choices=PURPOSES, default=Purpose.MARKETING
+    )
+    partner_name = models.CharField(
+        _("partner"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For partner offers: the organisation we send on behalf of. "
+            "It never receives anyone's details."
+        ),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS)
+    audience = models.CharField(
+        _("audience"), max_length=20, choices=Audience.choices, default="everyone"
+    )
+    topics = models.ManyToManyField(
+        "courses.Topic",
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked courses on these topics"),
+    )
+    job_titles = models.TextField(
+        _("job titles"), blank=True, help_text=_("One per line; any of them.")
+    )
+    organisation_kinds = models.JSONField(
+        _("kinds of workplace"), default=list, blank=True
+    )
+    areas = models.TextField(
+        _("areas"), blank=True, help_text=_("One per line; any of them.")
+    )
+    subject = models.CharField(
+        _("subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("Email only. You can use {first_name}."),
+    )
+    body = models.TextField(
+        _("message"),
+        help_text=_(
+            "You can use {first_name} and {recommended_course}. Put "
+            "{recommended_course} on a line of its own: it is left out for people "
+            "who have not agreed to offers chosen from their bookings. The "
+            "unsubscribe link is added for you."
+        ),
+    )
+    send_at = models.DateTimeField(
+        _("send at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to send as soon as you choose “Send”."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    recipients_queued = models.PositiveIntegerField(
+        _("people queued"), null=True, blank=True, editable=False
+    )
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    list_exported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    list_exported_count = models.PositiveIntegerField(
+        null=True, blank=True, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_sent_by_us(self) -> bool:
+        return self.channel in self.SENT_CHANNELS
+
+    @property
+    def is_partner_offer(self) -> bool:
+        return self.purpose == Purpose.PARTNER_MARKETING
+
+    @property
+    def organisation_kind_labels(self) -> list[str]:
+        labels = dict(Organisation.Kind.choices)
+        return [str(labels.get(k, k)) for k in self.organisation_kinds]
+
+    @staticmethod
+    def lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class Delivery(models.Model):
+    """One person's outcome for one campaign. The row is created before the
+    message is sent and is unique per campaign and person, so no retry or
+    duplicated task can ever send anyone a second message (at most once)."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending (interrupted if it stays)")
+        SENT = "sent", _("Sent")
+        SKIPPED_NO_CONSENT = "skipped_no_consent", _("Skipped: no consent")
+        SKIPPED_RESTRICTED = "skipped_restricted", _("Skipped: restricted or objected")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="marketing_deliveries",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "person"], name="one_delivery_per_person"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="delivery_campaign_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} to {self.person_id}: {self.get_status_display()}"

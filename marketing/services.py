@@ -1,0 +1,493 @@
+"""Marketing writes: start, schedule and stop campaigns, send their batches,
+export call and mailing lists, and one-click unsubscribe.
+
+The rules:
+- Consent is asked of `consent.selectors.can_contact` for each person at the
+  moment their message is sent, never earlier.
+- A `Delivery` row (unique per campaign and person) is claimed before a
+  message is sent. A batch run twice, a retried task or two workers on the same
+  batch therefore send at most once; a worker that dies mid-send leaves a row
+  "sending" and that person gets nothing (at most once is the right failure
+  mode for marketing).
+- The audience is streamed as ids in batches; it is never held in memory.
+- Only this module sends marketing; transactional mail never comes here.
+"""
+
+import csv
+import io
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from consent.models import PURPOSE_CHANNELS, Channel, ConsentRecord
+from consent.selectors import can_contact
+from consent.services import update_preferences
+from privacy.services import audit
+
+from . import selectors, sms
+from .models import Campaign, Delivery
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "marketing.unsubscribe"
+PLACEHOLDERS = ("first_name", "recommended_course")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# How often (in recipients) a batch looks again at whether staff stopped it.
+STOP_CHECK_EVERY = 100
+
+
+class MarketingError(Exception):
+    """A refusal whose message is safe to show."""
+
+
+# --- unsubscribe ---------------------------------------------------------------
+
+
+def unsubscribe_token(person: User, *, purpose: str, channel: str) -> str:
+    """Signed, no expiry: a link in an old message must still work."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(
+        [person.pk, purpose, channel]
+    )
+
+
+def unsubscribe_url(person: User, *, purpose: str, channel: str) -> str:
+    token = unsubscribe_token(person, purpose=purpose, channel=channel)
+    return settings.SITE_URL + reverse("marketing:unsubscribe", args=[token])
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, str, str]:
+    """(person, purpose, channel), or MarketingError for a bad or tampered link."""
+    invalid = MarketingError(
+        _(
+            "This unsubscribe link is not valid. It may have been changed or "
+            "copied incompletely."
+        )
+    )
+    try:
+        person_id, purpose, channel = signing.Signer(
+            salt=UNSUBSCRIBE_SALT
+        ).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise invalid from exc
+    if channel not in PURPOSE_CHANNELS.get(purpose, ()):
+        raise invalid
+    person = User.objects.filter(pk=person_id).first()
+    if person is None:
+        raise invalid
+    return person, purpose, channel
+
+
+def unsubscribe(token: str) -> ConsentRecord | None:
+    """Withdraw the consent the link names. Idempotent: a second click records
+    nothing new. Returns the new record, or None when it was already withdrawn."""
+    person, purpose, channel = read_unsubscribe_token(token)
+    records = update_preferences(
+        person, {(purpose, channel): False}, source=ConsentRecord.Source.UNSUBSCRIBE
+    )
+    return records[0] if records else None
+
+
+# --- composing -------------------------------------------------------------------
+
+
+def check_placeholders(text: str) -> list[str]:
+    """The placeholders in `text` that we do not know (shown to staff)."""
+    return sorted({m for m in _PLACEHOLDER.findall(text) if m not in PLACEHOLDERS})
+
+
+def personalise(text: str, *, first_name: str, recommended: str) -> str:
+    # A substitution of known names only: str.format on staff text could reach
+    # attributes of the objects passed in.
+    if not recommended:
+        text = "\n".join(
+            line for line in text.splitlines() if line.strip() != "{recommended_course}"
+        )
+    values = {"first_name": first_name or _("there"), "recommended_course": recommended}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def recommendation_line(person: User) -> str:
+    if not selectors.profiling_allowed(person):
+        return ""
+    course = selectors.recommended_courses(person, limit=1).first()
+    if course is None:
+        return ""
+    return _("Recommended for you: %(title)s %(url)s") % {
+        "title": course.title,
+        "url": settings.SITE_URL + course.get_absolute_url(),
+    }
+
+
+# --- starting and stopping ------------------------------------------------------
+
+
+def _validate_for_sending(campaign: Campaign) -> None:
+    if campaign.channel not in PURPOSE_CHANNELS.get(campaign.purpose, ()):
+        raise MarketingError(_("That purpose cannot use that channel."))
+    if not campaign.is_sent_by_us:
+        raise MarketingError(
+            _(
+                "Telephone and postal campaigns are not sent: download the list "
+                "of people who may be contacted instead."
+            )
+        )
+    if campaign.channel == Channel.EMAIL and not campaign.subject.strip():
+        raise MarketingError(_("An email campaign needs a subject."))
+    if unknown := check_placeholders(campaign.body + campaign.subject):
+        raise MarketingError(
+            _("Unknown placeholders: %(names)s") % {"names": ", ".join(unknown)}
+        )
+
+
+@transaction.atomic
+def send_campaign(campaign: Campaign, *, by: User | None = None) -> Campaign:
+    """Send now, or schedule for `send_at`. Batches are queued after commit;
+    each recipient is checked with `can_contact` when their message is sent."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+        raise MarketingError(
+            _("“%(name)s” has already been sent or stopped.") % {"name": campaign}
+        )
+    _validate_for_sending(campaign)
+    if campaign.send_at and campaign.send_at > timezone.now():
+        campaign.status = Campaign.Status.SCHEDULED
+        campaign.save(update_fields=["status"])
+        return campaign
+    return _start(campaign)
+
+
+def _start(campaign: Campaign) -> Campaign:
+    from . import tasks
+
+    campaign.status = Campaign.Status.SENDING
+    campaign.started_at = timezone.now()
+    campaign.save(update_fields=["status", "started_at"])
+    campaign_id = campaign.pk
+    # robust: with the broker down the campaign stays "sending" with nothing
+    # queued, and `start_due_campaigns` queues it again later.
+    transaction.on_commit(lambda: tasks.queue_campaign.delay(campaign_id), robust=True)
+    return campaign
+
+
+def start_due_campaigns(*, stale_after_seconds: int = 300) -> int:
+    """Start scheduled campaigns whose time has come, and queue again any that
+    started but never got queued (the broker was down)."""
+    now = timezone.now()
+    started = 0
+    due = Campaign.objects.filter(
+        status=Campaign.Status.SCHEDULED, send_at__lte=now
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            campaign = (
+                Campaign.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=Campaign.Status.SCHEDULED)
+                .first()
+            )
+            if campaign is not None:
+                _start(campaign)
+                started += 1
+    stale = Campaign.objects.filter(
+        status=Campaign.Status.SENDING,
+        recipients_queued__isnull=True,
+        started_at__lt=now - timezone.timedelta(seconds=stale_after_seconds),
+    )
+    for campaign in stale:
+        from . import tasks
+
+        tasks.queue_campaign.delay(campaign.pk)
+    return started
+
+
+def stop_campaign(campaign: Campaign, *, by: User | None = None) -> Campaign:
+    """Stop a scheduled or sending campaign; messages already sent stay sent."""
+    updated = Campaign.objects.filter(
+        pk=campaign.pk,
+        status__in=[Campaign.Status.SCHEDULED, Campaign.Status.SENDING],
+    ).update(status=Campaign.Status.STOPPED, finished_at=timezone.now())
+    if not updated:
+        raise MarketingError(
+            _("“%(name)s” is not scheduled or sending.") % {"name": campaign}
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+# --- queueing and sending ---------------------------------------------------------
+
+
+def queue_campaign(campaign_id: int, *, batch_size: int) -> int:
+    """Stream the audience's ids and queue one task per batch. Safe to run
+    twice: the delivery key makes the second set of batches send nothing."""
+    from . import tasks
+
+    campaign = Campaign.objects.filter(
+        pk=campaign_id, status=Campaign.Status.SENDING
+    ).first()
+    if campaign is None:
+        return 0
+    total = 0
+    batch: list[int] = []
+    for person_id in selectors.campaign_audience_ids(campaign).iterator(
+        chunk_size=batch_size
+    ):
+        batch.append(person_id)
+        if len(batch) >= batch_size:
+            tasks.send_campaign_batch.delay(campaign_id, batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        tasks.send_campaign_batch.delay(campaign_id, batch)
+        total += len(batch)
+    Campaign.objects.filter(pk=campaign_id).update(recipients_queued=total)
+    finish_if_done(campaign_id)
+    return total
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    campaign = Campaign.objects.filter(
+        pk=campaign_id,
+        status=Campaign.Status.SENDING,
+        recipients_queued__isnull=False,
+    ).first()
+    if campaign is None:
+        return False
+    done = Delivery.objects.filter(campaign_id=campaign_id).exclude(
+        status=Delivery.Status.SENDING
+    )
+    if done.count() < campaign.recipients_queued:
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+            status=Campaign.Status.SENT, finished_at=timezone.now()
+        )
+    )
+
+
+def _claim(campaign_id: int, person_id: int) -> int | None:
+    """Insert the delivery row, or None if it exists. One statement, no
+    exception and no savepoint, so it is cheap and safe inside or outside a
+    transaction."""
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, person_id, status, error, created_at) "  # noqa: S608 (table name from the model)
+            "VALUES (%s, %s, %s, '', %s) "
+            "ON CONFLICT (campaign_id, person_id) DO NOTHING RETURNING id",
+            [campaign_id, person_id, Delivery.Status.SENDING, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class _Sender:
+    """Sends one campaign's messages over one connection, at a bounded rate."""
+
+    def __init__(self, campaign: Campaign, *, rate_per_second: float | None):
+        self.campaign = campaign
+        self.interval = 1.0 / rate_per_second if rate_per_second else 0.0
+        self.next_at = time.monotonic()
+        self.wants_recommendation = "{recommended_course}" in campaign.body
+        if campaign.channel == Channel.EMAIL:
+            self.template = get_template("marketing/email/campaign.txt")
+            # One connection for the whole batch, not one per message.
+            self.mail = get_connection()
+            self.mail.open()
+            self.sms = None
+        else:
+            self.template = get_template("marketing/sms/campaign.txt")
+            self.mail = None
+            self.sms = sms.get_backend()
+
+    def pace(self) -> None:
+        if self.interval:
+            now = time.monotonic()
+            if self.next_at > now:
+                time.sleep(self.next_at - now)
+            self.next_at = max(now, self.next_at) + self.interval
+
+    def send(self, person: User) -> None:
+        campaign = self.campaign
+        body = personalise(
+            campaign.body,
+            first_name=person.first_name,
+            recommended=recommendation_line(person)
+            if self.wants_recommendation
+            else "",
+        )
+        url = unsubscribe_url(
+            person, purpose=campaign.purpose, channel=campaign.channel
+        )
+        text = self.template.render(
+            {
+                "body": body,
+                "campaign": campaign,
+                "unsubscribe_url": url,
+                "preferences_url": settings.SITE_URL + reverse("consent:preferences"),
+                "site_name": settings.SITE_NAME,
+            }
+        )
+        self.pace()
+        if self.mail is not None:
+            subject = personalise(
+                campaign.subject, first_name=person.first_name, recommended=""
+            )
+            EmailMessage(
+                subject=subject,
+                body=text,
+                to=[person.email],
+                connection=self.mail,
+                headers={
+                    # RFC 8058 one-click unsubscribe: mail clients POST to the URL.
+                    "List-Unsubscribe": f"<{url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    "X-CPD-Campaign": str(campaign.pk),
+                },
+            ).send()
+        else:
+            phone = getattr(getattr(person, "profile", None), "phone", "")
+            if not phone:
+                raise MarketingError(_("No phone number on the profile."))
+            self.sms.send(sms.SmsMessage(to=phone, body=text.strip()))
+
+    def close(self) -> None:
+        if self.mail is not None:
+            try:
+                self.mail.close()
+            except Exception:
+                log.warning("Closing the mail connection failed", exc_info=True)
+
+
+def _skip_status(person: User) -> str:
+    if (
+        person.processing_restricted
+        or person.objects_to_direct_marketing
+        or not person.is_active
+        or person.erased_at is not None
+    ):
+        return Delivery.Status.SKIPPED_RESTRICTED
+    return Delivery.Status.SKIPPED_NO_CONSENT
+
+
+def send_batch(
+    campaign_id: int, person_ids: Iterable[int], *, rate_per_second: float | None
+) -> Counter:
+    """Deliver to each person in the batch, checking `can_contact` right before
+    each message. Safe to run twice: people already claimed are left alone."""
+    outcome: Counter = Counter()
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != Campaign.Status.SENDING:
+        return outcome
+    people = User.objects.all()
+    if campaign.channel == Channel.SMS:
+        people = people.select_related("profile")
+    sender = _Sender(campaign, rate_per_second=rate_per_second)
+    try:
+        for n, person_id in enumerate(person_ids, start=1):
+            if (
+                n % STOP_CHECK_EVERY == 0
+                and not Campaign.objects.filter(
+                    pk=campaign_id, status=Campaign.Status.SENDING
+                ).exists()
+            ):
+                outcome["stopped"] += 1
+                break
+            person = people.filter(pk=person_id).first()
+            if person is None:
+                outcome["gone"] += 1
+                continue
+            delivery_id = _claim(campaign_id, person_id)
+            if delivery_id is None:
+                outcome["already"] += 1
+                continue
+            outcome[_deliver(sender, delivery_id, person)] += 1
+    finally:
+        sender.close()
+    finish_if_done(campaign_id)
+    return outcome
+
+
+def _deliver(sender: _Sender, delivery_id: int, person: User) -> str:
+    campaign = sender.campaign
+    if not can_contact(person, campaign.channel, campaign.purpose):
+        status = _skip_status(person)
+        Delivery.objects.filter(pk=delivery_id).update(status=status)
+        return status
+    try:
+        sender.send(person)
+    except Exception as exc:
+        log.warning("Campaign %s to %s failed: %s", campaign.pk, person.pk, exc)
+        Delivery.objects.filter(pk=delivery_id).update(
+            status=Delivery.Status.FAILED,
+            error=f"{exc.__class__.__name__}: {exc}"[:500],
+        )
+        return Delivery.Status.FAILED
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now()
+    )
+    return Delivery.Status.SENT
+
+
+# --- call and mailing lists ----------------------------------------------------------
+
+
+def _cell(value: str) -> str:
+    # Spreadsheet programs run cells that start with these as formulas.
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_contact_list(campaign: Campaign, *, by: User) -> bytes:
+    """A CSV of the people who may be contacted on the campaign's channel
+    (telephone or post) today, with only what staff need to contact them. The
+    export is logged once, with the count and no personal data."""
+    if campaign.channel not in (Channel.PHONE, Channel.POST):
+        raise MarketingError(
+            _("Only telephone and postal campaigns produce a list to download.")
+        )
+    if campaign.channel not in PURPOSE_CHANNELS.get(campaign.purpose, ()):
+        raise MarketingError(_("That purpose cannot use that channel."))
+    if campaign.status == Campaign.Status.STOPPED:
+        raise MarketingError(_("This campaign was stopped."))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if campaign.channel == Channel.PHONE:
+        writer.writerow(["First name", "Last name", "Phone"])
+    else:
+        writer.writerow(
+            [
+                "First name",
+                "Last name",
+                "Address line 1",
+                "Address line 2",
+                "Town",
+                "Postcode",
+            ]
+        )
+    count = 0
+    for row in selectors.contact_list_rows(campaign):
+        writer.writerow([_cell(v) for v in row])
+        count += 1
+    Campaign.objects.filter(pk=campaign.pk).update(
+        list_exported_at=timezone.now(), list_exported_count=count
+    )
+    audit(
+        "marketing list exported",
+        person=None,
+        by=by,
+        detail=f"campaign:{campaign.pk} {campaign.channel} list, {count} people, "
+        f"purpose {campaign.purpose}",
+    )
+    return out.getvalue().encode("utf-8-sig")
