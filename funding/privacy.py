@@ -335,3 +335,24 @@ def remove_old_funding_mail() -> int:
 
 
 register_retention("sent funding messages", remove_old_funding_mail)
+
+
+def remove_old_funding_documents() -> int:
+    """Supporting documents and managers' letters are deleted a set number of
+    years (RETENTION_FUNDING_DOCUMENTS_YEARS) after the request was closed or
+    declined. Invoices are kept: accounting law needs them."""
+    years = getattr(settings, "PRIVACY_RETENTION", {}).get("funding_documents_years", 6)
+    cutoff = timezone.now() - dt.timedelta(days=365 * years)
+    finished = FundingRequest.objects.filter(
+        status__in=[FundingRequest.Status.CLOSED, FundingRequest.Status.DECLINED],
+        updated_at__lt=cutoff,
+    )
+    removed = 0
+    for document in FundingDocument.objects.filter(request__in=finished):
+        document.file.delete(save=False)
+        document.delete()
+        removed += 1
+    return removed
+
+
+register_retention("funding documents", remove_old_funding_documents)

@@ -104,7 +104,11 @@ def private_media(settings, tmp_path):
 
 
 def report_totals():
+    from funding.models import FundingRequest
+
     return {
+        "funding_requests": FundingRequest.objects.count(),
+        "funding_cost": sum(r.cost for r in FundingRequest.objects.all()),
         "bookings": Booking.objects.count(),
         "attended": Booking.objects.filter(status="attended").count(),
         "waiting": Booking.objects.filter(status="waitlisted").count(),
@@ -345,3 +349,31 @@ def test_processing_record_page_for_staff(client):
     html = client.get("/staff/processing/").content.decode()
     assert "Record of processing activities" in html
     assert "Legal obligation" in html
+
+
+@pytest.mark.django_db
+def test_retention_deletes_old_funding_documents_but_keeps_invoices(private_media):
+    from funding.models import FundingDocument, FundingRequest
+    from tests.funding.factories import FundingRequestFactory
+
+    old = FundingRequestFactory.create(status="closed")
+    recent = FundingRequestFactory.create(status="closed")
+    for request in (old, recent):
+        doc = FundingDocument(
+            request=request,
+            kind="supporting",
+            original_name="x.pdf",
+            content_type="application/pdf",
+            size=4,
+        )
+        doc.file.save("x.pdf", ContentFile(b"%PDF"), save=False)
+        doc.save()
+    FundingRequest.objects.filter(pk=old.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=365 * 7)
+    )
+    results = services.apply_retention()
+    assert results["funding documents"] == 1
+    assert list(FundingDocument.objects.values_list("request_id", flat=True)) == [
+        recent.pk
+    ]
+    assert RetentionRun.objects.filter(category="funding documents", removed=1).exists()
