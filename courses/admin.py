@@ -87,8 +87,12 @@ class SessionInline(admin.TabularInline):
         "booking_closes_at",
         "venue",
         "joining_url",
+        "minimum_attendees",
         "status",
     )
+    # Cancelling tells everyone booked and refunds them: that is done from the
+    # session's register page (bookings.services.cancel_session), not by editing.
+    readonly_fields = ("status",)
     ordering = ("starts_at",)
     show_change_link = True
 
@@ -149,7 +153,9 @@ class SessionAdmin(CatalogueAdmin):
         "confirmed",
         "waiting",
         "places",
+        "register",
     )
+    readonly_fields = ("status", "cancelled_at", "minimum_waived_at")
     list_filter = ("status", "course__mode", "course__provider", UpcomingFilter)
     list_select_related = ("course",)
     search_fields = ("course__title", "venue")
@@ -172,6 +178,11 @@ class SessionAdmin(CatalogueAdmin):
     @admin.display(description=_("places left"), ordering="places_left")
     def places(self, obj):
         return obj.places_left
+
+    @admin.display(description=_("register"))
+    def register(self, obj):
+        # Attendance, attendee lists, cancelling and moving live on the staff page.
+        return format_html('<a href="/staff/sessions/{}/">Register</a>', obj.pk)
 
     @admin.action(description=_("Add another session like this"), permissions=["add"])
     def add_like_this(self, request, queryset):

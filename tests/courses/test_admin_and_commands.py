@@ -124,3 +124,13 @@ def test_reindex_covers_topics_added_later():
     from django.test import Client
 
     assert "Plain" in Client().get("/courses/?q=oracy").content.decode()
+
+
+def test_session_status_is_not_edited_in_admin_and_links_to_the_register(admin_client):
+    session = SessionFactory.create()
+    html = admin_client.get("/admin/courses/session/").content.decode()
+    assert f'href="/staff/sessions/{session.pk}/"' in html
+    page = admin_client.get(
+        f"/admin/courses/session/{session.pk}/change/"
+    ).content.decode()
+    assert 'name="status"' not in page  # cancelling goes through the register page
