@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.outbox import OutboxMessage
+
 
 class BookingQuerySet(models.QuerySet):
     def live(self):
@@ -164,21 +166,10 @@ class Transaction(models.Model):
         raise ValueError("Transactions are append-only and are never deleted.")
 
 
-class MailRecord(models.Model):
-    """The outbox: one row per transactional mail, keyed so it is sent once.
+class MailRecord(OutboxMessage):
+    """The bookings outbox (rules in config/outbox.py): one row per transactional
+    mail, keyed so it is sent once."""
 
-    A row is written in the same transaction as the change it reports; a task
-    sends it after commit, and a periodic task sends any row still pending
-    (for example when the broker was down).
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed (will retry)")
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40)
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, related_name="mails", null=True, blank=True
     )
@@ -191,20 +182,9 @@ class MailRecord(models.Model):
     )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True, help_text=_("For messages written by staff."))
-    to = models.EmailField()
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to} ({self.status})"
+    class Meta(OutboxMessage.Meta):
+        pass
 
 
 class PriorLearning(models.Model):

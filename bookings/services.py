@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from config import outbox
 from courses.models import Course, Session
 from courses.services import catalogue_changed
 
@@ -476,54 +477,21 @@ def _build_message(record: MailRecord):
 
 
 def send_mail_record(record_id: int) -> bool:
-    """Send one outbox row unless it was already sent. Safe to run twice, at the
-    same time or later: the row lock and its status make the second a no-op."""
-    error: Exception | None = None
-    with transaction.atomic():
-        record = (
-            MailRecord.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "booking__person", "booking__session__course", "session__course"
-            )
-            .filter(pk=record_id)
-            .first()
-        )
-        if record is None or record.status == MailRecord.Status.SENT:
-            return False
-        record.attempts += 1
-        try:
-            _build_message(record).send()
-        except Exception as exc:
-            record.status = MailRecord.Status.FAILED
-            record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            error = exc
-        else:
-            record.status = MailRecord.Status.SENT
-            record.sent_at = timezone.now()
-            record.last_error = ""
-        record.save()
-    if error is not None:
-        raise error
-    return True
+    """Send one outbox row unless it was already sent (config.outbox.send_row)."""
+    rows = MailRecord.objects.select_related(
+        "booking__person", "booking__session__course", "session__course"
+    )
+    return outbox.send_row(rows, record_id, _build_message)
 
 
 def send_pending_mail(*, older_than_seconds: int = 60, max_attempts: int = 10) -> int:
     """Send outbox rows that no task has sent (the broker was down, say)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    ids = list(
-        MailRecord.objects.filter(
-            status__in=[MailRecord.Status.PENDING, MailRecord.Status.FAILED],
-            created_at__lte=cutoff,
-            attempts__lt=max_attempts,
-        ).values_list("pk", flat=True)[:500]
+    return outbox.sweep(
+        MailRecord,
+        send_mail_record,
+        older_than_seconds=older_than_seconds,
+        max_attempts=max_attempts,
     )
-    sent = 0
-    for pk in ids:
-        try:
-            sent += send_mail_record(pk)
-        except Exception:
-            log.exception("Mail %s could not be sent", pk)
-    return sent
 
 
 def queue_reminders(*, days_before: int) -> int:

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.outbox import OutboxMessage
+
 
 def _private_path(instance, filename: str) -> str:
     # A random name: the original is kept in `original_name`, never in the path.
@@ -482,17 +484,11 @@ class ProgressUpdate(models.Model):
         return f"{self.get_stage_display()} ({self.recorded_at:%Y-%m-%d})"
 
 
-class FundingMail(models.Model):
-    """The funding outbox: one row per mail, keyed so it is sent once. Subject
-    and body are rendered when queued (a manager's link exists only here)."""
+class FundingMail(OutboxMessage):
+    """The funding outbox (rules in config/outbox.py): one row per mail, keyed so
+    it is sent once. Subject and body are rendered when queued (a manager's link
+    exists only here)."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed (will retry)")
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40)
     request = models.ForeignKey(
         FundingRequest,
         on_delete=models.CASCADE,
@@ -507,19 +503,8 @@ class FundingMail(models.Model):
         null=True,
         blank=True,
     )
-    to = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to} ({self.status})"
+    class Meta(OutboxMessage.Meta):
+        pass

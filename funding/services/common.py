@@ -7,10 +7,10 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config import outbox
 
 from ..models import (
     ApprenticeshipApplication,
@@ -161,59 +161,30 @@ def dispatch_mail(record_id: int) -> None:
         log.warning("Broker unavailable; funding mail %s left in the outbox", record_id)
 
 
-def send_mail_record(record_id: int) -> bool:
-    """Send one outbox row unless it was already sent. Safe to run twice, at the
-    same time or later: the row lock and its status make the second a no-op."""
+def _message(record: FundingMail):
     from django.core.mail import EmailMessage
 
-    error: Exception | None = None
-    with transaction.atomic():
-        record = (
-            FundingMail.objects.select_for_update(skip_locked=True)
-            .filter(pk=record_id)
-            .first()
-        )
-        if record is None or record.status == FundingMail.Status.SENT:
-            return False
-        record.attempts += 1
-        try:
-            EmailMessage(
-                subject=record.subject,
-                body=record.body,
-                to=[record.to],
-                headers={"X-CPD-Mail-Key": record.key},
-            ).send()
-        except Exception as exc:
-            record.status = FundingMail.Status.FAILED
-            record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            error = exc
-        else:
-            record.status = FundingMail.Status.SENT
-            record.sent_at = timezone.now()
-            record.last_error = ""
-        record.save()
-    if error is not None:
-        raise error
-    return True
+    return EmailMessage(
+        subject=record.subject,
+        body=record.body,
+        to=[record.to],
+        headers={"X-CPD-Mail-Key": record.key},
+    )
+
+
+def send_mail_record(record_id: int) -> bool:
+    """Send one outbox row unless it was already sent (config.outbox.send_row)."""
+    return outbox.send_row(FundingMail.objects.all(), record_id, _message)
 
 
 def send_pending_mail(*, older_than_seconds: int = 60, max_attempts: int = 10) -> int:
     """Send outbox rows that no task has sent (the broker was down, say)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    ids = list(
-        FundingMail.objects.filter(
-            status__in=[FundingMail.Status.PENDING, FundingMail.Status.FAILED],
-            created_at__lte=cutoff,
-            attempts__lt=max_attempts,
-        ).values_list("pk", flat=True)[:500]
+    return outbox.sweep(
+        FundingMail,
+        send_mail_record,
+        older_than_seconds=older_than_seconds,
+        max_attempts=max_attempts,
     )
-    sent = 0
-    for pk in ids:
-        try:
-            sent += send_mail_record(pk)
-        except Exception:
-            log.exception("Funding mail %s could not be sent", pk)
-    return sent
 
 
 def hash_token(token: str) -> str:

@@ -1,0 +1,101 @@
+"""The transactional-mail outbox shared by bookings and funding.
+
+Each app keeps its own table (a subclass of `OutboxMessage`, with links to what
+the mail is about); the rules live here once: a row is written in the same
+transaction as the change it reports, sent by a Celery task after commit, sent
+once whatever happens (the row lock and its status make a second attempt a
+no-op), and swept up by a periodic task if no task sent it (the broker was down,
+or a send failed).
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.core.mail import EmailMessage
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (will retry)")
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    to = models.EmailField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"
+
+
+def send_row(
+    rows: QuerySet, record_id: int, build: Callable[[OutboxMessage], EmailMessage]
+) -> bool:
+    """Send one row of `rows` unless it was already sent; True when sent now.
+    A failure is recorded on the row, then raised for the task to retry."""
+    error: Exception | None = None
+    with transaction.atomic():
+        record = (
+            rows.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=record_id)
+            .first()
+        )
+        if record is None or record.status == OutboxMessage.Status.SENT:
+            return False
+        record.attempts += 1
+        try:
+            build(record).send()
+        except Exception as exc:
+            record.status = OutboxMessage.Status.FAILED
+            record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
+            error = exc
+        else:
+            record.status = OutboxMessage.Status.SENT
+            record.sent_at = timezone.now()
+            record.last_error = ""
+        record.save()
+    if error is not None:
+        raise error
+    return True
+
+
+def sweep(
+    model: type[OutboxMessage],
+    send: Callable[[int], bool],
+    *,
+    older_than_seconds: int = 60,
+    max_attempts: int = 10,
+) -> int:
+    """Send rows that no task has sent (the broker was down, say)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    ids = list(
+        model.objects.filter(
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED],
+            created_at__lte=cutoff,
+            attempts__lt=max_attempts,
+        ).values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += send(pk)
+        except Exception:
+            log.exception("%s %s could not be sent", model.__name__, pk)
+    return sent
