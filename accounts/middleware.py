@@ -33,6 +33,8 @@ class StaffMFAMiddleware:
         if path.startswith("/admin/"):
             return user.is_staff
         if path.startswith("/staff/"):
-            # Anyone holding a back-office role, staff flag or not.
-            return user.is_staff or user.groups.exists()
+            # Anyone holding a back-office role or permission, staff flag or not.
+            return (
+                user.is_staff or user.groups.exists() or user.user_permissions.exists()
+            )
         return False

@@ -37,6 +37,21 @@ class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return fields
+        # Moving, re-assigning or certifying goes through the services (register
+        # page), which check capacity, tell the person and log who did it.
+        return (
+            *fields,
+            "person",
+            "session",
+            "organisation",
+            "certificate_code",
+            "offer_expires_at",
+        )
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

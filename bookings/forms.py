@@ -6,6 +6,13 @@ from .models import PriorLearning
 
 EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".doc", ".odt"}
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_SIGNATURES = (
+    b"%PDF-",  # PDF
+    b"\x89PNG\r\n\x1a\n",  # PNG
+    b"\xff\xd8\xff",  # JPEG
+    b"PK\x03\x04",  # .docx, .odt (zip containers)
+    b"\xd0\xcf\x11\xe0",  # .doc
+)
 
 
 def validate_evidence(upload):
@@ -17,6 +24,13 @@ def validate_evidence(upload):
         )
     if upload.size > EVIDENCE_MAX_BYTES:
         raise forms.ValidationError(_("The evidence must be smaller than 5 MB"))
+    # Checked by content, not only by name: an executable renamed .pdf is refused.
+    head = upload.read(8)
+    upload.seek(0)
+    if not head.startswith(EVIDENCE_SIGNATURES):
+        raise forms.ValidationError(
+            _("The evidence must be a real PDF, Word document or image")
+        )
 
 
 class CancelForm(forms.Form):

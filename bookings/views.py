@@ -219,8 +219,11 @@ def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
         selectors.prior_learning_for_person(person=request.user).exclude(evidence=""),
         pk=pk,
     )
-    return FileResponse(
+    response = FileResponse(
         item.evidence.open("rb"),
         as_attachment=True,
         filename=item.evidence.name.rsplit("/", 1)[-1],
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

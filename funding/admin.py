@@ -200,8 +200,8 @@ class FundingRequestAdmin(admin.ModelAdmin):
                     _csv_safe(row["provider"]),
                     _csv_safe(row["course"]),
                     row["month"].strftime("%Y-%m"),
-                    f"{row['approved']:.2f}",
-                    f"{row['paid']:.2f}",
+                    "suppressed" if row["suppressed"] else f"{row['approved']:.2f}",
+                    "suppressed" if row["suppressed"] else f"{row['paid']:.2f}",
                 ]
             )
         return response

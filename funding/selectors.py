@@ -5,6 +5,7 @@ not grow with the number of requests."""
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
@@ -291,7 +292,7 @@ def spend_by_provider_course_month(
         )
         .order_by()
         .values("provider_label", "course_name", "month")
-        .annotate(paid=Sum("amount"))
+        .annotate(paid=Sum("amount"), requests=Count("request", distinct=True))
     )
     rows: dict[tuple, dict] = {}
 
@@ -300,14 +301,25 @@ def spend_by_provider_course_month(
         month = month.date() if isinstance(month, dt.datetime) else month
         return (row["provider_label"] or "", row["course_name"], month.replace(day=1))
 
+    def cell(row):
+        return rows.setdefault(
+            key(row), {"approved": Decimal("0"), "paid": Decimal("0"), "requests": 0}
+        )
+
     for row in approved:
-        rows.setdefault(key(row), {"approved": Decimal("0"), "paid": Decimal("0")})[
-            "approved"
-        ] += row["approved"] or 0
+        c = cell(row)
+        c["approved"] += row["approved"] or 0
+        c["requests"] = max(c["requests"], row["requests"])
     for row in paid:
-        rows.setdefault(key(row), {"approved": Decimal("0"), "paid": Decimal("0")})[
-            "paid"
-        ] += row["paid"] or 0
+        c = cell(row)
+        c["paid"] += row["paid"] or 0
+        c["requests"] = max(c["requests"], row["requests"])
+    # Aggregates only: a cell covering fewer requests than the threshold could
+    # identify someone's award, so its amounts are suppressed (no totals are
+    # printed, so nothing can be worked back from them).
+    threshold = getattr(settings, "REPORT_SUPPRESSION_THRESHOLD", 5)
+    for values in rows.values():
+        values["suppressed"] = values["requests"] < threshold
     return [
         {"provider": p, "course": c, "month": m, **v}
         for (p, c, m), v in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][0]))

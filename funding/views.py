@@ -223,6 +223,8 @@ def can_see_files(user, funding_request: FundingRequest) -> bool:
         return False
     if funding_request.person_id is not None and funding_request.person_id == user.pk:
         return True
+    if funding_request.status == FundingRequest.Status.DRAFT:
+        return False  # not submitted: officers see nothing of it
     return user.has_perm(OFFICER_PERMISSION) and (
         Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     )

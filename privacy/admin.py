@@ -97,15 +97,20 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     def has_restrict_processing_permission(self, request):
         return request.user.has_perm("privacy.restrict_processing")
 
-    def _one(self, request, queryset):
-        if queryset.count() != 1 or queryset.first().person is None:
-            self.message_user(
-                request,
-                _("Choose exactly one request that names a person."),
-                messages.ERROR,
-            )
-            return None
-        return queryset.first()
+    def _one(self, request, queryset, *, kind=None):
+        """The one selected request, if it names a person whose identity has
+        been verified (and, for erasure, asks for erasure)."""
+        dsr = queryset.first() if queryset.count() == 1 else None
+        if dsr is None or dsr.person is None:
+            problem = _("Choose exactly one request that names a person.")
+        elif not dsr.identity_verified:
+            problem = _("Verify the person's identity first.")
+        elif kind and dsr.kind != kind:
+            problem = _("Only an erasure request can erase data.")
+        else:
+            return dsr
+        self.message_user(request, problem, messages.ERROR)
+        return None
 
     @admin.action(
         description=_("Export personal data"), permissions=["export_personal_data"]
@@ -125,7 +130,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         description=_("Erase personal data"), permissions=["erase_personal_data"]
     )
     def erase_data(self, request, queryset):
-        dsr = self._one(request, queryset)
+        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
         if dsr is None:
             return None
         if request.POST.get("confirm") == "yes":

@@ -225,3 +225,15 @@ def test_a_forgotten_password_can_be_reset_by_mail(client, verified_user):
     assert response.status_code == 302
     verified_user.refresh_from_db()
     assert verified_user.check_password("a-brand-new-password-9")
+
+
+def test_direct_permissions_also_need_mfa_on_staff_pages(client):
+    from django.contrib.auth.models import Permission
+
+    holder = UserFactory.create()
+    holder.user_permissions.add(
+        Permission.objects.get(codename="change_fundingrequest")
+    )
+    client.force_login(holder)
+    response = client.get("/staff/funding/")
+    assert response["Location"] == "/accounts/2fa/totp/activate/"

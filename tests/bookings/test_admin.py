@@ -98,3 +98,30 @@ def test_attendance_actions_and_failed_mail_are_visible(admin_client):
         "/admin/bookings/mailrecord/?status__exact=failed"
     ).content.decode()
     assert "SMTPServerDisconnected" in html
+
+
+def test_a_booking_cannot_be_reassigned_or_certified_by_editing_it(admin_client):
+    booking = BookingFactory.create()
+    page = admin_client.get(
+        f"/admin/bookings/booking/{booking.pk}/change/"
+    ).content.decode()
+    for field in ("person", "session", "certificate_code", "organisation"):
+        assert f'name="{field}"' not in page
+
+
+def test_evidence_must_really_be_a_document(learner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile(
+        "cv.pdf", b"MZ\x90\x00 an executable", content_type="application/pdf"
+    )
+    html = learner_client.post(
+        "/training-record/",
+        {
+            "title": "Renamed",
+            "completed_on": "2025-05-01",
+            "cpd_hours": "2",
+            "evidence": fake,
+        },
+    ).content.decode()
+    assert "The evidence must be a real PDF" in html

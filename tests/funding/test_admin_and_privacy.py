@@ -39,7 +39,10 @@ def test_admin_lists_and_reviews_requests(officer, approved):
     )
 
 
-def test_spend_report_is_aggregated_by_provider_course_and_month(officer, approved):
+def test_spend_report_is_aggregated_by_provider_course_and_month(
+    officer, approved, settings
+):
+    settings.REPORT_SUPPRESSION_THRESHOLD = 2
     services.record_payment(
         approved, amount=Decimal("400"), paid_on=timezone.localdate(), by=officer.user
     )
@@ -65,6 +68,13 @@ def test_spend_report_is_aggregated_by_provider_course_and_month(officer, approv
         [approved.provider_name, approved.course_name, month, "1250.00", "400.00"]
     ]
     assert approved.person.email not in response.content.decode()
+    # With the default threshold of 5, a cell of two requests is suppressed.
+    settings.REPORT_SUPPRESSION_THRESHOLD = 5
+    response = officer.post(
+        "/admin/funding/fundingrequest/",
+        {"action": "spend_report_csv", "_selected_action": [approved.pk]},
+    )
+    assert _csv(response)[1][3:] == ["suppressed", "suppressed"]
 
 
 def test_status_report_counts_with_suppression(officer):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import roles
 from funding import services
-from funding.models import FundingDocument, Invoice
+from funding.models import FundingDocument, FundingRequest, Invoice
 
 from .conftest import staff_client
 from .factories import EXE, JPEG, PDF, PNG, FundingRequestFactory
@@ -78,11 +78,11 @@ def test_invoices_must_be_pdf(approved, officer):
 
 @pytest.fixture
 def files(approved, officer):
+    request = FundingRequestFactory.create(person=approved.person)
     document = services.add_supporting_document(
-        FundingRequestFactory.create(person=approved.person),
-        upload=SimpleUploadedFile("offer.pdf", PDF),
-        by=approved.person,
+        request, upload=SimpleUploadedFile("offer.pdf", PDF), by=approved.person
     )
+    FundingRequest.objects.filter(pk=request.pk).update(status="under_review")
     invoice = services.record_invoice(
         approved,
         supplier="Uni",
@@ -174,3 +174,18 @@ def test_the_manager_letter_is_checked_and_stored(submit):
     )
     letter = FundingDocument.objects.get(request=funding_request)
     assert letter.kind == "manager_letter"
+
+
+def test_officers_see_no_files_of_an_unsubmitted_draft(officer):
+    draft = FundingRequestFactory.create()
+    document = services.add_supporting_document(
+        draft, upload=SimpleUploadedFile("offer.pdf", PDF), by=draft.person
+    )
+    for url in (
+        f"/staff/funding/documents/{document.pk}/",
+        f"/funding/documents/{document.pk}/",
+    ):
+        assert officer.get(url).status_code == 404, url
+    owner = Client()
+    owner.force_login(draft.person)
+    assert owner.get(f"/funding/documents/{document.pk}/").status_code == 200

@@ -292,7 +292,9 @@ def test_only_the_data_protection_lead_can_see_or_run_the_actions(group, private
     client = Client()
     client.force_login(staff)
     person = UserFactory.create(first_name="Target")
-    dsr = DataSubjectRequest.objects.create(person=person, kind="erasure")
+    dsr = DataSubjectRequest.objects.create(
+        person=person, kind="erasure", identity_verified=True
+    )
     page = client.get("/admin/privacy/datasubjectrequest/")
     is_dpo = group == roles.DATA_PROTECTION_LEAD
     assert (page.status_code == 200) is is_dpo
@@ -321,6 +323,25 @@ def test_erase_action_asks_for_confirmation_and_tells_the_person_first(private_m
     client.force_login(dpo)
     person = UserFactory.create(email="leaving@example.org")
     dsr = DataSubjectRequest.objects.create(person=person, kind="erasure")
+    refused = client.post(
+        "/admin/privacy/datasubjectrequest/",
+        {"action": "erase_data", "_selected_action": [dsr.pk], "confirm": "yes"},
+        follow=True,
+    ).content.decode()
+    assert (
+        "Verify the person&#x27;s identity first." in refused
+        or "Verify the person's identity first." in refused
+    )
+    access = DataSubjectRequest.objects.create(
+        person=person, kind="access", identity_verified=True
+    )
+    client.post(
+        "/admin/privacy/datasubjectrequest/",
+        {"action": "erase_data", "_selected_action": [access.pk], "confirm": "yes"},
+    )
+    person.refresh_from_db()
+    assert person.erased_at is None
+    DataSubjectRequest.objects.filter(pk=dsr.pk).update(identity_verified=True)
     page = client.post(
         "/admin/privacy/datasubjectrequest/",
         {"action": "erase_data", "_selected_action": [dsr.pk]},
@@ -377,3 +398,29 @@ def test_retention_deletes_old_funding_documents_but_keeps_invoices(private_medi
         recent.pk
     ]
     assert RetentionRun.objects.filter(category="funding documents", removed=1).exists()
+
+
+@pytest.mark.django_db
+def test_the_data_protection_lead_cannot_grant_roles_or_set_passwords():
+    dpo = UserFactory.create(is_staff=True)
+    dpo.groups.add(Group.objects.get(name=roles.DATA_PROTECTION_LEAD))
+    give_totp(dpo)
+    client = Client()
+    client.force_login(dpo)
+    other = UserFactory.create()
+    page = client.get(f"/admin/accounts/user/{dpo.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="groups"' not in page
+    client.post(
+        f"/admin/accounts/user/{dpo.pk}/change/",
+        {"is_superuser": "on", "is_staff": "on"},
+    )
+    dpo.refresh_from_db()
+    assert not dpo.is_superuser
+    response = client.post(
+        f"/admin/accounts/user/{other.pk}/password/",
+        {"password1": "taken-over-123456", "password2": "taken-over-123456"},
+    )
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert not other.check_password("taken-over-123456")
