@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.spreadsheet import safe_cell
 from courses.models import Session
 from courses.selectors import sessions_with_counts
 
 from . import selectors, services
 from .forms import CancelSessionForm, EmailAttendeesForm
 from .models import Booking
-from .views import _csv_safe
 
 staff_required = permission_required("bookings.change_booking", raise_exception=True)
 
@@ -88,14 +88,14 @@ def session_attendees_csv_view(request: HttpRequest, session_id: int) -> HttpRes
         profile = getattr(b.person, "profile", None)
         writer.writerow(
             [
-                _csv_safe(b.person.get_full_name()),
-                _csv_safe(b.person.email),
-                _csv_safe(
+                safe_cell(b.person.get_full_name()),
+                safe_cell(b.person.email),
+                safe_cell(
                     profile.organisation.name
                     if profile and profile.organisation
                     else ""
                 ),
-                _csv_safe(profile.job_title if profile else ""),
+                safe_cell(profile.job_title if profile else ""),
                 b.get_status_display(),
                 timezone.localtime(b.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
@@ -117,7 +117,7 @@ def session_provider_csv_view(request: HttpRequest, session_id: int) -> HttpResp
     writer.writerow(["Name", "Work email"])
     for b in services.disclose_attendees_to_provider(session, by=request.user):
         writer.writerow(
-            [_csv_safe(b.person.get_full_name()), _csv_safe(b.person.email)]
+            [safe_cell(b.person.get_full_name()), safe_cell(b.person.email)]
         )
     return response
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
 
 from . import selectors, services
@@ -167,8 +168,8 @@ def training_record_csv_view(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 timezone.localtime(b.session.starts_at).date().isoformat(),
-                _csv_safe(b.session.course.title),
-                _csv_safe(b.session.course.provider.name),
+                safe_cell(b.session.course.title),
+                safe_cell(b.session.course.provider.name),
                 b.session.course.cpd_hours,
                 "Booked with us",
                 b.certificate_code or "",
@@ -178,20 +179,14 @@ def training_record_csv_view(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 p.completed_on.isoformat(),
-                _csv_safe(p.title),
-                _csv_safe(p.provider_name),
+                safe_cell(p.title),
+                safe_cell(p.provider_name),
                 p.cpd_hours,
                 "Elsewhere",
                 "",
             ]
         )
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Stop a spreadsheet from running a cell that starts like a formula."""
-    value = str(value or "")
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @login_required

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.spreadsheet import safe_cell
+
 from . import selectors, services
 from .models import (
     ApprenticeshipApplication,
@@ -19,12 +21,6 @@ from .models import (
     Payment,
     ProgressUpdate,
 )
-
-
-def _csv_safe(value) -> str:
-    """Stop a spreadsheet from running a cell that starts like a formula."""
-    value = str(value if value is not None else "")
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -197,8 +193,8 @@ class FundingRequestAdmin(admin.ModelAdmin):
         for row in selectors.spend_by_provider_course_month(queryset):
             writer.writerow(
                 [
-                    _csv_safe(row["provider"]),
-                    _csv_safe(row["course"]),
+                    safe_cell(row["provider"]),
+                    safe_cell(row["course"]),
                     row["month"].strftime("%Y-%m"),
                     "suppressed" if row["suppressed"] else f"{row['approved']:.2f}",
                     "suppressed" if row["suppressed"] else f"{row['paid']:.2f}",

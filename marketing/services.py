@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.spreadsheet import safe_cell
 from consent.models import PURPOSE_CHANNELS, Channel, ConsentRecord
 from consent.selectors import can_contact
 from consent.services import update_preferences
@@ -443,12 +444,6 @@ def _deliver(sender: _Sender, delivery_id: int, person: User) -> str:
 # --- call and mailing lists ----------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    # Spreadsheet programs run cells that start with these as formulas.
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_contact_list(campaign: Campaign, *, by: User) -> bytes:
     """A CSV of the people who may be contacted on the campaign's channel
     (telephone or post) today, with only what staff need to contact them. The
@@ -478,7 +473,7 @@ def export_contact_list(campaign: Campaign, *, by: User) -> bytes:
         )
     count = 0
     for row in selectors.contact_list_rows(campaign):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
         count += 1
     Campaign.objects.filter(pk=campaign.pk).update(
         list_exported_at=timezone.now(), list_exported_count=count

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.spreadsheet import safe_cell
 
 from . import registry
 from .models import AuditEvent, DataSubjectRequest, Disclosure, ExportFile, RetentionRun
@@ -180,7 +181,7 @@ def export_person(person: User, *, by: User | None = None, request=None) -> byte
             writer = csv.DictWriter(out, fieldnames=columns)
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+                writer.writerow({k: safe_cell(v) for k, v in row.items()})
             archive.writestr(f"{name}.csv", out.getvalue())
         for category in registry.categories():
             for file_field in category.files:
@@ -217,24 +218,6 @@ def _owner_filter(category: registry.Category, person: User) -> dict:
     if "user" in names:
         return {"user": person}
     return {"pk__in": []}
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Stop a spreadsheet from running a cell that starts like a formula.
-    return (
-        "'" + text
-        if text[:1] in ("=", "+", "-", "@") and not _is_number(text)
-        else text
-    )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def data_sources(person: User) -> list[dict]:
