@@ -122,6 +122,9 @@ def report_totals():
 @pytest.mark.django_db(transaction=True)
 def test_erasure_leaves_nothing_in_a_database_dump_or_the_media_folder(private_media):
     person = rich_person()
+    signed_in = Client()
+    signed_in.force_login(person)
+    assert signed_in.get("/bookings/").status_code == 200
     before = report_totals()
     dsr = DataSubjectRequest.objects.get(person=person)
     services.erase_person(person, dsr, by=None)
@@ -168,6 +171,8 @@ def test_erasure_leaves_nothing_in_a_database_dump_or_the_media_folder(private_m
         == 2
     )
     assert not Client().login(email=EMAIL, password="correct-horse-battery")
+    # The session they had is over too.
+    assert signed_in.get("/bookings/").status_code == 302
 
 
 @pytest.mark.django_db
