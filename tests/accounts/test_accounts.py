@@ -237,3 +237,16 @@ def test_direct_permissions_also_need_mfa_on_staff_pages(client):
     client.force_login(holder)
     response = client.get("/staff/funding/")
     assert response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_a_person_can_add_and_confirm_a_new_email_address(learner_client):
+    learner_client.post(
+        "/accounts/email/", {"action_add": "", "email": "new@work.example"}
+    )
+    link = re.search(
+        r"http://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body
+    ).group(0)
+    learner_client.post(link.replace("http://testserver", ""))
+    from allauth.account.models import EmailAddress
+
+    assert EmailAddress.objects.get(email="new@work.example").verified

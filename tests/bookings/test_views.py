@@ -213,3 +213,18 @@ def test_the_cached_catalogue_shows_places_left_right_after_booking_and_cancelli
     booking = Booking.objects.get(session=session)
     learner_client.post(f"/bookings/{booking.pk}/cancel/", {"reason": ""})
     assert "3 places left" in client.get("/courses/").content.decode()
+
+
+def test_leaving_the_waiting_list_gives_no_one_a_place(learner_client):
+    session = SessionFactory.create(capacity=1)
+    holder = BookingFactory.create(session=session)
+    waiting = BookingFactory.create(
+        person=learner_client.user, session=session, status="waitlisted"
+    )
+    page = learner_client.get(f"/bookings/{waiting.pk}/cancel/").content.decode()
+    assert "Are you sure you want to leave the waiting list?" in page
+    html = learner_client.post(f"/bookings/{waiting.pk}/cancel/", follow=True)
+    assert "You have left the waiting list." in html.content.decode()
+    waiting.refresh_from_db()
+    holder.refresh_from_db()
+    assert (waiting.status, holder.status) == ("cancelled", "confirmed")

@@ -429,3 +429,22 @@ def test_the_data_protection_lead_cannot_grant_roles_or_set_passwords():
     assert response.status_code == 403
     other.refresh_from_db()
     assert not other.check_password("taken-over-123456")
+
+
+@pytest.mark.django_db
+def test_audit_events_hold_no_personal_data_and_cannot_be_changed():
+    person = UserFactory.create(email="audited@example.org", first_name="Audrey")
+    services.restrict_processing(person)
+    event = AuditEvent.objects.get(action="restriction")
+    assert event.subject == f"user:{person.pk}"
+    assert "audited@example.org" not in f"{event.subject} {event.detail}"
+    event.detail = "edited"
+    with pytest.raises(ValueError, match="cannot be changed"):
+        event.save()
+    admin = UserFactory.create(is_staff=True, is_superuser=True)
+    give_totp(admin)
+    client = Client()
+    client.force_login(admin)
+    assert (
+        client.get(f"/admin/privacy/auditevent/{event.pk}/delete/").status_code == 403
+    )
