@@ -161,10 +161,13 @@ def _collect(person: User) -> dict[str, list[dict]]:
     return {c.name: c.export(person) for c in registry.categories()}
 
 
-def export_person(person: User, *, by: User | None = None, request=None) -> bytes:
+def export_person(
+    person: User, *, by: User | None = None, request=None, data: dict | None = None
+) -> bytes:
     """A ZIP with data.json (everything, machine-readable), one CSV per category
-    and any files the person gave us."""
-    data = _collect(person)
+    and any files the person gave us. `data` is what `_collect` gathered, when
+    the caller already has it."""
+    data = _collect(person) if data is None else data
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
@@ -241,8 +244,19 @@ def data_sources(person: User) -> list[dict]:
     return list(seen.values())
 
 
-def export_size(person: User) -> int:
-    return sum(len(rows) for rows in _collect(person).values())
+def export_now_or_later(person: User) -> bytes | None:
+    """The ZIP at once, or None when it is too big for a request: then a task
+    prepares it and emails a link (PRIVACY_EXPORT_INLINE_MAX_ROWS)."""
+    from . import tasks
+
+    data = _collect(person)
+    if (
+        sum(len(rows) for rows in data.values())
+        > settings.PRIVACY_EXPORT_INLINE_MAX_ROWS
+    ):
+        tasks.prepare_export.delay_on_commit(person.pk)
+        return None
+    return export_person(person, by=person, data=data)
 
 
 def prepare_export(person: User) -> ExportFile:

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -7,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services, tasks
+from . import services
 from .forms import RequestForm
 from .models import DataSubjectRequest, ExportFile
 
@@ -51,8 +50,8 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def my_data_download_view(request: HttpRequest) -> HttpResponse:
-    if services.export_size(request.user) > settings.PRIVACY_EXPORT_INLINE_MAX_ROWS:
-        tasks.prepare_export.delay_on_commit(request.user.pk)
+    content = services.export_now_or_later(request.user)
+    if content is None:
         messages.success(
             request,
             _(
@@ -60,7 +59,6 @@ def my_data_download_view(request: HttpRequest) -> HttpResponse:
             ),
         )
         return redirect("privacy:my_data")
-    content = services.export_person(request.user, by=request.user)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
     return response
