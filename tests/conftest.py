@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -43,3 +45,16 @@ def give_totp(user) -> Authenticator:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     return TOTP.activate(user, generate_totp_secret()).instance
+
+
+@pytest.fixture
+def first_policies(db):
+    """The first privacy notice, cookie policy and processing purposes come from
+    a data migration. A transactional test flushes them from a reused test
+    database, so put them back (the migration's function is idempotent)."""
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "consent.migrations.0002_first_policies_and_purposes"
+    )
+    migration.forwards(apps, None)

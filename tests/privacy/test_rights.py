@@ -365,7 +365,7 @@ def test_erase_action_asks_for_confirmation_and_tells_the_person_first(private_m
 
 
 @pytest.mark.django_db
-def test_processing_record_page_for_staff(client):
+def test_processing_record_page_for_staff(client, first_policies):
     client.force_login(UserFactory.create())
     assert client.get("/staff/processing/").status_code == 403
     dpo = UserFactory.create(is_staff=True)
