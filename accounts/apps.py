@@ -11,4 +11,8 @@ class AccountsConfig(AppConfig):
         from .roles import sync_role_groups
 
         # Apps added later bring new permissions; give them to the role groups.
-        post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")
+        # Once per migrate (post_migrate is sent for every app; the sync itself
+        # creates every app's permissions first).
+        post_migrate.connect(
+            sync_role_groups, sender=self, dispatch_uid="accounts.sync_role_groups"
+        )
