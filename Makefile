@@ -15,7 +15,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL=$(TEST_BROKER_URL) SECRET_KEY=tests-only-not-secret DEBUG=0 \
 	SITE_URL=http://testserver EMAIL_URL=consolemail://
 
-.PHONY: install assets run worker beat test bench lint format check-services chromium clean
+.PHONY: install assets run worker beat test bench mutation load lint format check-services chromium clean
 
 install: $(VENV)/.installed assets
 
@@ -69,6 +69,20 @@ test: install chromium check-services
 # Prints figures (no timed assertions); its own database cpd_bench, gunicorn and wrk on loopback.
 bench: install check-services
 	$(PY) tests/perf/bench_catalogue.py $(BENCH_ARGS)
+
+# Mutation testing of the services (bookings, consent, marketing, privacy, funding):
+# `make mutation` runs them all (about an hour on 2 cores); MUTANTS="consent.services*"
+# runs some. Results: `.venv/bin/mutmut results`; the score is in docs/assurance.md.
+MUTANTS ?=
+mutation: install check-services
+	rm -rf mutants
+	$(TEST_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_mutation \
+		$(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
+	$(VENV)/bin/python tests/perf/mutation_score.py
+
+# 200 signed-in learners for two minutes through gunicorn, a worker and an SMTP sink.
+load: install check-services
+	$(PY) tests/perf/load_learners.py $(LOAD_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
