@@ -72,10 +72,9 @@ bench: install check-services
 
 # Mutation testing of the services (bookings, consent, marketing, privacy, funding):
 # `make mutation` runs them all (about an hour on 2 cores); MUTANTS="consent.services*"
-# runs some. Results: `.venv/bin/mutmut results`; the score is in docs/assurance.md.
+# runs some; results accumulate in mutants/ (delete it to start again). Results: `.venv/bin/mutmut results`; the score is in docs/assurance.md.
 MUTANTS ?=
 mutation: install check-services
-	rm -rf mutants
 	$(TEST_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_mutation \
 		$(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
 	$(VENV)/bin/python tests/perf/mutation_score.py

@@ -47,7 +47,7 @@ def main() -> int:
         if ":" not in line:
             continue
         name, status = (part.strip() for part in line.rsplit(":", 1))
-        module = name.split(".x_", 1)[0]
+        module = name.rsplit(".", 1)[0]
         if name in same:
             per_module[module]["equivalent"] += 1
             continue
@@ -57,7 +57,7 @@ def main() -> int:
     if not per_module:
         print("no mutation results: run `make mutation` first")
         return 2
-    head = f"{'module':<32} {'killed':>7} {'survived':>9} {'other':>6} {'equiv':>6} {'score':>6}"
+    head = f"{'module':<32} {'killed':>7} {'survived':>9} {'not run':>8} {'equiv':>6} {'score':>6}"
     print(head)
     print("-" * len(head))
     totals = collections.Counter()
@@ -65,18 +65,18 @@ def main() -> int:
         killed = c["killed"] + c["timeout"]
         other = sum(c.values()) - killed - c["survived"] - c["equivalent"]
         counted = killed + c["survived"] + c["no tests"]
-        score = killed / counted if counted else 1
+        score = f"{killed / counted:.0%}" if counted else "-"
         totals.update(c)
         print(
-            f"{module:<32} {killed:>7} {c['survived']:>9} {other:>6} "
-            f"{c['equivalent']:>6} {score:>6.0%}"
+            f"{module:<32} {killed:>7} {c['survived']:>9} {other:>8} "
+            f"{c['equivalent']:>6} {score:>6}"
         )
     killed = totals["killed"] + totals["timeout"]
     counted = killed + totals["survived"] + totals["no tests"]
     print("-" * len(head))
     print(
         f"{'all':<32} {killed:>7} {totals['survived']:>9} "
-        f"{sum(totals.values()) - killed - totals['survived'] - totals['equivalent']:>6} "
+        f"{sum(totals.values()) - killed - totals['survived'] - totals['equivalent']:>8} "
         f"{totals['equivalent']:>6} {killed / counted if counted else 1:>6.0%}"
     )
     print(
