@@ -703,9 +703,18 @@ def waive_minimum(session: Session, by: User) -> Session:
 
 @transaction.atomic
 def email_attendees(
-    session: Session, by: User, *, attended: bool, subject: str, body: str
+    session: Session,
+    by: User,
+    *,
+    attended: bool,
+    subject: str,
+    body: str,
+    request_key: str = "",
 ) -> int:
-    """Staff write to everyone who attended (or everyone booked who did not)."""
+    """Staff write to everyone who attended (or everyone booked who did not).
+    Each message's outbox key comes from `request_key` (the form's token, see
+    `config.idempotency.request_key`), so a resubmitted form sends nobody a
+    second copy; without one every call is a new batch."""
     import uuid
 
     statuses = (
@@ -713,7 +722,7 @@ def email_attendees(
         if attended
         else (Booking.Status.NO_SHOW, Booking.Status.CONFIRMED)
     )
-    batch = uuid.uuid4().hex[:12]
+    batch = request_key or uuid.uuid4().hex[:12]
     sent = 0
     for booking in session.bookings.filter(status__in=statuses).select_related(
         "person"
