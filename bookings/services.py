@@ -597,8 +597,11 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
 
 
 @transaction.atomic
-def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
-    """Move a place to another session of the same course, keeping its history."""
+def move_booking(
+    booking: Booking, to_session: Session, by: User, *, request_key: str = ""
+) -> Booking:
+    """Move a place to another session of the same course, keeping its history.
+    The mail's outbox key carries `request_key` (the form's token) when given."""
     if to_session.course_id != booking.session.course_id:
         raise BookingError(
             _("A booking can only move to a session of the same course.")
@@ -629,7 +632,8 @@ def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
     queue_mail(
         kind="moved",
         booking=booking,
-        key=f"booking:{booking.pk}:moved:{target.pk}:{timezone.now():%s}",
+        key=f"booking:{booking.pk}:moved:{target.pk}:"
+        + (request_key or f"{timezone.now():%s}"),
     )
     _log(
         by,

@@ -202,7 +202,9 @@ def booking_move_view(request: HttpRequest, booking_id: int) -> HttpResponse:
         messages.error(request, _("Choose the session to move the booking to."))
     else:
         try:
-            services.move_booking(booking, target, request.user)
+            services.move_booking(
+                booking, target, request.user, request_key=request_key(request)
+            )
         except services.BookingError as exc:
             messages.error(request, str(exc))
         else:

@@ -142,3 +142,30 @@ def test_two_posts_at_once_with_one_token_save_one_request():
         t.join()
     draft = FundingRequest.objects.get()
     assert locations == [f"/funding/{draft.pk}/"] * 2
+
+
+def test_mail_queued_by_a_staff_form_is_keyed_on_that_forms_token():
+    from accounts import roles
+
+    from .test_every_post_form import staff
+
+    booking = BookingFactory.create(status="attended")
+    later = SessionFactory.create(
+        course=booking.session.course,
+        starts_at=booking.session.starts_at + dt.timedelta(days=7),
+    )
+    client = staff(roles.BOOKING_ADMINS)
+    email_token, move_token = new_token(), new_token()
+    client.post(
+        f"/staff/sessions/{booking.session_id}/email/",
+        {FIELD: email_token, "audience": "attended", "subject": "S", "body": "B"},
+    )
+    Booking.objects.filter(pk=booking.pk).update(status="confirmed")
+    client.post(
+        f"/staff/bookings/{booking.pk}/move/",
+        {FIELD: move_token, "to_session": str(later.pk)},
+    )
+    keys = set(MailRecord.objects.values_list("key", flat=True))
+    me = client.user.pk
+    assert f"staff:{me}-{email_token}:{booking.pk}" in keys
+    assert f"booking:{booking.pk}:moved:{later.pk}:{me}-{move_token}" in keys
