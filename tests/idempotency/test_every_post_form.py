@@ -6,6 +6,7 @@ The views are listed from the URL resolver, so a new one cannot be forgotten: it
 is either claimed (and then needs a scenario below) or exempt with a reason."""
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -555,12 +556,12 @@ def test_a_second_identical_post_does_nothing_and_shows_the_first_result(
     name, settings, django_capture_on_commit_callbacks
 ):
     make = SCENARIOS[name]
-    scenario = make(settings) if "settings" in make.__code__.co_varnames else make()
+    scenario = make(settings) if inspect.signature(make).parameters else make()
     mail.outbox.clear()
     page = scenario.client.get(scenario.page)
     assert page.status_code == 200
     filled = form_for(page.content.decode(), scenario.page, scenario.action)
-    token = token_in(filled)
+    token_in(filled)
 
     def post():
         with django_capture_on_commit_callbacks(execute=True):
@@ -581,4 +582,3 @@ def test_a_second_identical_post_does_nothing_and_shows_the_first_result(
     assert row_counts() == after_first
     assert len(mail.outbox) == mails_after_first
     assert shown(scenario.client, second["Location"]) == first_messages
-    assert token == filled["idempotency_token"]
