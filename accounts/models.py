@@ -167,3 +167,31 @@ class Profile(models.Model):
     def postal_address(self) -> str:
         parts = [self.address_line_1, self.address_line_2, self.town, self.postcode]
         return ", ".join(p for p in parts if p)
+
+
+class FormSubmission(models.Model):
+    """A claimed form token (see `config.idempotency`): the first POST carrying
+    it did the work; a second one is sent to the same result instead."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="form_submissions",
+    )
+    token = models.CharField(max_length=64)
+    path = models.CharField(max_length=300)
+    result_url = models.CharField(max_length=500, blank=True)
+    # The messages the first response showed, shown again on a resubmission.
+    messages = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # The database, not only the code, refuses a second claim.
+            models.UniqueConstraint(
+                fields=["user", "token"], name="one_claim_per_form_token"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} by {self.user_id}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from privacy.registry import Category, not_personal, register, register_retention
 
-from .models import Organisation, Profile, User
+from .models import FormSubmission, Organisation, Profile, User
 
 PROFILE_FIELDS = [
     "job_title",
@@ -155,3 +155,34 @@ def remove_unverified_accounts() -> int:
 
 
 register_retention("unverified accounts", remove_unverified_accounts)
+
+
+def export_form_submissions(person: User) -> list[dict]:
+    return list(
+        FormSubmission.objects.filter(user=person).values(
+            "path", "result_url", "messages", "created_at"
+        )
+    )
+
+
+register(
+    Category(
+        name="form_submissions",
+        model=FormSubmission,
+        fields=["token", "path", "result_url", "messages"],
+        export=export_form_submissions,
+        erase=lambda person: FormSubmission.objects.filter(user=person).delete(),
+        note="Claimed form tokens that stop a double submit doing the work twice; "
+        "deleted on erasure and after IDEMPOTENCY_TOKEN_HOURS.",
+    )
+)
+
+
+def remove_expired_form_submissions() -> int:
+    """A claim is needed only while a resubmission of that form is likely."""
+    cutoff = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_TOKEN_HOURS)
+    removed, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
+    return removed
+
+
+register_retention("form submission tokens", remove_expired_form_submissions)

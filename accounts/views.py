@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from config.idempotency import idempotent
+
 from . import services
 from .forms import EqualityForm, ProfileForm
 
@@ -15,6 +17,7 @@ def profile_detail_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def profile_edit_view(request: HttpRequest) -> HttpResponse:
     profile = services.profile_for(request.user)
     initial = {
@@ -39,6 +42,7 @@ def profile_edit_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def profile_equality_view(request: HttpRequest) -> HttpResponse:
     profile = services.profile_for(request.user)
     form = EqualityForm(

@@ -597,8 +597,11 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
 
 
 @transaction.atomic
-def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
-    """Move a place to another session of the same course, keeping its history."""
+def move_booking(
+    booking: Booking, to_session: Session, by: User, *, request_key: str = ""
+) -> Booking:
+    """Move a place to another session of the same course, keeping its history.
+    The mail's outbox key carries `request_key` (the form's token) when given."""
     if to_session.course_id != booking.session.course_id:
         raise BookingError(
             _("A booking can only move to a session of the same course.")
@@ -629,7 +632,8 @@ def move_booking(booking: Booking, to_session: Session, by: User) -> Booking:
     queue_mail(
         kind="moved",
         booking=booking,
-        key=f"booking:{booking.pk}:moved:{target.pk}:{timezone.now():%s}",
+        key=f"booking:{booking.pk}:moved:{target.pk}:"
+        + (request_key or f"{timezone.now():%s}"),
     )
     _log(
         by,
@@ -703,9 +707,18 @@ def waive_minimum(session: Session, by: User) -> Session:
 
 @transaction.atomic
 def email_attendees(
-    session: Session, by: User, *, attended: bool, subject: str, body: str
+    session: Session,
+    by: User,
+    *,
+    attended: bool,
+    subject: str,
+    body: str,
+    request_key: str = "",
 ) -> int:
-    """Staff write to everyone who attended (or everyone booked who did not)."""
+    """Staff write to everyone who attended (or everyone booked who did not).
+    Each message's outbox key comes from `request_key` (the form's token, see
+    `config.idempotency.request_key`), so a resubmitted form sends nobody a
+    second copy; without one every call is a new batch."""
     import uuid
 
     statuses = (
@@ -713,7 +726,7 @@ def email_attendees(
         if attended
         else (Booking.Status.NO_SHOW, Booking.Status.CONFIRMED)
     )
-    batch = uuid.uuid4().hex[:12]
+    batch = request_key or uuid.uuid4().hex[:12]
     sent = 0
     for booking in session.bookings.filter(status__in=statuses).select_related(
         "person"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.idempotency import idempotent, request_key
 from config.spreadsheet import safe_cell
 from courses.models import Session
 from courses.selectors import sessions_with_counts
@@ -30,6 +31,7 @@ def _session(session_id: int) -> Session:
 
 @login_required
 @staff_required
+@idempotent
 def session_register_view(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(session_id)
     bookings = list(selectors.register_for_session(session_id=session.pk))
@@ -124,6 +126,7 @@ def session_provider_csv_view(request: HttpRequest, session_id: int) -> HttpResp
 
 @login_required
 @staff_required
+@idempotent
 def session_cancel_view(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(session_id)
     form = CancelSessionForm(request.POST if request.method == "POST" else None)
@@ -150,6 +153,7 @@ def session_cancel_view(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @staff_required
 @require_POST
+@idempotent
 def session_waive_minimum_view(request: HttpRequest, session_id: int) -> HttpResponse:
     services.waive_minimum(_session(session_id), request.user)
     messages.success(request, _("The session will run below its minimum numbers."))
@@ -158,6 +162,7 @@ def session_waive_minimum_view(request: HttpRequest, session_id: int) -> HttpRes
 
 @login_required
 @staff_required
+@idempotent
 def session_email_view(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(session_id)
     form = EmailAttendeesForm(request.POST if request.method == "POST" else None)
@@ -168,6 +173,7 @@ def session_email_view(request: HttpRequest, session_id: int) -> HttpResponse:
             attended=form.cleaned_data["audience"] == "attended",
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
+            request_key=request_key(request),
         )
         messages.success(
             request, _("Your message is being sent to %(n)d people.") % {"n": n}
@@ -181,6 +187,7 @@ def session_email_view(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @staff_required
 @require_POST
+@idempotent
 def booking_move_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         Booking.objects.select_related("session"), pk=booking_id
@@ -195,7 +202,9 @@ def booking_move_view(request: HttpRequest, booking_id: int) -> HttpResponse:
         messages.error(request, _("Choose the session to move the booking to."))
     else:
         try:
-            services.move_booking(booking, target, request.user)
+            services.move_booking(
+                booking, target, request.user, request_key=request_key(request)
+            )
         except services.BookingError as exc:
             messages.error(request, str(exc))
         else:

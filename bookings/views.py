@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.idempotency import idempotent
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
 
@@ -18,6 +19,7 @@ from .forms import CancelForm, EvaluationForm, PriorLearningForm
 
 @login_required
 @require_POST
+@idempotent
 def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(sessions_bookable(), pk=session_id)
     organisation = None
@@ -48,6 +50,7 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         selectors.bookings_for_person(person=request.user), pk=booking_id
@@ -88,6 +91,7 @@ def booking_calendar_view(request: HttpRequest, booking_id: int) -> HttpResponse
 
 
 @login_required
+@idempotent
 def training_record_view(request: HttpRequest) -> HttpResponse:
     form = PriorLearningForm(request.POST or None)
     if request.method == "POST":
@@ -122,6 +126,7 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def booking_accept_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         selectors.bookings_for_person(person=request.user), pk=booking_id
@@ -138,6 +143,7 @@ def booking_accept_view(request: HttpRequest, booking_id: int) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def booking_evaluate_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         selectors.attended_for_person(person=request.user), pk=booking_id

@@ -181,6 +181,8 @@ PRIVACY_RETENTION = {
 # Exports with more rows than this are prepared by a task and a link is emailed.
 PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)
 PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
+# How long a claimed form token stops a resubmission (config.idempotency).
+IDEMPOTENCY_TOKEN_HOURS = env.int("IDEMPOTENCY_TOKEN_HOURS", default=24)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 

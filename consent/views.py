@@ -7,6 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config.idempotency import idempotent
+
 from . import selectors, services
 from .forms import PreferencesForm, field_name
 from .models import ConsentRecord, PolicyVersion, Purpose
@@ -81,6 +83,7 @@ def cookies_view(request: HttpRequest, version_id: int | None = None) -> HttpRes
 
 
 @login_required
+@idempotent
 def preferences_view(request: HttpRequest) -> HttpResponse:
     current = selectors.current_choices(request.user)
     form = PreferencesForm(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from config.idempotency import idempotent
 
 from . import selectors, services
 from .forms import (
@@ -76,6 +77,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @officer_required
+@idempotent
 def review_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _request(pk)
     form = DecisionForm(
@@ -120,6 +122,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @officer_required
+@idempotent
 def invoice_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _request(pk)
     form = InvoiceForm(
@@ -147,6 +150,7 @@ def invoice_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @officer_required
+@idempotent
 def payment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _request(pk)
     form = PaymentForm(
@@ -172,6 +176,7 @@ def payment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @officer_required
+@idempotent
 def panel_view(request: HttpRequest, round_id: int) -> HttpResponse:
     """A round's requests on one page, decided in one pass."""
     funding_round = get_object_or_404(
@@ -264,6 +269,7 @@ def application_queue_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @application_officer_required
+@idempotent
 def application_review_view(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(
         selectors.application_detail(queryset=selectors.applications_for_officers()),

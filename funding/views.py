@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.idempotency import idempotent
+
 from . import selectors, services
 from .forms import (
     ApprenticeshipApplicationForm,
@@ -73,11 +75,13 @@ def _request_form_page(request, funding_request: FundingRequest | None):
 
 
 @login_required
+@idempotent
 def funding_request_new_view(request: HttpRequest) -> HttpResponse:
     return _request_form_page(request, None)
 
 
 @login_required
+@idempotent
 def funding_request_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     if not funding_request.is_editable:
@@ -109,6 +113,7 @@ def funding_request_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def funding_request_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     try:
@@ -124,6 +129,7 @@ def funding_request_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def funding_document_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     form = SupportingDocumentForm(
@@ -148,6 +154,7 @@ def funding_document_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def funding_manager_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     form = ManagerForm(
@@ -177,6 +184,7 @@ def funding_manager_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def funding_manager_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     try:
@@ -193,6 +201,7 @@ def funding_manager_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def funding_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
     form = ProgressForm(request.POST if request.method == "POST" else None)
@@ -354,11 +363,13 @@ def _application_form_page(request, application):
 
 
 @login_required
+@idempotent
 def application_new_view(request: HttpRequest) -> HttpResponse:
     return _application_form_page(request, None)
 
 
 @login_required
+@idempotent
 def application_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     application = _my_application(request, pk)
     if not application.is_editable:
@@ -384,6 +395,7 @@ def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     application = _my_application(request, pk)
     try:

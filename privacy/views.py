@@ -6,12 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.idempotency import idempotent
+
 from . import services
 from .forms import RequestForm
 from .models import DataSubjectRequest, ExportFile
 
 
 @login_required
+@idempotent
 def my_data_view(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

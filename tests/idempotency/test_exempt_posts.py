@@ -1,0 +1,95 @@
+"""The views exempt from the claim that still accept a POST: each is shown to
+do its work once when the same POST comes twice."""
+
+from collections.abc import Callable
+
+import pytest
+from django.core import mail
+from django.test import Client, TestCase
+
+from marketing import services as marketing_services
+from tests.funding.conftest import support_token
+from tests.funding.factories import FundingRequestFactory
+
+from .test_every_post_form import EXEMPT, row_counts, signed_in, verified_person
+
+
+def cookies():
+    client = signed_in(verified_person())
+    return client, "/cookies/", {"analytics": "accept"}, set()
+
+
+def unsubscribe():
+    from consent.models import ConsentRecord
+
+    person = verified_person()
+    ConsentRecord.objects.create(
+        person=person,
+        purpose="marketing",
+        channel="email",
+        granted=True,
+        source=ConsentRecord.Source.PREFERENCES,
+    )
+    token = marketing_services.unsubscribe_token(
+        person, purpose="marketing", channel="email"
+    )
+    return Client(), f"/unsubscribe/{token}/", {}, set()
+
+
+def support():
+    from funding import services
+
+    funding_request = FundingRequestFactory.create()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.submit_funding_request(funding_request, by=funding_request.person)
+    token = support_token(funding_request.manager_email)
+    return (
+        Client(),
+        f"/funding/support/{token}/",
+        {"supported": "yes", "statement": "I support this."},
+        set(),
+    )
+
+
+def download():
+    # Each download is written to the audit trail; nothing else.
+    return (
+        signed_in(verified_person()),
+        "/my-data/download/",
+        {},
+        {"privacy.AuditEvent"},
+    )
+
+
+POST_EXEMPT: dict[str, Callable] = {
+    "consent:cookies": cookies,
+    "marketing:unsubscribe": unsubscribe,
+    "funding:support": support,
+    "privacy:download": download,
+}
+
+
+def test_every_exempt_view_that_takes_a_post_is_tested_here():
+    takes_post = {n for n, why in EXEMPT.items() if not why.startswith("GET only")}
+    assert takes_post == set(POST_EXEMPT)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_EXEMPT))
+def test_an_exempt_post_sent_twice_does_its_work_once(
+    name, django_capture_on_commit_callbacks
+):
+    client, url, data, may_grow = POST_EXEMPT[name]()
+    mail.outbox.clear()
+    before = row_counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, data)
+    assert first.status_code in (200, 302)
+    after_first, mails = row_counts(), len(mail.outbox)
+    assert after_first != before or may_grow
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, data)
+    after_second = row_counts()
+    changed = {k for k in after_second if after_second[k] != after_first[k]}
+    assert changed <= may_grow
+    assert len(mail.outbox) == mails
