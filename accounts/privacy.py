@@ -100,6 +100,10 @@ register(
         fields=["email", "first_name", "last_name", "password", "last_login"],
         export=export_user,
         erase=erase_user,
+        withheld={
+            "password": "Only a one-way hash of your password is stored; it is "
+            "of no use to you and would weaken your account if it leaked.",
+        },
         note="The account row is kept, anonymised and unable to sign in, so that "
         "anonymous bookings and transactions still add up.",
     )

@@ -126,6 +126,7 @@ register(
 register(
     Category(
         name="evaluations",
+        owner="booking__person",
         model=Evaluation,
         fields=["comments"],
         export=export_evaluations,
@@ -158,6 +159,7 @@ register(
 register(
     Category(
         name="messages_sent",
+        owner="booking__person",
         model=MailRecord,
         fields=["to", "subject", "body", "last_error"],
         export=export_mail,
@@ -168,6 +170,7 @@ register(
 register(
     Category(
         name="staff_actions",
+        owner="booking__person",
         model=StaffLog,
         fields=["detail"],
         export=lambda person: list(

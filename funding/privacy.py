@@ -218,6 +218,7 @@ register(
 register(
     Category(
         name="funding_timeline",
+        owner=("request__person", "application__person"),
         model=FundingEvent,
         fields=["note", "actor_label"],
         export=export_events,
@@ -228,6 +229,7 @@ register(
 register(
     Category(
         name="funding_manager_support",
+        owner="request__person",
         model=ManagerSupport,
         fields=["manager_name", "manager_email", "statement"],
         export=export_manager_support,
@@ -238,6 +240,7 @@ register(
 register(
     Category(
         name="funding_documents",
+        owner="request__person",
         model=FundingDocument,
         fields=["original_name"],
         files=["file"],
@@ -249,6 +252,7 @@ register(
 register(
     Category(
         name="funding_invoices",
+        owner="request__person",
         model=Invoice,
         fields=["original_name"],
         files=["file"],
@@ -261,6 +265,7 @@ register(
 register(
     Category(
         name="funding_payments",
+        owner="request__person",
         model=Payment,
         fields=["reference"],
         export=export_payments,
@@ -271,6 +276,7 @@ register(
 register(
     Category(
         name="funding_progress",
+        owner="request__person",
         model=ProgressUpdate,
         fields=["note"],
         export=export_progress,
@@ -298,6 +304,7 @@ register(
 register(
     Category(
         name="funding_messages",
+        owner=("request__person", "application__person"),
         model=FundingMail,
         fields=["to", "subject", "body"],
         export=export_mail,

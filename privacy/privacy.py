@@ -1,5 +1,7 @@
 """The privacy app's own records about a person."""
 
+from django.db.models import Q
+
 from privacy.registry import Category, register
 
 from .models import AuditEvent, DataSubjectRequest, Disclosure, ExportFile
@@ -66,12 +68,17 @@ register(
         files=["file"],
         export=lambda person: [],
         erase=erase_exports,
+        withheld={
+            "token": "The secret part of a download link, useless once it expires.",
+            "file": "An earlier download of this same data.",
+        },
         note="Prepared downloads are deleted.",
     )
 )
 register(
     Category(
         name="audit",
+        owner=lambda person: Q(subject=f"user:{person.pk}"),
         model=AuditEvent,
         fields=["detail", "subject"],
         export=lambda person: list(
