@@ -36,6 +36,8 @@ def export_user(person: User) -> list[dict]:
             "last_login": person.last_login,
             "processing_restricted": person.processing_restricted,
             "objects_to_direct_marketing": person.objects_to_direct_marketing,
+            "imported_from": person.import_source,
+            "imported_at": person.imported_at,
         }
     ]
 

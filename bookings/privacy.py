@@ -104,7 +104,14 @@ def export_transactions(person) -> list[dict]:
 def export_mail(person) -> list[dict]:
     return list(
         MailRecord.objects.filter(booking__person=person).values(
-            "kind", "to", "status", "created_at", "sent_at"
+            "kind",
+            "to",
+            "subject",
+            "body",
+            "status",
+            "last_error",
+            "created_at",
+            "sent_at",
         )
     )
 
@@ -175,7 +182,7 @@ register(
         fields=["detail"],
         export=lambda person: list(
             StaffLog.objects.filter(booking__person=person).values(
-                "created_at", "action"
+                "created_at", "action", "detail"
             )
         ),
         erase=lambda person: None,

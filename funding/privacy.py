@@ -127,7 +127,14 @@ def export_invoices(person) -> list[dict]:
     return list(
         Invoice.objects.filter(request__person=person)
         .order_by("invoice_date")
-        .values("request_id", "supplier", "number", "amount", "invoice_date")
+        .values(
+            "request_id",
+            "supplier",
+            "number",
+            "amount",
+            "invoice_date",
+            "original_name",
+        )
     )
 
 
@@ -196,7 +203,7 @@ def export_mail(person) -> list[dict]:
     return list(
         _mails(person)
         .order_by("created_at")
-        .values("kind", "to", "subject", "status", "created_at", "sent_at")
+        .values("kind", "to", "subject", "body", "status", "created_at", "sent_at")
     )
 
 

@@ -15,6 +15,7 @@ def export_requests(person) -> list[dict]:
             "due_at": r.due_at,
             "status": r.get_status_display(),
             "details": r.details,
+            "reason_for_extension": r.extension_reason,
         }
         for r in DataSubjectRequest.objects.filter(person=person)
     ]
@@ -29,7 +30,7 @@ def erase_requests(person) -> None:
 def export_disclosures(person) -> list[dict]:
     return list(
         Disclosure.objects.filter(person=person).values(
-            "disclosed_at", "recipient", "fields", "purpose"
+            "disclosed_at", "recipient", "fields", "purpose", "reference"
         )
     )
 
@@ -83,7 +84,7 @@ register(
         fields=["detail", "subject"],
         export=lambda person: list(
             AuditEvent.objects.filter(subject=f"user:{person.pk}").values(
-                "created_at", "action"
+                "created_at", "action", "detail"
             )
         ),
         erase=lambda person: None,
