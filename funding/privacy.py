@@ -3,7 +3,8 @@
 Funding requests and applications stay as anonymous rows (their person is the
 anonymised account) with amounts, dates and status, so that spend and counts
 reported to funders stay right; everything the person, their manager or an
-officer wrote about them is cleared, and every file is deleted.
+officer wrote about them is cleared, and every file is deleted except invoices,
+which are under the finance legal hold (funders require a record of them).
 """
 
 import datetime as dt
@@ -138,11 +139,18 @@ def export_invoices(person) -> list[dict]:
     )
 
 
+FINANCE_HOLD = (
+    "Finance: funders require us to keep a record of the invoices they paid, "
+    "so invoices and their files are kept for as long as accounting law "
+    "requires."
+)
+
+
 def erase_invoices(person) -> None:
-    for invoice in Invoice.objects.filter(request__person=person).exclude(file=""):
-        invoice.file.delete(save=False)
-        invoice.original_name = ""
-        invoice.save(update_fields=["file", "original_name"])
+    # Under the finance hold: the row and the invoice file stay. The name the
+    # file was uploaded under can carry the person's name, which is not on the
+    # document itself, so it goes; the stored path is already a random name.
+    Invoice.objects.filter(request__person=person).update(original_name="")
 
 
 def export_payments(person) -> list[dict]:
@@ -265,8 +273,9 @@ register(
         files=["file"],
         export=export_invoices,
         erase=erase_invoices,
-        note="Invoice numbers, amounts and dates are kept as accounting law "
-        "requires; the invoice files are deleted.",
+        legal_hold=FINANCE_HOLD,
+        note="Invoices and their files are kept, as funders and accounting law "
+        "require; the name you uploaded the file under is removed.",
     )
 )
 register(
