@@ -5,6 +5,8 @@ import datetime as dt
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from privacy.registry import Category, not_personal, register, register_retention
@@ -134,7 +136,8 @@ not_personal(Organisation, ["name", "area"], reason="A workplace, not a person."
 
 
 def remove_unverified_accounts() -> int:
-    """Accounts never verified within the retention period are deleted."""
+    """Accounts never verified within the retention period are deleted, unless
+    the person has bookings or any record that must be kept."""
     days = settings.PRIVACY_RETENTION["unverified_accounts_days"]
     cutoff = timezone.now() - dt.timedelta(days=days)
     # Only self-service sign-ups that never confirmed their address; people added
@@ -152,10 +155,17 @@ def remove_unverified_accounts() -> int:
     )
     removed = 0
     for user in stale:
-        erase_profile(user)
-        Profile.objects.filter(user=user).delete()
-        EmailAddress.objects.filter(user=user).delete()
-        user.delete()
+        # Someone with a record the law or a funder needs kept (a funding
+        # request, a ledger row: PROTECT) is not a stale sign-up: skip them
+        # rather than fail the whole run.
+        try:
+            with transaction.atomic():
+                erase_profile(user)
+                Profile.objects.filter(user=user).delete()
+                EmailAddress.objects.filter(user=user).delete()
+                user.delete()
+        except ProtectedError:
+            continue
         removed += 1
     return removed
 
