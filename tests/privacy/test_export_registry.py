@@ -353,3 +353,18 @@ def test_every_owner_path_ends_at_the_person():
                     break
                 model = model._meta.get_field(hop).related_model
             assert model is User, f"{category.name}: {path} does not reach a person"
+
+
+@pytest.mark.django_db
+def test_the_readme_says_what_is_withheld_and_what_is_kept_by_law():
+    person = UserFactory.create()
+    readme = zipfile.ZipFile(io.BytesIO(services.export_person(person))).read(
+        "README.txt"
+    )
+    readme = readme.decode()
+    for category in registry.categories():
+        assert f"- {category.name}: " in readme
+        if category.legal_hold:
+            assert category.legal_hold in readme
+        for reason in category.withheld.values():
+            assert reason in readme
