@@ -5,6 +5,8 @@ import datetime as dt
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from privacy.registry import Category, not_personal, register, register_retention
@@ -36,6 +38,8 @@ def export_user(person: User) -> list[dict]:
             "last_login": person.last_login,
             "processing_restricted": person.processing_restricted,
             "objects_to_direct_marketing": person.objects_to_direct_marketing,
+            "imported_from": person.import_source,
+            "imported_at": person.imported_at,
         }
     ]
 
@@ -100,6 +104,10 @@ register(
         fields=["email", "first_name", "last_name", "password", "last_login"],
         export=export_user,
         erase=erase_user,
+        withheld={
+            "password": "Only a one-way hash of your password is stored; it is "
+            "of no use to you and would weaken your account if it leaked.",
+        },
         note="The account row is kept, anonymised and unable to sign in, so that "
         "anonymous bookings and transactions still add up.",
     )
@@ -128,7 +136,8 @@ not_personal(Organisation, ["name", "area"], reason="A workplace, not a person."
 
 
 def remove_unverified_accounts() -> int:
-    """Accounts never verified within the retention period are deleted."""
+    """Accounts never verified within the retention period are deleted, unless
+    the person has bookings or any record that must be kept."""
     days = settings.PRIVACY_RETENTION["unverified_accounts_days"]
     cutoff = timezone.now() - dt.timedelta(days=days)
     # Only self-service sign-ups that never confirmed their address; people added
@@ -146,10 +155,17 @@ def remove_unverified_accounts() -> int:
     )
     removed = 0
     for user in stale:
-        erase_profile(user)
-        Profile.objects.filter(user=user).delete()
-        EmailAddress.objects.filter(user=user).delete()
-        user.delete()
+        # Someone with a record the law or a funder needs kept (a funding
+        # request, a ledger row: PROTECT) is not a stale sign-up: skip them
+        # rather than fail the whole run.
+        try:
+            with transaction.atomic():
+                erase_profile(user)
+                Profile.objects.filter(user=user).delete()
+                EmailAddress.objects.filter(user=user).delete()
+                user.delete()
+        except ProtectedError:
+            continue
         removed += 1
     return removed
 

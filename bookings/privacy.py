@@ -104,7 +104,14 @@ def export_transactions(person) -> list[dict]:
 def export_mail(person) -> list[dict]:
     return list(
         MailRecord.objects.filter(booking__person=person).values(
-            "kind", "to", "status", "created_at", "sent_at"
+            "kind",
+            "to",
+            "subject",
+            "body",
+            "status",
+            "last_error",
+            "created_at",
+            "sent_at",
         )
     )
 
@@ -126,6 +133,7 @@ register(
 register(
     Category(
         name="evaluations",
+        owner="booking__person",
         model=Evaluation,
         fields=["comments"],
         export=export_evaluations,
@@ -158,6 +166,7 @@ register(
 register(
     Category(
         name="messages_sent",
+        owner="booking__person",
         model=MailRecord,
         fields=["to", "subject", "body", "last_error"],
         export=export_mail,
@@ -168,11 +177,12 @@ register(
 register(
     Category(
         name="staff_actions",
+        owner="booking__person",
         model=StaffLog,
         fields=["detail"],
         export=lambda person: list(
             StaffLog.objects.filter(booking__person=person).values(
-                "created_at", "action"
+                "created_at", "action", "detail"
             )
         ),
         erase=lambda person: None,

@@ -3,7 +3,8 @@
 Funding requests and applications stay as anonymous rows (their person is the
 anonymised account) with amounts, dates and status, so that spend and counts
 reported to funders stay right; everything the person, their manager or an
-officer wrote about them is cleared, and every file is deleted.
+officer wrote about them is cleared, and every file is deleted except invoices,
+which are under the finance legal hold (funders require a record of them).
 """
 
 import datetime as dt
@@ -127,15 +128,29 @@ def export_invoices(person) -> list[dict]:
     return list(
         Invoice.objects.filter(request__person=person)
         .order_by("invoice_date")
-        .values("request_id", "supplier", "number", "amount", "invoice_date")
+        .values(
+            "request_id",
+            "supplier",
+            "number",
+            "amount",
+            "invoice_date",
+            "original_name",
+        )
     )
 
 
+FINANCE_HOLD = (
+    "Finance: funders require us to keep a record of the invoices they paid, "
+    "so invoices and their files are kept for as long as accounting law "
+    "requires."
+)
+
+
 def erase_invoices(person) -> None:
-    for invoice in Invoice.objects.filter(request__person=person).exclude(file=""):
-        invoice.file.delete(save=False)
-        invoice.original_name = ""
-        invoice.save(update_fields=["file", "original_name"])
+    # Under the finance hold: the row and the invoice file stay. The name the
+    # file was uploaded under can carry the person's name, which is not on the
+    # document itself, so it goes; the stored path is already a random name.
+    Invoice.objects.filter(request__person=person).update(original_name="")
 
 
 def export_payments(person) -> list[dict]:
@@ -196,7 +211,7 @@ def export_mail(person) -> list[dict]:
     return list(
         _mails(person)
         .order_by("created_at")
-        .values("kind", "to", "subject", "status", "created_at", "sent_at")
+        .values("kind", "to", "subject", "body", "status", "created_at", "sent_at")
     )
 
 
@@ -218,6 +233,7 @@ register(
 register(
     Category(
         name="funding_timeline",
+        owner=("request__person", "application__person"),
         model=FundingEvent,
         fields=["note", "actor_label"],
         export=export_events,
@@ -228,6 +244,7 @@ register(
 register(
     Category(
         name="funding_manager_support",
+        owner="request__person",
         model=ManagerSupport,
         fields=["manager_name", "manager_email", "statement"],
         export=export_manager_support,
@@ -238,6 +255,7 @@ register(
 register(
     Category(
         name="funding_documents",
+        owner="request__person",
         model=FundingDocument,
         fields=["original_name"],
         files=["file"],
@@ -249,18 +267,21 @@ register(
 register(
     Category(
         name="funding_invoices",
+        owner="request__person",
         model=Invoice,
         fields=["original_name"],
         files=["file"],
         export=export_invoices,
         erase=erase_invoices,
-        note="Invoice numbers, amounts and dates are kept as accounting law "
-        "requires; the invoice files are deleted.",
+        legal_hold=FINANCE_HOLD,
+        note="Invoices and their files are kept, as funders and accounting law "
+        "require; the name you uploaded the file under is removed.",
     )
 )
 register(
     Category(
         name="funding_payments",
+        owner="request__person",
         model=Payment,
         fields=["reference"],
         export=export_payments,
@@ -271,6 +292,7 @@ register(
 register(
     Category(
         name="funding_progress",
+        owner="request__person",
         model=ProgressUpdate,
         fields=["note"],
         export=export_progress,
@@ -298,6 +320,7 @@ register(
 register(
     Category(
         name="funding_messages",
+        owner=("request__person", "application__person"),
         model=FundingMail,
         fields=["to", "subject", "body"],
         export=export_mail,

@@ -1,5 +1,7 @@
 """The privacy app's own records about a person."""
 
+from django.db.models import Q
+
 from privacy.registry import Category, register
 
 from .models import AuditEvent, DataSubjectRequest, Disclosure, ExportFile
@@ -13,6 +15,7 @@ def export_requests(person) -> list[dict]:
             "due_at": r.due_at,
             "status": r.get_status_display(),
             "details": r.details,
+            "reason_for_extension": r.extension_reason,
         }
         for r in DataSubjectRequest.objects.filter(person=person)
     ]
@@ -27,7 +30,7 @@ def erase_requests(person) -> None:
 def export_disclosures(person) -> list[dict]:
     return list(
         Disclosure.objects.filter(person=person).values(
-            "disclosed_at", "recipient", "fields", "purpose"
+            "disclosed_at", "recipient", "fields", "purpose", "reference"
         )
     )
 
@@ -66,17 +69,22 @@ register(
         files=["file"],
         export=lambda person: [],
         erase=erase_exports,
+        withheld={
+            "token": "The secret part of a download link, useless once it expires.",
+            "file": "An earlier download of this same data.",
+        },
         note="Prepared downloads are deleted.",
     )
 )
 register(
     Category(
         name="audit",
+        owner=lambda person: Q(subject=f"user:{person.pk}"),
         model=AuditEvent,
         fields=["detail", "subject"],
         export=lambda person: list(
             AuditEvent.objects.filter(subject=f"user:{person.pk}").values(
-                "created_at", "action"
+                "created_at", "action", "detail"
             )
         ),
         erase=lambda person: None,

@@ -13,15 +13,34 @@ Usage in `<app>/privacy.py`::
         fields=["cancel_reason"],          # personal-data fields on this model
         export=export_bookings,            # (person) -> list[dict]
         erase=erase_bookings,              # (person) -> None
-        files=[],                          # FileField names to delete on erasure
+        files=[],                          # FileField names: exported, and
+                                           # deleted on erasure unless held
+        owner="person",                    # the path from a row to the person
         note="Kept as anonymous rows so that attendance counts stay right.",
     ))
+
+`owner` says whose rows these are: a lookup path ending at the person
+("request__person" for a row owned through its funding request), a tuple of
+paths when a row can be owned either way, or a callable (person) -> Q. It may
+be left out only when the model has a `person` or `user` field (or is the user
+model itself); registering any other model without it is an error, so a model
+owned through a parent row cannot be silently left out of exports.
+
+`withheld` names declared fields (or files) that the export leaves out, each
+with the reason given to the person (a password hash, the secret of a link).
+`legal_hold` gives the law or contract that requires the category's rows and
+files to be kept on erasure and by retention (for example a funder's
+requirement to keep invoices); erasure then only strips what identifies the
+person outside the document itself.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import Q
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,54 @@ class Category:
     erase: Callable
     files: list[str] = field(default_factory=list)
     note: str = ""
+    owner: str | tuple[str, ...] | Callable[..., Q] = ()
+    withheld: dict[str, str] = field(default_factory=dict)
+    legal_hold: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.owner:
+            object.__setattr__(self, "owner", _default_owner(self.model))
+        unknown = set(self.withheld) - {*self.fields, *self.files}
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{self.name}: withheld names undeclared fields {sorted(unknown)}"
+            )
+
+    @property
+    def owner_paths(self) -> tuple[str, ...]:
+        """The lookup paths to the person; empty when `owner` is a callable."""
+        if callable(self.owner):
+            return ()
+        return (self.owner,) if isinstance(self.owner, str) else tuple(self.owner)
+
+    def owner_q(self, person) -> Q:
+        if callable(self.owner):
+            return self.owner(person)
+        q = Q(pk__in=[])
+        for path in self.owner_paths:
+            q |= Q(**{path: person.pk})
+        return q
+
+    def rows_of(self, person) -> models.QuerySet:
+        """Every row of this category that is the person's."""
+        return self.model._default_manager.filter(self.owner_q(person)).distinct()
+
+    @property
+    def exported_files(self) -> list[str]:
+        return [name for name in self.files if name not in self.withheld]
+
+
+def _default_owner(model: type[models.Model]) -> str:
+    if model._meta.label == settings.AUTH_USER_MODEL:
+        return "pk"
+    names = {f.name for f in model._meta.get_fields()}
+    for name in ("person", "user"):
+        if name in names:
+            return name
+    raise ImproperlyConfigured(
+        f"{model._meta.label} has no `person` or `user` field: say whose rows "
+        'these are with owner= (for example owner="request__person")'
+    )
 
 
 _REGISTRY: dict[str, Category] = {}

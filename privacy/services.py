@@ -187,16 +187,15 @@ def export_person(
                 writer.writerow({k: safe_cell(v) for k, v in row.items()})
             archive.writestr(f"{name}.csv", out.getvalue())
         for category in registry.categories():
-            for file_field in category.files:
-                for obj in category.model._default_manager.filter(
-                    **_owner_filter(category, person)
-                ):
+            if not category.exported_files:
+                continue
+            for obj in category.rows_of(person).order_by("pk"):
+                for file_field in category.exported_files:
                     stored = getattr(obj, file_field)
                     if stored and stored.storage.exists(stored.name):
                         with stored.open("rb") as fh:
                             archive.writestr(
-                                f"files/{category.name}/{stored.name.rsplit('/', 1)[-1]}",
-                                fh.read(),
+                                _export_file_name(category, obj, stored), fh.read()
                             )
         archive.writestr(
             "README.txt",
@@ -213,14 +212,9 @@ def export_person(
     return buffer.getvalue()
 
 
-def _owner_filter(category: registry.Category, person: User) -> dict:
-    # Models in the registry point at the person through `person` or `user`.
-    names = {f.name for f in category.model._meta.get_fields()}
-    if "person" in names:
-        return {"person": person}
-    if "user" in names:
-        return {"user": person}
-    return {"pk__in": []}
+def _export_file_name(category: registry.Category, obj, stored) -> str:
+    # The row's id keeps two uploads with the same name apart.
+    return f"files/{category.name}/{obj.pk}-{stored.name.rsplit('/', 1)[-1]}"
 
 
 def data_sources(person: User) -> list[dict]:

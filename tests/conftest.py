@@ -54,7 +54,8 @@ def first_policies(db):
     database, so put them back (the migration's function is idempotent)."""
     from django.apps import apps
 
-    migration = importlib.import_module(
-        "consent.migrations.0002_first_policies_and_purposes"
-    )
-    migration.forwards(apps, None)
+    for name in (
+        "0002_first_policies_and_purposes",
+        "0003_privacy_notice_covers_funding_imports_and_reports",
+    ):
+        importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)

@@ -119,7 +119,7 @@ def test_approve_action_goes_through_the_service(officer, submit):
     assert funding_request.events.last().actor == officer.user
 
 
-def test_export_and_erase_keep_amounts_and_clear_what_was_written(
+def test_export_and_erase_keep_amounts_and_invoice_files_and_clear_what_was_written(
     approved, officer, settings, tmp_path
 ):
     settings.STORAGES = {
@@ -172,11 +172,20 @@ def test_export_and_erase_keep_amounts_and_clear_what_was_written(
     assert approved.amount_approved == Decimal("1000")
     assert approved.status == "approved"
     assert not FundingDocument.objects.exists()
-    assert Invoice.objects.get().amount == Decimal("100")
-    assert not Invoice.objects.get().file
     from django.core.files.storage import default_storage
 
-    assert not any(default_storage.exists(name) for name in stored)
+    # Invoices are under the finance legal hold: the row and the file stay,
+    # only the uploaded file's name (which could carry the person's) goes.
+    invoice = Invoice.objects.get()
+    assert (invoice.amount, invoice.number, invoice.original_name) == (
+        Decimal("100"),
+        "A1",
+        "",
+    )
+    assert invoice.file.name == stored[1]
+    with default_storage.open(stored[1], "rb") as fh:
+        assert fh.read() == PDF
+    assert not default_storage.exists(stored[0])
     assert set(approved.events.values_list("note", flat=True)) == {""}
     assert set(approved.support_links.values_list("statement", flat=True)) == {""}
     assert approved.progress_updates.get().note == ""

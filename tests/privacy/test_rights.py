@@ -379,11 +379,21 @@ def test_processing_record_page_for_staff(client, first_policies):
 
 @pytest.mark.django_db
 def test_retention_deletes_old_funding_documents_but_keeps_invoices(private_media):
-    from funding.models import FundingDocument, FundingRequest
+    from funding.models import FundingDocument, FundingRequest, Invoice
     from tests.funding.factories import FundingRequestFactory
 
     old = FundingRequestFactory.create(status="closed")
     recent = FundingRequestFactory.create(status="closed")
+    invoice = Invoice(
+        request=old,
+        supplier="University of Westmoor",
+        number="OLD-1",
+        amount=Decimal(250),
+        invoice_date=dt.date(2019, 4, 1),
+        original_name="invoice.pdf",
+    )
+    invoice.file.save("invoice.pdf", ContentFile(b"%PDF invoice"), save=False)
+    invoice.save()
     for request in (old, recent):
         doc = FundingDocument(
             request=request,
@@ -403,6 +413,11 @@ def test_retention_deletes_old_funding_documents_but_keeps_invoices(private_medi
         recent.pk
     ]
     assert RetentionRun.objects.filter(category="funding documents", removed=1).exists()
+    # The invoice of the expired request, and its file, are kept.
+    kept = Invoice.objects.get(pk=invoice.pk)
+    assert kept.file.name == invoice.file.name
+    with kept.file.open("rb") as fh:
+        assert fh.read() == b"%PDF invoice"
 
 
 @pytest.mark.django_db
