@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Database outages answer 503 with Retry-After (see config/middleware.py).
+    "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +114,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database is unreachable pages answer 503 with this Retry-After.
+DATABASE_OUTAGE_RETRY_AFTER_SECONDS = env.int(
+    "DATABASE_OUTAGE_RETRY_AFTER_SECONDS", default=30
+)
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -119,7 +125,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "config.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                # After a failure the cache is not tried for this long
+                # (config/cache.py: an outage degrades to the database).
+                "RETRY_AFTER": env.float("CACHE_RETRY_AFTER_SECONDS", default=5),
+            },
         }
     }
 else:
