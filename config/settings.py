@@ -148,7 +148,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# acks_late: a task is acknowledged when it has run, so one held by a worker that
+# dies (SIGKILL, lost host) is given to another worker after visibility_timeout
+# seconds. Redis's default is an hour; a campaign batch or mail task takes
+# seconds. It must stay longer than any task's run time and countdown (the
+# outbox retries are capped below it: config/outbox.py retry_countdown), or a
+# task would be handed out twice (harmless, all tasks are idempotent, but wasteful).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int(
+    "CELERY_VISIBILITY_TIMEOUT_SECONDS", default=600
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+}
 CELERY_TASK_PUBLISH_RETRY = False  # a down broker must not hold up a request
 CELERY_BEAT_SCHEDULE = {
     # Outbox sweep: mail queued while the broker was down, or failed sends.
@@ -311,4 +324,14 @@ CELERY_BEAT_SCHEDULE["start-due-campaigns"] = {
     # Scheduled campaigns whose send time has come start sending.
     "task": "marketing.tasks.start_due_campaigns",
     "schedule": 60.0,
+}
+# A campaign delivery still "sending" after this long belonged to a worker that
+# died; it is marked interrupted (never resent) and the campaign can finish.
+MARKETING_STALE_SENDING_SECONDS = env.int(
+    "MARKETING_STALE_SENDING_SECONDS", default=600
+)
+CELERY_BEAT_SCHEDULE["repair-stale-deliveries"] = {
+    # Deliveries left "sending" by a dead worker: marked interrupted, campaign finished.
+    "task": "marketing.tasks.repair_stale_deliveries",
+    "schedule": 300.0,
 }
