@@ -177,6 +177,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
+# Booking and funding mail that failed this many times (task retries and sweeps
+# together, with back-off) is given up and shown to staff as failed in admin.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 CELERY_BEAT_SCHEDULE["send-pending-funding-mail"] = {
     # Funding mail that no task sent (the broker was down, say) goes out here.
     "task": "funding.tasks.send_pending_funding_mail",
