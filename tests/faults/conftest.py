@@ -8,6 +8,7 @@ private cluster for one test, outside pytest-django's test database; data
 written there is committed for real, as a live server or worker would see it.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -113,10 +114,8 @@ def private_postgres():
         )
         yield pg
     finally:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             pg.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -130,7 +129,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 "redis-server",
                 "--port",
@@ -207,7 +206,7 @@ class ScriptedSmtp:
         self.accepted: list[tuple[list[str], bytes]] = []
         self.refused = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         if self.replies:
             self.refused += 1
             return self.replies.pop(0)

@@ -66,7 +66,7 @@ def test_bookings_succeed_with_redis_down_and_each_is_mailed_once_after(
     learners = [_learner() for _ in range(4)]
 
     redis_server.stop()
-    for person, client in learners:
+    for _person, client in learners:
         response = client.post(f"/sessions/{session.pk}/book/")
         assert response.status_code == 302, response.content[:300]
         page = client.get("/bookings/")  # the page after booking opens
