@@ -161,6 +161,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # Each worker looks for such tasks every 10 s (kombu's default throttle
+    # would make it every 100 s): one small Redis query.
+    "unacked_restore_throttle": 1,
 }
 CELERY_TASK_PUBLISH_RETRY = False  # a down broker must not hold up a request
 CELERY_BEAT_SCHEDULE = {

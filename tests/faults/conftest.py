@@ -8,6 +8,7 @@ private cluster for one test, outside pytest-django's test database; data
 written there is committed for real, as a live server or worker would see it.
 """
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -26,6 +27,30 @@ PG_BIN = next(
     (p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)),
     None,
 )
+
+
+def worker_env(
+    *, database_url: str, broker_url: str, cache_url: str, smtp_port: int, **extra
+) -> dict:
+    """The environment of a worker or web process on the private servers."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "REDIS_", "CELERY_", "EMAIL_"))
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        REDIS_URL=cache_url,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+        SECRET_KEY="tests-only-not-secret",
+        DEBUG="0",
+        SITE_URL="http://testserver",
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        PYTHONUNBUFFERED="1",
+        **{k: str(v) for k, v in extra.items()},
+    )
+    return env
 
 
 def free_port() -> int:
@@ -204,9 +229,15 @@ class ScriptedSmtp:
     def __init__(self, replies=()):
         self.replies = list(replies)
         self.accepted: list[tuple[list[str], bytes]] = []
+        self.arrived: list[list[str]] = []
         self.refused = 0
+        self.pause_at: int | None = None  # the n-th message waits, then is kept
+        self.pause_seconds = 0.0
 
     async def handle_DATA(self, server, session, envelope):
+        self.arrived.append(list(envelope.rcpt_tos))
+        if self.pause_at is not None and len(self.arrived) == self.pause_at:
+            await asyncio.sleep(self.pause_seconds)
         if self.replies:
             self.refused += 1
             return self.replies.pop(0)
@@ -224,3 +255,31 @@ def private_smtp():
     handler.port = controller.port
     yield handler
     controller.stop()
+
+
+def _reset_producer_pool(app) -> None:
+    # Forget pooled broker connections so the next publish uses the new URL.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_on_private_redis(private_redis, settings, monkeypatch):
+    """Celery in this process publishes to (and in-thread workers consume from)
+    the private Redis, db 1. Celery reads CELERY_BROKER_URL from the
+    environment before its own configuration, so both are set."""
+    from config.celery import app
+
+    url = private_redis.url(1)
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    original = app.conf.broker_url
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    _reset_producer_pool(app)
+    assert app.conf.broker_url == url
+    yield private_redis
+    monkeypatch.undo()
+    app.conf.broker_url = original
+    _reset_producer_pool(app)

@@ -18,14 +18,10 @@ from tests.courses.factories import SessionFactory
 from .conftest import wait_for
 
 
-def _reset_producer_pool():
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def app_on_private_redis(private_redis, on_private_db, settings):
+def app_on_private_redis(broker_on_private_redis, on_private_db, settings):
     """Cache and broker on the private Redis; tasks go through the broker."""
+    private_redis = broker_on_private_redis
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.ReusingRedisCache",
@@ -37,15 +33,7 @@ def app_on_private_redis(private_redis, on_private_db, settings):
             },
         }
     }
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = private_redis.url(1)
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = private_redis.url(1)
-    celery_app.conf.task_always_eager = False
-    _reset_producer_pool()
-    yield private_redis
-    celery_app.conf.broker_url = original
-    _reset_producer_pool()
+    return private_redis
 
 
 def _learner():
