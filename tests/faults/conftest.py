@@ -201,7 +201,8 @@ def private_redis():
 @pytest.fixture
 def on_private_db(private_postgres, django_db_blocker):
     """This process's database connection, in every thread, on the private
-    cluster for the test (committed writes, no test transaction)."""
+    cluster for the test (committed writes, no test transaction), emptied
+    first."""
     from django.db import connection
 
     with django_db_blocker.unblock():
@@ -215,11 +216,26 @@ def on_private_db(private_postgres, django_db_blocker):
             PASSWORD="",
         )
         try:
+            _empty_private_database()
             yield private_postgres
         finally:
             connection.close()
             connection.settings_dict.clear()
             connection.settings_dict.update(saved)
+
+
+def _empty_private_database() -> None:
+    """Each test starts from the migrated state: no rows of another test's
+    (a campaign to "everyone" or the outbox sweep would reach them)."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    call_command("flush", "--no-input", verbosity=0)
+    importlib.import_module(
+        "consent.migrations.0002_first_policies_and_purposes"
+    ).forwards(apps, None)
 
 
 class ScriptedSmtp:
