@@ -55,7 +55,8 @@ class OutboxMessage(models.Model):
         return f"{self.kind} to {self.to} ({self.status})"
 
 
-def max_attempts() -> int:
+def attempts_allowed() -> int:
+    """OUTBOX_MAX_ATTEMPTS: failed sends, in all, before a row is given up."""
     return getattr(settings, "OUTBOX_MAX_ATTEMPTS", 10)
 
 
@@ -88,7 +89,7 @@ def send_row(
             build(record).send()
         except Exception as exc:
             record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            if record.attempts >= max_attempts():
+            if record.attempts >= attempts_allowed():
                 record.status = OutboxMessage.Status.GAVE_UP
                 record.retry_at = None
                 log.error(
