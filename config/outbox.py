@@ -6,11 +6,19 @@ transaction as the change it reports, sent by a Celery task after commit, sent
 once whatever happens (the row lock and its status make a second attempt a
 no-op), and swept up by a periodic task if no task sent it (the broker was down,
 or a send failed).
+
+A failed send is retried with back-off (the row's `retry_at`: one minute, then
+doubling up to an hour) and given up after `OUTBOX_MAX_ATTEMPTS` attempts in
+all (task retries and sweeps together). A row given up is never dropped: it
+stays in the table as "Failed: gave up" with its attempts and last error, which
+staff see (and filter on) in the outbox's admin list, and the give-up is
+logged as an error.
 """
 
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -25,6 +33,7 @@ class OutboxMessage(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed (will retry)")
+        GAVE_UP = "gave_up", _("Failed: gave up, send it by hand")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40)
@@ -34,6 +43,7 @@ class OutboxMessage(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,11 +55,23 @@ class OutboxMessage(models.Model):
         return f"{self.kind} to {self.to} ({self.status})"
 
 
+def attempts_allowed() -> int:
+    """OUTBOX_MAX_ATTEMPTS: failed sends, in all, before a row is given up."""
+    return getattr(settings, "OUTBOX_MAX_ATTEMPTS", 10)
+
+
+def retry_delay_seconds(attempts: int) -> int:
+    """How long after its `attempts`-th failure a row is tried again."""
+    return min(3600, 60 * 2 ** max(0, attempts - 1))
+
+
 def send_row(
     rows: QuerySet, record_id: int, build: Callable[[OutboxMessage], EmailMessage]
 ) -> bool:
-    """Send one row of `rows` unless it was already sent; True when sent now.
-    A failure is recorded on the row, then raised for the task to retry."""
+    """Send one row of `rows` unless it was already sent or given up; True when
+    sent now. A failure is recorded on the row, then raised for the task to
+    retry; the failure that uses up the last attempt gives the row up instead
+    (logged, not raised: nothing is left to retry)."""
     error: Exception | None = None
     with transaction.atomic():
         record = (
@@ -57,19 +79,37 @@ def send_row(
             .filter(pk=record_id)
             .first()
         )
-        if record is None or record.status == OutboxMessage.Status.SENT:
+        if record is None or record.status in (
+            OutboxMessage.Status.SENT,
+            OutboxMessage.Status.GAVE_UP,
+        ):
             return False
         record.attempts += 1
         try:
             build(record).send()
         except Exception as exc:
-            record.status = OutboxMessage.Status.FAILED
             record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            error = exc
+            if record.attempts >= attempts_allowed():
+                record.status = OutboxMessage.Status.GAVE_UP
+                record.retry_at = None
+                log.error(
+                    "%s %s gave up after %s attempts: %s",
+                    record.__class__.__name__,
+                    record.pk,
+                    record.attempts,
+                    record.last_error,
+                )
+            else:
+                record.status = OutboxMessage.Status.FAILED
+                record.retry_at = timezone.now() + timezone.timedelta(
+                    seconds=retry_delay_seconds(record.attempts)
+                )
+                error = exc
         else:
             record.status = OutboxMessage.Status.SENT
             record.sent_at = timezone.now()
             record.last_error = ""
+            record.retry_at = None
         record.save()
     if error is not None:
         raise error
@@ -81,16 +121,20 @@ def sweep(
     send: Callable[[int], bool],
     *,
     older_than_seconds: int = 60,
-    max_attempts: int = 10,
+    max_attempts: int | None = None,  # unused: OUTBOX_MAX_ATTEMPTS applies on failure
 ) -> int:
-    """Send rows that no task has sent (the broker was down, say)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    """Send rows that no task has sent (the broker was down, say), and failed
+    rows whose back-off has passed. Rows given up are left for staff."""
+    now = timezone.now()
+    cutoff = now - timezone.timedelta(seconds=older_than_seconds)
     ids = list(
         model.objects.filter(
+            models.Q(retry_at__isnull=True) | models.Q(retry_at__lte=now),
             status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED],
             created_at__lte=cutoff,
-            attempts__lt=max_attempts,
-        ).values_list("pk", flat=True)[:500]
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
     )
     sent = 0
     for pk in ids:

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Database outages answer 503 with Retry-After (see config/middleware.py).
+    "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +114,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database is unreachable pages answer 503 with this Retry-After.
+DATABASE_OUTAGE_RETRY_AFTER_SECONDS = env.int(
+    "DATABASE_OUTAGE_RETRY_AFTER_SECONDS", default=30
+)
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -119,7 +125,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "config.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                # After a failure the cache is not tried for this long
+                # (config/cache.py: an outage degrades to the database).
+                "RETRY_AFTER": env.float("CACHE_RETRY_AFTER_SECONDS", default=5),
+            },
         }
     }
 else:
@@ -136,7 +148,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# acks_late: a task is acknowledged when it has run, so one held by a worker that
+# dies (SIGKILL, lost host) is given to another worker after visibility_timeout
+# seconds. Redis's default is an hour; a campaign batch or mail task takes
+# seconds. It must stay longer than any task's run time and countdown (the
+# outbox retries are capped below it: config/outbox.py retry_countdown), or a
+# task would be handed out twice (harmless, all tasks are idempotent, but wasteful).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int(
+    "CELERY_VISIBILITY_TIMEOUT_SECONDS", default=600
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # Each worker looks for such tasks every 10 s (kombu's default throttle
+    # would make it every 100 s): one small Redis query.
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_PUBLISH_RETRY = False  # a down broker must not hold up a request
 CELERY_BEAT_SCHEDULE = {
     # Outbox sweep: mail queued while the broker was down, or failed sends.
@@ -152,6 +180,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
+# Booking and funding mail that failed this many times (task retries and sweeps
+# together, with back-off) is given up and shown to staff as failed in admin.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 CELERY_BEAT_SCHEDULE["send-pending-funding-mail"] = {
     # Funding mail that no task sent (the broker was down, say) goes out here.
     "task": "funding.tasks.send_pending_funding_mail",
@@ -301,4 +332,14 @@ CELERY_BEAT_SCHEDULE["start-due-campaigns"] = {
     # Scheduled campaigns whose send time has come start sending.
     "task": "marketing.tasks.start_due_campaigns",
     "schedule": 60.0,
+}
+# A campaign delivery still "sending" after this long belonged to a worker that
+# died; it is marked interrupted (never resent) and the campaign can finish.
+MARKETING_STALE_SENDING_SECONDS = env.int(
+    "MARKETING_STALE_SENDING_SECONDS", default=600
+)
+CELERY_BEAT_SCHEDULE["repair-stale-deliveries"] = {
+    # Deliveries left "sending" by a dead worker: marked interrupted, campaign finished.
+    "task": "marketing.tasks.repair_stale_deliveries",
+    "schedule": 300.0,
 }

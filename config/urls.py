@@ -9,6 +9,9 @@ admin.site.login = login_required(admin.site.login)
 admin.site.site_header = "CPD Booking back office"
 admin.site.site_title = "CPD Booking back office"
 
+# A database outage is a 503 with Retry-After, wherever it is raised.
+handler500 = "config.views.server_error_view"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -1,9 +1,14 @@
+import sys
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+
+from .middleware import is_database_outage, outage_response
 
 
 def _check_database() -> None:
@@ -12,6 +17,11 @@ def _check_database() -> None:
 
 
 def _check_cache() -> None:
+    # The Redis backend turns an outage into misses (config.cache), so ask
+    # Redis itself; other backends are checked by a round trip.
+    if hasattr(cache, "ping"):
+        cache.ping()
+        return
     cache.set("healthz", "ok", 10)
     if cache.get("healthz") != "ok":
         raise RuntimeError("cache did not return what was stored")
@@ -26,7 +36,10 @@ def _check_broker() -> None:
 
 @never_cache
 def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Database, cache and broker reachability: 200 when all are fine, else 503."""
+    """Database, cache and broker reachability: 200 when all are fine, else 503
+    JSON naming each check that failed. It never raises: whatever is down, the
+    answer is JSON (a database outage met before this view, while loading the
+    session, is answered the same way by config.middleware)."""
     checks = {}
     for name, check in (
         ("database", _check_database),
@@ -43,3 +56,12 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage (raised anywhere, middleware included) is
+    the 503 page with Retry-After; anything else is the static 500 page."""
+    exc = sys.exc_info()[1]
+    if is_database_outage(exc):
+        return outage_response(request, exc)
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

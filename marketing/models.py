@@ -145,6 +145,9 @@ class Delivery(models.Model):
         SKIPPED_NO_CONSENT = "skipped_no_consent", _("Skipped: no consent")
         SKIPPED_RESTRICTED = "skipped_restricted", _("Skipped: restricted or objected")
         FAILED = "failed", _("Failed")
+        # A worker died between claiming the row and recording the outcome: the
+        # message may or may not have gone. Never resent (at most once).
+        INTERRUPTED = "interrupted", _("Interrupted: may not have been sent")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="deliveries"

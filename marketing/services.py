@@ -7,8 +7,10 @@ The rules:
 - A `Delivery` row (unique per campaign and person) is claimed before a
   message is sent. A batch run twice, a retried task or two workers on the same
   batch therefore send at most once; a worker that dies mid-send leaves a row
-  "sending" and that person gets nothing (at most once is the right failure
-  mode for marketing).
+  "sending"; `repair_stale_deliveries` (every few minutes) marks such rows
+  "interrupted" (it cannot be proved whether the message went, so it is never
+  resent: at most once is the right failure mode for marketing) and lets the
+  campaign finish.
 - The audience is streamed as ids in batches; it is never held in memory.
 - Only this module sends marketing; transactional mail never comes here.
 """
@@ -275,6 +277,31 @@ def finish_if_done(campaign_id: int) -> bool:
             status=Campaign.Status.SENT, finished_at=timezone.now()
         )
     )
+
+
+def repair_stale_deliveries(*, older_than_seconds: int) -> int:
+    """Mark deliveries left "sending" for longer than `older_than_seconds` as
+    "interrupted", then finish their campaigns if nothing else is outstanding.
+
+    A row is "sending" only while its one message is being sent, so one that
+    old belongs to a worker that died. Whether its message left cannot be
+    proved (SMTP gives no receipt we kept), so it is never sent again: a
+    marketing message is sent at most once. A worker that was merely slow and
+    finishes later still records "sent" over "interrupted". Idempotent."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    stale = Delivery.objects.filter(
+        status=Delivery.Status.SENDING, created_at__lt=cutoff
+    )
+    campaign_ids = set(stale.values_list("campaign_id", flat=True).distinct())
+    repaired = stale.filter(campaign_id__in=campaign_ids).update(
+        status=Delivery.Status.INTERRUPTED,
+        error=_("The worker stopped while sending; not resent."),
+    )
+    if repaired:
+        log.warning("Marked %s interrupted campaign deliveries", repaired)
+    for campaign_id in campaign_ids:
+        finish_if_done(campaign_id)
+    return repaired
 
 
 def _claim(campaign_id: int, person_id: int) -> int | None:

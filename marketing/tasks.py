@@ -25,3 +25,9 @@ def send_campaign_batch(campaign_id: int, person_ids: list[int]) -> dict[str, in
 @shared_task
 def start_due_campaigns() -> int:
     return services.start_due_campaigns()
+
+
+@shared_task
+def repair_stale_deliveries() -> int:
+    seconds = getattr(settings, "MARKETING_STALE_SENDING_SECONDS", 600)
+    return services.repair_stale_deliveries(older_than_seconds=seconds)

@@ -248,6 +248,8 @@ def test_a_failed_send_is_recorded_and_retried_later(
     assert record.status == "failed"
     assert record.last_error.startswith("ConnectionRefusedError")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.send_pending_mail(older_than_seconds=0) == 0  # backing off
+    MailRecord.objects.filter(pk=record.pk).update(retry_at=record.created_at)
     assert services.send_pending_mail(older_than_seconds=0) == 1
     record.refresh_from_db()
     assert (record.status, record.attempts) == ("sent", 2)

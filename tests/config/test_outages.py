@@ -1,0 +1,180 @@
+"""Pages degrade, never 500, when the cache's Redis or PostgreSQL is down.
+
+The private-instance versions (a real Redis stopped, a real PostgreSQL
+restarted under a live server) are in tests/faults/; these run in-process
+against a cache pointed at a dead or silent address, and a database
+connection pointed at a port where nothing listens."""
+
+import socket
+import time
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from tests.courses.factories import SessionFactory
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP port that accepts connections and never answers: every cache
+    call waits for its socket timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _cache_at(settings, location, *, timeout=2.0, retry_after=5.0):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ReusingRedisCache",
+            "LOCATION": location,
+            "OPTIONS": {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "RETRY_AFTER": retry_after,
+            },
+        }
+    }
+    cache.reset_breaker()
+
+
+@pytest.mark.django_db
+def test_signed_in_pages_and_healthz_work_with_the_cache_down(
+    learner_client, settings, first_policies
+):
+    _cache_at(settings, "redis://127.0.0.1:1/0")
+    session = SessionFactory.create()
+    for path in ("/", "/courses/", "/bookings/", "/preferences/", "/privacy/"):
+        response = learner_client.get(path)
+        assert response.status_code == 200, path
+    # Booking succeeds and the page after it opens: no 500 after the booking.
+    response = learner_client.post(f"/sessions/{session.pk}/book/", follow=True)
+    assert response.status_code == 200
+    assert learner_client.user.bookings.filter(status="confirmed").count() == 1
+    health = learner_client.get("/healthz")
+    assert health.status_code == 503
+    assert health["Content-Type"] == "application/json"
+    assert health.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "cache": "error: ConnectionError", "broker": "ok"},
+    }
+
+
+@pytest.mark.django_db
+def test_a_silent_cache_costs_one_timeout_then_is_not_tried(settings, silent_redis):
+    _cache_at(settings, f"redis://127.0.0.1:{silent_redis}/0", timeout=0.5)
+    started = time.monotonic()
+    assert cache.get("anything", "fallback") == "fallback"
+    first = time.monotonic() - started
+    assert first >= 0.4  # it did try, and waited for the timeout
+    assert not cache.is_available
+    started = time.monotonic()
+    for _ in range(20):
+        assert cache.get("anything") is None
+        cache.set("anything", 1)
+        assert cache.add("lock", 1) is True  # locks (allauth's) are granted
+        assert cache.incr("counter") == 1
+        assert cache.get_many(["a", "b"]) == {}
+        cache.delete("anything")
+    assert time.monotonic() - started < 0.2  # the breaker is open: no waiting
+
+
+@pytest.mark.django_db
+def test_the_cache_is_tried_again_after_the_pause(settings):
+    _cache_at(settings, "redis://127.0.0.1:1/0", retry_after=0.2)
+    assert cache.get("k") is None
+    assert not cache.is_available
+    time.sleep(0.3)
+    assert cache.is_available  # the next call will try Redis again
+
+
+@pytest.mark.django_db
+def test_sign_in_works_with_the_cache_down_because_rate_limits_fail_open(
+    client, verified_user, settings
+):
+    _cache_at(settings, "redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    response = client.post(
+        "/accounts/login/",
+        {"login": verified_user.email, "password": "correct-horse-battery"},
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 1.0  # no waiting for a cache lock
+    assert client.get("/bookings/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_cache_still_works_when_redis_answers(settings):
+    assert cache.is_available
+    cache.set("k", "v", 10)
+    assert cache.get("k") == "v"
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("missing")  # a real miss still behaves as Django's does
+
+
+# --- the database down --------------------------------------------------------------
+
+
+@pytest.fixture
+def database_down(django_db_blocker):
+    """The default connection points at a port where nothing listens."""
+    with django_db_blocker.unblock():
+        connection.close()
+        saved = dict(connection.settings_dict)
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+        yield
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+
+def test_a_page_is_503_with_retry_after_when_the_database_is_down(
+    database_down, settings
+):
+    settings.DATABASE_OUTAGE_RETRY_AFTER_SECONDS = 45
+    response = Client(raise_request_exception=False).get("/courses/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "45"
+    assert "Sorry, the service is unavailable" in response.content.decode()
+    assert "Nothing you had already saved has been lost" in response.content.decode()
+
+
+def test_a_signed_in_page_is_503_when_the_session_cannot_be_loaded(database_down):
+    # The session is read by middleware, before any view: handler500's path.
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "a" * 32
+    response = client.get("/bookings/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Sorry, the service is unavailable" in response.content.decode()
+
+
+def test_healthz_is_503_json_when_the_database_is_down(database_down, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    client = Client(raise_request_exception=False)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "error: OperationalError"
+    assert body["checks"]["cache"] == "ok"
+    # Even when the session (read before the view) is what fails.
+    client.cookies["sessionid"] = "a" * 32
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "error: OperationalError"
+
+
+def test_other_errors_are_still_the_500_page(rf):
+    from config.views import server_error_view
+
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        response = server_error_view(rf.get("/"))
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()
