@@ -141,3 +141,25 @@ def test_training_record_refuses_huge_notes_and_impossible_dates(
     assert message in html
     assert f'href="#id_{field}"' in html  # the error summary links to the field
     assert not PriorLearning.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("form_class", "field", "limit"),
+    [
+        ("FundingRequestForm", "reason", 5000),
+        ("ApprenticeshipApplicationForm", "statement", 10_000),
+    ],
+)
+def test_funding_free_text_is_refused_beyond_its_length_not_only_in_the_browser(
+    form_class, field, limit
+):
+    # The limit used to be set on the field in __init__, which changes the
+    # widget's maxlength but adds no validator: the server took any length.
+    from funding import forms as funding_forms
+
+    bound = getattr(funding_forms, form_class).base_fields[field]
+    assert bound.clean("x" * limit) == "x" * limit
+    with pytest.raises(
+        forms.ValidationError, match=f"at most {limit:,}|at most {limit}"
+    ):
+        bound.clean("x" * 1_000_000)
