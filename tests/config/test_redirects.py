@@ -84,3 +84,29 @@ def test_no_view_redirects_to_a_user_supplied_target_without_the_helper():
             if "safe_next_path" not in window and "safe_redirect" not in window:
                 offenders.append(f"{path.relative_to(root)}:{line}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "location"),
+    [
+        ("/courses/", "/courses/"),
+        ("foo", "/"),
+        ("consent:cookies", "/"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_signing_in_follows_next_only_to_a_path_on_this_site(
+    client, verified_user, raw, location
+):
+    response = client.post(
+        "/accounts/login/",
+        {
+            "login": verified_user.email,
+            "password": "correct-horse-battery",
+            "next": raw,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == location
