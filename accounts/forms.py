@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.numbers import parse_int
+
 from .models import PREFER_NOT_TO_SAY, Organisation, Profile
 
 
@@ -179,6 +181,6 @@ class EqualityForm(forms.Form):
             "gender": self.cleaned_data["gender"],
             "ethnicity": self.cleaned_data["ethnicity"],
             "disability": self.cleaned_data["disability"],
-            "year_of_birth": int(year) if year.isdigit() else None,
+            "year_of_birth": parse_int(year),
             "year_of_birth_withheld": year == PREFER_NOT_TO_SAY,
         }

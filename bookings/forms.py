@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.bounds import LONG_TEXT, bound_date, limit_text
+
 from .models import PriorLearning
 
 EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".doc", ".odt"}
@@ -91,6 +93,11 @@ class PriorLearningForm(forms.ModelForm):
         if hours <= 0 or hours > 1000:
             raise forms.ValidationError(_("CPD hours must be between 0.1 and 1000"))
         return hours
+
+
+# Training already done: a date between 1900 and today; notes of a sane length.
+bound_date(PriorLearningForm.base_fields["completed_on"], past_only=True)
+limit_text(PriorLearningForm.base_fields["notes"], LONG_TEXT)
 
 
 class EvaluationForm(forms.Form):

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from config.idempotency import idempotent
+from config.redirects import safe_next_path
 
 from . import selectors, services
 from .forms import PreferencesForm, field_name
@@ -55,11 +55,9 @@ def cookies_view(request: HttpRequest, version_id: int | None = None) -> HttpRes
         messages.error(request, _("Choose whether to accept analytics cookies."))
         return redirect("consent:cookies")
     accepted = choice == "accept"
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/cookies/"
+    # Read and check the target before writing anything: a bad `next` must not
+    # leave a consent record without its cookie.
+    next_url = safe_next_path(request, request.POST.get("next"), fallback="/cookies/")
     if request.user.is_authenticated:
         services.update_preferences(
             request.user,
@@ -70,7 +68,7 @@ def cookies_view(request: HttpRequest, version_id: int | None = None) -> HttpRes
         messages.success(request, _("You have accepted analytics cookies."))
     else:
         messages.success(request, _("You have rejected analytics cookies."))
-    response = redirect(next_url)
+    response = HttpResponseRedirect(next_url)
     response.set_cookie(
         selectors.COOKIE_NAME,
         "accepted" if accepted else "rejected",

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.bounds import bound_date
+
 from .models import Course, Provider, Topic
 
 PER_PAGE_CHOICES = (10, 20, 50)
@@ -60,6 +62,8 @@ class CatalogueForm(forms.Form):
             input_formats=formats,
             error_messages={"invalid": _("“To” must be a real date, like 2026-12-31")},
         )
+        bound_date(self.fields["from"])
+        bound_date(self.fields["to"])
         self.fields["topic"].error_messages["invalid_choice"] = _(
             "There is no topic called “%(value)s”; showing every topic"
         )

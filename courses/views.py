@@ -10,6 +10,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from config.numbers import parse_int
+
 from . import selectors, services
 from .forms import PER_PAGE_CHOICES, CatalogueForm
 from .models import Course
@@ -28,13 +30,14 @@ def home_view(request: HttpRequest) -> HttpResponse:
 def _page_number(raw: str | None, problems: list[str]) -> int:
     if raw in (None, ""):
         return 1
-    if not raw.isdigit() or int(raw) < 1:
+    number = parse_int(raw, minimum=1)
+    if number is None:
         problems.append(
             _("There is no page “%(page)s”; showing the first page")
             % {"page": raw[:20]}
         )
         return 1
-    return int(raw)
+    return number
 
 
 def _catalogue_params(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
@@ -75,12 +78,9 @@ def _catalogue_content(
         available=bool(data.get("available")),
         sort=data.get("sort", ""),
     )
-    per_page = params.get("per_page", "20")
-    per_page = (
-        int(per_page)
-        if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES
-        else 20
-    )
+    per_page = parse_int(params.get("per_page"), default=20)
+    if per_page not in PER_PAGE_CHOICES:
+        per_page = 20
     paginator = Paginator(
         selectors.courses_for_catalogue(filters, now=store.now), per_page
     )

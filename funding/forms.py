@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.bounds import LONG_TEXT, bound_date, limit_text
 from courses.models import Provider
 
 from . import services
@@ -23,8 +24,10 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 DATE_HINT = _("For example, 2026-09-14")
 
 
-def _date_field(label, *, required=True, help_text=DATE_HINT):
-    return forms.DateField(
+def _date_field(
+    label, *, required=True, help_text=DATE_HINT, past_only=False, years_ahead=10
+):
+    field = forms.DateField(
         label=label,
         required=required,
         help_text=help_text,
@@ -32,6 +35,7 @@ def _date_field(label, *, required=True, help_text=DATE_HINT):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a real date, like 2026-09-14")},
     )
+    return bound_date(field, past_only=past_only, years_ahead=years_ahead)
 
 
 def _money_field(label, *, required=True, help_text=""):
@@ -100,7 +104,7 @@ class FundingRequestForm(forms.ModelForm):
         required=False,
         help_text=_("The course fee you are asking us to fund."),
     )
-    start_date = _date_field(_("Start date"), required=False)
+    start_date = _date_field(_("Start date"), required=False, years_ahead=5)
     manager_email = forms.EmailField(
         label=_("Your manager's work email"),
         required=False,
@@ -148,8 +152,6 @@ class FundingRequestForm(forms.ModelForm):
         )
         if not self.fields["round"].queryset.exists():
             del self.fields["round"]
-        self.fields["reason"].max_length = 5000
-        self.fields["reason"].widget.attrs["maxlength"] = 5000
 
     def clean_cost(self):
         cost = self.cleaned_data["cost"]
@@ -325,7 +327,6 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
     def __init__(self, *args, person, **kwargs):
         self.person = person
         super().__init__(*args, **kwargs)
-        self.fields["statement"].max_length = 10000
 
     def clean_manager_email(self):
         email = self.cleaned_data["manager_email"]
@@ -333,6 +334,12 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
         if problem:
             raise forms.ValidationError(problem)
         return email
+
+
+# The columns are TextFields: the form gives them their length (a max_length set
+# in __init__ only changes the widget, it is never checked).
+limit_text(FundingRequestForm.base_fields["reason"], LONG_TEXT)
+limit_text(ApprenticeshipApplicationForm.base_fields["statement"], 10_000)
 
 
 # --- officers -----------------------------------------------------------------
@@ -412,7 +419,7 @@ class InvoiceForm(forms.Form):
     supplier = forms.CharField(label=_("Supplier"), max_length=200)
     number = forms.CharField(label=_("Invoice number"), max_length=100)
     amount = _money_field(_("Amount in pounds"))
-    invoice_date = _date_field(_("Invoice date"))
+    invoice_date = _date_field(_("Invoice date"), years_ahead=1)
     file = UploadField(label=_("Invoice (PDF)"), pdf_only=True)
 
     def clean_amount(self):
@@ -424,7 +431,7 @@ class InvoiceForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = _money_field(_("Amount paid in pounds"))
-    paid_on = _date_field(_("Date paid"))
+    paid_on = _date_field(_("Date paid"), past_only=True)
     reference = forms.CharField(
         label=_("Payment reference (optional)"), max_length=100, required=False
     )

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
+from config.numbers import parse_int
 
 from .models import (
     ApprenticeshipApplication,
@@ -199,10 +200,10 @@ def funding_requests_for_officers(
         qs = qs.filter(
             Q(provider__name__iexact=provider) | Q(provider_name__iexact=provider)
         )
-    if organisation.isdigit():
-        qs = qs.filter(organisation_id=int(organisation))
-    if round_id.isdigit():
-        qs = qs.filter(round_id=int(round_id))
+    if (organisation_id := parse_int(organisation, minimum=1)) is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    if (round_pk := parse_int(round_id, minimum=1)) is not None:
+        qs = qs.filter(round_id=round_pk)
     if submitted_from:
         qs = qs.filter(submitted_at__date__gte=submitted_from)
     if submitted_to:

@@ -2,8 +2,10 @@
 applies): the work queue, a request's review, invoices and payments, a round's
 panel and apprenticeship applications. Each needs a funding permission."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from config.idempotency import idempotent
+from config.numbers import parse_int
 
 from . import selectors, services
 from .forms import (
@@ -22,6 +25,13 @@ from .forms import (
     QueueFilterForm,
 )
 from .models import ApprenticeshipApplication, FundingRequest, FundingRound
+
+
+def _page_number(request: HttpRequest) -> int:
+    # Paginator.get_page() would take "٣" for 3 and "²" for 1: read it as we
+    # read every number from a request.
+    return parse_int(request.GET.get("page"), default=1, minimum=1)
+
 
 officer_required = permission_required(
     "funding.change_fundingrequest", raise_exception=True
@@ -60,7 +70,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         submitted_from=filters.get("submitted_from"),
         submitted_to=filters.get("submitted_to"),
     )
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    page = Paginator(queryset, 50).get_page(_page_number(request))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -214,8 +224,9 @@ def panel_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 def _panel_decisions(data, rows) -> tuple[list[dict], str | None]:
-    from decimal import Decimal, InvalidOperation
-
+    # A DecimalField refuses "NaN", "Infinity" and "1e999", which Decimal()
+    # accepts and quantize() then fails on.
+    amount_field = forms.DecimalField(max_digits=10, decimal_places=2)
     decisions = []
     for row in rows:
         decision = data.get(f"decision-{row.pk}", "")
@@ -225,15 +236,12 @@ def _panel_decisions(data, rows) -> tuple[list[dict], str | None]:
         raw = data.get(f"amount-{row.pk}", "").strip().replace(",", "").lstrip("£")
         if decision == "approve":
             try:
-                amount = Decimal(raw)
-            except InvalidOperation:
-                return [], _("%(course)s: enter the amount approved in pounds.") % {
-                    "course": row.course_name
-                }
-            if amount != amount.quantize(Decimal("0.01")):
-                return [], _("%(course)s: enter pence as 2 digits at most.") % {
-                    "course": row.course_name
-                }
+                amount = amount_field.clean(raw[:50])
+            except ValidationError:
+                return [], _(
+                    "%(course)s: enter the amount approved in pounds, "
+                    "with pence as 2 digits at most, like 450.50."
+                ) % {"course": row.course_name}
         decisions.append(
             {
                 "request_id": row.pk,
@@ -252,7 +260,7 @@ def application_queue_view(request: HttpRequest) -> HttpResponse:
     if status not in ApprenticeshipApplication.Status.values:
         status = ""
     page = Paginator(selectors.applications_for_officers(status=status), 50).get_page(
-        request.GET.get("page")
+        _page_number(request)
     )
     return render(
         request,

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from config.bounds import VERY_LONG_TEXT, bound_date, limit_text
 from consent.models import PURPOSE_CHANNELS, Channel, Purpose
 
 from . import services
@@ -76,3 +77,10 @@ class CampaignForm(forms.ModelForm):
                 ),
             )
         return cleaned
+
+
+# TextFields get their length here; a send date is within the next 5 years.
+limit_text(CampaignForm.base_fields["job_titles"], 2000)
+limit_text(CampaignForm.base_fields["areas"], 2000)
+limit_text(CampaignForm.base_fields["body"], VERY_LONG_TEXT)
+bound_date(CampaignForm.base_fields["send_at"], years_ahead=5)

@@ -170,7 +170,8 @@ def test_sort_by_title_and_by_soonest(client):
         ("provider=abc", "There is no such provider"),
         ("sort=price", "Courses cannot be sorted by “price”"),
         ("from={tomorrow}&to={today}", "“To” must be the same as or after “From”"),
-        ("q=%00%27%22;--", ""),
+        # A NUL is refused before the catalogue: tests/config/test_middleware.py
+        ("q=%27%22;--", ""),
     ],
 )
 def test_nonsense_parameters_give_a_normal_page_with_a_message(client, query, message):

@@ -1,0 +1,327 @@
+"""Hostile input to every public and learner form and query string: never a
+500, and a request that did not succeed writes no row anywhere.
+
+The fields posted to each page are read from the page's form class, so a field
+added to a form is fuzzed without touching this file, and
+`test_every_public_form_is_fuzzed` fails when a new form in a public or learner
+app is neither fuzzed here nor listed as staff-only.
+"""
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+from django.forms import ModelChoiceField
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts import services
+from accounts.forms import EqualityForm, ProfileForm, SignupForm
+from bookings.forms import EvaluationForm, PriorLearningForm
+from consent.forms import PreferencesForm
+from courses.forms import CatalogueForm
+from courses.views import CATALOGUE_PARAMS
+from funding.forms import (
+    ApprenticeshipApplicationForm,
+    FundingRequestForm,
+    ManagerForm,
+    ManagerSupportForm,
+    ProgressForm,
+    SupportingDocumentForm,
+)
+from funding.models import FundingRequest
+from privacy.forms import RequestForm
+from tests.bookings.factories import BookingFactory
+from tests.config.test_form_bounds import PROJECT_APPS, project_form_classes
+from tests.courses.factories import SessionFactory
+from tests.funding.factories import FundingRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+HOSTILE_WORDS = [
+    "",
+    " ",
+    "²",
+    "٣",
+    "①",
+    "-1",
+    "0",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "9" * 40,
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "01/01/0001",
+    "\x00",
+    "a\x00b",
+    "\x1b[31m",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%00",
+    "x" * 100_000,
+    "../../etc/passwd",
+    "foo",
+    "consent:cookies",
+    "//evil.example/",
+    "accept",
+    "reject",
+    "yes",
+    "no",
+    "on",
+    "true",
+    "\u202e\u0000",
+    "🙂" * 300,
+]
+hostile = st.one_of(st.sampled_from(HOSTILE_WORDS), st.text(max_size=60))
+
+
+def field_values(names: list[str], choices: dict[str, list[str]]):
+    """Each field missing, once or twice (duplicated), hostile or a real choice."""
+    per_field = {
+        name: st.lists(
+            st.one_of(hostile, st.sampled_from(choices[name]))
+            if choices.get(name)
+            else hostile,
+            max_size=2,
+        )
+        for name in names
+    }
+    return st.fixed_dictionaries(per_field)
+
+
+def form_fields(form, extra=()) -> tuple[list[str], dict[str, list[str]]]:
+    fields = getattr(form, "fields", None) or form.base_fields
+    names = [*fields, *extra]
+    choices = {}
+    for name, field in fields.items():
+        if isinstance(field, ModelChoiceField):
+            continue  # its choices are rows, read at run time
+        try:
+            values = [str(v) for v, _ in field.choices if v not in ("", None)]
+        except (AttributeError, TypeError):
+            continue
+        if values and len(values) < 200:
+            choices[name] = values
+    return names, choices
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in PROJECT_APPS
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def send(client: Client, method: str, url: str, data: dict) -> None:
+    """One request; a failure (4xx, or a form shown again) writes nothing."""
+    data = {k: v for k, v in data.items() if v}
+    before = row_counts()
+    response = getattr(client, method)(url, data)
+    assert response.status_code < 500, (url, data)
+    failed = response.status_code >= 400 or (
+        method == "post" and response.status_code == 200
+    )
+    if failed:
+        assert row_counts() == before, (url, response.status_code)
+
+
+@pytest.fixture
+def learner(learner_client, verified_user):
+    # Reading a profile page creates the empty profile (accounts.services.
+    # profile_for uses get_or_create): a write on read, reported in issue 16,
+    # not the work of a failed request. Made here so the count compares like
+    # with like.
+    services.profile_for(verified_user)
+    learner_client.user = verified_user
+    return learner_client
+
+
+# --- public pages ------------------------------------------------------------
+
+
+@FUZZ
+@given(data=field_values(list(CATALOGUE_PARAMS), {"per_page": ["10", "20", "50"]}))
+def test_catalogue_query_string(client, data):
+    send(client, "get", "/courses/", data)
+
+
+@FUZZ
+@given(data=field_values(list(CATALOGUE_PARAMS), {}), slug=hostile)
+def test_course_page_and_its_slug(client, data, slug):
+    session = SessionFactory.create()
+    send(client, "get", f"/courses/{session.course.slug}/", data)
+    send(client, "get", "/courses/" + slug.replace("/", "").replace("?", "") + "/", {})
+
+
+@FUZZ
+@given(data=field_values(["analytics", "next"], {"analytics": ["accept", "reject"]}))
+def test_cookie_choice(learner, data):
+    send(learner, "post", "/cookies/", data)
+    send(Client(), "post", "/cookies/", data)
+
+
+@FUZZ
+@given(token=hostile, data=field_values(["List-Unsubscribe"], {}))
+def test_unsubscribe_link(client, token, data):
+    token = token.replace("/", "").replace("?", "").replace("#", "") or "x"
+    send(client, "get", f"/unsubscribe/{token}/", data)
+    send(client, "post", f"/unsubscribe/{token}/", data)
+
+
+@FUZZ
+@given(token=hostile, data=field_values(*form_fields(ManagerSupportForm)))
+def test_manager_support_link(client, token, data):
+    token = token.replace("/", "").replace("?", "").replace("#", "") or "x"
+    send(client, "post", f"/funding/support/{token}/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(SignupForm)))
+def test_sign_up(client, data):
+    send(client, "post", "/accounts/signup/", data)
+
+
+# --- learner pages -----------------------------------------------------------
+
+
+@FUZZ
+@given(data=field_values(["charge_to"], {"charge_to": ["organisation", "self"]}))
+def test_booking(learner, data):
+    session = SessionFactory.create()
+    send(learner, "post", f"/sessions/{session.pk}/book/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(PriorLearningForm)))
+def test_training_record(learner, data):
+    send(learner, "post", "/training-record/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(FundingRequestForm, extra=["action"])))
+def test_funding_new_and_edit(learner, data):
+    send(learner, "post", "/funding/new/", data)
+    draft = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.DRAFT
+    )
+    send(learner, "post", f"/funding/{draft.pk}/edit/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ApprenticeshipApplicationForm, ["action"])))
+def test_apprenticeship_application(learner, data):
+    send(learner, "post", "/funding/apprenticeships/new/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(PreferencesForm())))
+def test_contact_preferences(learner, data):
+    send(learner, "post", "/preferences/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(RequestForm)))
+def test_my_data_requests(learner, data):
+    send(learner, "post", "/my-data/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ProfileForm)))
+def test_profile(learner, data):
+    send(learner, "post", "/profile/edit/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(EqualityForm)))
+def test_equality(learner, data):
+    send(learner, "post", "/profile/equality/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(EvaluationForm)))
+def test_session_evaluation(learner, data):
+    booking = BookingFactory.create(person=learner.user, status="attended")
+    send(learner, "post", f"/bookings/{booking.pk}/evaluate/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ManagerForm)))
+def test_funding_manager_details(learner, data):
+    draft = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.DRAFT
+    )
+    send(learner, "post", f"/funding/{draft.pk}/manager/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ProgressForm)))
+def test_funding_progress(learner, data):
+    approved = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.APPROVED
+    )
+    send(learner, "post", f"/funding/{approved.pk}/progress/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(SupportingDocumentForm)))
+def test_funding_document_upload(learner, data):
+    draft = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.DRAFT
+    )
+    send(learner, "post", f"/funding/{draft.pk}/documents/new/", data)
+
+
+# Forms used only by staff pages (behind permissions and two-factor sign-in),
+# which this folder does not fuzz.
+STAFF_ONLY = {
+    "CancelForm",
+    "CancelSessionForm",
+    "EmailAttendeesForm",
+    "ApplicationDecisionForm",
+    "DecisionForm",
+    "InvoiceForm",
+    "PaymentForm",
+    "QueueFilterForm",
+    "StaffConsentForm",
+    "ExtendForm",
+    "CampaignForm",
+}
+FUZZED = {
+    "CatalogueForm",
+    "PriorLearningForm",
+    "FundingRequestForm",
+    "ApprenticeshipApplicationForm",
+    "ManagerSupportForm",
+    "PreferencesForm",
+    "RequestForm",
+    "ProfileForm",
+    "EqualityForm",
+    "SignupForm",
+    "EvaluationForm",
+    "ManagerForm",
+    "ProgressForm",
+    "SupportingDocumentForm",
+}
+
+
+def test_every_public_form_is_fuzzed():
+    assert CatalogueForm.__name__ in FUZZED
+    unknown = {cls.__name__ for cls in project_form_classes()} - STAFF_ONLY - FUZZED
+    assert unknown == set()
+
+
+def test_the_row_count_sees_a_write():
+    before = row_counts()
+    SessionFactory.create(starts_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    assert row_counts() != before
