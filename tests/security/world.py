@@ -153,12 +153,17 @@ def _learner_things(person, *, suffix: str) -> dict:
         original_name="invoice.pdf",
     )
     invoice.file.save("invoice.pdf", ContentFile(PDF), save=True)
+    awaiting = FundingRequestFactory.create(
+        person=person,
+        status=FundingRequest.Status.AWAITING_MANAGER,
+        submitted_at=now,
+    )
     support_token = f"matrix-support-{suffix}-{secrets.token_urlsafe(16)}"
     ManagerSupport.objects.create(
-        request=submitted,
+        request=awaiting,
         token_hash=hash_token(support_token),
-        manager_email=submitted.manager_email,
-        manager_name=submitted.manager_name,
+        manager_email=awaiting.manager_email,
+        manager_name=awaiting.manager_name,
         expires_at=now + dt.timedelta(days=14),
     )
     application = ApplicationFactory.create(person=person)
