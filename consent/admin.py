@@ -21,6 +21,10 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return ("published_at",)
 
     def has_delete_permission(self, request, obj=None):
+        # A draft may go, a published version never; and only for someone
+        # whose role may delete versions at all.
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or obj.published_at is None
 
     @admin.action(description=_("Publish selected versions"), permissions=["change"])

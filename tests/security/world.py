@@ -1,0 +1,309 @@
+"""The fixture world the permission matrix walks: two learners who each own one
+of everything a learner can own, staff in every role group with two-factor
+authentication, and superusers without it.
+
+Learner A ("learner") owns every object whose id goes into a path; learner B
+("other_learner") owns the same kinds of things, so B's pages are not empty
+and B asking for A's ids is a real attempt at someone else's data.
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+
+from accounts import roles
+from bookings.models import (
+    Booking,
+    MailRecord,
+    PriorLearning,
+    StaffLog,
+    Transaction,
+)
+from consent.models import ConsentRecord, PolicyVersion, ProcessingPurpose
+from consent.services import record_consent
+from funding.models import (
+    FundingDocument,
+    FundingMail,
+    FundingRequest,
+    Invoice,
+    ManagerSupport,
+)
+from funding.services.common import hash_token
+from marketing.models import Delivery
+from marketing.services import unsubscribe_token
+from privacy.models import (
+    AuditEvent,
+    DataSubjectRequest,
+    Disclosure,
+    ExportFile,
+    RetentionRun,
+)
+from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.bookings.factories import BookingFactory
+from tests.conftest import give_totp
+from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
+from tests.funding.factories import (
+    PDF,
+    ApplicationFactory,
+    FundingRequestFactory,
+    FundingRoundFactory,
+)
+from tests.marketing.factories import CampaignFactory
+
+ANONYMOUS = "anonymous"
+LEARNER = "learner"
+OTHER_LEARNER = "other_learner"
+COURSE_ADMIN = "course_admin"
+BOOKING_ADMIN = "booking_admin"
+FUNDING_OFFICER = "funding_officer"
+DPO = "data_protection_lead"
+SUPERUSER = "superuser_without_mfa"
+SUPERUSER_NO_STAFF_FLAG = "superuser_without_mfa_or_staff_flag"
+
+# Each staff role and the group (accounts/migrations/0002_role_groups) it holds.
+STAFF_GROUPS = {
+    COURSE_ADMIN: roles.COURSE_ADMINS,
+    BOOKING_ADMIN: roles.BOOKING_ADMINS,
+    FUNDING_OFFICER: roles.FUNDING_OFFICERS,
+    DPO: roles.DATA_PROTECTION_LEAD,
+}
+MATRIX_ROLES = (ANONYMOUS, LEARNER, OTHER_LEARNER, *STAFF_GROUPS, SUPERUSER)
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    clients: dict = field(default_factory=dict)
+    # model label ("app.model") -> an instance the admin pages are asked about
+    objects: dict = field(default_factory=dict)
+    # named things the paths are built from
+    things: dict = field(default_factory=dict)
+
+
+def _client(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _learner_things(person, *, suffix: str) -> dict:
+    """One of everything a learner owns."""
+    now = timezone.now()
+    topic = TopicFactory.create()
+    course = CourseFactory.create(topics=[topic])
+    upcoming = SessionFactory.create(course=course)
+    past = SessionFactory.create(
+        course=course,
+        starts_at=now - dt.timedelta(days=30),
+        ends_at=now - dt.timedelta(days=30) + dt.timedelta(hours=3),
+    )
+    booking = BookingFactory.create(person=person, session=upcoming)
+    attended = BookingFactory.create(
+        person=person,
+        session=past,
+        status=Booking.Status.ATTENDED,
+        certificate_code=f"CERT{suffix}{secrets.token_hex(4)}".upper(),
+    )
+    Transaction.objects.create(
+        person=person,
+        booking=booking,
+        kind=Transaction.Kind.CHARGE,
+        amount=Decimal("25.00"),
+        description="Course fee",
+    )
+    prior = PriorLearning.objects.create(
+        person=person,
+        title="First aid",
+        completed_on=timezone.localdate() - dt.timedelta(days=100),
+        cpd_hours=Decimal("3"),
+    )
+    prior.evidence.save(f"evidence-{suffix}.pdf", ContentFile(PDF), save=True)
+
+    draft = FundingRequestFactory.create(person=person)
+    funding_round = FundingRoundFactory.create()
+    submitted = FundingRequestFactory.create(
+        person=person,
+        round=funding_round,
+        status=FundingRequest.Status.UNDER_REVIEW,
+        submitted_at=now,
+    )
+    document = FundingDocument(
+        request=submitted,
+        kind=FundingDocument.Kind.SUPPORTING,
+        original_name="quote.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        uploaded_by=person,
+    )
+    document.file.save("quote.pdf", ContentFile(PDF), save=True)
+    invoice = Invoice(
+        request=submitted,
+        supplier="University of Westmoor",
+        number=f"INV-{suffix}",
+        amount=Decimal("100"),
+        invoice_date=timezone.localdate(),
+        original_name="invoice.pdf",
+    )
+    invoice.file.save("invoice.pdf", ContentFile(PDF), save=True)
+    awaiting = FundingRequestFactory.create(
+        person=person,
+        status=FundingRequest.Status.AWAITING_MANAGER,
+        submitted_at=now,
+    )
+    support_token = f"matrix-support-{suffix}-{secrets.token_urlsafe(16)}"
+    ManagerSupport.objects.create(
+        request=awaiting,
+        token_hash=hash_token(support_token),
+        manager_email=awaiting.manager_email,
+        manager_name=awaiting.manager_name,
+        expires_at=now + dt.timedelta(days=14),
+    )
+    application = ApplicationFactory.create(person=person)
+    submitted_application = ApplicationFactory.create(
+        person=person, status="submitted", submitted_at=now
+    )
+    export = ExportFile(
+        person=person,
+        token=secrets.token_urlsafe(32),
+        expires_at=now + dt.timedelta(days=7),
+    )
+    export.file.save("my-data.zip", ContentFile(b"PK\x05\x06" + b"\x00" * 18))
+    record_consent(person, "marketing", "email", True, "preferences")
+    DataSubjectRequest.objects.create(
+        person=person, kind=DataSubjectRequest.Kind.ACCESS, details="A copy please"
+    )
+    return {
+        "course": course,
+        "session": upcoming,
+        "booking": booking,
+        "attended": attended,
+        "prior": prior,
+        "draft_request": draft,
+        "submitted_request": submitted,
+        "round": funding_round,
+        "document": document,
+        "invoice": invoice,
+        "support_token": support_token,
+        "application": application,
+        "submitted_application": submitted_application,
+        "export": export,
+        "unsubscribe_token": unsubscribe_token(
+            person, purpose="marketing", channel="email"
+        ),
+    }
+
+
+def build_world() -> World:
+    world = World()
+    for role in (LEARNER, OTHER_LEARNER):
+        person = UserFactory.create()
+        EmailAddress.objects.create(
+            user=person, email=person.email, primary=True, verified=True
+        )
+        world.users[role] = person
+    for role, group in STAFF_GROUPS.items():
+        user = UserFactory.create(is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        EmailAddress.objects.create(
+            user=user, email=user.email, primary=True, verified=True
+        )
+        world.things.setdefault("totp", {})[role] = give_totp(user)
+        world.users[role] = user
+    world.users[SUPERUSER] = UserFactory.create(is_staff=True, is_superuser=True)
+    world.users[SUPERUSER_NO_STAFF_FLAG] = UserFactory.create(is_superuser=True)
+    world.users[ANONYMOUS] = None
+
+    learner = world.users[LEARNER]
+    mine = _learner_things(learner, suffix="A")
+    _learner_things(world.users[OTHER_LEARNER], suffix="B")
+    now = timezone.now()
+    draft_course = CourseFactory.create(status="draft")
+    bookable = SessionFactory.create(course=mine["course"])
+    organisation = OrganisationFactory.create()
+    staff = world.users[BOOKING_ADMIN]
+    campaign = CampaignFactory.create()
+    draft_policy = PolicyVersion.objects.create(
+        kind=PolicyVersion.Kind.PRIVACY, version="matrix-draft", body="## Draft\n"
+    )
+    totps = world.things["totp"]
+    world.things = {
+        **mine,
+        "learner": learner,
+        "draft_course": draft_course,
+        "bookable_session": bookable,
+        "privacy_version": PolicyVersion.objects.filter(
+            kind=PolicyVersion.Kind.PRIVACY, published_at__isnull=False
+        ).first(),
+        "cookies_version": PolicyVersion.objects.filter(
+            kind=PolicyVersion.Kind.COOKIES, published_at__isnull=False
+        ).first(),
+    }
+    world.objects = {
+        "auth.group": Group.objects.get(name=roles.BOOKING_ADMINS),
+        "account.emailaddress": EmailAddress.objects.get(user=learner),
+        "mfa.authenticator": totps[BOOKING_ADMIN],
+        "accounts.user": learner,
+        "accounts.organisation": organisation,
+        "courses.provider": mine["course"].provider,
+        "courses.topic": mine["course"].topics.first(),
+        "courses.course": mine["course"],
+        "courses.session": mine["session"],
+        "bookings.booking": mine["booking"],
+        "bookings.transaction": Transaction.objects.filter(person=learner).first(),
+        "bookings.stafflog": StaffLog.objects.create(
+            actor=staff, action="matrix", session=mine["session"]
+        ),
+        "bookings.mailrecord": MailRecord.objects.create(
+            key=f"matrix-{secrets.token_hex(4)}",
+            kind="booked",
+            to=learner.email,
+            booking=mine["booking"],
+        ),
+        "bookings.priorlearning": mine["prior"],
+        "funding.fundingstream": mine["round"].stream,
+        "funding.fundinground": mine["round"],
+        "funding.fundingrequest": mine["submitted_request"],
+        "funding.apprenticeshipapplication": mine["submitted_application"],
+        "funding.fundingmail": FundingMail.objects.create(
+            key=f"matrix-{secrets.token_hex(4)}",
+            kind="submitted",
+            to=learner.email,
+            subject="Your request",
+            body="Hello",
+            request=mine["submitted_request"],
+        ),
+        # A draft: published versions can never be deleted, drafts can.
+        "consent.policyversion": draft_policy,
+        "consent.processingpurpose": ProcessingPurpose.objects.order_by("pk").first(),
+        "consent.consentrecord": ConsentRecord.objects.filter(person=learner).first(),
+        "privacy.datasubjectrequest": DataSubjectRequest.objects.filter(
+            person=learner
+        ).first(),
+        "privacy.auditevent": AuditEvent.objects.create(
+            action="matrix", subject=f"user:{learner.pk}"
+        ),
+        "privacy.disclosure": Disclosure.objects.create(
+            person=learner, recipient="Provider", fields="name", purpose="booking"
+        ),
+        "privacy.retentionrun": RetentionRun.objects.create(
+            category="matrix", removed=0
+        ),
+        "marketing.campaign": campaign,
+        "marketing.delivery": Delivery.objects.create(
+            campaign=campaign,
+            person=learner,
+            status=Delivery.Status.SENT,
+            sent_at=now,
+        ),
+    }
+    for role, user in world.users.items():
+        world.clients[role] = _client(user)
+    return world
