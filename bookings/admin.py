@@ -58,7 +58,12 @@ class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
             return
         # Phone bookings by staff go through the same rules as online ones.
         try:
-            booking = services.book_session(obj.person, obj.session, by=request.user)
+            booking = services.book_session(
+                obj.person,
+                obj.session,
+                by=request.user,
+                organisation=obj.organisation,
+            )
         except services.BookingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -90,14 +95,22 @@ class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected as attended"), permissions=["change"])
     def mark_attended(self, request, queryset):
-        n = services.mark_attendance(queryset, attended=True, by=request.user)
+        try:
+            n = services.mark_attendance(queryset, attended=True, by=request.user)
+        except services.BookingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(request, _("%(n)d marked as attended.") % {"n": n})
 
     @admin.action(
         description=_("Mark selected as did not attend"), permissions=["change"]
     )
     def mark_no_show(self, request, queryset):
-        n = services.mark_attendance(queryset, attended=False, by=request.user)
+        try:
+            n = services.mark_attendance(queryset, attended=False, by=request.user)
+        except services.BookingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(request, _("%(n)d marked as did not attend.") % {"n": n})
 
 

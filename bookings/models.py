@@ -102,11 +102,27 @@ class Booking(models.Model):
         return str(_("Your place is booked. We have emailed you the details."))
 
 
+class TransactionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError("Transactions are append-only; add a correcting entry.")
+
+    def delete(self):
+        raise ValueError("Transactions are append-only and are never deleted.")
+
+
 class Transaction(models.Model):
     """An append-only ledger entry. Corrections are new entries, never edits.
 
     `amount` is what the person owes: charges are positive, refunds, credits and
     payments negative.
+
+    Append-only at every level: `save()` of an existing row and `delete()` raise,
+    so do the queryset's `update()` and `delete()` (and so `bulk_update`), the
+    admin has no change or delete permission, and a database trigger (migration
+    0004) refuses UPDATE and DELETE from any client, raw SQL included. The one
+    update the trigger allows is the database clearing `created_by` when a staff
+    account is deleted (its `SET_NULL`). Erasure needs no update: the person
+    link stays on the anonymised account, which is the anonymous placeholder.
     """
 
     class Kind(models.TextChoices):
@@ -149,6 +165,8 @@ class Transaction(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = TransactionQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

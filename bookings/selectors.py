@@ -110,7 +110,10 @@ def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
 
 
 def bookings_to_evaluate(*, person: User) -> QuerySet[Booking]:
-    return attended_for_person(person=person).filter(evaluation__isnull=True)
+    # Never prompt for a session that has not started (submit_evaluation refuses it).
+    return attended_for_person(person=person).filter(
+        evaluation__isnull=True, session__starts_at__lte=timezone.now()
+    )
 
 
 def certificate_get(*, code: str) -> Booking | None:

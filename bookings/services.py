@@ -524,13 +524,29 @@ def _certificate_code() -> str:
     )
 
 
+def has_started(session: Session) -> bool:
+    return session.starts_at <= timezone.now()
+
+
+def _refuse_before_start(session: Session, message: str) -> None:
+    """What follows a session (attendance, a certificate, CPD hours, an
+    evaluation) cannot be recorded before it starts."""
+    if not has_started(session):
+        starts = timezone.localtime(session.starts_at).strftime("%-d %B %Y %H:%M")
+        raise BookingError(message % {"course": session.course.title, "starts": starts})
+
+
 @transaction.atomic
 def mark_attendance(bookings, *, attended: bool, by: User) -> int:
-    """Mark confirmed places as attended (with a certificate code) or not attended."""
+    """Mark confirmed places as attended (with a certificate code) or not attended.
+
+    Refused, with nothing changed, if any of the places is on a session that has
+    not started; once it has, staff may correct attendance either way."""
     status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
     changed = 0
-    marked = (
-        Booking.objects.select_for_update()
+    marked = list(
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("session__course")
         .filter(pk__in=[b.pk for b in bookings])
         .filter(
             status__in=(
@@ -540,7 +556,16 @@ def mark_attendance(bookings, *, attended: bool, by: User) -> int:
             )
         )
         .exclude(status=status)
+        .order_by("pk")
     )
+    for booking in marked:
+        _refuse_before_start(
+            booking.session,
+            _(
+                "Attendance for %(course)s cannot be recorded before the session "
+                "starts on %(starts)s."
+            ),
+        )
     for booking in marked:
         booking.status = status
         if attended and not booking.certificate_code:
@@ -554,6 +579,33 @@ def mark_attendance(bookings, *, attended: bool, by: User) -> int:
         )
         changed += 1
     return changed
+
+
+@transaction.atomic
+def save_register(session: Session, *, present: set[int], by: User) -> int:
+    """The register page: the ticked places attended, every other place on the
+    session did not attend. Refused before the session starts."""
+    _refuse_before_start(
+        session,
+        _(
+            "Attendance for %(course)s cannot be recorded before the session "
+            "starts on %(starts)s."
+        ),
+    )
+    places = list(
+        session.bookings.filter(
+            status__in=(
+                Booking.Status.CONFIRMED,
+                Booking.Status.ATTENDED,
+                Booking.Status.NO_SHOW,
+            )
+        )
+    )
+    came = [b for b in places if b.pk in present]
+    absent = [b for b in places if b.pk not in present]
+    return mark_attendance(came, attended=True, by=by) + mark_attendance(
+        absent, attended=False, by=by
+    )
 
 
 @transaction.atomic
@@ -752,6 +804,10 @@ def email_attendees(
 def submit_evaluation(booking: Booking, *, rating: int, comments: str) -> Evaluation:
     if booking.status != Booking.Status.ATTENDED:
         raise BookingError(_("You can evaluate a session once you have attended it."))
+    _refuse_before_start(
+        booking.session,
+        _("You can evaluate %(course)s once the session has started on %(starts)s."),
+    )
     if hasattr(booking, "evaluation"):
         raise BookingError(_("You have already evaluated this session. Thank you."))
     return Evaluation.objects.create(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.idempotency import idempotent, request_key
+from config.numbers import parse_ids, parse_int
 from config.spreadsheet import safe_cell
 from courses.models import Session
 from courses.selectors import sessions_with_counts
@@ -36,19 +37,16 @@ def session_register_view(request: HttpRequest, session_id: int) -> HttpResponse
     session = _session(session_id)
     bookings = list(selectors.register_for_session(session_id=session.pk))
     if request.method == "POST":
-        present = {int(pk) for pk in request.POST.getlist("attended") if pk.isdigit()}
-        marked = [
-            b
-            for b in bookings
-            if b.status in Booking.PLACE_HOLDING and b.status != "offered"
-        ]
-        services.mark_attendance(
-            [b for b in marked if b.pk in present], attended=True, by=request.user
-        )
-        services.mark_attendance(
-            [b for b in marked if b.pk not in present], attended=False, by=request.user
-        )
-        messages.success(request, _("Attendance saved."))
+        try:
+            services.save_register(
+                session,
+                present=parse_ids(request.POST.getlist("attended")),
+                by=request.user,
+            )
+        except services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Attendance saved."))
         return redirect("bookings:register", session_id=session.pk)
     other_sessions = (
         Session.objects.filter(
@@ -66,6 +64,7 @@ def session_register_view(request: HttpRequest, session_id: int) -> HttpResponse
             "session": session,
             "bookings": bookings,
             "other_sessions": other_sessions,
+            "started": services.has_started(session),
             "below_minimum": session.minimum_attendees
             and session.confirmed_count < session.minimum_attendees
             and not session.minimum_waived_at,
@@ -192,11 +191,9 @@ def booking_move_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         Booking.objects.select_related("session"), pk=booking_id
     )
-    target_id = request.POST.get("to_session", "")
+    target_id = parse_int(request.POST.get("to_session"), minimum=1)
     target = (
-        Session.objects.filter(pk=int(target_id)).first()
-        if target_id.isdigit()
-        else None
+        Session.objects.filter(pk=target_id).first() if target_id is not None else None
     )
     if target is None:
         messages.error(request, _("Choose the session to move the booking to."))

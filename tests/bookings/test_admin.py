@@ -1,7 +1,9 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bookings.models import Booking, MailRecord, StaffLog, Transaction
 from tests.accounts.factories import UserFactory
@@ -77,7 +79,9 @@ def test_staff_record_a_payment_with_a_purchase_order(admin_client):
 
 
 def test_attendance_actions_and_failed_mail_are_visible(admin_client):
-    booking = BookingFactory.create()
+    booking = BookingFactory.create(
+        session__starts_at=timezone.now() - dt.timedelta(hours=2)
+    )
     admin_client.post(
         "/admin/bookings/booking/",
         {"action": "mark_attended", "_selected_action": [booking.pk]},

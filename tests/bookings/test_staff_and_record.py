@@ -140,7 +140,7 @@ def test_move_a_booking_to_another_session_of_the_course(booking_admin):
 
 
 def test_register_marks_attendance_and_issues_verifiable_certificates(booking_admin):
-    session = SessionFactory.create(starts_at=timezone.now() + dt.timedelta(hours=1))
+    session = SessionFactory.create(starts_at=timezone.now() - dt.timedelta(hours=1))
     came, absent = BookingFactory.create_batch(2, session=session)
     response = booking_admin.post(
         f"/staff/sessions/{session.pk}/", {"attended": [came.pk]}
@@ -261,7 +261,11 @@ def test_staff_email_attendees(booking_admin, django_capture_on_commit_callbacks
 
 
 def test_evaluation_after_attending_and_course_admins_see_it(learner_client):
-    booking = BookingFactory.create(person=learner_client.user, status="attended")
+    booking = BookingFactory.create(
+        person=learner_client.user,
+        status="attended",
+        session__starts_at=timezone.now() - dt.timedelta(days=1),
+    )
     page = learner_client.get("/training-record/").content.decode()
     assert f"/bookings/{booking.pk}/evaluate/" in page
     response = learner_client.post(f"/bookings/{booking.pk}/evaluate/", {"rating": "9"})
