@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config import outbox
 from config.spreadsheet import safe_cell
 
 from . import registry
@@ -304,7 +305,12 @@ def erase_person(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
     """Remove or irreversibly anonymise everything about the person, keeping
-    anonymous rows where counts or the law need them. Safe to run twice."""
+    anonymous rows where counts or the law need them. Safe to run twice.
+    Mail still waiting in any outbox for the person is cancelled first; each
+    app's eraser withdraws what is still running (bookings: future places and
+    waiting-list places pass to the next person)."""
+    if person.erased_at is None:
+        outbox.cancel_pending_to(person.email)
     for category in registry.categories():
         if category.name == "account":
             continue  # last: other erasers find the person's rows by the account
@@ -316,9 +322,15 @@ def erase_person(
 def restrict_processing(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
-    User.objects.filter(pk=person.pk).update(processing_restricted=True)
-    person.processing_restricted = True
-    audit("restriction", person=person, by=by, request=request)
+    """Stop new processing: no bookings, marketing, profiling or analytics
+    (each asks `processing_restricted`), and withdraw what is still running for
+    the person (each app's `register_on_restriction` hook)."""
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(processing_restricted=True)
+        person.processing_restricted = True
+        for apply in registry.on_restriction().values():
+            apply(person, by)
+        audit("restriction", person=person, by=by, request=request)
 
 
 def lift_restriction(
