@@ -76,7 +76,8 @@ def create_request(
     details: str = "",
     by: User | None = None,
 ) -> DataSubjectRequest:
-    """A new request. An objection to direct marketing takes effect at once."""
+    """A new request. Every objection (direct marketing, profiling, analytics)
+    takes effect at once and is recorded in the consent ledger."""
     with transaction.atomic():
         dsr = DataSubjectRequest.objects.create(
             person=person,
@@ -85,8 +86,9 @@ def create_request(
             details=details.strip()[:2000],
             logged_by=by,
         )
-        if kind == DataSubjectRequest.Kind.OBJECT_MARKETING:
-            object_to_direct_marketing(person, request=dsr, by=by)
+        apply = OBJECTIONS.get(kind)
+        if apply is not None:
+            apply(person, request=dsr, by=by)
             dsr.status = DataSubjectRequest.Status.COMPLETED
             dsr.completed_at = timezone.now()
             dsr.save()
@@ -106,6 +108,29 @@ def object_to_direct_marketing(person: User, *, request=None, by=None) -> None:
                 person, purpose, channel, False, ConsentRecord.Source.OBJECTION
             )
     audit("objection to direct marketing", person=person, by=by, request=request)
+
+
+def _object_to(purpose: str, action: str):
+    def apply(person: User, *, request=None, by=None) -> None:
+        from consent.models import PURPOSE_CHANNELS, ConsentRecord
+        from consent.services import record_consent
+
+        for channel in PURPOSE_CHANNELS[purpose]:
+            record_consent(
+                person, purpose, channel, False, ConsentRecord.Source.OBJECTION
+            )
+        audit(action, person=person, by=by, request=request)
+
+    return apply
+
+
+object_to_profiling = _object_to("profiling", "objection to profiling")
+object_to_analytics = _object_to("analytics", "objection to analytics")
+OBJECTIONS = {
+    DataSubjectRequest.Kind.OBJECT_MARKETING: object_to_direct_marketing,
+    DataSubjectRequest.Kind.OBJECT_PROFILING: object_to_profiling,
+    DataSubjectRequest.Kind.OBJECT_ANALYTICS: object_to_analytics,
+}
 
 
 def extend_request(
