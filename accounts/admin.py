@@ -80,7 +80,11 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
         fields = super().get_readonly_fields(request, obj)
         if request.user.is_superuser:
             return fields
-        return (*fields, *self.PRIVILEGED, "password", "email")
+        fields = (*fields, *self.PRIVILEGED, "password", "email")
+        if obj is not None and (obj.is_staff or obj.is_superuser):
+            # Only a superuser deactivates a staff or superuser account.
+            fields = (*fields, "is_active")
+        return fields
 
     def user_change_password(self, request, id, form_url=""):
         if not request.user.is_superuser:

@@ -7,7 +7,12 @@ person wrote and any files they uploaded are removed.
 
 from django.utils import timezone
 
-from privacy.registry import Category, register, register_retention
+from privacy.registry import (
+    Category,
+    register,
+    register_on_restriction,
+    register_retention,
+)
 
 from .models import (
     Booking,
@@ -40,6 +45,13 @@ def export_bookings(person) -> list[dict]:
 
 
 def erase_bookings(person) -> None:
+    from .services import withdraw_person_from_future_sessions
+
+    # Future places and waiting-list places go first, to the next person
+    # waiting, so nothing is ever offered or mailed to the erased account.
+    withdraw_person_from_future_sessions(
+        person, by=None, reason="Withdrawn: personal data erased", notify=False
+    )
     Booking.objects.filter(person=person).update(
         cancel_reason="", certificate_code=None
     )
@@ -189,6 +201,19 @@ register(
         note="Kept as a record of what staff did; notes about you are cleared.",
     )
 )
+
+
+def withdraw_restricted(person, by) -> None:
+    """Restriction stops service: future places and waiting-list places are
+    cancelled (the person is told) and passed to the next person waiting."""
+    from .services import withdraw_person_from_future_sessions
+
+    withdraw_person_from_future_sessions(
+        person, by=by, reason="Withdrawn: processing restricted", notify=True
+    )
+
+
+register_on_restriction("future bookings", withdraw_restricted)
 
 
 def remove_old_mail_records() -> int:

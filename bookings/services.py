@@ -53,14 +53,18 @@ def queue_mail(
     subject: str = "",
     body: str = "",
 ) -> MailRecord | None:
-    """Record a transactional mail and send it after commit. Idempotent per key."""
+    """Record a transactional mail and send it after commit. Idempotent per key.
+    Nothing is written for an erased address (`config.outbox.refuses`)."""
+    to = to or (booking.person.email if booking else "")
+    if outbox.refuses(to):
+        return None
     record, created = MailRecord.objects.get_or_create(
         key=key,
         defaults={
             "kind": kind,
             "booking": booking,
             "session": session or (booking.session if booking else None),
-            "to": to or booking.person.email,
+            "to": to,
             "subject": subject,
             "body": body,
         },
@@ -216,6 +220,14 @@ def book_session(
         raise BookingError(_("Booking for this session has closed."))
     if by is None and not has_verified_email(person):
         raise BookingError(_("Confirm your email address before you book."))
+    if person.processing_restricted or person.erased_at is not None:
+        # Restriction stops new processing: a new booking would be one.
+        raise BookingError(
+            _(
+                "You cannot book while the use of your data is restricted at your "
+                "request. Contact our data protection lead to lift the restriction."
+            )
+        )
     if session.bookings.live().filter(person=person).exists():
         raise BookingError(_("You already have a booking for this session."))
     full = session.bookings.confirmed().count() >= session.capacity
@@ -322,7 +334,14 @@ def _first_waiting(session: Session) -> Booking | None:
         or session.status != Session.Status.SCHEDULED
     ):
         return None
-    first = session.bookings.waiting().order_by("created_at", "pk").first()
+    # Never pass a place to someone erased or restricted (rows left from before
+    # erasure withdrew people): they would be mailed and their details shared.
+    first = (
+        session.bookings.waiting()
+        .filter(person__erased_at__isnull=True, person__processing_restricted=False)
+        .order_by("created_at", "pk")
+        .first()
+    )
     if first is not None:
         first.session = session
     return first
@@ -408,6 +427,74 @@ def expire_offers() -> int:
     if expired:
         catalogue_changed()  # places left changed
     return expired
+
+
+WITHDRAWABLE = (
+    Booking.Status.CONFIRMED,
+    Booking.Status.OFFERED,
+    Booking.Status.WAITLISTED,
+)
+
+
+def withdraw_person_from_future_sessions(
+    person: User, *, by: User | None, reason: str, notify: bool
+) -> int:
+    """Cancel every place, offer and waiting-list place the person holds on
+    sessions still to come, refunding paid places in full, and pass each freed
+    place to the next person waiting. Erasure and restriction call this. Each
+    session is locked in turn (in id order); safe to run twice. `notify=False`
+    (erasure) queues no mail to the person. Returns how many were withdrawn."""
+    session_ids = sorted(
+        set(
+            Booking.objects.filter(
+                person=person,
+                status__in=WITHDRAWABLE,
+                session__starts_at__gt=timezone.now(),
+            ).values_list("session_id", flat=True)
+        )
+    )
+    withdrawn = 0
+    for session_id in session_ids:
+        with transaction.atomic():
+            session = (
+                Session.objects.select_for_update(of=("self",))
+                .select_related("course__provider")
+                .get(pk=session_id)
+            )
+            booking = (
+                Booking.objects.filter(
+                    person=person, session=session, status__in=WITHDRAWABLE
+                )
+                .select_related("person")
+                .first()
+            )
+            if booking is None:
+                continue
+            booking.session = session
+            held_place = booking.status in (
+                Booking.Status.CONFIRMED,
+                Booking.Status.OFFERED,
+            )
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            booking.cancelled_by = by
+            booking.cancel_reason = reason[:500]
+            booking.offer_expires_at = None
+            booking.save()
+            _refund(booking, by=by, in_time=True)
+            if notify:
+                queue_mail(
+                    kind="cancelled",
+                    booking=booking,
+                    key=f"booking:{booking.pk}:cancelled",
+                )
+            _log(by, "withdrew booking", booking=booking, session=session)
+            if held_place:
+                fill_freed_place(session)
+            withdrawn += 1
+    if withdrawn:
+        catalogue_changed()  # places left changed
+    return withdrawn
 
 
 @transaction.atomic

@@ -13,6 +13,12 @@ all (task retries and sweeps together). A row given up is never dropped: it
 stays in the table as "Failed: gave up" with its attempts and last error, which
 staff see (and filter on) in the outbox's admin list, and the give-up is
 logged as an error.
+
+Nothing is ever written to or sent to an erased person: an address on the
+`erased.invalid` domain (what erasure gives an account) or the address of an
+account that has been erased is refused when a row is queued and again when it
+is sent, and erasure cancels whatever was still waiting for the person
+(`cancel_pending_to`), in every outbox.
 """
 
 import logging
@@ -34,6 +40,7 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed (will retry)")
         GAVE_UP = "gave_up", _("Failed: gave up, send it by hand")
+        CANCELLED = "cancelled", _("Cancelled (not sent)")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40)
@@ -65,6 +72,43 @@ def retry_delay_seconds(attempts: int) -> int:
     return min(3600, 60 * 2 ** max(0, attempts - 1))
 
 
+ERASED_DOMAIN = "erased.invalid"
+
+
+def refuses(address: str) -> bool:
+    """True when mail must never go to this address: it is empty, on the
+    domain erasure gives accounts, or belongs to an erased account."""
+    from accounts.models import User
+
+    address = (address or "").strip()
+    if not address or address.lower().endswith("@" + ERASED_DOMAIN):
+        return True
+    return User.objects.filter(email__iexact=address, erased_at__isnull=False).exists()
+
+
+def outbox_models() -> list[type["OutboxMessage"]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, OutboxMessage)]
+
+
+def cancel_pending_to(address: str) -> int:
+    """Cancel every row still waiting to go to `address`, in every outbox, and
+    forget the address on them. Called by erasure before the account is
+    anonymised; returns how many rows were cancelled."""
+    cancelled = 0
+    for model in outbox_models():
+        cancelled += model.objects.filter(
+            to__iexact=address,
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED],
+        ).update(
+            status=OutboxMessage.Status.CANCELLED,
+            to=f"cancelled@{ERASED_DOMAIN}",
+            last_error="Cancelled: the person's data was erased.",
+        )
+    return cancelled
+
+
 def send_row(
     rows: QuerySet, record_id: int, build: Callable[[OutboxMessage], EmailMessage]
 ) -> bool:
@@ -82,7 +126,13 @@ def send_row(
         if record is None or record.status in (
             OutboxMessage.Status.SENT,
             OutboxMessage.Status.GAVE_UP,
+            OutboxMessage.Status.CANCELLED,
         ):
+            return False
+        if refuses(record.to):
+            record.status = OutboxMessage.Status.CANCELLED
+            record.last_error = "Not sent: the address belongs to an erased account."
+            record.save()
             return False
         record.attempts += 1
         try:

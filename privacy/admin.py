@@ -133,6 +133,16 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
         if dsr is None:
             return None
+        target = dsr.person
+        if (target.is_staff or target.is_superuser) and not request.user.is_superuser:
+            # A staff or superuser account is erased only by a superuser, so the
+            # data-protection lead alone cannot remove another administrator.
+            self.message_user(
+                request,
+                _("Only a superuser can erase a staff or superuser account."),
+                messages.ERROR,
+            )
+            return None
         if request.POST.get("confirm") == "yes":
             services.complete_request(
                 dsr, by=request.user, outcome="We have erased your personal data."
@@ -158,16 +168,20 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         description=_("Restrict processing"), permissions=["restrict_processing"]
     )
     def restrict(self, request, queryset):
-        for dsr in queryset.exclude(person=None):
-            services.restrict_processing(dsr.person, dsr, by=request.user)
+        dsr = self._one(request, queryset)
+        if dsr is None:
+            return
+        services.restrict_processing(dsr.person, dsr, by=request.user)
         self.message_user(request, _("Processing restricted."), messages.SUCCESS)
 
     @admin.action(
         description=_("Lift restriction"), permissions=["restrict_processing"]
     )
     def lift(self, request, queryset):
-        for dsr in queryset.exclude(person=None):
-            services.lift_restriction(dsr.person, dsr, by=request.user)
+        dsr = self._one(request, queryset)
+        if dsr is None:
+            return
+        services.lift_restriction(dsr.person, dsr, by=request.user)
         self.message_user(request, _("Restriction lifted."), messages.SUCCESS)
 
     @admin.action(

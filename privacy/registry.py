@@ -147,3 +147,17 @@ def register_retention(name: str, apply: Callable[[], int]) -> None:
 
 def retention_rules() -> dict[str, Callable[[], int]]:
     return dict(_RETENTION)
+
+
+# What each app stops when processing is restricted (new bookings are refused by
+# the apps themselves; these withdraw what is still running for the person):
+# name -> callable(person, by) -> None.
+_ON_RESTRICTION: dict[str, Callable] = {}
+
+
+def register_on_restriction(name: str, apply: Callable) -> None:
+    _ON_RESTRICTION[name] = apply
+
+
+def on_restriction() -> dict[str, Callable]:
+    return dict(_ON_RESTRICTION)

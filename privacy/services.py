@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config import outbox
 from config.spreadsheet import safe_cell
 
 from . import registry
@@ -75,7 +76,8 @@ def create_request(
     details: str = "",
     by: User | None = None,
 ) -> DataSubjectRequest:
-    """A new request. An objection to direct marketing takes effect at once."""
+    """A new request. Every objection (direct marketing, profiling, analytics)
+    takes effect at once and is recorded in the consent ledger."""
     with transaction.atomic():
         dsr = DataSubjectRequest.objects.create(
             person=person,
@@ -84,8 +86,9 @@ def create_request(
             details=details.strip()[:2000],
             logged_by=by,
         )
-        if kind == DataSubjectRequest.Kind.OBJECT_MARKETING:
-            object_to_direct_marketing(person, request=dsr, by=by)
+        apply = OBJECTIONS.get(kind)
+        if apply is not None:
+            apply(person, request=dsr, by=by)
             dsr.status = DataSubjectRequest.Status.COMPLETED
             dsr.completed_at = timezone.now()
             dsr.save()
@@ -105,6 +108,29 @@ def object_to_direct_marketing(person: User, *, request=None, by=None) -> None:
                 person, purpose, channel, False, ConsentRecord.Source.OBJECTION
             )
     audit("objection to direct marketing", person=person, by=by, request=request)
+
+
+def _object_to(purpose: str, action: str):
+    def apply(person: User, *, request=None, by=None) -> None:
+        from consent.models import PURPOSE_CHANNELS, ConsentRecord
+        from consent.services import record_consent
+
+        for channel in PURPOSE_CHANNELS[purpose]:
+            record_consent(
+                person, purpose, channel, False, ConsentRecord.Source.OBJECTION
+            )
+        audit(action, person=person, by=by, request=request)
+
+    return apply
+
+
+object_to_profiling = _object_to("profiling", "objection to profiling")
+object_to_analytics = _object_to("analytics", "objection to analytics")
+OBJECTIONS = {
+    DataSubjectRequest.Kind.OBJECT_MARKETING: object_to_direct_marketing,
+    DataSubjectRequest.Kind.OBJECT_PROFILING: object_to_profiling,
+    DataSubjectRequest.Kind.OBJECT_ANALYTICS: object_to_analytics,
+}
 
 
 def extend_request(
@@ -298,7 +324,12 @@ def erase_person(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
     """Remove or irreversibly anonymise everything about the person, keeping
-    anonymous rows where counts or the law need them. Safe to run twice."""
+    anonymous rows where counts or the law need them. Safe to run twice.
+    Mail still waiting in any outbox for the person is cancelled first; each
+    app's eraser withdraws what is still running (bookings: future places and
+    waiting-list places pass to the next person)."""
+    if person.erased_at is None:
+        outbox.cancel_pending_to(person.email)
     for category in registry.categories():
         if category.name == "account":
             continue  # last: other erasers find the person's rows by the account
@@ -310,9 +341,15 @@ def erase_person(
 def restrict_processing(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
-    User.objects.filter(pk=person.pk).update(processing_restricted=True)
-    person.processing_restricted = True
-    audit("restriction", person=person, by=by, request=request)
+    """Stop new processing: no bookings, marketing, profiling or analytics
+    (each asks `processing_restricted`), and withdraw what is still running for
+    the person (each app's `register_on_restriction` hook)."""
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(processing_restricted=True)
+        person.processing_restricted = True
+        for apply in registry.on_restriction().values():
+            apply(person, by)
+        audit("restriction", person=person, by=by, request=request)
 
 
 def lift_restriction(

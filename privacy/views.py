@@ -26,6 +26,14 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Done: we will send you no more marketing of any kind.")
             )
+        elif kind == DataSubjectRequest.Kind.OBJECT_PROFILING:
+            messages.success(
+                request, _("Done: we no longer choose offers from your bookings.")
+            )
+        elif kind == DataSubjectRequest.Kind.OBJECT_ANALYTICS:
+            messages.success(
+                request, _("Done: we no longer use analytics about your visits.")
+            )
         else:
             messages.success(
                 request,

@@ -129,7 +129,10 @@ def queue_mail(
     request: FundingRequest | None = None,
     application: ApprenticeshipApplication | None = None,
 ) -> FundingMail | None:
-    """Record a mail in the outbox and send it after commit. Idempotent per key."""
+    """Record a mail in the outbox and send it after commit. Idempotent per key.
+    Nothing is written for an erased address (`config.outbox.refuses`)."""
+    if outbox.refuses(to):
+        return None
     body = render_to_string(
         template,
         {**context, "site_url": settings.SITE_URL, "site_name": settings.SITE_NAME},

@@ -129,7 +129,8 @@ def test_erasure_leaves_nothing_in_a_database_dump_or_the_media_folder(private_m
     dsr = DataSubjectRequest.objects.get(person=person)
     services.erase_person(person, dsr, by=None)
     services.erase_person(person, dsr, by=None)  # twice is harmless
-    assert report_totals() == before
+    # The waiting-list place is withdrawn (the row stays, cancelled).
+    assert report_totals() == {**before, "waiting": before["waiting"] - 1}
 
     db = connection.settings_dict
     env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
@@ -229,7 +230,7 @@ def test_my_data_download_and_the_large_export_link(
 
 
 @pytest.mark.django_db
-def test_restriction_stops_marketing_but_bookings_keep_working():
+def test_restriction_stops_marketing_and_new_bookings():
     person = UserFactory.create()
     EmailAddress.objects.create(
         user=person, email=person.email, verified=True, primary=True
@@ -237,10 +238,8 @@ def test_restriction_stops_marketing_but_bookings_keep_working():
     consent_services.record_consent(person, "marketing", "email", True, "signup")
     services.restrict_processing(person)
     assert not consent_selectors.can_contact(person, "email", "marketing")
-    assert (
-        booking_services.book_session(person, SessionFactory.create()).status
-        == "confirmed"
-    )
+    with pytest.raises(booking_services.BookingError, match="restricted"):
+        booking_services.book_session(person, SessionFactory.create())
     services.lift_restriction(person)
     assert consent_selectors.can_contact(person, "email", "marketing")
 

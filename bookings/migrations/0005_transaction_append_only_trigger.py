@@ -87,6 +87,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookings", "0003_import_source")]
+    dependencies = [("bookings", "0004_outbox_retry_at_and_gave_up")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
