@@ -187,6 +187,10 @@ register(
         model=FormSubmission,
         fields=["token", "path", "result_url", "messages"],
         export=export_form_submissions,
+        withheld={
+            "token": "A random value that only lets the form be recognised if "
+            "it is sent again; it says nothing about you.",
+        },
         erase=lambda person: FormSubmission.objects.filter(user=person).delete(),
         note="Claimed form tokens that stop a double submit doing the work twice; "
         "deleted on erasure and after IDEMPOTENCY_TOKEN_HOURS.",

@@ -31,7 +31,10 @@ For funded courses we record the provider's invoices (supplier, number, amount, 
 Some records are sent to us rather than given by you: cohort lists and training records from universities and other higher education institutions (HEIs), borough training hubs and commissioners. Each record shows where it came from and when on the "Your data" page and in your download.
 
 ## Reports to commissioners, funders and universities
-We report to commissioners, funders and universities (HEIs) only as totals: bookings, attendance, funding spent and equality monitoring, with any small number suppressed so that no one can be identified. We do not send them your name or details. When a university or other provider runs a course you book and needs an attendee list, we share only your name and work email, and record each time we do."""
+We report to commissioners, funders and universities (HEIs) only as totals: bookings, attendance, funding spent and equality monitoring, with any small number suppressed so that no one can be identified. We do not send them your name or details. When a university or other provider runs a course you book and needs an attendee list, we share only your name and work email, and record each time we do.
+
+## Records that keep the service working
+When you send a form, we keep a short record of it (which page, and where it took you) so that sending the same form twice, by a double click or the back button, does not book, request or email twice. These form records are deleted after a day, and when your data is erased."""
 
 PURPOSES = [
     (

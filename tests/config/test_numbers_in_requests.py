@@ -50,8 +50,8 @@ def test_panel_refuses_amounts_that_are_not_money_with_a_message(
     assert row.status != "approved"
 
 
-# The other engineer's part of issue 16 replaces the parsing in this file.
-_OWNED_ELSEWHERE = {"bookings/staff_views.py", "config/numbers.py"}
+# The helper itself; mutation testing's copy of the code (mutants/) is not ours.
+_OWNED_ELSEWHERE = {"config/numbers.py"}
 
 
 def test_no_hand_rolled_number_parsing_in_the_project_apps():
@@ -60,7 +60,7 @@ def test_no_hand_rolled_number_parsing_in_the_project_apps():
     offenders = [
         str(path.relative_to(root))
         for path in sorted(root.glob("*/**/*.py"))
-        if path.parts[len(root.parts)] not in {".venv", "node_modules", "tests"}
+        if path.parts[len(root.parts)] not in {".venv", "node_modules", "tests", "mutants"}
         and "migrations" not in path.parts
         and str(path.relative_to(root)) not in _OWNED_ELSEWHERE
         and pattern.search(path.read_text())

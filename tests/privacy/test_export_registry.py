@@ -83,6 +83,9 @@ class Markers:
         if isinstance(f, models.CharField | models.TextField):
             mark = self.text()
             return mark, mark
+        if isinstance(f, models.JSONField):
+            mark = self.text()
+            return [mark], [mark]
         if isinstance(f, models.BooleanField):
             return True, True
         if isinstance(f, models.IntegerField):

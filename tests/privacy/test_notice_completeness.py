@@ -36,6 +36,7 @@ NOTICE_TERMS = {
     "prepared_exports": "a copy of your data",
     "audit": "your rights",
     "marketing_messages": "offers and news",
+    "form_submissions": "form records",
 }
 
 # Where imported records come from, as the issue named them.

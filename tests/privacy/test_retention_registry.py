@@ -6,6 +6,7 @@ example of what it removes."""
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import FormSubmission, User
 from bookings.models import Booking, MailRecord, Transaction
 from funding.models import (
     FundingDocument,
@@ -156,7 +157,23 @@ def deliveries_scenario():
     return make(_mail_age(1)), make(_mail_age(-1))
 
 
+def form_submissions_scenario():
+    def make(created_at):
+        row = FormSubmission.objects.create(
+            user=UserFactory.create(), token=f"t{timezone.now().timestamp()}", path="/"
+        )
+        FormSubmission.objects.filter(pk=row.pk).update(created_at=created_at)
+        return _exists(FormSubmission, row.pk)
+
+    hours = settings.IDEMPOTENCY_TOKEN_HOURS
+    return (
+        make(_ago(dt.timedelta(hours=hours + 1))),
+        make(_ago(dt.timedelta(hours=hours - 1))),
+    )
+
+
 SCENARIOS = {
+    "form submission tokens": form_submissions_scenario,
     "expired data exports": exports_scenario,
     "unverified accounts": unverified_scenario,
     "sent booking messages": booking_mail_scenario,
@@ -200,10 +217,11 @@ def records_that_must_survive():
     kept["unverified person with a booking"] = _exists(User, booked.pk)
     kept["their booking"] = _exists(Booking, booking.pk)
     ledger_person = _unverified(stale)
-    row = Transaction.objects.create(
-        person=ledger_person, kind="credit", amount=Decimal(5), description="Credit"
-    )
-    Transaction.objects.filter(pk=row.pk).update(created_at=_ago())
+    # The ledger is append-only (a trigger refuses UPDATE): write it long ago.
+    with mock.patch("django.utils.timezone.now", return_value=_ago()):
+        row = Transaction.objects.create(
+            person=ledger_person, kind="credit", amount=Decimal(5), description="Credit"
+        )
     kept["old ledger row"] = _exists(Transaction, row.pk)
     kept["unverified person with a ledger row"] = _exists(User, ledger_person.pk)
     applicant = _unverified(stale)
