@@ -30,11 +30,16 @@ class StaffMFAMiddleware:
 
     @staticmethod
     def _needs_mfa(path: str, user) -> bool:
+        # A superuser holds every permission, staff flag or not, so two-factor
+        # gates them everywhere a staff member is gated.
         if path.startswith("/admin/"):
-            return user.is_staff
+            return user.is_staff or user.is_superuser
         if path.startswith("/staff/"):
             # Anyone holding a back-office role or permission, staff flag or not.
             return (
-                user.is_staff or user.groups.exists() or user.user_permissions.exists()
+                user.is_staff
+                or user.is_superuser
+                or user.groups.exists()
+                or user.user_permissions.exists()
             )
         return False

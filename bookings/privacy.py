@@ -167,6 +167,10 @@ register(
 register(
     Category(
         name="transactions",
+        kept_on_erasure={
+            "description": "Financial records are kept for six years (HMRC); written by our code or staff about the payment, not about the person.",
+            "reference": "Financial records are kept for six years (HMRC); written by our code or staff about the payment, not about the person.",
+        },
         model=Transaction,
         fields=["description", "reference"],
         export=export_transactions,

@@ -281,6 +281,9 @@ register(
 register(
     Category(
         name="funding_payments",
+        kept_on_erasure={
+            "reference": "Financial records are kept for six years (HMRC); written by our code or staff about the payment, not about the person."
+        },
         owner="request__person",
         model=Payment,
         fields=["reference"],

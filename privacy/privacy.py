@@ -54,6 +54,12 @@ register(
 register(
     Category(
         name="disclosures",
+        kept_on_erasure={
+            "purpose": "The record of what we shared with whom is our accountability record (UK GDPR Art. 5(2)); it names the recipient and the kinds of data, never the data.",
+            "recipient": "The record of what we shared with whom is our accountability record (UK GDPR Art. 5(2)); it names the recipient and the kinds of data, never the data.",
+            "fields": "The record of what we shared with whom is our accountability record (UK GDPR Art. 5(2)); it names the recipient and the kinds of data, never the data.",
+            "reference": "The record of what we shared with whom is our accountability record (UK GDPR Art. 5(2)); it names the recipient and the kinds of data, never the data.",
+        },
         model=Disclosure,
         fields=["purpose", "recipient", "fields", "reference"],
         export=export_disclosures,
@@ -79,6 +85,9 @@ register(
 register(
     Category(
         name="audit",
+        kept_on_erasure={
+            "detail": "The audit trail of requests and erasures is our accountability record; its detail holds no personal data (tested)."
+        },
         owner=lambda person: Q(subject=f"user:{person.pk}"),
         model=AuditEvent,
         fields=["detail", "subject"],

@@ -28,6 +28,11 @@ owned through a parent row cannot be silently left out of exports.
 
 `withheld` names declared fields (or files) that the export leaves out, each
 with the reason given to the person (a password hash, the secret of a link).
+`kept_on_erasure` names declared fields that erasure keeps on the (anonymised)
+rows, each with the reason (financial records, the accountability record of
+disclosures); `tests/privacy/test_erasure_registry.py` checks every other
+declared field loses the person's data.
+
 `legal_hold` gives the law or contract that requires the category's rows and
 files to be kept on erasure and by retention (for example a funder's
 requirement to keep invoices); erasure then only strips what identifies the
@@ -55,15 +60,20 @@ class Category:
     owner: str | tuple[str, ...] | Callable[..., Q] = ()
     withheld: dict[str, str] = field(default_factory=dict)
     legal_hold: str = ""
+    kept_on_erasure: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.owner:
             object.__setattr__(self, "owner", _default_owner(self.model))
-        unknown = set(self.withheld) - {*self.fields, *self.files}
-        if unknown:
-            raise ImproperlyConfigured(
-                f"{self.name}: withheld names undeclared fields {sorted(unknown)}"
-            )
+        for what, names in (
+            ("withheld", self.withheld),
+            ("kept_on_erasure", self.kept_on_erasure),
+        ):
+            unknown = set(names) - {*self.fields, *self.files}
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"{self.name}: {what} names undeclared fields {sorted(unknown)}"
+                )
 
     @property
     def owner_paths(self) -> tuple[str, ...]:
