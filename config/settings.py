@@ -264,8 +264,21 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
+# Failed sign-ins are limited per account (five wrong passwords lock that
+# account for five minutes) and, far more loosely, per client address: a school
+# or NHS network puts hundreds of people behind one address, so one person's
+# mistakes must not lock out the rest of the building.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=100)
+# The client address is REMOTE_ADDR unless the app is behind reverse proxies
+# that append to X-Forwarded-For: set TRUSTED_PROXY_COUNT to how many there
+# are (1 for one nginx). With 0, X-Forwarded-For is ignored, so a client cannot
+# dodge the per-address limit by sending the header itself.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": (
+        f"{LOGIN_FAILURES_PER_IP}/5m/ip,{LOGIN_FAILURES_PER_ACCOUNT}/5m/key"
+    ),
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
