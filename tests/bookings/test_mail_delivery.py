@@ -62,16 +62,25 @@ def test_a_duplicated_confirmation_task_sends_one_mail(real_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_booking_succeeds_with_the_broker_down_and_mails_once_it_is_back(real_broker):
+def test_booking_succeeds_with_the_broker_down_and_mails_once_it_is_back(
+    real_broker, monkeypatch
+):
     real_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    down = "redis://127.0.0.1:1/0"  # nothing listens there
+    # Celery prefers the CELERY_BROKER_URL environment variable to its
+    # configuration, so the broker is only really down with both changed.
+    monkeypatch.setenv("CELERY_BROKER_URL", down)
+    celery_app.conf.broker_url = down
     _reset_producer_pool()
+    with celery_app.connection_for_write() as connection:
+        assert connection.as_uri().endswith("@127.0.0.1:1/0")
     booking = services.book_session(person(), SessionFactory.create())
     assert booking.status == "confirmed"
     record = MailRecord.objects.get(booking=booking)
     assert record.status == "pending"
     assert mail.outbox == []
 
+    monkeypatch.setenv("CELERY_BROKER_URL", real_url)
     celery_app.conf.broker_url = real_url
     _reset_producer_pool()
     with start_worker(
