@@ -6,6 +6,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
+from config.outbox import task_retry_countdown
+
 from . import services
 
 
@@ -20,7 +22,10 @@ def send_booking_mail(self, record_id: int) -> bool:
     except (SMTPException, OSError) as exc:
         if self.request.is_eager:
             return False
-        countdown = min(3600, 30 * 2**self.request.retries) + random.randint(0, 15)  # noqa: S311
+        countdown = task_retry_countdown(
+            self.request.retries,
+            jitter=random.randint(0, 15),  # noqa: S311
+        )
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

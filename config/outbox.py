@@ -72,6 +72,16 @@ def retry_delay_seconds(attempts: int) -> int:
     return min(3600, 60 * 2 ** max(0, attempts - 1))
 
 
+def task_retry_countdown(retries: int, jitter: int = 0) -> int:
+    """The countdown of a mail task's `retries`-th retry: exponential from 30 s,
+    capped below the broker's visibility timeout. A task waiting longer than
+    that is handed to a second worker by Redis while the first still holds it,
+    so longer waits are left to the outbox sweep, which reads `retry_at`."""
+    visibility = getattr(settings, "CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
+    cap = max(30, visibility - 60)
+    return min(cap, 30 * 2**retries) + jitter
+
+
 ERASED_DOMAIN = "erased.invalid"
 
 

@@ -60,7 +60,8 @@ def test_no_hand_rolled_number_parsing_in_the_project_apps():
     offenders = [
         str(path.relative_to(root))
         for path in sorted(root.glob("*/**/*.py"))
-        if path.parts[len(root.parts)] not in {".venv", "node_modules", "tests", "mutants"}
+        if path.parts[len(root.parts)]
+        not in {".venv", "node_modules", "tests", "mutants"}
         and "migrations" not in path.parts
         and str(path.relative_to(root)) not in _OWNED_ELSEWHERE
         and pattern.search(path.read_text())
