@@ -181,7 +181,6 @@ def sweep(
     send: Callable[[int], bool],
     *,
     older_than_seconds: int = 60,
-    max_attempts: int | None = None,  # unused: OUTBOX_MAX_ATTEMPTS applies on failure
 ) -> int:
     """Send rows that no task has sent (the broker was down, say), and failed
     rows whose back-off has passed. Rows given up are left for staff."""

@@ -180,13 +180,13 @@ def send_mail_record(record_id: int) -> bool:
     return outbox.send_row(FundingMail.objects.all(), record_id, _message)
 
 
-def send_pending_mail(*, older_than_seconds: int = 60, max_attempts: int = 10) -> int:
-    """Send outbox rows that no task has sent (the broker was down, say)."""
+def send_pending_mail(*, older_than_seconds: int = 60) -> int:
+    """Send outbox rows that no task has sent (the broker was down, say), and
+    failed rows whose back-off has passed; OUTBOX_MAX_ATTEMPTS bounds them."""
     return outbox.sweep(
         FundingMail,
         send_mail_record,
         older_than_seconds=older_than_seconds,
-        max_attempts=max_attempts,
     )
 
 
