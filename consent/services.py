@@ -45,13 +45,20 @@ def update_preferences(
     person: User, wanted: dict[tuple[str, str], bool], *, source: str
 ) -> list[ConsentRecord]:
     """Record only the choices that changed; takes effect at once for anything
-    not yet sent, because every sender asks `can_contact` at send time."""
-    current = selectors.current_choices(person)
-    return [
-        record_consent(person, purpose, channel, granted, source)
-        for (purpose, channel), granted in wanted.items()
-        if current.get((purpose, channel)) != granted
-    ]
+    not yet sent, because every sender asks `can_contact` at send time.
+
+    The person's row is locked while their current choices are read and the
+    changes written, so two changes at once (the preferences page and an
+    unsubscribe link, say) are recorded one after the other, each compared
+    with what the other recorded."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=person.pk).first()
+        current = selectors.current_choices(person)
+        return [
+            record_consent(person, purpose, channel, granted, source)
+            for (purpose, channel), granted in wanted.items()
+            if current.get((purpose, channel)) != granted
+        ]
 
 
 def record_signup_choices(person: User, wanted: dict[tuple[str, str], bool]) -> None:
