@@ -83,6 +83,7 @@ def task_retry_countdown(retries: int, jitter: int = 0) -> int:
 
 
 ERASED_DOMAIN = "erased.invalid"
+OUTBOX_HEADER = "X-CPD-Outbox-Row"
 
 
 def refuses(address: str) -> bool:
@@ -146,7 +147,11 @@ def send_row(
             return False
         record.attempts += 1
         try:
-            build(record).send()
+            message = build(record)
+            # Names the row, so a receiving server (or a support person
+            # reading a bounce) can tell a resend from a second message.
+            message.extra_headers[OUTBOX_HEADER] = f"{record._meta.label}:{record.pk}"
+            message.send()
         except Exception as exc:
             record.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
             if record.attempts >= attempts_allowed():

@@ -25,6 +25,7 @@ Needs PostgreSQL and Redis on 127.0.0.1 (override with --database-url,
 import argparse
 import collections
 import csv
+import email
 import hashlib
 import json
 import os
@@ -106,16 +107,21 @@ print(json.dumps({
 
 
 class Sink:
-    """Counts each message received, by recipient, subject and body."""
+    """Counts each message received by the outbox row it names (the
+    X-CPD-Outbox-Row header), so a row sent twice shows as a duplicate even
+    though its Date, Message-ID and calendar stamp differ."""
 
     def __init__(self):
         self.received = collections.Counter()
+        self.strays = []
 
     async def handle_DATA(self, server, session, envelope):
-        digest = hashlib.sha256(
-            b"|".join([",".join(sorted(envelope.rcpt_tos)).encode(), envelope.content])
-        ).hexdigest()
-        self.received[digest] += 1
+        message = email.message_from_bytes(envelope.content)
+        row = message.get("X-CPD-Outbox-Row")
+        if row is None:  # not from an outbox: count it by its content
+            row = "content:" + hashlib.sha256(envelope.content).hexdigest()
+            self.strays.append(f"{message.get('Subject')} to {envelope.rcpt_tos}")
+        self.received[row] += 1
         return "250 OK"
 
 
@@ -335,10 +341,22 @@ def main() -> int:
         )
         for label, ok in checks.items():
             bc.say(f"{'PASS' if ok else 'FAIL'}  {label}")
+        for stray in sink.strays[:10]:
+            bc.say(f"  not from an outbox row: {stray}")
+        for row, n in sink.received.items():
+            if n > 1:
+                bc.say(f"  {row} received {n} times")
         for f in failures[:10]:
             bc.say(
                 f"  failure: {f.get('Name')} {f.get('Error')} x{f.get('Occurrences')}"
             )
+        if not all(checks.values()):
+            kept = Path(tempfile.gettempdir()) / "cpd-load-logs"
+            kept.mkdir(exist_ok=True)
+            for name in ("worker.log", "gunicorn.log"):
+                if (tmp / name).exists():
+                    shutil.copy(tmp / name, kept / name)
+            bc.say(f"  logs kept in {kept}")
         return 0 if all(checks.values()) else 1
     finally:
         for proc in reversed(procs):
