@@ -395,6 +395,29 @@ def accept_offer(booking: Booking, by: User) -> Booking:
     return booking
 
 
+def withdraw_erased_and_restricted() -> int:
+    """Places on future sessions still held by someone erased or restricted
+    (from before erasure withdrew them, or booked in the instant before the
+    erasure or restriction committed) are withdrawn and passed on, with no
+    mail to the person. Runs with the offer sweep; idempotent."""
+    people = User.objects.filter(
+        models.Q(erased_at__isnull=False) | models.Q(processing_restricted=True),
+        bookings__status__in=WITHDRAWABLE,
+        bookings__session__starts_at__gt=timezone.now(),
+    ).distinct()
+    withdrawn = 0
+    for person in people:
+        reason = (
+            "Withdrawn: personal data erased"
+            if person.erased_at is not None
+            else "Withdrawn: processing restricted"
+        )
+        withdrawn += withdraw_person_from_future_sessions(
+            person, by=None, reason=reason, notify=False
+        )
+    return withdrawn
+
+
 def expire_offers() -> int:
     """Offers past their time lapse and pass to the next person. Idempotent."""
     expired = 0

@@ -41,7 +41,9 @@ def send_reminders() -> int:
 
 @shared_task
 def expire_offers() -> int:
-    return services.expire_offers()
+    """Every five minutes: lapsed offers pass on, and places still held by
+    erased or restricted people are withdrawn and passed on."""
+    return services.withdraw_erased_and_restricted() + services.expire_offers()
 
 
 @shared_task

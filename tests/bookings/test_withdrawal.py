@@ -103,6 +103,35 @@ def test_a_place_never_goes_to_someone_erased_before_withdrawal_existed():
 
 
 @pytest.mark.django_db
+def test_the_offer_sweep_withdraws_places_left_with_erased_and_restricted_people(
+    django_capture_on_commit_callbacks,
+):
+    holder, legacy, restricted, real = verified(), verified(), verified(), verified()
+    first = full_session_with(holder, [legacy, real])
+    second = full_session_with(restricted, [real])
+    # Left from before erasure and restriction withdrew people.
+    legacy.erased_at = legacy.date_joined
+    legacy.email = f"erased-{legacy.pk}@erased.invalid"
+    legacy.save()
+    type(restricted).objects.filter(pk=restricted.pk).update(processing_restricted=True)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        from bookings import tasks
+
+        tasks.expire_offers()
+    assert Booking.objects.get(session=first, person=legacy).status == "cancelled"
+    assert Booking.objects.get(session=second, person=restricted).status == (
+        "cancelled"
+    )
+    # The place the restricted person held goes to the next real person.
+    assert Booking.objects.get(session=second, person=real).status == "confirmed"
+    assert sent_to(legacy.email) == []
+    assert sent_to(restricted.email) == []
+    assert services.withdraw_erased_and_restricted() == 0  # nothing left to do
+
+
+@pytest.mark.django_db
 def test_restriction_withdraws_future_places_tells_the_person_and_refuses_new_ones(
     django_capture_on_commit_callbacks,
 ):
