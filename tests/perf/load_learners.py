@@ -286,6 +286,10 @@ def main() -> int:
                 f"locust did not run:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
             )
 
+        # Locust stops its users, but requests already queued at gunicorn are
+        # still served (and book) after it exits: stop gunicorn gracefully so
+        # that every request has finished before anything is counted.
+        bc.stop_gunicorn(gunicorn)
         # Let the worker drain the outbox, then sweep once for anything left.
         check_script = CHECK.replace("IDS", repr(session_ids))
         check_script = "import collections\n" + check_script
