@@ -4,6 +4,7 @@ field (tied to it by aria-describedby) and an error summary at the top of the pa
 
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.forms.widgets import MultiWidget
 
 _CLASSES = {
     "select": "govuk-select",
@@ -20,6 +21,10 @@ _CLASSES = {
 class GovukBoundField(BoundField):
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)
+        if isinstance(widget or self.field.widget, MultiWidget):
+            # A class here would replace each part's own: admin's date and time
+            # parts lose vDateField/vTimeField, which its calendar looks for.
+            return attrs
         css = _CLASSES.get(self.widget_type, "govuk-input")
         if self.errors and css in (
             "govuk-input",

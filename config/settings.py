@@ -9,6 +9,7 @@ real workers. See README.md for every variable.
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +76,13 @@ MIDDLEWARE = [
     # Database outages answer 503 with Retry-After (see config/middleware.py).
     "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see
+    # "Security headers" below); before anything that can answer early.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Here, not further down, so that a response made early (the 400 page of
+    # RefuseUnreadableInputMiddleware) is refused framing too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,7 +92,6 @@ MIDDLEWARE = [
     # Before any view: NUL and control characters, and huge query strings, are a
     # clear 400 page (config/middleware.py).
     "config.middleware.RefuseUnreadableInputMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMFAMiddleware",
     "consent.middleware.ConsentMiddleware",
@@ -105,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
                 "consent.context_processors.cookies",
+                # CSP_NONCE: this response's nonce, for each inline <script>.
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -318,6 +327,60 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Security headers. The Content-Security-Policy is enforced, not report-only: a
+# script runs only from our own static files or from an inline <script> that
+# carries this response's nonce (`<script nonce="{{ CSP_NONCE }}">`, new for
+# every request; django-csp adds it to the header only when a template used it;
+# a page cached whole puts it in on the way out, as courses.views does). No inline style attributes or <style> blocks, no event handler
+# attributes, no javascript: links, no plugins, no framing by anyone (with
+# X_FRAME_OPTIONS for old browsers). tests/security/test_csp.py checks every
+# page type and the browser tests fail on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # data: for the two-factor set-up QR code (allauth's SVG data URI).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+# Browser features the service never uses are switched off for it and for
+# anything it could ever embed (django-permissions-policy). Only features that
+# Chromium recognises: it warns in the console about any other.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

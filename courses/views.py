@@ -121,9 +121,11 @@ def _catalogue_content(
 
 
 # Stand-ins for the only per-visitor parts of a whole page served to a visitor
-# with no session: the CSRF token of the cookie banner and the page's own address.
+# with no session: the CSRF token of the cookie banner, the page's own address
+# and the Content-Security-Policy nonce of its inline scripts (new per response).
 _CSRF_SLOT = "csrf-slot-7d2f0c9e"
 _PATH_SLOT = "path-slot-7d2f0c9e"
+_NONCE_SLOT = "nonce-slot-7d2f0c9e"
 
 
 def _visitor_without_session(request: HttpRequest) -> bool:
@@ -151,15 +153,19 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
     if not _visitor_without_session(request):
         return HttpResponse(page())
     # The whole page is cached for visitors without a session, keyed by what the
-    # banner depends on; their token and address are put in on the way out.
+    # banner depends on; their token, address and nonce are put in on the way out.
     variant = f"{request.COOKIES.get('cookie_choice', '')}|{request.headers.get('Sec-GPC', '')}"
     html = store.get_or_build(
         "whole",
         f"{variant}?{params.urlencode()}",
-        lambda: page(csrf_token=_CSRF_SLOT, current_path=_PATH_SLOT),
+        lambda: page(
+            csrf_token=_CSRF_SLOT, current_path=_PATH_SLOT, CSP_NONCE=_NONCE_SLOT
+        ),
     )
-    html = html.replace(_CSRF_SLOT, get_token(request)).replace(
-        _PATH_SLOT, escape(request.get_full_path())
+    html = (
+        html.replace(_CSRF_SLOT, get_token(request))
+        .replace(_PATH_SLOT, escape(request.get_full_path()))
+        .replace(_NONCE_SLOT, str(request.csp_nonce))
     )
     return HttpResponse(html)
 

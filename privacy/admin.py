@@ -63,11 +63,14 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     )
     actions = ("export_data", "erase_data", "restrict", "lift", "complete")
 
+    class Media:
+        css = {"all": ("css/admin.css",)}
+
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, obj):
         if obj.is_overdue:
             return format_html(
-                '<strong style="color:#b10e1e">Overdue: {}</strong>',
+                '<strong class="app-overdue">Overdue: {}</strong>',
                 timezone.localtime(obj.due_at).strftime("%-d %b %Y"),
             )
         return timezone.localtime(obj.due_at).strftime("%-d %b %Y")

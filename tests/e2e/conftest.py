@@ -2,6 +2,13 @@
 
 One browser is shared by all the browser tests; each test gets a fresh context
 (cookies, storage), so tests stay independent and fast.
+
+The Content-Security-Policy is enforced here as in production, and a browser
+test fails on any violation of it: every context the browser opens (the `page`
+fixture's and a test's own `browser.new_context()`) runs `CSP_WATCH` in every
+document, which records each `securitypolicyviolation` event, and listens for
+the browser's own "Refused to ..." console errors. A script, style or form
+blocked by the policy cannot break a page silently.
 """
 
 import os
@@ -15,6 +22,69 @@ ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "a-long-enough-password"
+
+# Runs before any script of every document (and frame) a watched context opens.
+CSP_WATCH = """
+(() => {
+  const seen = [];
+  Object.defineProperty(window, "__cspViolations", { value: seen });
+  document.addEventListener("securitypolicyviolation", (event) => {
+    const line = `${event.effectiveDirective} blocked ${event.blockedURI || "?"}` +
+      ` (${event.sourceFile || document.location.href}:${event.lineNumber})` +
+      ` ${event.sample || ""}`.trimEnd();
+    seen.push(line);
+    console.error(`CSP violation: ${line}`);
+  }, true);
+})();
+"""
+READ_VIOLATIONS = "() => (window.__cspViolations || []).slice()"
+
+# Violations seen during the current test (cleared before each test).
+_csp_violations: list[str] = []
+
+
+def _note_console(message) -> None:
+    text = message.text
+    if text.startswith("CSP violation: ") or (
+        text.startswith("Refused to") and "Content Security Policy" in text
+    ):
+        where = message.page.url if message.page else "?"
+        _csp_violations.append(f"{where}: {text.removeprefix('CSP violation: ')}")
+
+
+def watch_csp(context) -> None:
+    """Record every CSP violation in `context` (see the module docstring)."""
+    context.add_init_script(CSP_WATCH)
+    context.on("console", _note_console)
+    close = context.close
+
+    def close_after_reading(*args, **kwargs):
+        # Events still on their way are read from each open page first.
+        for open_page in context.pages:
+            try:
+                for line in open_page.evaluate(READ_VIOLATIONS):
+                    _csp_violations.append(f"{open_page.url}: {line}")
+            except Exception:  # noqa: S110 - a page that crashed or is closing
+                pass
+        close(*args, **kwargs)
+
+    context.close = close_after_reading
+
+
+def _refuse_new_page(**kwargs):
+    raise AssertionError(
+        "Open pages with browser.new_context().new_page(), so that CSP "
+        "violations are watched (tests/e2e/conftest.py)."
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_csp_violations():
+    _csp_violations.clear()
+    yield
+    found = list(dict.fromkeys(_csp_violations))
+    _csp_violations.clear()
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +149,15 @@ def launch_browser(browser_type_launch_args, browser_type):
 @pytest.fixture(scope="package")
 def browser(launch_browser):
     browser = launch_browser()
+    new_context = browser.new_context
+
+    def watched_context(**kwargs):
+        context = new_context(**kwargs)
+        watch_csp(context)
+        return context
+
+    browser.new_context = watched_context
+    browser.new_page = _refuse_new_page
     yield browser
     browser.close()
 
