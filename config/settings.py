@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "config.middleware.RefuseUnreadableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Back-office sessions end when idle or old (accounts/middleware.py); before
+    # the two-factor check, so an ended session is sent to sign in, not to MFA.
+    "accounts.middleware.StaffSessionTimeoutMiddleware",
     "accounts.middleware.StaffMFAMiddleware",
     "consent.middleware.ConsentMiddleware",
 ]
@@ -248,6 +251,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
+# Learners' sessions last Django's two weeks from their last change (a browser
+# session only, when "Remember me" is not ticked). A session that can reach the
+# back office (staff, superuser, any group or permission) also ends after this
+# long without a request, and this long after sign-in whatever the activity
+# (accounts.middleware.StaffSessionTimeoutMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=8)
+if not 0 < STAFF_SESSION_IDLE_MINUTES <= STAFF_SESSION_MAX_HOURS * 60:
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_IDLE_MINUTES must be at least 1 and no longer than "
+        "STAFF_SESSION_MAX_HOURS."
+    )
+if STAFF_SESSION_MAX_HOURS * 3600 >= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_MAX_HOURS must be shorter than SESSION_COOKIE_AGE: staff "
+        "sessions end sooner than learners'."
+    )
 LOGIN_REDIRECT_URL = "/"
 
 # django-allauth: email is the login and must be verified before use.
