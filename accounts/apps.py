@@ -6,9 +6,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from .middleware import stamp_sign_in
         from .roles import sync_role_groups
+
+        # The back-office session limits count from sign-in (accounts.middleware).
+        user_logged_in.connect(stamp_sign_in, dispatch_uid="accounts.stamp_sign_in")
 
         # Apps added later bring new permissions; give them to the role groups.
         # Once per migrate (post_migrate is sent for every app; the sync itself

@@ -7,9 +7,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from config.uploads import UploadValidator
 from privacy.imports import SourceImportMixin
 
 from . import services
+from .forms import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES
 from .imports import BookingResource, PriorLearningResource
 from .models import Booking, MailRecord, PriorLearning, StaffLog, Transaction
 
@@ -223,4 +225,16 @@ class PriorLearningAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
     resource_classes = [PriorLearningResource]
     list_display = ("person", "title", "completed_on", "cpd_hours")
     list_select_related = ("person",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "evidence":
+            # Staff uploads are checked like the learner's (config.uploads).
+            field.validators.append(
+                UploadValidator(
+                    extensions=EVIDENCE_EXTENSIONS, max_bytes=EVIDENCE_MAX_BYTES
+                )
+            )
+        return field
+
     search_fields = ("person__email", "title")

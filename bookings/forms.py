@@ -3,36 +3,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.bounds import LONG_TEXT, bound_date, limit_text
+from config.uploads import MB, CheckedFileField
 
 from .models import PriorLearning
 
-EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".doc", ".odt"}
-EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
-EVIDENCE_SIGNATURES = (
-    b"%PDF-",  # PDF
-    b"\x89PNG\r\n\x1a\n",  # PNG
-    b"\xff\xd8\xff",  # JPEG
-    b"PK\x03\x04",  # .docx, .odt (zip containers)
-    b"\xd0\xcf\x11\xe0",  # .doc
-)
-
-
-def validate_evidence(upload):
-    import os
-
-    if os.path.splitext(upload.name)[1].lower() not in EVIDENCE_TYPES:
-        raise forms.ValidationError(
-            _("The evidence must be a PDF, Word document or image")
-        )
-    if upload.size > EVIDENCE_MAX_BYTES:
-        raise forms.ValidationError(_("The evidence must be smaller than 5 MB"))
-    # Checked by content, not only by name: an executable renamed .pdf is refused.
-    head = upload.read(8)
-    upload.seek(0)
-    if not head.startswith(EVIDENCE_SIGNATURES):
-        raise forms.ValidationError(
-            _("The evidence must be a real PDF, Word document or image")
-        )
+# Training evidence: a certificate or letter as a document or a photo. The
+# content must be what the name says (config.uploads).
+EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "docx", "doc", "odt")
+EVIDENCE_MAX_BYTES = 5 * MB
 
 
 class CancelForm(forms.Form):
@@ -46,11 +24,15 @@ class CancelForm(forms.Form):
 
 
 class PriorLearningForm(forms.ModelForm):
-    evidence = forms.FileField(
+    evidence = CheckedFileField(
+        extensions=EVIDENCE_EXTENSIONS,
+        max_bytes=EVIDENCE_MAX_BYTES,
         label=_("Evidence, such as a certificate (optional)"),
-        help_text=_("PDF, Word or an image, up to 5 MB. Only you can see it."),
+        help_text=_(
+            "A PDF, a Word or OpenDocument file, or a photo (JPG or PNG), up to "
+            "5 MB. Only you can see it."
+        ),
         required=False,
-        validators=[validate_evidence],
     )
 
     class Meta:

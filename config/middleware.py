@@ -26,12 +26,32 @@ up stored where nobody can read it. A very long query string makes a slow
 search and a huge cache key. Both get a clear 400 page before any view runs, so
 nothing is written. Tabs and line breaks stay allowed in form values (a
 textarea sends them); nowhere else do they make sense.
+
+3. A body too large is refused before it is read.
+
+Django never reads more of a body than its Content-Length, and parses form
+fields only up to DATA_UPLOAD_MAX_MEMORY_SIZE, but files it streams to disk
+without any limit. `RequestSizeLimitMiddleware` answers 413 with
+`templates/413.html` when the declared length is over `MAX_REQUEST_BYTES`,
+without reading the body, opening the session or touching the database. A body
+sent without a length (`Transfer-Encoding: chunked`; browsers never send one)
+would be read as empty by Django, so it is refused plainly with 411 rather than
+failing later as a missing CSRF token. Django's own limits (too many form
+fields or files, form fields over DATA_UPLOAD_MAX_MEMORY_SIZE) are met when
+`RefuseUnreadableInputMiddleware` first reads the form, and get the same 413
+page instead of a 400.
+The proxy in front must enforce a limit too (README, "Request size").
 """
 
 import logging
 import re
 
 from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -97,6 +117,8 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # refused rather than searched.
 MAX_QUERY_STRING = 4096
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 def _bad_request(request: HttpRequest, reason: str) -> HttpResponse:
     # The page's own address is what was refused: never echo it back.
@@ -128,11 +150,16 @@ class RefuseUnreadableInputMiddleware:
                     request,
                     _("The web address contains a character it cannot contain."),
                 )
-        if request.method == "POST" and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        ):
-            for key, values in request.POST.lists():
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            try:
+                # The first read of the form: where Django's own limits bite.
+                form = request.POST
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+                log.warning("Refused a form to %s: %s", request.path, exc)
+                return too_large_response(
+                    reason=_("The form has more in it than any of our forms needs.")
+                )
+            for key, values in form.lists():
                 if _CONTROL.search(key) or any(
                     _CONTROL_IN_TEXT.search(v) for v in values
                 ):
@@ -143,4 +170,54 @@ class RefuseUnreadableInputMiddleware:
                             "such as a NUL. Remove it and send the form again."
                         ),
                     )
+        return self.get_response(request)
+
+
+def too_large_response(*, status: int = 413, reason: str = "") -> HttpResponse:
+    """The 413 page, rendered without the request: no session, no database."""
+    mb = settings.MAX_REQUEST_BYTES / (1024 * 1024)
+    file_mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
+    response = HttpResponse(
+        loader.get_template("413.html").render(
+            {
+                "reason": reason,
+                "request_mb": f"{mb:g}",
+                "file_mb": f"{file_mb:g}",
+                "length_required": status == 411,
+            }
+        ),
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _declared_length(request: HttpRequest) -> int | None:
+    raw = request.META.get("CONTENT_LENGTH") or ""
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body over MAX_REQUEST_BYTES, or one without a declared
+    length, before reading it (see item 3 above)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = _declared_length(request)
+        if length is not None and length > settings.MAX_REQUEST_BYTES:
+            log.warning(
+                "Refused a %s request of %s bytes to %s (MAX_REQUEST_BYTES is %s)",
+                request.method,
+                length,
+                request.path,
+                settings.MAX_REQUEST_BYTES,
+            )
+            return too_large_response()
+        if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+            return too_large_response(status=411)
         return self.get_response(request)

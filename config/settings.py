@@ -84,6 +84,9 @@ MIDDLEWARE = [
     # RefuseUnreadableInputMiddleware) is refused framing too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Bodies over MAX_REQUEST_BYTES are a 413 page before they are read, and
+    # before the session or anything else is touched (config/middleware.py).
+    "config.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -93,6 +96,9 @@ MIDDLEWARE = [
     # clear 400 page (config/middleware.py).
     "config.middleware.RefuseUnreadableInputMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Back-office sessions end when idle or old (accounts/middleware.py); before
+    # the two-factor check, so an ended session is sent to sign in, not to MFA.
+    "accounts.middleware.StaffSessionTimeoutMiddleware",
     "accounts.middleware.StaffMFAMiddleware",
     "consent.middleware.ConsentMiddleware",
 ]
@@ -130,6 +136,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_OUTAGE_RETRY_AFTER_SECONDS = env.int(
     "DATABASE_OUTAGE_RETRY_AFTER_SECONDS", default=30
 )
+
+# Request and upload size. A request whose declared length is over
+# MAX_REQUEST_BYTES is refused with 413 before its body is read
+# (config.middleware.RequestSizeLimitMiddleware); no single file may be over
+# MAX_UPLOAD_BYTES (config.uploads; a field may allow less). The proxy in front
+# must refuse larger bodies too, and slow ones (README, "Request size").
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
+if MAX_REQUEST_BYTES <= MAX_UPLOAD_BYTES:
+    raise ImproperlyConfigured(
+        "MAX_REQUEST_BYTES must be larger than MAX_UPLOAD_BYTES, or a file at the "
+        "upload limit could never be sent with its form."
+    )
+# Django's own limits on what it parses. Form fields other than files: our
+# longest text (a campaign's 20,000 characters) is under 250 KB URL-encoded.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The admin's biggest forms (a group's permissions, a changelist action on
+# every row of a page) send a few hundred fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Every form takes one file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Files up to this size are held in memory while a request is parsed; larger
+# ones are written to a temporary file (FILE_UPLOAD_TEMP_DIR, the system's).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -257,6 +287,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
+# Learners' sessions last Django's two weeks from their last change (a browser
+# session only, when "Remember me" is not ticked). A session that can reach the
+# back office (staff, superuser, any group or permission) also ends after this
+# long without a request, and this long after sign-in whatever the activity
+# (accounts.middleware.StaffSessionTimeoutMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=8)
+if not 0 < STAFF_SESSION_IDLE_MINUTES <= STAFF_SESSION_MAX_HOURS * 60:
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_IDLE_MINUTES must be at least 1 and no longer than "
+        "STAFF_SESSION_MAX_HOURS."
+    )
+if STAFF_SESSION_MAX_HOURS * 3600 >= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_MAX_HOURS must be shorter than SESSION_COOKIE_AGE: staff "
+        "sessions end sooner than learners'."
+    )
 LOGIN_REDIRECT_URL = "/"
 
 # django-allauth: email is the login and must be verified before use.

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.bounds import LONG_TEXT, bound_date, limit_text
+from config.uploads import CheckedFileField
 from courses.models import Provider
 
 from . import services
@@ -57,26 +58,18 @@ def _money_field(label, *, required=True, help_text=""):
     )
 
 
-class UploadField(forms.FileField):
-    """A file checked by its content (PDF, PNG or JPEG), not its name."""
+class UploadField(CheckedFileField):
+    """A PDF, PNG or JPEG (a PDF only for invoices), checked by its content as
+    well as its name (config.uploads), up to the funding file limit."""
 
     def __init__(self, *args, pdf_only=False, **kwargs):
         self.pdf_only = pdf_only
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        upload = super().clean(data, initial)
-        if upload:
-            allowed = (
-                ("application/pdf",)
-                if self.pdf_only
-                else ("application/pdf", "image/png", "image/jpeg")
-            )
-            try:
-                services.sniff_file(upload, allowed=allowed)
-            except services.FundingError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return upload
+        super().__init__(
+            *args,
+            extensions=("pdf",) if pdf_only else ("pdf", "png", "jpg", "jpeg"),
+            max_bytes=services.max_file_bytes,
+            **kwargs,
+        )
 
 
 class FundingRequestForm(forms.ModelForm):

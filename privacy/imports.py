@@ -12,8 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from import_export import resources, widgets
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from config.uploads import CheckedFileField
+
+# The formats django-import-export offers here (tablib without extras): all
+# text, checked to be UTF-8 without NUL (config.uploads).
+IMPORT_EXTENSIONS = ("csv", "tsv", "json", "yaml", "yml", "html")
+
 
 class SourceImportForm(ImportForm):
+    import_file = CheckedFileField(
+        extensions=IMPORT_EXTENSIONS, label=_("File to import")
+    )
     source = forms.CharField(
         label=_("Where this data came from"),
         help_text=_("For example: University of Westmoor, March 2026 cohort list."),

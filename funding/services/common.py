@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config import outbox
+from config import outbox, uploads
 
 from ..models import (
     ApprenticeshipApplication,
@@ -28,36 +28,36 @@ class FundingError(Exception):
 
 # --- files ---------------------------------------------------------------------
 
-# Checked against the first bytes of the file, never its name.
-SIGNATURES = {
-    b"%PDF-": ("application/pdf", "pdf"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
-}
+# What each content type is stored as (config.uploads checks the content).
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def max_file_bytes() -> int:
-    return int(getattr(settings, "FUNDING_MAX_FILE_MB", 10)) * 1024 * 1024
+    """The funding file limit, never above the site-wide MAX_UPLOAD_BYTES."""
+    mb = int(getattr(settings, "FUNDING_MAX_FILE_MB", 10))
+    return min(mb * uploads.MB, settings.MAX_UPLOAD_BYTES)
 
 
 def sniff_file(upload, *, allowed=("application/pdf", "image/png", "image/jpeg")):
-    """(content type, extension) from the file's content, or a FundingError."""
-    if upload.size is not None and upload.size > max_file_bytes():
+    """(content type, extension) from the file's content, or a FundingError.
+    Forms have already checked that the name agrees (config.uploads); this
+    holds for any caller, and names the stored file after its content."""
+    limit = max_file_bytes()
+    if upload.size is not None and upload.size > limit:
         raise FundingError(
-            _("The file must be smaller than %(mb)s MB")
-            % {"mb": getattr(settings, "FUNDING_MAX_FILE_MB", 10)}
+            _("The selected file must be smaller than %(mb)s MB")
+            % {"mb": f"{limit / uploads.MB:g}"}
         )
     if not upload.size:
         raise FundingError(_("The selected file is empty"))
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for magic, (content_type, ext) in SIGNATURES.items():
-        if head.startswith(magic) and content_type in allowed:
-            return content_type, ext
-    if allowed == ("application/pdf",):
-        raise FundingError(_("The file must be a PDF"))
-    raise FundingError(_("The file must be a PDF, PNG or JPEG"))
+    kind = uploads.detect(
+        upload, among=[k for k in uploads.KINDS if k.content_type in allowed]
+    )
+    if kind is not None:
+        return kind.content_type, EXTENSIONS[kind.content_type]
+    if tuple(allowed) == ("application/pdf",):
+        raise FundingError(_("The selected file must be a PDF"))
+    raise FundingError(_("The selected file must be a PDF, PNG or JPG"))
 
 
 def safe_name(upload, ext: str) -> str:

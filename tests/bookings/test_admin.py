@@ -128,4 +128,4 @@ def test_evidence_must_really_be_a_document(learner_client):
             "evidence": fake,
         },
     ).content.decode()
-    assert "The evidence must be a real PDF" in html
+    assert "The selected file is not a PDF: it looks like a Windows program" in html

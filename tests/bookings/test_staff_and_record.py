@@ -332,7 +332,7 @@ def test_training_record_csv_and_private_evidence(learner_client, settings, tmp_
             "evidence": bad,
         },
     ).content.decode()
-    assert "The evidence must be a PDF" in html
+    assert "The selected file must be a PDF, JPG, PNG, DOCX, DOC or ODT" in html
 
 
 def test_booking_charged_to_the_organisation_account(learner_client):

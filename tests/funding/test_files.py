@@ -48,7 +48,10 @@ def test_an_executable_renamed_pdf_is_refused_and_nothing_is_saved(learner_clien
         {"file": SimpleUploadedFile("offer-letter.pdf", EXE)},
     )
     assert response.status_code == 200
-    assert "The file must be a PDF, PNG or JPEG" in response.content.decode()
+    assert (
+        "The selected file is not a PDF: it looks like a Windows program"
+        in response.content.decode()
+    )
     assert not FundingDocument.objects.exists()
 
 
@@ -57,7 +60,7 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(learner_client, se
     draft = FundingRequestFactory.create(person=learner_client.user)
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))
     response = learner_client.post(f"/funding/{draft.pk}/documents/new/", {"file": big})
-    assert "The file must be smaller than 1 MB" in response.content.decode()
+    assert "The selected file must be smaller than 1 MB" in response.content.decode()
     assert not FundingDocument.objects.exists()
 
 
@@ -72,7 +75,10 @@ def test_invoices_must_be_pdf(approved, officer):
             "file": SimpleUploadedFile("invoice.pdf", PNG),
         },
     )
-    assert "The file must be a PDF" in response.content.decode()
+    assert (
+        "The selected file is not a PDF: it looks like a PNG image"
+        in response.content.decode()
+    )
     assert not Invoice.objects.exists()
 
 
@@ -161,7 +167,10 @@ def test_the_manager_letter_is_checked_and_stored(submit):
             "letter": SimpleUploadedFile("letter.pdf", EXE),
         },
     )
-    assert "The file must be a PDF, PNG or JPEG" in response.content.decode()
+    assert (
+        "The selected file is not a PDF: it looks like a Windows program"
+        in response.content.decode()
+    )
     funding_request.refresh_from_db()
     assert funding_request.status == "awaiting_manager"
     Client().post(
