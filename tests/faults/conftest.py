@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = next(
@@ -43,7 +44,8 @@ def worker_env(
         CELERY_BROKER_URL=broker_url,
         REDIS_URL=cache_url,
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-        SECRET_KEY="tests-only-not-secret",
+        # The test process signs the session cookies the server must read.
+        SECRET_KEY=settings.SECRET_KEY,
         DEBUG="0",
         SITE_URL="http://testserver",
         ALLOWED_HOSTS="127.0.0.1,testserver",
