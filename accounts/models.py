@@ -47,6 +47,24 @@ class User(AbstractUser):
     # Where the record came from when it was imported rather than typed here.
     import_source = models.CharField(_("imported from"), max_length=200, blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # Four eyes: deactivating a staff or superuser account is asked for by one
+    # person and approved by another (see accounts.services.approve_deactivation).
+    deactivation_requested_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deactivation asked for by"),
+    )
+    deactivation_requested_at = models.DateTimeField(
+        _("deactivation asked for at"), null=True, blank=True
+    )
+    deactivation_refusal_reason = models.CharField(
+        _("why the last deactivation request was rejected or cancelled"),
+        max_length=500,
+        blank=True,
+    )
     # The newest privacy notice version this person has been told about.
     privacy_version_seen = models.PositiveIntegerField(
         null=True, blank=True, editable=False
@@ -65,6 +83,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    @property
+    def is_privileged(self) -> bool:
+        """A staff or superuser account: erasing or deactivating it needs a
+        second person or a superuser."""
+        return self.is_staff or self.is_superuser
+
+    @property
+    def deactivation_pending(self) -> bool:
+        return self.deactivation_requested_at is not None
 
 
 class Organisation(models.Model):

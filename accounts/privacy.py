@@ -40,6 +40,9 @@ def export_user(person: User) -> list[dict]:
             "objects_to_direct_marketing": person.objects_to_direct_marketing,
             "imported_from": person.import_source,
             "imported_at": person.imported_at,
+            "why_a_request_to_deactivate_was_refused": (
+                person.deactivation_refusal_reason
+            ),
         }
     ]
 
@@ -54,6 +57,9 @@ def erase_user(person: User) -> None:
     person.is_superuser = False
     person.last_login = None
     person.import_source = ""
+    person.deactivation_refusal_reason = ""
+    person.deactivation_requested_by = None  # settled: the account is gone
+    person.deactivation_requested_at = None
     person.erased_at = person.erased_at or timezone.now()
     person.save()
     person.groups.clear()
@@ -101,7 +107,16 @@ register(
     Category(
         name="account",
         model=User,
-        fields=["email", "first_name", "last_name", "password", "last_login"],
+        # deactivation_requested_by is a staff member's reference, like a
+        # request's completed_by: it names who acted, not data about the person.
+        fields=[
+            "email",
+            "first_name",
+            "last_name",
+            "password",
+            "last_login",
+            "deactivation_refusal_reason",
+        ],
         export=export_user,
         erase=erase_user,
         withheld={

@@ -1,10 +1,18 @@
-"""Writes for people, their profiles and organisations.
+"""Writes for people, their profiles and organisations, and the four-eyes rule
+for removing a staff or superuser account.
 
-Every function here owns its transaction; callers pass plain values.
+Every function here owns its transaction; callers pass plain values. The
+four-eyes functions lock the account row, so two people acting at once cannot
+both approve, or approve a request that is being rejected.
 """
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from privacy.services import audit
+
+from .four_eyes import MANAGE_USERS, second_approver_refusal
 from .models import Organisation, Profile, User
 
 
@@ -67,3 +75,143 @@ def update_equality_data(
     profile.disability = disability
     profile.save()
     return profile
+
+
+# --- four eyes: deactivating a staff or superuser account ------------------------
+# The rule itself is in accounts/four_eyes.py, shared with erasure.
+
+
+def _locked(person: User) -> User:
+    return (
+        User.objects.select_for_update(of=("self",))
+        .select_related("deactivation_requested_by")
+        .get(pk=person.pk)
+    )
+
+
+def _clear_deactivation_request(person: User) -> None:
+    person.deactivation_requested_by = None
+    person.deactivation_requested_at = None
+
+
+@transaction.atomic
+def request_deactivation(person: User, *, by: User) -> User:
+    """Record that `by` asks for a staff or superuser account to be
+    deactivated; the account stays active until a second person approves."""
+    person = _locked(person)
+    if not person.is_active:
+        raise AccountsError(_("This account is already deactivated."))
+    if not person.is_privileged:
+        raise AccountsError(
+            _(
+                "This is not a staff account: untick Active on its page to "
+                "deactivate it; no second approver is needed."
+            )
+        )
+    if person.deactivation_pending:
+        raise AccountsError(
+            _("Its deactivation is already awaiting a second approver.")
+        )
+    if not by.has_perm(MANAGE_USERS):
+        raise AccountsError(_("You do not hold the permission to ask for this."))
+    person.deactivation_requested_by = by
+    person.deactivation_requested_at = timezone.now()
+    person.deactivation_refusal_reason = ""
+    person.save(
+        update_fields=[
+            "deactivation_requested_by",
+            "deactivation_requested_at",
+            "deactivation_refusal_reason",
+        ]
+    )
+    audit(
+        "deactivation requested",
+        person=person,
+        by=by,
+        detail="awaiting a second approver",
+    )
+    return person
+
+
+@transaction.atomic
+def approve_deactivation(person: User, *, by: User) -> User:
+    """The second person approves: the account is deactivated (it can no
+    longer sign in, and its sessions end at their next request)."""
+    person = _locked(person)
+    if not person.deactivation_pending:
+        raise AccountsError(_("Nobody has asked for this account to be deactivated."))
+    requester = person.deactivation_requested_by
+    problem = second_approver_refusal(
+        person, requested_by=requester, approver=by, perm=MANAGE_USERS
+    )
+    if problem:
+        raise AccountsError(problem)
+    person.is_active = False
+    _clear_deactivation_request(person)
+    person.save(
+        update_fields=[
+            "is_active",
+            "deactivation_requested_by",
+            "deactivation_requested_at",
+        ]
+    )
+    audit(
+        "deactivation approved",
+        person=person,
+        by=by,
+        detail=f"asked for by user:{requester.pk}; account deactivated",
+    )
+    return requester
+
+
+@transaction.atomic
+def reject_deactivation(person: User, *, by: User, reason: str) -> str:
+    """Reject (a second person) or cancel (the one who asked) a pending
+    deactivation, with the reason; the account stays as it is. Returns
+    "cancelled" or "rejected"."""
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise AccountsError(_("Give the reason for rejecting or cancelling it."))
+    person = _locked(person)
+    if not person.deactivation_pending:
+        raise AccountsError(_("Nobody has asked for this account to be deactivated."))
+    if not by.has_perm(MANAGE_USERS):
+        raise AccountsError(_("You do not hold the permission to reject this."))
+    outcome = (
+        "cancelled" if person.deactivation_requested_by_id == by.pk else "rejected"
+    )
+    asked_by = person.deactivation_requested_by_id
+    _clear_deactivation_request(person)
+    person.deactivation_refusal_reason = reason
+    person.save(
+        update_fields=[
+            "deactivation_requested_by",
+            "deactivation_requested_at",
+            "deactivation_refusal_reason",
+        ]
+    )
+    # The reason stays on the account (erased with it), not in the audit trail.
+    audit(
+        f"deactivation {outcome}",
+        person=person,
+        by=by,
+        detail=f"asked for by user:{asked_by}" if asked_by else "",
+    )
+    return outcome
+
+
+def record_activity_change(person: User, *, by: User) -> None:
+    """Audit a change of `is_active` made on the account's page (by a
+    superuser, or by someone with the permission for a learner's account);
+    any pending request to deactivate it is then settled."""
+    if person.deactivation_pending and not person.is_active:
+        _clear_deactivation_request(person)
+        person.save(
+            update_fields=["deactivation_requested_by", "deactivation_requested_at"]
+        )
+    audit(
+        "account reactivated" if person.is_active else "account deactivated",
+        person=person,
+        by=by,
+        detail="on the account's page",
+    )

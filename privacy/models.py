@@ -67,6 +67,25 @@ class DataSubjectRequest(models.Model):
         blank=True,
         related_name="+",
     )
+    # Four eyes: erasing a staff or superuser account is asked for by one person
+    # and done only when a second, different person approves
+    # (services.request_erasure_approval, approve_erasure, reject_erasure).
+    approval_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erasure asked for by"),
+    )
+    approval_requested_at = models.DateTimeField(
+        _("awaiting a second approver since"), null=True, blank=True
+    )
+    approval_refusal_reason = models.CharField(
+        _("why the last request for a second approver was rejected or cancelled"),
+        max_length=500,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["due_at"]
@@ -97,6 +116,10 @@ class DataSubjectRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and timezone.now() > self.due_at
+
+    @property
+    def awaiting_second_approver(self) -> bool:
+        return self.is_open and self.approval_requested_at is not None
 
 
 class AuditEvent(models.Model):

@@ -16,6 +16,9 @@ def export_requests(person) -> list[dict]:
             "status": r.get_status_display(),
             "details": r.details,
             "reason_for_extension": r.extension_reason,
+            "why_a_request_for_a_second_approver_was_refused": (
+                r.approval_refusal_reason
+            ),
         }
         for r in DataSubjectRequest.objects.filter(person=person)
     ]
@@ -23,7 +26,11 @@ def export_requests(person) -> list[dict]:
 
 def erase_requests(person) -> None:
     DataSubjectRequest.objects.filter(person=person).update(
-        details="", extension_reason=""
+        details="",
+        extension_reason="",
+        approval_refusal_reason="",
+        approval_requested_by=None,
+        approval_requested_at=None,
     )
 
 
@@ -45,7 +52,9 @@ register(
     Category(
         name="data_requests",
         model=DataSubjectRequest,
-        fields=["details", "extension_reason"],
+        # logged_by, completed_by and approval_requested_by are staff references:
+        # they name who handled the request, not data about the person.
+        fields=["details", "extension_reason", "approval_refusal_reason"],
         export=export_requests,
         erase=erase_requests,
         note="Kept as the record that the request was handled; details are cleared.",

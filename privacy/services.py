@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.four_eyes import may_act_alone_on, second_approver_refusal
 from accounts.models import User
 from config import outbox
 from config.spreadsheet import safe_cell
@@ -336,6 +337,183 @@ def erase_person(
         category.erase(person)
     next(c for c in registry.categories() if c.name == "account").erase(person)
     audit("erasure", person=person, by=by, request=request)
+
+
+# --- four eyes on erasure ---------------------------------------------------------
+#
+# The rule is accounts.four_eyes (may_act_alone_on, second_approver_refusal): a
+# learner's account is erased by one data-protection lead; a staff or superuser
+# account only by a superuser (not their own) alone, or when one person with the
+# erasure permission asks and a second, different one approves. Neither the
+# person who asked nor the account's owner may approve, and a superuser's
+# account needs a superuser as the one who asks or the one who approves.
+
+ERASE_PERMISSION = "privacy.erase_personal_data"
+ERASED_OUTCOME = "We have erased your personal data."
+
+
+def erasure_alone_refusal(person: User, *, by: User) -> str:
+    """Why `by` alone may not erase `person`'s account, or "" when they may."""
+    if may_act_alone_on(person, by=by):
+        return ""
+    if person.pk == by.pk:
+        return _(
+            "This is your own account: another person must approve its "
+            "erasure. Nothing was erased. Choose “Ask a second approver to "
+            "erase” to record the request."
+        )
+    if person.is_superuser:
+        return _(
+            "This is a superuser's account: one person alone cannot erase it. "
+            "Nothing was erased. Choose “Ask a second approver to erase” to "
+            "record the request; a superuser must then approve it."
+        )
+    return _(
+        "This is a staff account: one person alone cannot erase it. Nothing "
+        "was erased. Choose “Ask a second approver to erase” to record the "
+        "request; another data-protection lead or a superuser must then "
+        "approve it."
+    )
+
+
+def _check_erasure_request(dsr: DataSubjectRequest) -> None:
+    if dsr.person is None or dsr.person.erased_at is not None:
+        raise PrivacyError(_("This request names no account that can be erased."))
+    if dsr.kind != DataSubjectRequest.Kind.ERASURE:
+        raise PrivacyError(_("Only an erasure request can erase data."))
+    if not dsr.identity_verified:
+        raise PrivacyError(_("Verify the person's identity first."))
+
+
+def _erase_on(dsr: DataSubjectRequest, *, by: User) -> None:
+    _clear_approval_request(dsr)  # a superuser acting alone settles it too
+    complete_request(dsr, by=by, outcome=ERASED_OUTCOME)
+    erase_person(dsr.person, dsr, by=by)
+
+
+@transaction.atomic
+def erase_on_request(dsr: DataSubjectRequest, *, by: User) -> None:
+    """The erasure a request asks for, by one person alone. The account is
+    read afresh under the request's lock, so the rule sees it as it is now."""
+    dsr = _locked_request(dsr)
+    _check_erasure_request(dsr)
+    problem = erasure_alone_refusal(dsr.person, by=by)
+    if problem:
+        raise PrivacyError(problem)
+    _erase_on(dsr, by=by)
+
+
+def _locked_request(dsr: DataSubjectRequest) -> DataSubjectRequest:
+    return (
+        DataSubjectRequest.objects.select_for_update(of=("self",))
+        .select_related("person", "approval_requested_by")
+        .get(pk=dsr.pk)
+    )
+
+
+def _clear_approval_request(dsr: DataSubjectRequest) -> None:
+    dsr.approval_requested_by = None
+    dsr.approval_requested_at = None
+
+
+@transaction.atomic
+def request_erasure_approval(dsr: DataSubjectRequest, *, by: User) -> None:
+    """Record that `by` asks for a staff or superuser account's erasure; the
+    account is not touched until a second person approves."""
+    dsr = _locked_request(dsr)
+    _check_erasure_request(dsr)
+    if not dsr.is_open:
+        raise PrivacyError(_("This request is already closed."))
+    if not dsr.person.is_privileged:
+        raise PrivacyError(
+            _(
+                "This is not a staff account: choose “Erase personal data”; "
+                "no second approver is needed."
+            )
+        )
+    if dsr.awaiting_second_approver:
+        raise PrivacyError(_("This erasure is already awaiting a second approver."))
+    if not by.has_perm(ERASE_PERMISSION):
+        raise PrivacyError(_("You do not hold the permission to ask for this."))
+    dsr.approval_requested_by = by
+    dsr.approval_requested_at = timezone.now()
+    dsr.approval_refusal_reason = ""
+    dsr.save()
+    audit(
+        "erasure requested",
+        person=dsr.person,
+        by=by,
+        request=dsr,
+        detail="awaiting a second approver",
+    )
+
+
+def erasure_approval_refusal(dsr: DataSubjectRequest, *, by: User) -> str:
+    """Why `by` cannot approve the pending erasure, or "" when they can."""
+    if not dsr.awaiting_second_approver:
+        return _(
+            "Nobody has asked for a second approver on this request: choose "
+            "“Ask a second approver to erase” first."
+        )
+    return second_approver_refusal(
+        dsr.person,
+        requested_by=dsr.approval_requested_by,
+        approver=by,
+        perm=ERASE_PERMISSION,
+    )
+
+
+@transaction.atomic
+def approve_erasure(dsr: DataSubjectRequest, *, by: User) -> User:
+    """The second person approves: the erasure runs (the person is told first,
+    as for any erasure). Returns who asked for it."""
+    dsr = _locked_request(dsr)
+    _check_erasure_request(dsr)
+    problem = erasure_approval_refusal(dsr, by=by)
+    if problem:
+        raise PrivacyError(problem)
+    requester = dsr.approval_requested_by
+    _clear_approval_request(dsr)
+    dsr.save()
+    audit(
+        "erasure approved",
+        person=dsr.person,
+        by=by,
+        request=dsr,
+        detail=f"asked for by user:{requester.pk}",
+    )
+    _erase_on(dsr, by=by)
+    return requester
+
+
+@transaction.atomic
+def reject_erasure(dsr: DataSubjectRequest, *, by: User, reason: str) -> str:
+    """Reject (a second person) or cancel (the one who asked) a pending
+    erasure, with the reason; nothing is erased. Returns "cancelled" or
+    "rejected"."""
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise PrivacyError(_("Give the reason for rejecting or cancelling it."))
+    dsr = _locked_request(dsr)
+    if not dsr.awaiting_second_approver:
+        raise PrivacyError(_("This request is not awaiting a second approver."))
+    if not by.has_perm(ERASE_PERMISSION):
+        raise PrivacyError(_("You do not hold the permission to reject this."))
+    asked_by = dsr.approval_requested_by_id
+    outcome = "cancelled" if asked_by == by.pk else "rejected"
+    _clear_approval_request(dsr)
+    dsr.approval_refusal_reason = reason
+    dsr.save()
+    # The reason stays on the request (cleared if the person is erased), not in
+    # the audit trail, which must hold no personal data.
+    audit(
+        f"erasure {outcome}",
+        person=dsr.person,
+        by=by,
+        request=dsr,
+        detail=f"asked for by user:{asked_by}" if asked_by else "",
+    )
+    return outcome
 
 
 def restrict_processing(
