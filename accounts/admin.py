@@ -1,11 +1,25 @@
-from django.contrib import admin
+"""People and organisations in the back office.
+
+Deactivating a staff or superuser account needs four eyes
+(accounts/four_eyes.py): a superuser unticks Active on the account's page, or
+one person with the permission to change accounts chooses "Ask a second
+approver to deactivate" and a different one "Approve deactivation (second
+approver)"; "Reject or cancel a pending deactivation" withdraws it with a
+reason. Every step is in the audit trail."""
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
 from privacy.imports import SourceImportMixin
 
+from . import services
+from .forms import OUTCOMES, RefusalForm
+from .four_eyes import may_act_alone_on
 from .imports import PersonResource
 from .models import Organisation, Profile, User
 
@@ -27,6 +41,23 @@ class ProfileInline(admin.StackedInline):
     autocomplete_fields = ("organisation",)
 
 
+class DeactivationFilter(admin.SimpleListFilter):
+    title = _("second approver")
+    parameter_name = "second_approver"
+
+    def lookups(self, request, model_admin):
+        return (("awaiting", _("Deactivation awaiting second approver")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(deactivation_requested_at__isnull=False)
+        return queryset
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M")
+
+
 @admin.register(User)
 class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
     resource_classes = [PersonResource]
@@ -39,8 +70,17 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
         "is_staff",
         "is_active",
         "date_joined",
+        "second_approver",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_select_related = ("deactivation_requested_by",)
+    list_filter = (
+        DeactivationFilter,
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+    )
+    actions = ("request_deactivation", "approve_deactivation", "reject_deactivation")
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -67,6 +107,16 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
                 )
             },
         ),
+        (
+            _("Deactivation (second approver)"),
+            {
+                "fields": (
+                    "deactivation_requested_by",
+                    "deactivation_requested_at",
+                    "deactivation_refusal_reason",
+                )
+            },
+        ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -78,13 +128,152 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not may_act_alone_on(obj, by=request.user):
+            # Only a superuser deactivates a staff or superuser account alone,
+            # and not their own; anyone else asks for a second approver.
+            fields = (*fields, "is_active")
         if request.user.is_superuser:
             return fields
-        fields = (*fields, *self.PRIVILEGED, "password", "email")
-        if obj is not None and (obj.is_staff or obj.is_superuser):
-            # Only a superuser deactivates a staff or superuser account.
-            fields = (*fields, "is_active")
-        return fields
+        return (*fields, *self.PRIVILEGED, "password", "email")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            services.record_activity_change(obj, by=request.user)
+
+    @admin.display(description=_("second approver"))
+    def second_approver(self, obj):
+        if not obj.deactivation_pending:
+            return "-"
+        return _(
+            "Deactivation awaiting second approver: asked for by %(who)s on %(when)s"
+        ) % {
+            "who": obj.deactivation_requested_by or _("someone no longer on record"),
+            "when": _when(obj.deactivation_requested_at),
+        }
+
+    def _one(self, request, queryset):
+        user = queryset.first() if queryset.count() == 1 else None
+        if user is None:
+            self.message_user(request, _("Choose exactly one account."), messages.ERROR)
+        return user
+
+    @admin.action(
+        description=_("Ask a second approver to deactivate"), permissions=["change"]
+    )
+    def request_deactivation(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return
+        try:
+            services.request_deactivation(person, by=request.user)
+        except services.AccountsError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        who = (
+            _("A superuser")
+            if person.is_superuser and not request.user.is_superuser
+            else _("Another person who manages accounts, or a superuser")
+        )
+        self.message_user(
+            request,
+            _(
+                "Deactivation of %(person)s is now awaiting a second approver. "
+                "The account is still active. %(who)s (not you, and not the "
+                "account's owner) must choose “Approve deactivation (second "
+                "approver)”."
+            )
+            % {"person": person.email, "who": who},
+            messages.WARNING,
+        )
+
+    @admin.action(
+        description=_("Approve deactivation (second approver)"),
+        permissions=["change"],
+    )
+    def approve_deactivation(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return
+        try:
+            requester = services.approve_deactivation(person, by=request.user)
+        except services.AccountsError as exc:
+            self.message_user(
+                request,
+                _("The account is still active. %(problem)s") % {"problem": exc},
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            _(
+                "The account %(person)s is deactivated: asked for by %(who)s, "
+                "approved by you. Nothing more is needed; a superuser can "
+                "reactivate it."
+            )
+            % {"person": person.email, "who": requester},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Reject or cancel a pending deactivation"),
+        permissions=["change"],
+    )
+    def reject_deactivation(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return None
+        if not person.deactivation_pending:
+            self.message_user(
+                request,
+                _("Nobody has asked for %(person)s to be deactivated.")
+                % {"person": person.email},
+                messages.ERROR,
+            )
+            return None
+        form = RefusalForm(request.POST if request.POST.get("confirm") else None)
+        if form.is_valid():
+            try:
+                outcome = services.reject_deactivation(
+                    person, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except services.AccountsError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "The deactivation of %(person)s was %(outcome)s; the account "
+                    "is still active and no longer awaits a second approver. The "
+                    "reason is recorded on the account."
+                )
+                % {"person": person.email, "outcome": OUTCOMES[outcome]},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/four_eyes_refuse.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject or cancel this deactivation?"),
+                "pending_text": _(
+                    "%(who)s asked on %(when)s for a second approver to "
+                    "deactivate %(person)s."
+                )
+                % {
+                    "who": person.deactivation_requested_by
+                    or _("Someone no longer on record"),
+                    "when": _when(person.deactivation_requested_at),
+                    "person": person.email,
+                },
+                "form": form,
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": "reject_deactivation",
+                "opts": self.model._meta,
+            },
+        )
 
     def user_change_password(self, request, id, form_url=""):
         if not request.user.is_superuser:
@@ -99,6 +288,9 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
         "erased_at",
         "import_source",
         "imported_at",
+        "deactivation_requested_by",
+        "deactivation_requested_at",
+        "deactivation_refusal_reason",
     )
 
 

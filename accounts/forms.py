@@ -184,3 +184,22 @@ class EqualityForm(forms.Form):
             "year_of_birth": parse_int(year),
             "year_of_birth_withheld": year == PREFER_NOT_TO_SAY,
         }
+
+
+class RefusalForm(forms.Form):
+    """The reason for rejecting or cancelling a request that awaits a second
+    approver (an erasure or a deactivation of a staff account)."""
+
+    reason = forms.CharField(
+        label=_("Why are you rejecting or cancelling it?"),
+        help_text=_("Recorded on the page of the request or account."),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("Give the reason for rejecting or cancelling it.")
+        },
+    )
+
+
+# What a refusal did, as the admin's message says it.
+OUTCOMES = {"cancelled": _("cancelled"), "rejected": _("rejected")}

@@ -1,7 +1,11 @@
 """The data-protection lead's back office: the request queue and its actions.
 
 Export, erase and restrict need their own permissions, which only the Data
-protection lead group holds."""
+protection lead group holds. Erasing a staff or superuser account needs four
+eyes (accounts/four_eyes.py): "Ask a second approver to erase" records the
+request, "Approve erasure (second approver)" by a different person runs it,
+and "Reject or cancel a pending erasure" withdraws it with a reason; the
+"second approver" filter lists what is waiting."""
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
@@ -9,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import OUTCOMES, RefusalForm
 
 from . import services
 from .models import AuditEvent, DataSubjectRequest, Disclosure, RetentionRun
@@ -30,6 +36,26 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SecondApproverFilter(admin.SimpleListFilter):
+    title = _("second approver")
+    parameter_name = "second_approver"
+
+    def lookups(self, request, model_admin):
+        return (("awaiting", _("Awaiting second approver")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(
+                status__in=["received", "in_progress"],
+                approval_requested_at__isnull=False,
+            )
+        return queryset
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M")
+
+
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(admin.ModelAdmin):
     list_display = (
@@ -40,12 +66,28 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "identity_verified",
         "status",
         "channel",
+        "second_approver",
     )
-    list_filter = (OverdueFilter, "status", "kind", "channel", "identity_verified")
-    list_select_related = ("person",)
+    list_filter = (
+        OverdueFilter,
+        SecondApproverFilter,
+        "status",
+        "kind",
+        "channel",
+        "identity_verified",
+    )
+    list_select_related = ("person", "approval_requested_by")
     search_fields = ("person__email",)
     autocomplete_fields = ("person",)
-    readonly_fields = ("due_at", "completed_at", "completed_by", "logged_by")
+    readonly_fields = (
+        "due_at",
+        "completed_at",
+        "completed_by",
+        "logged_by",
+        "approval_requested_by",
+        "approval_requested_at",
+        "approval_refusal_reason",
+    )
     fields = (
         "person",
         "kind",
@@ -60,8 +102,36 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "logged_by",
         "completed_at",
         "completed_by",
+        "approval_requested_by",
+        "approval_requested_at",
+        "approval_refusal_reason",
     )
-    actions = ("export_data", "erase_data", "restrict", "lift", "complete")
+    actions = (
+        "export_data",
+        "erase_data",
+        "request_erasure_approval",
+        "approve_erasure",
+        "reject_erasure",
+        "restrict",
+        "lift",
+        "complete",
+    )
+
+    @admin.display(description=_("second approver"))
+    def second_approver(self, obj):
+        if not obj.awaiting_second_approver:
+            return "-"
+        return _("Awaiting second approver: asked for by %(who)s on %(when)s") % {
+            "who": obj.approval_requested_by or _("someone no longer on record"),
+            "when": _when(obj.approval_requested_at),
+        }
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.awaiting_second_approver:
+            # What the second approver approves is what was asked for.
+            fields = (*fields, "person", "kind", "identity_verified")
+        return fields
 
     class Media:
         css = {"all": ("css/admin.css",)}
@@ -129,30 +199,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         )
         return response
 
-    @admin.action(
-        description=_("Erase personal data"), permissions=["erase_personal_data"]
-    )
-    def erase_data(self, request, queryset):
-        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
-        if dsr is None:
-            return None
-        target = dsr.person
-        if (target.is_staff or target.is_superuser) and not request.user.is_superuser:
-            # A staff or superuser account is erased only by a superuser, so the
-            # data-protection lead alone cannot remove another administrator.
-            self.message_user(
-                request,
-                _("Only a superuser can erase a staff or superuser account."),
-                messages.ERROR,
-            )
-            return None
-        if request.POST.get("confirm") == "yes":
-            services.complete_request(
-                dsr, by=request.user, outcome="We have erased your personal data."
-            )
-            services.erase_person(dsr.person, dsr, by=request.user)
-            self.message_user(request, _("Personal data erased."), messages.SUCCESS)
-            return None
+    def _erase_confirm_page(self, request, queryset, dsr, *, action_name):
         return TemplateResponse(
             request,
             "admin/privacy/erase_confirm.html",
@@ -163,6 +210,166 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 "plan": services.erasure_plan(),
                 "queryset": queryset,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": action_name,
+                "requested_by": dsr.approval_requested_by
+                if action_name == "approve_erasure"
+                else None,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(
+        description=_("Erase personal data"), permissions=["erase_personal_data"]
+    )
+    def erase_data(self, request, queryset):
+        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
+        if dsr is None:
+            return None
+        # A staff or superuser account needs a second person (four eyes):
+        # refused before the confirmation page, so nobody is offered a button
+        # that cannot work.
+        problem = services.erasure_alone_refusal(dsr.person, by=request.user)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return None
+        if request.POST.get("confirm") == "yes":
+            try:
+                services.erase_on_request(dsr, by=request.user)
+            except services.PrivacyError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(request, _("Personal data erased."), messages.SUCCESS)
+            return None
+        return self._erase_confirm_page(
+            request, queryset, dsr, action_name="erase_data"
+        )
+
+    @admin.action(
+        description=_("Ask a second approver to erase"),
+        permissions=["erase_personal_data"],
+    )
+    def request_erasure_approval(self, request, queryset):
+        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
+        if dsr is None:
+            return
+        try:
+            services.request_erasure_approval(dsr, by=request.user)
+        except services.PrivacyError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        who = (
+            _("A superuser")
+            if dsr.person.is_superuser and not request.user.is_superuser
+            else _("Another data-protection lead or a superuser")
+        )
+        self.message_user(
+            request,
+            _(
+                "Erasure in request #%(pk)s is now awaiting a second approver. "
+                "Nothing has been erased yet. %(who)s (not you, and not the "
+                "account's owner) must choose “Approve erasure (second "
+                "approver)”."
+            )
+            % {"pk": dsr.pk, "who": who},
+            messages.WARNING,
+        )
+
+    @admin.action(
+        description=_("Approve erasure (second approver)"),
+        permissions=["erase_personal_data"],
+    )
+    def approve_erasure(self, request, queryset):
+        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
+        if dsr is None:
+            return None
+        problem = services.erasure_approval_refusal(dsr, by=request.user)
+        if problem:
+            self.message_user(
+                request,
+                _("Nothing was erased. %(problem)s") % {"problem": problem},
+                messages.ERROR,
+            )
+            return None
+        if request.POST.get("confirm") != "yes":
+            return self._erase_confirm_page(
+                request, queryset, dsr, action_name="approve_erasure"
+            )
+        try:
+            requester = services.approve_erasure(dsr, by=request.user)
+        except services.PrivacyError as exc:
+            self.message_user(
+                request,
+                _("Nothing was erased. %(problem)s") % {"problem": exc},
+                messages.ERROR,
+            )
+            return None
+        self.message_user(
+            request,
+            _(
+                "Personal data erased (request #%(pk)s): asked for by %(who)s, "
+                "approved by you. Nothing more is needed."
+            )
+            % {"pk": dsr.pk, "who": requester},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(
+        description=_("Reject or cancel a pending erasure"),
+        permissions=["erase_personal_data"],
+    )
+    def reject_erasure(self, request, queryset):
+        dsr = self._one(request, queryset, kind=DataSubjectRequest.Kind.ERASURE)
+        if dsr is None:
+            return None
+        if not dsr.awaiting_second_approver:
+            self.message_user(
+                request,
+                _("Request #%(pk)s is not awaiting a second approver.")
+                % {"pk": dsr.pk},
+                messages.ERROR,
+            )
+            return None
+        form = RefusalForm(request.POST if request.POST.get("confirm") else None)
+        if form.is_valid():
+            try:
+                outcome = services.reject_erasure(
+                    dsr, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except services.PrivacyError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "The erasure in request #%(pk)s was %(outcome)s; nothing was "
+                    "erased and it no longer awaits a second approver. The "
+                    "reason is recorded on the request."
+                )
+                % {"pk": dsr.pk, "outcome": OUTCOMES[outcome]},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/four_eyes_refuse.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject or cancel this erasure?"),
+                "pending_text": _(
+                    "%(who)s asked on %(when)s for a second approver to erase "
+                    "the account in request #%(pk)s."
+                )
+                % {
+                    "who": dsr.approval_requested_by
+                    or _("Someone no longer on record"),
+                    "when": _when(dsr.approval_requested_at),
+                    "pk": dsr.pk,
+                },
+                "form": form,
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": "reject_erasure",
                 "opts": self.model._meta,
             },
         )
