@@ -296,6 +296,7 @@ STAFF_ONLY = {
     "StaffConsentForm",
     "ExtendForm",
     "CampaignForm",
+    "RefusalForm",  # the back office's reason to reject a four-eyes request
 }
 FUZZED = {
     "CatalogueForm",
