@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.forms import OUTCOMES, RefusalForm
 
@@ -398,9 +399,25 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         description=_("Mark completed and tell the person"), permissions=["change"]
     )
     def complete(self, request, queryset):
+        done = 0
         for dsr in queryset.filter(status__in=["received", "in_progress"]):
-            services.complete_request(dsr, by=request.user)
-        self.message_user(request, _("Completed."), messages.SUCCESS)
+            try:
+                services.complete_by_hand(dsr, by=request.user)
+            except services.PrivacyError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)s request completed; the person has been told.",
+                    "%(n)s requests completed; each person has been told.",
+                    done,
+                )
+                % {"n": done},
+                messages.SUCCESS,
+            )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -153,6 +153,35 @@ def extend_request(
     )
 
 
+def complete_by_hand(dsr: DataSubjectRequest, *, by: User) -> None:
+    """Staff mark a request done ("Mark completed and tell the person"). An
+    erasure or a restriction is done only once it has been carried out, so the
+    person is never told their data is erased (or restricted) while it is not:
+    those are completed by their own actions."""
+    person = dsr.person
+    if dsr.kind == DataSubjectRequest.Kind.ERASURE and (
+        person is not None and person.erased_at is None
+    ):
+        raise PrivacyError(
+            _(
+                "Request #%(pk)s is an erasure that has not been carried out: "
+                "erase the data (or refuse the request) instead."
+            )
+            % {"pk": dsr.pk}
+        )
+    if dsr.kind == DataSubjectRequest.Kind.RESTRICTION and (
+        person is not None and not person.processing_restricted
+    ):
+        raise PrivacyError(
+            _(
+                "Request #%(pk)s asks for restriction, which is not in place: "
+                "restrict processing first."
+            )
+            % {"pk": dsr.pk}
+        )
+    complete_request(dsr, by=by)
+
+
 def complete_request(dsr: DataSubjectRequest, *, by: User, outcome: str = "") -> None:
     """Mark a request done and tell the person (sent at once, so that it still
     reaches them when the request was for erasure)."""
