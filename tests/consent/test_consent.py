@@ -246,3 +246,29 @@ def test_a_bad_cookie_choice_is_a_message_not_an_error(client):
     response = client.post("/cookies/", {"analytics": "maybe"}, follow=True)
     assert response.status_code == 200
     assert "Choose whether to accept analytics cookies." in response.content.decode()
+
+
+def test_a_withdrawal_on_the_account_beats_an_old_accepted_cookie(client):
+    def analytics_id(response) -> str:
+        cookie = response.cookies.get(ANALYTICS_COOKIE)
+        return cookie.value if cookie else ""
+
+    person = UserFactory.create()
+    client.force_login(person)
+    client.post("/cookies/", {"analytics": "accept"})
+    assert analytics_id(client.get("/")) != ""
+    # Later, on another device or the preferences page, they withdraw.
+    services.update_preferences(
+        person, {("analytics", "web"): False}, source="preferences"
+    )
+    assert client.cookies["cookie_choice"].value == "accepted"  # the old cookie
+    response = client.get("/")
+    assert ANALYTICS_COOKIE in response.cookies  # told to remove it
+    assert analytics_id(response) == ""
+    del client.cookies[ANALYTICS_COOKIE]  # as a browser does
+    assert analytics_id(client.get("/")) == ""  # and it is not set again
+    # Signed out (Django's test client then forgets every cookie), the
+    # browser's own choice applies again.
+    client.logout()
+    client.cookies["cookie_choice"] = "accepted"
+    assert analytics_id(client.get("/")) != ""
