@@ -8,6 +8,7 @@ app is neither fuzzed here nor listed as staff-only.
 """
 
 import datetime as dt
+import os
 
 import pytest
 from django.apps import apps
@@ -39,10 +40,12 @@ from tests.funding.factories import FundingRequestFactory
 
 pytestmark = pytest.mark.django_db
 
+# 20 fixed examples per form keep `make test` short and repeatable; a longer,
+# random run: FUZZ_EXAMPLES=500 FUZZ_RANDOM=1 make test PYTEST_ARGS=tests/fuzz
 FUZZ = settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "20")),
     deadline=None,
-    derandomize=True,
+    derandomize=os.environ.get("FUZZ_RANDOM", "") != "1",
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
