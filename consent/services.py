@@ -40,18 +40,18 @@ def record_consent(
     )
 
 
-@transaction.atomic
 def update_preferences(
     person: User, wanted: dict[tuple[str, str], bool], *, source: str
 ) -> list[ConsentRecord]:
     """Record only the choices that changed; takes effect at once for anything
     not yet sent, because every sender asks `can_contact` at send time."""
-    current = selectors.current_choices(person)
-    return [
-        record_consent(person, purpose, channel, granted, source)
-        for (purpose, channel), granted in wanted.items()
-        if current.get((purpose, channel)) != granted
-    ]
+    with transaction.atomic():
+        current = selectors.current_choices(person)
+        return [
+            record_consent(person, purpose, channel, granted, source)
+            for (purpose, channel), granted in wanted.items()
+            if current.get((purpose, channel)) != granted
+        ]
 
 
 def record_signup_choices(person: User, wanted: dict[tuple[str, str], bool]) -> None:

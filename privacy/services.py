@@ -319,7 +319,6 @@ def erasure_plan() -> list[dict]:
     ]
 
 
-@transaction.atomic
 def erase_person(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
@@ -328,14 +327,15 @@ def erase_person(
     Mail still waiting in any outbox for the person is cancelled first; each
     app's eraser withdraws what is still running (bookings: future places and
     waiting-list places pass to the next person)."""
-    if person.erased_at is None:
-        outbox.cancel_pending_to(person.email)
-    for category in registry.categories():
-        if category.name == "account":
-            continue  # last: other erasers find the person's rows by the account
-        category.erase(person)
-    next(c for c in registry.categories() if c.name == "account").erase(person)
-    audit("erasure", person=person, by=by, request=request)
+    with transaction.atomic():
+        if person.erased_at is None:
+            outbox.cancel_pending_to(person.email)
+        for category in registry.categories():
+            if category.name == "account":
+                continue  # last: other erasers find the person's rows by the account
+            category.erase(person)
+        next(c for c in registry.categories() if c.name == "account").erase(person)
+        audit("erasure", person=person, by=by, request=request)
 
 
 def restrict_processing(
