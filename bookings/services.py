@@ -193,7 +193,6 @@ def _log(
         )
 
 
-@transaction.atomic
 def book_session(
     person: User,
     session: Session,
@@ -203,54 +202,61 @@ def book_session(
 ) -> Booking:
     """Confirmed, or waitlisted when full. Staff may book on someone's behalf;
     a paid place may be charged to the person's organisation."""
-    # Lock the session row so two requests cannot both take the last place.
-    session = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("course__provider")
-        .get(pk=session.pk)
-    )
-    if session.status == Session.Status.CANCELLED:
-        raise BookingError(_("This session has been cancelled."))
-    if session.starts_at <= timezone.now():
-        raise BookingError(_("This session has already started."))
-    if (
-        session.course.status != Course.Status.PUBLISHED
-        or not session.is_open_for_booking
-    ):
-        raise BookingError(_("Booking for this session has closed."))
-    if by is None and not has_verified_email(person):
-        raise BookingError(_("Confirm your email address before you book."))
-    if person.processing_restricted or person.erased_at is not None:
-        # Restriction stops new processing: a new booking would be one.
-        raise BookingError(
-            _(
-                "You cannot book while the use of your data is restricted at your "
-                "request. Contact our data protection lead to lift the restriction."
-            )
+    with transaction.atomic():
+        # Lock the session row so two requests cannot both take the last place.
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course__provider")
+            .get(pk=session.pk)
         )
-    if session.bookings.live().filter(person=person).exists():
-        raise BookingError(_("You already have a booking for this session."))
-    full = session.bookings.confirmed().count() >= session.capacity
-    try:
-        with transaction.atomic():
-            booking = Booking.objects.create(
-                person=person,
-                session=session,
-                status=Booking.Status.WAITLISTED if full else Booking.Status.CONFIRMED,
-                booked_by=by if by and by != person else None,
-                organisation=organisation,
+        if session.status == Session.Status.CANCELLED:
+            raise BookingError(_("This session has been cancelled."))
+        if session.starts_at <= timezone.now():
+            raise BookingError(_("This session has already started."))
+        if (
+            session.course.status != Course.Status.PUBLISHED
+            or not session.is_open_for_booking
+        ):
+            raise BookingError(_("Booking for this session has closed."))
+        if by is None and not has_verified_email(person):
+            raise BookingError(_("Confirm your email address before you book."))
+        if person.processing_restricted or person.erased_at is not None:
+            # Restriction stops new processing: a new booking would be one.
+            raise BookingError(
+                _(
+                    "You cannot book while the use of your data is restricted at your "
+                    "request. Contact our data protection lead to lift the restriction."
+                )
             )
-    except IntegrityError:
-        raise BookingError(_("You already have a booking for this session.")) from None
-    if booking.status == Booking.Status.CONFIRMED:
-        _on_confirmed(booking, by=by)
-    else:
-        queue_mail(
-            kind="waitlisted", booking=booking, key=f"booking:{booking.pk}:waitlisted"
-        )
-    _log(by, "booked on behalf", booking=booking, session=session)
-    catalogue_changed()  # places left changed
-    return booking
+        if session.bookings.live().filter(person=person).exists():
+            raise BookingError(_("You already have a booking for this session."))
+        full = session.bookings.confirmed().count() >= session.capacity
+        try:
+            with transaction.atomic():
+                booking = Booking.objects.create(
+                    person=person,
+                    session=session,
+                    status=Booking.Status.WAITLISTED
+                    if full
+                    else Booking.Status.CONFIRMED,
+                    booked_by=by if by and by != person else None,
+                    organisation=organisation,
+                )
+        except IntegrityError:
+            raise BookingError(
+                _("You already have a booking for this session.")
+            ) from None
+        if booking.status == Booking.Status.CONFIRMED:
+            _on_confirmed(booking, by=by)
+        else:
+            queue_mail(
+                kind="waitlisted",
+                booking=booking,
+                key=f"booking:{booking.pk}:waitlisted",
+            )
+        _log(by, "booked on behalf", booking=booking, session=session)
+        catalogue_changed()  # places left changed
+        return booking
 
 
 def cancellation_deadline(booking: Booking):
@@ -269,53 +275,60 @@ def can_cancel(booking: Booking) -> bool:
     )
 
 
-@transaction.atomic
 def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
     """Cancel a place (or leave the waiting list); a freed place goes to the
     first person waiting, in the same transaction."""
-    session = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("course__provider")
-        .get(pk=booking.session_id)
-    )
-    booking = Booking.objects.select_related("person").get(pk=booking.pk)
-    booking.session = session
-    staff = by != booking.person
-    if booking.status == Booking.Status.CANCELLED:
-        raise BookingError(_("This booking is already cancelled."))
-    if booking.status not in (
-        Booking.Status.CONFIRMED,
-        Booking.Status.WAITLISTED,
-        Booking.Status.OFFERED,
-    ):
-        raise BookingError(_("A session that has taken place cannot be cancelled."))
-    if not staff and not can_cancel(booking):
-        raise BookingError(
-            _(
-                "The deadline to cancel online has passed. Contact us if you cannot attend."
-            )
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course__provider")
+            .get(pk=booking.session_id)
         )
-    held_place = booking.status in (Booking.Status.CONFIRMED, Booking.Status.OFFERED)
-    booking.status = Booking.Status.CANCELLED
-    booking.cancelled_at = timezone.now()
-    booking.cancelled_by = by
-    booking.cancel_reason = reason.strip()[:500]
-    booking.save()
-    _refund(
-        booking, by=by, in_time=staff or timezone.now() < cancellation_deadline(booking)
-    )
-    queue_mail(kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled")
-    _log(
-        by,
-        "cancelled booking",
-        booking=booking,
-        session=session,
-        detail=booking.cancel_reason,
-    )
-    if held_place:
-        fill_freed_place(session)
-    catalogue_changed()  # places left changed
-    return booking
+        booking = Booking.objects.select_related("person").get(pk=booking.pk)
+        booking.session = session
+        staff = by != booking.person
+        if booking.status == Booking.Status.CANCELLED:
+            raise BookingError(_("This booking is already cancelled."))
+        if booking.status not in (
+            Booking.Status.CONFIRMED,
+            Booking.Status.WAITLISTED,
+            Booking.Status.OFFERED,
+        ):
+            raise BookingError(_("A session that has taken place cannot be cancelled."))
+        if not staff and not can_cancel(booking):
+            raise BookingError(
+                _(
+                    "The deadline to cancel online has passed. Contact us if you cannot attend."
+                )
+            )
+        held_place = booking.status in (
+            Booking.Status.CONFIRMED,
+            Booking.Status.OFFERED,
+        )
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.cancelled_by = by
+        booking.cancel_reason = reason.strip()[:500]
+        booking.save()
+        _refund(
+            booking,
+            by=by,
+            in_time=staff or timezone.now() < cancellation_deadline(booking),
+        )
+        queue_mail(
+            kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled"
+        )
+        _log(
+            by,
+            "cancelled booking",
+            booking=booking,
+            session=session,
+            detail=booking.cancel_reason,
+        )
+        if held_place:
+            fill_freed_place(session)
+        catalogue_changed()  # places left changed
+        return booking
 
 
 def fill_freed_place(session: Session) -> Booking | None:
@@ -372,27 +385,27 @@ def offer_place_to_next(session: Session) -> Booking | None:
     return first
 
 
-@transaction.atomic
 def accept_offer(booking: Booking, by: User) -> Booking:
-    session = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("course__provider")
-        .get(pk=booking.session_id)
-    )
-    booking = Booking.objects.select_related("person").get(pk=booking.pk)
-    booking.session = session
-    if booking.status != Booking.Status.OFFERED:
-        raise BookingError(_("There is no place waiting for you to accept."))
-    if booking.offer_expires_at and booking.offer_expires_at <= timezone.now():
-        raise BookingError(
-            _("Sorry, this offer has expired and the place has passed on.")
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course__provider")
+            .get(pk=booking.session_id)
         )
-    booking.status = Booking.Status.CONFIRMED
-    booking.offer_expires_at = None
-    booking.save(update_fields=["status", "offer_expires_at", "updated_at"])
-    _on_confirmed(booking, by=by)
-    catalogue_changed()  # places left changed
-    return booking
+        booking = Booking.objects.select_related("person").get(pk=booking.pk)
+        booking.session = session
+        if booking.status != Booking.Status.OFFERED:
+            raise BookingError(_("There is no place waiting for you to accept."))
+        if booking.offer_expires_at and booking.offer_expires_at <= timezone.now():
+            raise BookingError(
+                _("Sorry, this offer has expired and the place has passed on.")
+            )
+        booking.status = Booking.Status.CONFIRMED
+        booking.offer_expires_at = None
+        booking.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        _on_confirmed(booking, by=by)
+        catalogue_changed()  # places left changed
+        return booking
 
 
 def withdraw_erased_and_restricted() -> int:
@@ -520,9 +533,9 @@ def withdraw_person_from_future_sessions(
     return withdrawn
 
 
-@transaction.atomic
 def add_prior_learning(person: User, **fields) -> PriorLearning:
-    return PriorLearning.objects.create(person=person, **fields)
+    with transaction.atomic():
+        return PriorLearning.objects.create(person=person, **fields)
 
 
 # --- sending ------------------------------------------------------------------
@@ -646,168 +659,171 @@ def _refuse_before_start(session: Session, message: str) -> None:
         raise BookingError(message % {"course": session.course.title, "starts": starts})
 
 
-@transaction.atomic
 def mark_attendance(bookings, *, attended: bool, by: User) -> int:
     """Mark confirmed places as attended (with a certificate code) or not attended.
 
     Refused, with nothing changed, if any of the places is on a session that has
     not started; once it has, staff may correct attendance either way."""
-    status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
-    changed = 0
-    marked = list(
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("session__course")
-        .filter(pk__in=[b.pk for b in bookings])
-        .filter(
-            status__in=(
-                Booking.Status.CONFIRMED,
-                Booking.Status.ATTENDED,
-                Booking.Status.NO_SHOW,
+    with transaction.atomic():
+        status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
+        changed = 0
+        marked = list(
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("session__course")
+            .filter(pk__in=[b.pk for b in bookings])
+            .filter(
+                status__in=(
+                    Booking.Status.CONFIRMED,
+                    Booking.Status.ATTENDED,
+                    Booking.Status.NO_SHOW,
+                )
             )
+            .exclude(status=status)
+            .order_by("pk")
         )
-        .exclude(status=status)
-        .order_by("pk")
-    )
-    for booking in marked:
+        for booking in marked:
+            _refuse_before_start(
+                booking.session,
+                _(
+                    "Attendance for %(course)s cannot be recorded before the session "
+                    "starts on %(starts)s."
+                ),
+            )
+        for booking in marked:
+            booking.status = status
+            if attended and not booking.certificate_code:
+                booking.certificate_code = _certificate_code()
+            booking.save(update_fields=["status", "certificate_code", "updated_at"])
+            _log(
+                by,
+                f"marked {booking.get_status_display().lower()}",
+                booking=booking,
+                session_id=booking.session_id,
+            )
+            changed += 1
+        return changed
+
+
+def save_register(session: Session, *, present: set[int], by: User) -> int:
+    """The register page: the ticked places attended, every other place on the
+    session did not attend. Refused before the session starts."""
+    with transaction.atomic():
         _refuse_before_start(
-            booking.session,
+            session,
             _(
                 "Attendance for %(course)s cannot be recorded before the session "
                 "starts on %(starts)s."
             ),
         )
-    for booking in marked:
-        booking.status = status
-        if attended and not booking.certificate_code:
-            booking.certificate_code = _certificate_code()
-        booking.save(update_fields=["status", "certificate_code", "updated_at"])
-        _log(
-            by,
-            f"marked {booking.get_status_display().lower()}",
-            booking=booking,
-            session_id=booking.session_id,
-        )
-        changed += 1
-    return changed
-
-
-@transaction.atomic
-def save_register(session: Session, *, present: set[int], by: User) -> int:
-    """The register page: the ticked places attended, every other place on the
-    session did not attend. Refused before the session starts."""
-    _refuse_before_start(
-        session,
-        _(
-            "Attendance for %(course)s cannot be recorded before the session "
-            "starts on %(starts)s."
-        ),
-    )
-    places = list(
-        session.bookings.filter(
-            status__in=(
-                Booking.Status.CONFIRMED,
-                Booking.Status.ATTENDED,
-                Booking.Status.NO_SHOW,
+        places = list(
+            session.bookings.filter(
+                status__in=(
+                    Booking.Status.CONFIRMED,
+                    Booking.Status.ATTENDED,
+                    Booking.Status.NO_SHOW,
+                )
             )
         )
-    )
-    came = [b for b in places if b.pk in present]
-    absent = [b for b in places if b.pk not in present]
-    return mark_attendance(came, attended=True, by=by) + mark_attendance(
-        absent, attended=False, by=by
-    )
+        came = [b for b in places if b.pk in present]
+        absent = [b for b in places if b.pk not in present]
+        return mark_attendance(came, attended=True, by=by) + mark_attendance(
+            absent, attended=False, by=by
+        )
 
 
-@transaction.atomic
 def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
     """Staff cancel a whole session: everyone booked, offered or waiting is told,
     paid places are refunded in full."""
-    session = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("course")
-        .get(pk=session.pk)
-    )
-    if session.status == Session.Status.CANCELLED:
-        raise BookingError(_("This session is already cancelled."))
-    session.status = Session.Status.CANCELLED
-    session.cancelled_at = timezone.now()
-    session.save(update_fields=["status", "cancelled_at"])
-    told = 0
-    for booking in session.bookings.filter(
-        status__in=(
-            Booking.Status.CONFIRMED,
-            Booking.Status.OFFERED,
-            Booking.Status.WAITLISTED,
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course")
+            .get(pk=session.pk)
         )
-    ).select_related("person"):
-        booking.session = session
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = timezone.now()
-        booking.cancelled_by = by
-        booking.cancel_reason = (reason or "Session cancelled")[:500]
-        booking.save()
-        _refund(booking, by=by, in_time=True)
-        queue_mail(
-            kind="session_cancelled",
-            booking=booking,
-            key=f"booking:{booking.pk}:session_cancelled",
-        )
-        told += 1
-    _log(by, "cancelled session", session=session, detail=reason)
-    catalogue_changed()  # places left changed
-    return told
+        if session.status == Session.Status.CANCELLED:
+            raise BookingError(_("This session is already cancelled."))
+        session.status = Session.Status.CANCELLED
+        session.cancelled_at = timezone.now()
+        session.save(update_fields=["status", "cancelled_at"])
+        told = 0
+        for booking in session.bookings.filter(
+            status__in=(
+                Booking.Status.CONFIRMED,
+                Booking.Status.OFFERED,
+                Booking.Status.WAITLISTED,
+            )
+        ).select_related("person"):
+            booking.session = session
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            booking.cancelled_by = by
+            booking.cancel_reason = (reason or "Session cancelled")[:500]
+            booking.save()
+            _refund(booking, by=by, in_time=True)
+            queue_mail(
+                kind="session_cancelled",
+                booking=booking,
+                key=f"booking:{booking.pk}:session_cancelled",
+            )
+            told += 1
+        _log(by, "cancelled session", session=session, detail=reason)
+        catalogue_changed()  # places left changed
+        return told
 
 
-@transaction.atomic
 def move_booking(
     booking: Booking, to_session: Session, by: User, *, request_key: str = ""
 ) -> Booking:
     """Move a place to another session of the same course, keeping its history.
     The mail's outbox key carries `request_key` (the form's token) when given."""
-    if to_session.course_id != booking.session.course_id:
-        raise BookingError(
-            _("A booking can only move to a session of the same course.")
+    with transaction.atomic():
+        if to_session.course_id != booking.session.course_id:
+            raise BookingError(
+                _("A booking can only move to a session of the same course.")
+            )
+        if to_session.pk == booking.session_id:
+            raise BookingError(_("The booking is already on that session."))
+        # Lock both sessions in id order so two moves cannot deadlock.
+        locked = {
+            s.pk: s
+            for s in Session.objects.select_for_update(of=("self",))
+            .select_related("course__provider")
+            .filter(pk__in=[booking.session_id, to_session.pk])
+            .order_by("pk")
+        }
+        source, target = locked[booking.session_id], locked[to_session.pk]
+        booking = Booking.objects.select_related("person").get(pk=booking.pk)
+        if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED):
+            raise BookingError(_("Only a confirmed or waiting booking can be moved."))
+        if (
+            target.status != Session.Status.SCHEDULED
+            or target.starts_at <= timezone.now()
+        ):
+            raise BookingError(_("That session cannot be booked."))
+        if target.bookings.live().filter(person_id=booking.person_id).exists():
+            raise BookingError(_("The person already has a booking on that session."))
+        held_place = booking.status == Booking.Status.CONFIRMED
+        if held_place and target.bookings.confirmed().count() >= target.capacity:
+            raise BookingError(_("That session is full."))
+        booking.session = target
+        booking.save(update_fields=["session", "updated_at"])
+        queue_mail(
+            kind="moved",
+            booking=booking,
+            key=f"booking:{booking.pk}:moved:{target.pk}:"
+            + (request_key or f"{timezone.now():%s}"),
         )
-    if to_session.pk == booking.session_id:
-        raise BookingError(_("The booking is already on that session."))
-    # Lock both sessions in id order so two moves cannot deadlock.
-    locked = {
-        s.pk: s
-        for s in Session.objects.select_for_update(of=("self",))
-        .select_related("course__provider")
-        .filter(pk__in=[booking.session_id, to_session.pk])
-        .order_by("pk")
-    }
-    source, target = locked[booking.session_id], locked[to_session.pk]
-    booking = Booking.objects.select_related("person").get(pk=booking.pk)
-    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED):
-        raise BookingError(_("Only a confirmed or waiting booking can be moved."))
-    if target.status != Session.Status.SCHEDULED or target.starts_at <= timezone.now():
-        raise BookingError(_("That session cannot be booked."))
-    if target.bookings.live().filter(person_id=booking.person_id).exists():
-        raise BookingError(_("The person already has a booking on that session."))
-    held_place = booking.status == Booking.Status.CONFIRMED
-    if held_place and target.bookings.confirmed().count() >= target.capacity:
-        raise BookingError(_("That session is full."))
-    booking.session = target
-    booking.save(update_fields=["session", "updated_at"])
-    queue_mail(
-        kind="moved",
-        booking=booking,
-        key=f"booking:{booking.pk}:moved:{target.pk}:"
-        + (request_key or f"{timezone.now():%s}"),
-    )
-    _log(
-        by,
-        "moved booking",
-        booking=booking,
-        session=target,
-        detail=f"from session {source.pk} to {target.pk}",
-    )
-    if held_place:
-        fill_freed_place(source)
-    catalogue_changed()  # places left changed
-    return booking
+        _log(
+            by,
+            "moved booking",
+            booking=booking,
+            session=target,
+            detail=f"from session {source.pk} to {target.pk}",
+        )
+        if held_place:
+            fill_freed_place(source)
+        catalogue_changed()  # places left changed
+        return booking
 
 
 def sessions_below_minimum():
@@ -867,7 +883,6 @@ def waive_minimum(session: Session, by: User) -> Session:
     return session
 
 
-@transaction.atomic
 def email_attendees(
     session: Session,
     by: User,
@@ -881,78 +896,83 @@ def email_attendees(
     Each message's outbox key comes from `request_key` (the form's token, see
     `config.idempotency.request_key`), so a resubmitted form sends nobody a
     second copy; without one every call is a new batch."""
-    import uuid
+    with transaction.atomic():
+        import uuid
 
-    statuses = (
-        (Booking.Status.ATTENDED,)
-        if attended
-        else (Booking.Status.NO_SHOW, Booking.Status.CONFIRMED)
-    )
-    batch = request_key or uuid.uuid4().hex[:12]
-    sent = 0
-    for booking in session.bookings.filter(status__in=statuses).select_related(
-        "person"
-    ):
-        queue_mail(
-            kind="staff_message",
-            booking=booking,
-            subject=subject,
-            body=body,
-            key=f"staff:{batch}:{booking.pk}",
+        statuses = (
+            (Booking.Status.ATTENDED,)
+            if attended
+            else (Booking.Status.NO_SHOW, Booking.Status.CONFIRMED)
         )
-        sent += 1
-    _log(
-        by,
-        "emailed " + ("attendees" if attended else "non-attendees"),
-        session=session,
-        detail=subject,
-    )
-    return sent
+        batch = request_key or uuid.uuid4().hex[:12]
+        sent = 0
+        for booking in session.bookings.filter(status__in=statuses).select_related(
+            "person"
+        ):
+            queue_mail(
+                kind="staff_message",
+                booking=booking,
+                subject=subject,
+                body=body,
+                key=f"staff:{batch}:{booking.pk}",
+            )
+            sent += 1
+        _log(
+            by,
+            "emailed " + ("attendees" if attended else "non-attendees"),
+            session=session,
+            detail=subject,
+        )
+        return sent
 
 
-@transaction.atomic
 def submit_evaluation(booking: Booking, *, rating: int, comments: str) -> Evaluation:
-    if booking.status != Booking.Status.ATTENDED:
-        raise BookingError(_("You can evaluate a session once you have attended it."))
-    _refuse_before_start(
-        booking.session,
-        _("You can evaluate %(course)s once the session has started on %(starts)s."),
-    )
-    if hasattr(booking, "evaluation"):
-        raise BookingError(_("You have already evaluated this session. Thank you."))
-    return Evaluation.objects.create(
-        booking=booking, rating=rating, comments=comments.strip()
-    )
+    with transaction.atomic():
+        if booking.status != Booking.Status.ATTENDED:
+            raise BookingError(
+                _("You can evaluate a session once you have attended it.")
+            )
+        _refuse_before_start(
+            booking.session,
+            _(
+                "You can evaluate %(course)s once the session has started on %(starts)s."
+            ),
+        )
+        if hasattr(booking, "evaluation"):
+            raise BookingError(_("You have already evaluated this session. Thank you."))
+        return Evaluation.objects.create(
+            booking=booking, rating=rating, comments=comments.strip()
+        )
 
 
 def log_staff_action(by: User, action: str, *, session: Session | None = None) -> None:
     _log(by, action, session=session)
 
 
-@transaction.atomic
 def disclose_attendees_to_provider(session: Session, *, by: User) -> list[Booking]:
     """Confirmed attendees whose name and work email go to the course's provider;
     each disclosure is recorded."""
-    from privacy.services import log_disclosure
+    with transaction.atomic():
+        from privacy.services import log_disclosure
 
-    provider = session.course.provider
-    bookings = list(
-        session.bookings.filter(status__in=Booking.PLACE_HOLDING)
-        .exclude(status=Booking.Status.OFFERED)
-        .select_related("person")
-    )
-    for booking in bookings:
-        log_disclosure(
-            booking.person,
-            recipient=provider.name,
-            fields=["name", "work email"],
-            purpose=f"Attendee list for {session}",
-            reference=f"booking:{booking.pk}",
+        provider = session.course.provider
+        bookings = list(
+            session.bookings.filter(status__in=Booking.PLACE_HOLDING)
+            .exclude(status=Booking.Status.OFFERED)
+            .select_related("person")
         )
-    _log(
-        by,
-        "exported attendee list for provider",
-        session=session,
-        detail=f"{len(bookings)} people to {provider.name}",
-    )
-    return bookings
+        for booking in bookings:
+            log_disclosure(
+                booking.person,
+                recipient=provider.name,
+                fields=["name", "work email"],
+                purpose=f"Attendee list for {session}",
+                reference=f"booking:{booking.pk}",
+            )
+        _log(
+            by,
+            "exported attendee list for provider",
+            session=session,
+            detail=f"{len(bookings)} people to {provider.name}",
+        )
+        return bookings

@@ -40,7 +40,6 @@ def record_consent(
     )
 
 
-@transaction.atomic
 def update_preferences(
     person: User, wanted: dict[tuple[str, str], bool], *, source: str
 ) -> list[ConsentRecord]:

@@ -154,21 +154,21 @@ def _validate_for_sending(campaign: Campaign) -> None:
         )
 
 
-@transaction.atomic
 def send_campaign(campaign: Campaign, *, by: User | None = None) -> Campaign:
     """Send now, or schedule for `send_at`. Batches are queued after commit;
     each recipient is checked with `can_contact` when their message is sent."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-        raise MarketingError(
-            _("“%(name)s” has already been sent or stopped.") % {"name": campaign}
-        )
-    _validate_for_sending(campaign)
-    if campaign.send_at and campaign.send_at > timezone.now():
-        campaign.status = Campaign.Status.SCHEDULED
-        campaign.save(update_fields=["status"])
-        return campaign
-    return _start(campaign)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            raise MarketingError(
+                _("“%(name)s” has already been sent or stopped.") % {"name": campaign}
+            )
+        _validate_for_sending(campaign)
+        if campaign.send_at and campaign.send_at > timezone.now():
+            campaign.status = Campaign.Status.SCHEDULED
+            campaign.save(update_fields=["status"])
+            return campaign
+        return _start(campaign)
 
 
 def _start(campaign: Campaign) -> Campaign:

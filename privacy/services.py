@@ -349,7 +349,6 @@ def erasure_plan() -> list[dict]:
     ]
 
 
-@transaction.atomic
 def erase_person(
     person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
 ) -> None:
@@ -358,14 +357,15 @@ def erase_person(
     Mail still waiting in any outbox for the person is cancelled first; each
     app's eraser withdraws what is still running (bookings: future places and
     waiting-list places pass to the next person)."""
-    if person.erased_at is None:
-        outbox.cancel_pending_to(person.email)
-    for category in registry.categories():
-        if category.name == "account":
-            continue  # last: other erasers find the person's rows by the account
-        category.erase(person)
-    next(c for c in registry.categories() if c.name == "account").erase(person)
-    audit("erasure", person=person, by=by, request=request)
+    with transaction.atomic():
+        if person.erased_at is None:
+            outbox.cancel_pending_to(person.email)
+        for category in registry.categories():
+            if category.name == "account":
+                continue  # last: other erasers find the person's rows by the account
+            category.erase(person)
+        next(c for c in registry.categories() if c.name == "account").erase(person)
+        audit("erasure", person=person, by=by, request=request)
 
 
 # --- four eyes on erasure ---------------------------------------------------------
@@ -420,16 +420,16 @@ def _erase_on(dsr: DataSubjectRequest, *, by: User) -> None:
     erase_person(dsr.person, dsr, by=by)
 
 
-@transaction.atomic
 def erase_on_request(dsr: DataSubjectRequest, *, by: User) -> None:
     """The erasure a request asks for, by one person alone. The account is
     read afresh under the request's lock, so the rule sees it as it is now."""
-    dsr = _locked_request(dsr)
-    _check_erasure_request(dsr)
-    problem = erasure_alone_refusal(dsr.person, by=by)
-    if problem:
-        raise PrivacyError(problem)
-    _erase_on(dsr, by=by)
+    with transaction.atomic():
+        dsr = _locked_request(dsr)
+        _check_erasure_request(dsr)
+        problem = erasure_alone_refusal(dsr.person, by=by)
+        if problem:
+            raise PrivacyError(problem)
+        _erase_on(dsr, by=by)
 
 
 def _locked_request(dsr: DataSubjectRequest) -> DataSubjectRequest:
@@ -445,36 +445,36 @@ def _clear_approval_request(dsr: DataSubjectRequest) -> None:
     dsr.approval_requested_at = None
 
 
-@transaction.atomic
 def request_erasure_approval(dsr: DataSubjectRequest, *, by: User) -> None:
     """Record that `by` asks for a staff or superuser account's erasure; the
     account is not touched until a second person approves."""
-    dsr = _locked_request(dsr)
-    _check_erasure_request(dsr)
-    if not dsr.is_open:
-        raise PrivacyError(_("This request is already closed."))
-    if not dsr.person.is_privileged:
-        raise PrivacyError(
-            _(
-                "This is not a staff account: choose “Erase personal data”; "
-                "no second approver is needed."
+    with transaction.atomic():
+        dsr = _locked_request(dsr)
+        _check_erasure_request(dsr)
+        if not dsr.is_open:
+            raise PrivacyError(_("This request is already closed."))
+        if not dsr.person.is_privileged:
+            raise PrivacyError(
+                _(
+                    "This is not a staff account: choose “Erase personal data”; "
+                    "no second approver is needed."
+                )
             )
+        if dsr.awaiting_second_approver:
+            raise PrivacyError(_("This erasure is already awaiting a second approver."))
+        if not by.has_perm(ERASE_PERMISSION):
+            raise PrivacyError(_("You do not hold the permission to ask for this."))
+        dsr.approval_requested_by = by
+        dsr.approval_requested_at = timezone.now()
+        dsr.approval_refusal_reason = ""
+        dsr.save()
+        audit(
+            "erasure requested",
+            person=dsr.person,
+            by=by,
+            request=dsr,
+            detail="awaiting a second approver",
         )
-    if dsr.awaiting_second_approver:
-        raise PrivacyError(_("This erasure is already awaiting a second approver."))
-    if not by.has_perm(ERASE_PERMISSION):
-        raise PrivacyError(_("You do not hold the permission to ask for this."))
-    dsr.approval_requested_by = by
-    dsr.approval_requested_at = timezone.now()
-    dsr.approval_refusal_reason = ""
-    dsr.save()
-    audit(
-        "erasure requested",
-        person=dsr.person,
-        by=by,
-        request=dsr,
-        detail="awaiting a second approver",
-    )
 
 
 def erasure_approval_refusal(dsr: DataSubjectRequest, *, by: User) -> str:
@@ -492,57 +492,57 @@ def erasure_approval_refusal(dsr: DataSubjectRequest, *, by: User) -> str:
     )
 
 
-@transaction.atomic
 def approve_erasure(dsr: DataSubjectRequest, *, by: User) -> User:
     """The second person approves: the erasure runs (the person is told first,
     as for any erasure). Returns who asked for it."""
-    dsr = _locked_request(dsr)
-    _check_erasure_request(dsr)
-    problem = erasure_approval_refusal(dsr, by=by)
-    if problem:
-        raise PrivacyError(problem)
-    requester = dsr.approval_requested_by
-    _clear_approval_request(dsr)
-    dsr.save()
-    audit(
-        "erasure approved",
-        person=dsr.person,
-        by=by,
-        request=dsr,
-        detail=f"asked for by user:{requester.pk}",
-    )
-    _erase_on(dsr, by=by)
-    return requester
+    with transaction.atomic():
+        dsr = _locked_request(dsr)
+        _check_erasure_request(dsr)
+        problem = erasure_approval_refusal(dsr, by=by)
+        if problem:
+            raise PrivacyError(problem)
+        requester = dsr.approval_requested_by
+        _clear_approval_request(dsr)
+        dsr.save()
+        audit(
+            "erasure approved",
+            person=dsr.person,
+            by=by,
+            request=dsr,
+            detail=f"asked for by user:{requester.pk}",
+        )
+        _erase_on(dsr, by=by)
+        return requester
 
 
-@transaction.atomic
 def reject_erasure(dsr: DataSubjectRequest, *, by: User, reason: str) -> str:
     """Reject (a second person) or cancel (the one who asked) a pending
     erasure, with the reason; nothing is erased. Returns "cancelled" or
     "rejected"."""
-    reason = " ".join(reason.split())[:500]
-    if not reason:
-        raise PrivacyError(_("Give the reason for rejecting or cancelling it."))
-    dsr = _locked_request(dsr)
-    if not dsr.awaiting_second_approver:
-        raise PrivacyError(_("This request is not awaiting a second approver."))
-    if not by.has_perm(ERASE_PERMISSION):
-        raise PrivacyError(_("You do not hold the permission to reject this."))
-    asked_by = dsr.approval_requested_by_id
-    outcome = "cancelled" if asked_by == by.pk else "rejected"
-    _clear_approval_request(dsr)
-    dsr.approval_refusal_reason = reason
-    dsr.save()
-    # The reason stays on the request (cleared if the person is erased), not in
-    # the audit trail, which must hold no personal data.
-    audit(
-        f"erasure {outcome}",
-        person=dsr.person,
-        by=by,
-        request=dsr,
-        detail=f"asked for by user:{asked_by}" if asked_by else "",
-    )
-    return outcome
+    with transaction.atomic():
+        reason = " ".join(reason.split())[:500]
+        if not reason:
+            raise PrivacyError(_("Give the reason for rejecting or cancelling it."))
+        dsr = _locked_request(dsr)
+        if not dsr.awaiting_second_approver:
+            raise PrivacyError(_("This request is not awaiting a second approver."))
+        if not by.has_perm(ERASE_PERMISSION):
+            raise PrivacyError(_("You do not hold the permission to reject this."))
+        asked_by = dsr.approval_requested_by_id
+        outcome = "cancelled" if asked_by == by.pk else "rejected"
+        _clear_approval_request(dsr)
+        dsr.approval_refusal_reason = reason
+        dsr.save()
+        # The reason stays on the request (cleared if the person is erased), not in
+        # the audit trail, which must hold no personal data.
+        audit(
+            f"erasure {outcome}",
+            person=dsr.person,
+            by=by,
+            request=dsr,
+            detail=f"asked for by user:{asked_by}" if asked_by else "",
+        )
+        return outcome
 
 
 def restrict_processing(

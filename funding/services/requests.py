@@ -175,41 +175,43 @@ def _locked(funding_request: FundingRequest) -> FundingRequest:
     )
 
 
-@transaction.atomic
 def save_funding_request(
     person: User, *, funding_request: FundingRequest | None = None, **fields
 ) -> FundingRequest:
     """Create or update a draft (or a request reopened for more information)."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {sorted(unknown)}")
-    if not (fields.get("course_name") or "").strip() and funding_request is None:
-        raise FundingError(_("Enter the name of the course"))
-    for problem in (
-        cost_problem(fields.get("cost")),
-        start_date_problem(fields.get("start_date")),
-        manager_email_problem(person, fields.get("manager_email", "")),
-    ):
-        if problem:
-            raise FundingError(problem)
-    if funding_request is None:
-        funding_request = FundingRequest(person=person)
-    else:
-        funding_request = _locked(funding_request)
-        if funding_request.person_id != person.pk:
-            raise FundingError(_("You can only change your own requests."))
-        if not funding_request.is_editable:
-            raise FundingError(
-                _("This request has been submitted and can no longer be changed.")
+    with transaction.atomic():
+        unknown = set(fields) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"Not editable: {sorted(unknown)}")
+        if not (fields.get("course_name") or "").strip() and funding_request is None:
+            raise FundingError(_("Enter the name of the course"))
+        for problem in (
+            cost_problem(fields.get("cost")),
+            start_date_problem(fields.get("start_date")),
+            manager_email_problem(person, fields.get("manager_email", "")),
+        ):
+            if problem:
+                raise FundingError(problem)
+        if funding_request is None:
+            funding_request = FundingRequest(person=person)
+        else:
+            funding_request = _locked(funding_request)
+            if funding_request.person_id != person.pk:
+                raise FundingError(_("You can only change your own requests."))
+            if not funding_request.is_editable:
+                raise FundingError(
+                    _("This request has been submitted and can no longer be changed.")
+                )
+        for name, value in fields.items():
+            setattr(
+                funding_request,
+                name,
+                value.strip() if isinstance(value, str) else value,
             )
-    for name, value in fields.items():
-        setattr(
-            funding_request, name, value.strip() if isinstance(value, str) else value
-        )
-    if funding_request.provider_id:
-        funding_request.provider_name = funding_request.provider.name
-    funding_request.save()
-    return funding_request
+        if funding_request.provider_id:
+            funding_request.provider_name = funding_request.provider.name
+        funding_request.save()
+        return funding_request
 
 
 def missing_for_submission(funding_request: FundingRequest) -> list[str]:
@@ -229,69 +231,72 @@ def missing_for_submission(funding_request: FundingRequest) -> list[str]:
     ]
 
 
-@transaction.atomic
 def submit_funding_request(
     funding_request: FundingRequest, *, by: User
 ) -> FundingRequest:
     """Send a draft (or a reopened request) for review. The manager is asked for
     support unless they already gave it."""
-    # One submission at a time per person: the allowance check below must see
-    # every other committed request.
-    User.objects.select_for_update().filter(pk=funding_request.person_id).first()
-    funding_request = _locked(funding_request)
-    person = funding_request.person
-    if person is None or by.pk != person.pk:
-        raise FundingError(_("You can only submit your own requests."))
-    if not funding_request.is_editable:
-        raise FundingError(_("This request has already been submitted."))
-    missing = missing_for_submission(funding_request)
-    if missing:
-        raise FundingError(
-            _("Before you submit, add the %(fields)s.") % {"fields": ", ".join(missing)}
-        )
-    for problem in (
-        cost_problem(funding_request.cost),
-        start_date_problem(funding_request.start_date),
-        manager_email_problem(person, funding_request.manager_email),
-    ):
-        if problem:
-            raise FundingError(problem)
-    funding_round = funding_request.round
-    if funding_round is None and selectors.rounds_open().exists():
-        raise FundingError(_("Choose the funding round you are applying to."))
-    if funding_round is not None:
-        problem = eligibility_problem(person, funding_round) or allowance_problem(
-            person,
-            funding_round,
-            funding_request.cost,
-            funding_request.start_date,
-            exclude_pk=funding_request.pk,
-        )
-        if problem:
-            raise FundingError(problem)
-    profile = getattr(person, "profile", None)
-    funding_request.organisation = profile.organisation if profile else None
-    funding_request.submitted_at = timezone.now()
-    still_supported = funding_request.support_links.filter(
-        supported=True, manager_email__iexact=funding_request.manager_email
-    ).exists()
-    if still_supported:
-        record_event(
-            funding_request,
-            to_status=Status.UNDER_REVIEW,
-            by=by,
-            note=_("Sent back with more information. Your manager's support stands."),
-        )
-    else:
-        record_event(
-            funding_request,
-            to_status=Status.AWAITING_MANAGER,
-            by=by,
-            note=_("Sent to %(manager)s for a statement of support.")
-            % {"manager": funding_request.manager_name},
-        )
-        _send_support_link(funding_request)
-    return funding_request
+    with transaction.atomic():
+        # One submission at a time per person: the allowance check below must see
+        # every other committed request.
+        User.objects.select_for_update().filter(pk=funding_request.person_id).first()
+        funding_request = _locked(funding_request)
+        person = funding_request.person
+        if person is None or by.pk != person.pk:
+            raise FundingError(_("You can only submit your own requests."))
+        if not funding_request.is_editable:
+            raise FundingError(_("This request has already been submitted."))
+        missing = missing_for_submission(funding_request)
+        if missing:
+            raise FundingError(
+                _("Before you submit, add the %(fields)s.")
+                % {"fields": ", ".join(missing)}
+            )
+        for problem in (
+            cost_problem(funding_request.cost),
+            start_date_problem(funding_request.start_date),
+            manager_email_problem(person, funding_request.manager_email),
+        ):
+            if problem:
+                raise FundingError(problem)
+        funding_round = funding_request.round
+        if funding_round is None and selectors.rounds_open().exists():
+            raise FundingError(_("Choose the funding round you are applying to."))
+        if funding_round is not None:
+            problem = eligibility_problem(person, funding_round) or allowance_problem(
+                person,
+                funding_round,
+                funding_request.cost,
+                funding_request.start_date,
+                exclude_pk=funding_request.pk,
+            )
+            if problem:
+                raise FundingError(problem)
+        profile = getattr(person, "profile", None)
+        funding_request.organisation = profile.organisation if profile else None
+        funding_request.submitted_at = timezone.now()
+        still_supported = funding_request.support_links.filter(
+            supported=True, manager_email__iexact=funding_request.manager_email
+        ).exists()
+        if still_supported:
+            record_event(
+                funding_request,
+                to_status=Status.UNDER_REVIEW,
+                by=by,
+                note=_(
+                    "Sent back with more information. Your manager's support stands."
+                ),
+            )
+        else:
+            record_event(
+                funding_request,
+                to_status=Status.AWAITING_MANAGER,
+                by=by,
+                note=_("Sent to %(manager)s for a statement of support.")
+                % {"manager": funding_request.manager_name},
+            )
+            _send_support_link(funding_request)
+        return funding_request
 
 
 def support_link_days() -> int:
@@ -334,29 +339,31 @@ def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
     return link
 
 
-@transaction.atomic
 def resend_to_manager(funding_request: FundingRequest, *, by: User) -> ManagerSupport:
-    funding_request = _locked(funding_request)
-    if funding_request.status not in (Status.AWAITING_MANAGER, Status.NOT_SUPPORTED):
-        raise FundingError(_("This request is not waiting for your manager."))
-    last = funding_request.support_links.order_by("-created_at").first()
-    cooldown = int(getattr(settings, "FUNDING_RESEND_MINUTES", 5))
-    if last and last.created_at > timezone.now() - dt.timedelta(minutes=cooldown):
-        raise FundingError(
-            _("We sent the request a few minutes ago. Try again in %(n)d minutes.")
-            % {"n": cooldown}
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if funding_request.status not in (
+            Status.AWAITING_MANAGER,
+            Status.NOT_SUPPORTED,
+        ):
+            raise FundingError(_("This request is not waiting for your manager."))
+        last = funding_request.support_links.order_by("-created_at").first()
+        cooldown = int(getattr(settings, "FUNDING_RESEND_MINUTES", 5))
+        if last and last.created_at > timezone.now() - dt.timedelta(minutes=cooldown):
+            raise FundingError(
+                _("We sent the request a few minutes ago. Try again in %(n)d minutes.")
+                % {"n": cooldown}
+            )
+        record_event(
+            funding_request,
+            to_status=Status.AWAITING_MANAGER,
+            by=by,
+            note=_("Sent again to %(manager)s.")
+            % {"manager": funding_request.manager_name},
         )
-    record_event(
-        funding_request,
-        to_status=Status.AWAITING_MANAGER,
-        by=by,
-        note=_("Sent again to %(manager)s.")
-        % {"manager": funding_request.manager_name},
-    )
-    return _send_support_link(funding_request)
+        return _send_support_link(funding_request)
 
 
-@transaction.atomic
 def change_manager(
     funding_request: FundingRequest,
     *,
@@ -364,28 +371,32 @@ def change_manager(
     manager_email: str,
     by: User,
 ) -> FundingRequest:
-    funding_request = _locked(funding_request)
-    problem = manager_email_problem(funding_request.person, manager_email)
-    if problem:
-        raise FundingError(problem)
-    if not manager_name.strip() or not manager_email.strip():
-        raise FundingError(_("Enter your manager's name and work email"))
-    waiting = funding_request.status in (Status.AWAITING_MANAGER, Status.NOT_SUPPORTED)
-    if not (waiting or funding_request.is_editable):
-        raise FundingError(_("The manager can no longer be changed."))
-    funding_request.manager_name = manager_name.strip()
-    funding_request.manager_email = manager_email.strip()
-    funding_request.save()
-    if waiting:
-        record_event(
-            funding_request,
-            to_status=Status.AWAITING_MANAGER,
-            by=by,
-            note=_("Manager changed to %(manager)s; the request was sent to them.")
-            % {"manager": funding_request.manager_name},
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        problem = manager_email_problem(funding_request.person, manager_email)
+        if problem:
+            raise FundingError(problem)
+        if not manager_name.strip() or not manager_email.strip():
+            raise FundingError(_("Enter your manager's name and work email"))
+        waiting = funding_request.status in (
+            Status.AWAITING_MANAGER,
+            Status.NOT_SUPPORTED,
         )
-        _send_support_link(funding_request)
-    return funding_request
+        if not (waiting or funding_request.is_editable):
+            raise FundingError(_("The manager can no longer be changed."))
+        funding_request.manager_name = manager_name.strip()
+        funding_request.manager_email = manager_email.strip()
+        funding_request.save()
+        if waiting:
+            record_event(
+                funding_request,
+                to_status=Status.AWAITING_MANAGER,
+                by=by,
+                note=_("Manager changed to %(manager)s; the request was sent to them.")
+                % {"manager": funding_request.manager_name},
+            )
+            _send_support_link(funding_request)
+        return funding_request
 
 
 def support_link_problem(link: ManagerSupport | None) -> str | None:
@@ -405,46 +416,46 @@ def support_link_problem(link: ManagerSupport | None) -> str | None:
     return None
 
 
-@transaction.atomic
 def record_manager_support(
     token: str, *, supported: bool, statement: str, letter=None
 ) -> ManagerSupport:
     """The manager's answer through their one-time link. The link row is locked,
     so two submissions of the same link cannot both count."""
-    link = (
-        ManagerSupport.objects.select_for_update(of=("self",))
-        .select_related("request")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
-    problem = support_link_problem(link)
-    if problem:
-        raise FundingError(problem)
-    if not statement.strip():
-        raise FundingError(_("Enter your statement"))
-    checked = sniff_file(letter) if letter else None
-    funding_request = _locked(link.request)
-    link.used_at = timezone.now()
-    link.supported = supported
-    link.statement = statement.strip()
-    link.save()
-    if letter:
-        _store_document(
-            funding_request,
-            upload=letter,
-            checked=checked,
-            kind="manager_letter",
-            by=None,
+    with transaction.atomic():
+        link = (
+            ManagerSupport.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(token_hash=hash_token(token))
+            .first()
         )
-    record_event(
-        funding_request,
-        to_status=Status.UNDER_REVIEW if supported else Status.NOT_SUPPORTED,
-        by=None,
-        actor_label=_("%(name)s (your manager)")
-        % {"name": link.manager_name or link.manager_email},
-        note=link.statement,
-    )
-    return link
+        problem = support_link_problem(link)
+        if problem:
+            raise FundingError(problem)
+        if not statement.strip():
+            raise FundingError(_("Enter your statement"))
+        checked = sniff_file(letter) if letter else None
+        funding_request = _locked(link.request)
+        link.used_at = timezone.now()
+        link.supported = supported
+        link.statement = statement.strip()
+        link.save()
+        if letter:
+            _store_document(
+                funding_request,
+                upload=letter,
+                checked=checked,
+                kind="manager_letter",
+                by=None,
+            )
+        record_event(
+            funding_request,
+            to_status=Status.UNDER_REVIEW if supported else Status.NOT_SUPPORTED,
+            by=None,
+            actor_label=_("%(name)s (your manager)")
+            % {"name": link.manager_name or link.manager_email},
+            note=link.statement,
+        )
+        return link
 
 
 def _store_document(funding_request, *, upload, checked, kind, by) -> FundingDocument:
@@ -462,39 +473,40 @@ def _store_document(funding_request, *, upload, checked, kind, by) -> FundingDoc
     return document
 
 
-@transaction.atomic
 def add_supporting_document(
     funding_request: FundingRequest, *, upload, by: User
 ) -> FundingDocument:
-    checked = sniff_file(upload)
-    funding_request = _locked(funding_request)
-    if funding_request.status not in (
-        *FundingRequest.EDITABLE,
-        *FundingRequest.PENDING,
-    ):
-        raise FundingError(_("Documents can be added only before a decision."))
-    return _store_document(
-        funding_request, upload=upload, checked=checked, kind="supporting", by=by
-    )
+    with transaction.atomic():
+        checked = sniff_file(upload)
+        funding_request = _locked(funding_request)
+        if funding_request.status not in (
+            *FundingRequest.EDITABLE,
+            *FundingRequest.PENDING,
+        ):
+            raise FundingError(_("Documents can be added only before a decision."))
+        return _store_document(
+            funding_request, upload=upload, checked=checked, kind="supporting", by=by
+        )
 
 
 # --- officers ---------------------------------------------------------------------
 
 
-@transaction.atomic
 def ask_for_more_information(
     funding_request: FundingRequest, *, note: str, by: User
 ) -> FundingRequest:
-    funding_request = _locked(funding_request)
-    if funding_request.status not in FundingRequest.PENDING:
-        raise FundingError(_("Only a request waiting for a decision can be reopened."))
-    if not note.strip():
-        raise FundingError(_("Say what information you need"))
-    record_event(funding_request, to_status=Status.MORE_INFO, by=by, note=note)
-    return funding_request
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if funding_request.status not in FundingRequest.PENDING:
+            raise FundingError(
+                _("Only a request waiting for a decision can be reopened.")
+            )
+        if not note.strip():
+            raise FundingError(_("Say what information you need"))
+        record_event(funding_request, to_status=Status.MORE_INFO, by=by, note=note)
+        return funding_request
 
 
-@transaction.atomic
 def approve_funding_request(
     funding_request: FundingRequest,
     *,
@@ -502,83 +514,90 @@ def approve_funding_request(
     conditions: str = "",
     by: User,
 ) -> FundingRequest:
-    funding_request = _locked(funding_request)
-    if funding_request.status != Status.UNDER_REVIEW:
-        raise FundingError(
-            _("Only a request with the manager's support can be approved.")
-        )
-    if amount is None or amount <= 0:
-        raise FundingError(_("Enter an amount more than £0"))
-    if amount > funding_request.cost:
-        raise FundingError(
-            _("The amount approved cannot be more than the £%(cost)s asked for.")
-            % {"cost": funding_request.cost}
-        )
-    funding_request.amount_approved = amount
-    funding_request.decision_note = conditions.strip()
-    funding_request.decided_at = timezone.now()
-    funding_request.decided_by = by
-    note = _("£%(amount)s approved.") % {"amount": f"{amount:,.2f}"}
-    if conditions.strip():
-        note += " " + _("Conditions: %(c)s") % {"c": conditions.strip()}
-    record_event(funding_request, to_status=Status.APPROVED, by=by, note=note)
-    return funding_request
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if funding_request.status != Status.UNDER_REVIEW:
+            raise FundingError(
+                _("Only a request with the manager's support can be approved.")
+            )
+        if amount is None or amount <= 0:
+            raise FundingError(_("Enter an amount more than £0"))
+        if amount > funding_request.cost:
+            raise FundingError(
+                _("The amount approved cannot be more than the £%(cost)s asked for.")
+                % {"cost": funding_request.cost}
+            )
+        funding_request.amount_approved = amount
+        funding_request.decision_note = conditions.strip()
+        funding_request.decided_at = timezone.now()
+        funding_request.decided_by = by
+        note = _("£%(amount)s approved.") % {"amount": f"{amount:,.2f}"}
+        if conditions.strip():
+            note += " " + _("Conditions: %(c)s") % {"c": conditions.strip()}
+        record_event(funding_request, to_status=Status.APPROVED, by=by, note=note)
+        return funding_request
 
 
-@transaction.atomic
 def decline_funding_request(
     funding_request: FundingRequest, *, reason: str, by: User
 ) -> FundingRequest:
-    funding_request = _locked(funding_request)
-    if funding_request.status not in FundingRequest.PENDING:
-        raise FundingError(_("Only a request waiting for a decision can be declined."))
-    if not reason.strip():
-        raise FundingError(_("Give the reason, which the learner will see"))
-    funding_request.decision_note = reason.strip()
-    funding_request.decided_at = timezone.now()
-    funding_request.decided_by = by
-    record_event(funding_request, to_status=Status.DECLINED, by=by, note=reason)
-    return funding_request
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if funding_request.status not in FundingRequest.PENDING:
+            raise FundingError(
+                _("Only a request waiting for a decision can be declined.")
+            )
+        if not reason.strip():
+            raise FundingError(_("Give the reason, which the learner will see"))
+        funding_request.decision_note = reason.strip()
+        funding_request.decided_at = timezone.now()
+        funding_request.decided_by = by
+        record_event(funding_request, to_status=Status.DECLINED, by=by, note=reason)
+        return funding_request
 
 
-@transaction.atomic
 def decide_panel(
     funding_round: FundingRound, *, decisions: list[dict], by: User
 ) -> int:
     """Decide a round's requests in one pass. Each decision is
     {"request_id", "decision": "approve"|"decline"|"", "amount", "note"}.
     All or nothing: one refusal undoes the whole pass."""
-    decided = 0
-    wanted = {d["request_id"]: d for d in decisions if d.get("decision")}
-    requests = FundingRequest.objects.filter(
-        round=funding_round, pk__in=list(wanted)
-    ).select_related("person")
-    found = {r.pk: r for r in requests}
-    for pk, decision in wanted.items():
-        funding_request = found.get(pk)
-        if funding_request is None:
-            raise FundingError(_("A request is not in this round."))
-        try:
-            if decision["decision"] == "approve":
-                approve_funding_request(
-                    funding_request,
-                    amount=decision.get("amount"),
-                    conditions=decision.get("note", ""),
-                    by=by,
+    with transaction.atomic():
+        decided = 0
+        wanted = {d["request_id"]: d for d in decisions if d.get("decision")}
+        requests = FundingRequest.objects.filter(
+            round=funding_round, pk__in=list(wanted)
+        ).select_related("person")
+        found = {r.pk: r for r in requests}
+        for pk, decision in wanted.items():
+            funding_request = found.get(pk)
+            if funding_request is None:
+                raise FundingError(_("A request is not in this round."))
+            try:
+                if decision["decision"] == "approve":
+                    approve_funding_request(
+                        funding_request,
+                        amount=decision.get("amount"),
+                        conditions=decision.get("note", ""),
+                        by=by,
+                    )
+                elif decision["decision"] == "decline":
+                    decline_funding_request(
+                        funding_request, reason=decision.get("note", ""), by=by
+                    )
+                else:
+                    continue
+            except FundingError as exc:
+                who = (
+                    funding_request.person.get_full_name()
+                    if funding_request.person
+                    else ""
                 )
-            elif decision["decision"] == "decline":
-                decline_funding_request(
-                    funding_request, reason=decision.get("note", ""), by=by
-                )
-            else:
-                continue
-        except FundingError as exc:
-            who = (
-                funding_request.person.get_full_name() if funding_request.person else ""
-            )
-            raise FundingError(f"{funding_request.course_name} ({who}): {exc}") from exc
-        decided += 1
-    return decided
+                raise FundingError(
+                    f"{funding_request.course_name} ({who}): {exc}"
+                ) from exc
+            decided += 1
+        return decided
 
 
 def _paid_total(funding_request: FundingRequest) -> Decimal:
@@ -587,7 +606,6 @@ def _paid_total(funding_request: FundingRequest) -> Decimal:
     )
 
 
-@transaction.atomic
 def record_invoice(
     funding_request: FundingRequest,
     *,
@@ -598,44 +616,46 @@ def record_invoice(
     upload=None,
     by: User,
 ) -> Invoice:
-    checked = sniff_file(upload, allowed=("application/pdf",)) if upload else None
-    funding_request = _locked(funding_request)
-    if funding_request.status not in (Status.APPROVED, Status.CLOSED):
-        raise FundingError(_("Invoices can be recorded only for approved requests."))
-    if amount is None or amount <= 0:
-        raise FundingError(_("Enter an amount more than £0"))
-    invoice = Invoice(
-        request=funding_request,
-        supplier=supplier.strip(),
-        number=number.strip(),
-        amount=amount,
-        invoice_date=invoice_date,
-        recorded_by=by,
-    )
-    if upload:
-        invoice.original_name = safe_name(upload, checked[1])
-        invoice.file.save("invoice.pdf", File(upload), save=False)
-    try:
-        with transaction.atomic():
-            invoice.save()
-    except IntegrityError:
-        if invoice.file:
-            invoice.file.delete(save=False)
-        raise FundingError(
-            _("Invoice %(n)s from %(s)s is already recorded.")
-            % {"n": invoice.number, "s": invoice.supplier}
-        ) from None
-    record_event(
-        funding_request,
-        to_status=funding_request.status,
-        by=by,
-        note=_("Invoice %(n)s from %(s)s for £%(a)s recorded.")
-        % {"n": invoice.number, "s": invoice.supplier, "a": f"{amount:,.2f}"},
-    )
-    return invoice
+    with transaction.atomic():
+        checked = sniff_file(upload, allowed=("application/pdf",)) if upload else None
+        funding_request = _locked(funding_request)
+        if funding_request.status not in (Status.APPROVED, Status.CLOSED):
+            raise FundingError(
+                _("Invoices can be recorded only for approved requests.")
+            )
+        if amount is None or amount <= 0:
+            raise FundingError(_("Enter an amount more than £0"))
+        invoice = Invoice(
+            request=funding_request,
+            supplier=supplier.strip(),
+            number=number.strip(),
+            amount=amount,
+            invoice_date=invoice_date,
+            recorded_by=by,
+        )
+        if upload:
+            invoice.original_name = safe_name(upload, checked[1])
+            invoice.file.save("invoice.pdf", File(upload), save=False)
+        try:
+            with transaction.atomic():
+                invoice.save()
+        except IntegrityError:
+            if invoice.file:
+                invoice.file.delete(save=False)
+            raise FundingError(
+                _("Invoice %(n)s from %(s)s is already recorded.")
+                % {"n": invoice.number, "s": invoice.supplier}
+            ) from None
+        record_event(
+            funding_request,
+            to_status=funding_request.status,
+            by=by,
+            note=_("Invoice %(n)s from %(s)s for £%(a)s recorded.")
+            % {"n": invoice.number, "s": invoice.supplier, "a": f"{amount:,.2f}"},
+        )
+        return invoice
 
 
-@transaction.atomic
 def record_payment(
     funding_request: FundingRequest,
     *,
@@ -645,65 +665,68 @@ def record_payment(
     invoice: Invoice | None = None,
     by: User,
 ) -> Payment:
-    funding_request = _locked(funding_request)
-    if funding_request.status != Status.APPROVED:
-        raise FundingError(_("Payments can be recorded only for approved requests."))
-    if amount is None or amount <= 0:
-        raise FundingError(_("Enter an amount more than £0"))
-    if invoice is not None and invoice.request_id != funding_request.pk:
-        raise FundingError(_("That invoice belongs to another request."))
-    paid = _paid_total(funding_request)
-    if paid + amount > funding_request.amount_approved:
-        raise FundingError(
-            _(
-                "Payments would come to £%(total)s, more than the £%(approved)s approved."
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if funding_request.status != Status.APPROVED:
+            raise FundingError(
+                _("Payments can be recorded only for approved requests.")
             )
-            % {
-                "total": f"{paid + amount:,.2f}",
-                "approved": f"{funding_request.amount_approved:,.2f}",
-            }
+        if amount is None or amount <= 0:
+            raise FundingError(_("Enter an amount more than £0"))
+        if invoice is not None and invoice.request_id != funding_request.pk:
+            raise FundingError(_("That invoice belongs to another request."))
+        paid = _paid_total(funding_request)
+        if paid + amount > funding_request.amount_approved:
+            raise FundingError(
+                _(
+                    "Payments would come to £%(total)s, more than the £%(approved)s approved."
+                )
+                % {
+                    "total": f"{paid + amount:,.2f}",
+                    "approved": f"{funding_request.amount_approved:,.2f}",
+                }
+            )
+        payment = Payment.objects.create(
+            request=funding_request,
+            invoice=invoice,
+            amount=amount,
+            paid_on=paid_on,
+            reference=reference.strip(),
+            recorded_by=by,
         )
-    payment = Payment.objects.create(
-        request=funding_request,
-        invoice=invoice,
-        amount=amount,
-        paid_on=paid_on,
-        reference=reference.strip(),
-        recorded_by=by,
-    )
-    record_event(
-        funding_request,
-        to_status=funding_request.status,
-        by=by,
-        note=_("Payment of £%(a)s made on %(d)s.")
-        % {"a": f"{amount:,.2f}", "d": paid_on.strftime("%-d %B %Y")},
-    )
-    _close_if_done(funding_request)
-    return payment
+        record_event(
+            funding_request,
+            to_status=funding_request.status,
+            by=by,
+            note=_("Payment of £%(a)s made on %(d)s.")
+            % {"a": f"{amount:,.2f}", "d": paid_on.strftime("%-d %B %Y")},
+        )
+        _close_if_done(funding_request)
+        return payment
 
 
-@transaction.atomic
 def record_progress(
     funding_request: FundingRequest, *, stage: str, note: str = "", by: User
 ) -> ProgressUpdate:
-    funding_request = _locked(funding_request)
-    if by.pk != funding_request.person_id:
-        raise FundingError(_("Only the learner records their progress."))
-    if funding_request.status != Status.APPROVED:
-        raise FundingError(
-            _("You can record progress once the funding is approved.")
-            if funding_request.status != Status.CLOSED
-            else _("This request is closed.")
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if by.pk != funding_request.person_id:
+            raise FundingError(_("Only the learner records their progress."))
+        if funding_request.status != Status.APPROVED:
+            raise FundingError(
+                _("You can record progress once the funding is approved.")
+                if funding_request.status != Status.CLOSED
+                else _("This request is closed.")
+            )
+        if stage not in ProgressUpdate.Stage.values:
+            raise FundingError(_("Choose how the course is going"))
+        if stage in ("in_progress", "withdrawn") and not note.strip():
+            raise FundingError(_("Add a note about how the course is going"))
+        update = ProgressUpdate.objects.create(
+            request=funding_request, stage=stage, note=note.strip()
         )
-    if stage not in ProgressUpdate.Stage.values:
-        raise FundingError(_("Choose how the course is going"))
-    if stage in ("in_progress", "withdrawn") and not note.strip():
-        raise FundingError(_("Add a note about how the course is going"))
-    update = ProgressUpdate.objects.create(
-        request=funding_request, stage=stage, note=note.strip()
-    )
-    _close_if_done(funding_request)
-    return update
+        _close_if_done(funding_request)
+        return update
 
 
 def _close_if_done(funding_request: FundingRequest) -> None:
