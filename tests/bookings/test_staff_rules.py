@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import roles
 from bookings import services
-from bookings.models import Booking, MailRecord, StaffLog, Transaction
+from bookings.models import Booking, Evaluation, MailRecord, StaffLog, Transaction
 from courses.models import Session
 from tests.accounts.factories import OrganisationFactory, UserFactory
 from tests.bookings.factories import BookingFactory
@@ -230,3 +230,17 @@ def test_an_evaluation_before_the_start_names_the_course():
     assert str(refused.value).startswith(
         "You can evaluate Safeguarding basics once the session has started on "
     )
+
+
+def test_a_session_is_evaluated_once_with_the_comments_trimmed():
+    booking = BookingFactory.create(
+        status=Booking.Status.ATTENDED,
+        session__starts_at=timezone.now() - dt.timedelta(days=1),
+    )
+    first = services.submit_evaluation(booking, rating=5, comments="  Useful  ")
+    assert (first.rating, first.comments) == (5, "Useful")
+    again = Booking.objects.get(pk=booking.pk)
+    with pytest.raises(services.BookingError) as refused:
+        services.submit_evaluation(again, rating=1, comments="Changed my mind")
+    assert str(refused.value) == "You have already evaluated this session. Thank you."
+    assert Evaluation.objects.get(booking=booking).rating == 5
