@@ -83,3 +83,47 @@ def test_staff_cancelling_is_recorded_with_who_when_why_refund_mail_and_log():
         booking.session,
         booking.cancel_reason,
     )
+
+
+def test_cancelling_a_session_cancels_each_place_and_says_how_many():
+    booking = BookingFactory.create(session__course__price=Decimal("20"))
+    session = booking.session
+    Transaction.objects.create(
+        person=booking.person,
+        booking=booking,
+        kind=Transaction.Kind.CHARGE,
+        amount=Decimal("20"),
+        description="Place",
+    )
+    waiting = BookingFactory.create(session=session, status=Booking.Status.WAITLISTED)
+    BookingFactory.create(session=session, status=Booking.Status.CANCELLED)
+    type(session).objects.filter(pk=session.pk).update(capacity=33)  # another edit
+    staff = UserFactory.create(is_staff=True)
+    assert services.cancel_session(session, by=staff) == 2
+    session.refresh_from_db()
+    assert (session.status, session.capacity) == ("cancelled", 33)
+    assert session.cancelled_at is not None
+    for place in (booking, waiting):
+        place.refresh_from_db()
+        assert (place.status, place.cancelled_by, place.cancel_reason) == (
+            "cancelled",
+            staff,
+            "Session cancelled",
+        )
+        assert place.cancelled_at is not None
+    refund = Transaction.objects.get(kind=Transaction.Kind.REFUND)
+    assert (refund.amount, refund.created_by) == (Decimal("-20"), staff)
+    log = StaffLog.objects.get()
+    assert (log.action, log.session, log.detail) == ("cancelled session", session, "")
+    with pytest.raises(services.BookingError) as refused:
+        services.cancel_session(session, by=staff)
+    assert str(refused.value) == "This session is already cancelled."
+
+
+def test_a_long_reason_for_cancelling_a_session_is_kept_to_500_characters():
+    booking = BookingFactory.create()
+    staff = UserFactory.create(is_staff=True)
+    services.cancel_session(booking.session, by=staff, reason="r" * 600)
+    booking.refresh_from_db()
+    assert booking.cancel_reason == "r" * 500
+    assert StaffLog.objects.get().detail == "r" * 500
