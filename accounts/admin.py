@@ -10,16 +10,14 @@ reason. Every step is in the audit trail."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
 from privacy.imports import SourceImportMixin
 
 from . import services
-from .forms import OUTCOMES, RefusalForm
 from .four_eyes import may_act_alone_on
+from .four_eyes_admin import asked_by, refusal_step, when
 from .imports import PersonResource
 from .models import Organisation, Profile, User
 
@@ -52,10 +50,6 @@ class DeactivationFilter(admin.SimpleListFilter):
         if self.value() == "awaiting":
             return queryset.filter(deactivation_requested_at__isnull=False)
         return queryset
-
-
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M")
 
 
 @admin.register(User)
@@ -149,7 +143,7 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
             "Deactivation awaiting second approver: asked for by %(who)s on %(when)s"
         ) % {
             "who": obj.deactivation_requested_by or _("someone no longer on record"),
-            "when": _when(obj.deactivation_requested_at),
+            "when": when(obj.deactivation_requested_at),
         }
 
     def _one(self, request, queryset):
@@ -231,48 +225,33 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
                 messages.ERROR,
             )
             return None
-        form = RefusalForm(request.POST if request.POST.get("confirm") else None)
-        if form.is_valid():
-            try:
-                outcome = services.reject_deactivation(
-                    person, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except services.AccountsError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                return None
-            self.message_user(
-                request,
+        return refusal_step(
+            self,
+            request,
+            queryset,
+            action_name="reject_deactivation",
+            title=_("Reject or cancel this deactivation?"),
+            pending_text=_(
+                "%(who)s asked on %(when)s for a second approver to "
+                "deactivate %(person)s."
+            )
+            % {
+                "who": asked_by(person.deactivation_requested_by),
+                "when": when(person.deactivation_requested_at),
+                "person": person.email,
+            },
+            reject=lambda reason: services.reject_deactivation(
+                person, by=request.user, reason=reason
+            ),
+            error=services.AccountsError,
+            done=lambda outcome: (
                 _(
                     "The deactivation of %(person)s was %(outcome)s; the account "
                     "is still active and no longer awaits a second approver. The "
                     "reason is recorded on the account."
                 )
-                % {"person": person.email, "outcome": OUTCOMES[outcome]},
-                messages.SUCCESS,
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/four_eyes_refuse.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Reject or cancel this deactivation?"),
-                "pending_text": _(
-                    "%(who)s asked on %(when)s for a second approver to "
-                    "deactivate %(person)s."
-                )
-                % {
-                    "who": person.deactivation_requested_by
-                    or _("Someone no longer on record"),
-                    "when": _when(person.deactivation_requested_at),
-                    "person": person.email,
-                },
-                "form": form,
-                "queryset": queryset,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                "action_name": "reject_deactivation",
-                "opts": self.model._meta,
-            },
+                % {"person": person.email, "outcome": outcome}
+            ),
         )
 
     def user_change_password(self, request, id, form_url=""):

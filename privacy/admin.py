@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.forms import OUTCOMES, RefusalForm
+from accounts.four_eyes_admin import asked_by, refusal_step, when
 
 from . import services
 from .models import AuditEvent, DataSubjectRequest, Disclosure, RetentionRun
@@ -51,10 +51,6 @@ class SecondApproverFilter(admin.SimpleListFilter):
                 approval_requested_at__isnull=False,
             )
         return queryset
-
-
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M")
 
 
 @admin.register(DataSubjectRequest)
@@ -124,7 +120,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             return "-"
         return _("Awaiting second approver: asked for by %(who)s on %(when)s") % {
             "who": obj.approval_requested_by or _("someone no longer on record"),
-            "when": _when(obj.approval_requested_at),
+            "when": when(obj.approval_requested_at),
         }
 
     def get_readonly_fields(self, request, obj=None):
@@ -331,48 +327,33 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return None
-        form = RefusalForm(request.POST if request.POST.get("confirm") else None)
-        if form.is_valid():
-            try:
-                outcome = services.reject_erasure(
-                    dsr, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except services.PrivacyError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                return None
-            self.message_user(
-                request,
+        return refusal_step(
+            self,
+            request,
+            queryset,
+            action_name="reject_erasure",
+            title=_("Reject or cancel this erasure?"),
+            pending_text=_(
+                "%(who)s asked on %(when)s for a second approver to erase "
+                "the account in request #%(pk)s."
+            )
+            % {
+                "who": asked_by(dsr.approval_requested_by),
+                "when": when(dsr.approval_requested_at),
+                "pk": dsr.pk,
+            },
+            reject=lambda reason: services.reject_erasure(
+                dsr, by=request.user, reason=reason
+            ),
+            error=services.PrivacyError,
+            done=lambda outcome: (
                 _(
                     "The erasure in request #%(pk)s was %(outcome)s; nothing was "
                     "erased and it no longer awaits a second approver. The "
                     "reason is recorded on the request."
                 )
-                % {"pk": dsr.pk, "outcome": OUTCOMES[outcome]},
-                messages.SUCCESS,
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/four_eyes_refuse.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Reject or cancel this erasure?"),
-                "pending_text": _(
-                    "%(who)s asked on %(when)s for a second approver to erase "
-                    "the account in request #%(pk)s."
-                )
-                % {
-                    "who": dsr.approval_requested_by
-                    or _("Someone no longer on record"),
-                    "when": _when(dsr.approval_requested_at),
-                    "pk": dsr.pk,
-                },
-                "form": form,
-                "queryset": queryset,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                "action_name": "reject_erasure",
-                "opts": self.model._meta,
-            },
+                % {"pk": dsr.pk, "outcome": outcome}
+            ),
         )
 
     @admin.action(
