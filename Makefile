@@ -15,7 +15,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL=$(TEST_BROKER_URL) SECRET_KEY=tests-only-not-secret DEBUG=0 \
 	SITE_URL=http://testserver EMAIL_URL=consolemail://
 
-.PHONY: install assets run worker beat test bench mutation load lint format check-services chromium clean
+.PHONY: install assets run worker beat test bench mutation mutation-recheck load lint format check-services chromium clean
 
 install: $(VENV)/.installed assets
 
@@ -77,6 +77,14 @@ MUTANTS ?=
 mutation: install check-services
 	$(TEST_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_mutation \
 		$(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
+	$(VENV)/bin/python tests/perf/mutation_score.py
+
+# After writing tests for survivors: does one of TESTS kill each surviving MUTANTS
+# (globs)? Kills are recorded in mutmut's results; see tests/perf/mutation_recheck.py.
+TESTS ?=
+mutation-recheck: install check-services
+	$(TEST_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_mutation \
+		$(PY) tests/perf/mutation_recheck.py $(MUTANTS) --tests $(TESTS)
 	$(VENV)/bin/python tests/perf/mutation_score.py
 
 # 200 signed-in learners for two minutes through gunicorn, a worker and an SMTP sink.
