@@ -111,22 +111,23 @@ def object_to_direct_marketing(person: User, *, request=None, by=None) -> None:
     audit("objection to direct marketing", person=person, by=by, request=request)
 
 
-def _object_to(purpose: str, action: str):
-    def apply(person: User, *, request=None, by=None) -> None:
-        from consent.models import PURPOSE_CHANNELS, ConsentRecord
-        from consent.services import record_consent
+def _object_to(purpose: str, action: str, person: User, *, request=None, by=None):
+    from consent.models import PURPOSE_CHANNELS, ConsentRecord
+    from consent.services import record_consent
 
-        for channel in PURPOSE_CHANNELS[purpose]:
-            record_consent(
-                person, purpose, channel, False, ConsentRecord.Source.OBJECTION
-            )
-        audit(action, person=person, by=by, request=request)
-
-    return apply
+    for channel in PURPOSE_CHANNELS[purpose]:
+        record_consent(person, purpose, channel, False, ConsentRecord.Source.OBJECTION)
+    audit(action, person=person, by=by, request=request)
 
 
-object_to_profiling = _object_to("profiling", "objection to profiling")
-object_to_analytics = _object_to("analytics", "objection to analytics")
+def object_to_profiling(person: User, *, request=None, by=None) -> None:
+    _object_to("profiling", "objection to profiling", person, request=request, by=by)
+
+
+def object_to_analytics(person: User, *, request=None, by=None) -> None:
+    _object_to("analytics", "objection to analytics", person, request=request, by=by)
+
+
 OBJECTIONS = {
     DataSubjectRequest.Kind.OBJECT_MARKETING: object_to_direct_marketing,
     DataSubjectRequest.Kind.OBJECT_PROFILING: object_to_profiling,
