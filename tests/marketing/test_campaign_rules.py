@@ -277,6 +277,46 @@ def test_a_campaign_another_worker_is_starting_is_skipped_not_waited_for():
     assert mail.outbox == []
 
 
+class StopsAnotherCampaignBackend:
+    """Staff stop a scheduled campaign while the first message of another goes."""
+
+    campaign_id = None
+
+    def __init__(self, *args, **kwargs):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self.inner = EmailBackend(*args, **kwargs)
+
+    def open(self):
+        return True
+
+    def close(self):
+        return None
+
+    def send_messages(self, messages):
+        if self.campaign_id is not None:
+            services.stop_campaign(Campaign.objects.get(pk=self.campaign_id))
+            type(self).campaign_id = None
+        return self.inner.send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_stopped_while_the_periodic_job_runs_is_not_started(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.StopsAnotherCampaignBackend"
+    person(consents=EMAIL)
+    a_minute_ago = timezone.now() - dt.timedelta(minutes=1)
+    stopped_meanwhile = CampaignFactory.create(status="scheduled", send_at=a_minute_ago)
+    started = CampaignFactory.create(status="scheduled", send_at=a_minute_ago)
+    StopsAnotherCampaignBackend.campaign_id = stopped_meanwhile.pk
+
+    assert services.start_due_campaigns() == 1
+
+    assert Campaign.objects.get(pk=started.pk).status == "sent"
+    stopped_meanwhile.refresh_from_db()
+    assert (stopped_meanwhile.status, stopped_meanwhile.started_at) == ("stopped", None)
+    assert [m.extra_headers["X-CPD-Campaign"] for m in mail.outbox] == [str(started.pk)]
+
+
 # --- stopping ---------------------------------------------------------------------
 
 

@@ -64,12 +64,13 @@ def _site_name(settings):
 class RecordingBackend:
     """An SMTP stand-in that records opening and closing its connection."""
 
-    opened = closed = 0
+    connections = opened = closed = 0
     fail_on_close = False
 
     def __init__(self, *args, **kwargs):
         from django.core.mail.backends.locmem import EmailBackend
 
+        type(self).connections += 1
         self.inner = EmailBackend(*args, **kwargs)
 
     def open(self):
@@ -88,7 +89,8 @@ class RecordingBackend:
 @pytest.fixture
 def recording_backend(settings):
     settings.EMAIL_BACKEND = f"{__name__}.RecordingBackend"
-    RecordingBackend.opened = RecordingBackend.closed = 0
+    RecordingBackend.connections = RecordingBackend.opened = 0
+    RecordingBackend.closed = 0
     RecordingBackend.fail_on_close = False
     yield RecordingBackend
     RecordingBackend.fail_on_close = False
@@ -191,6 +193,20 @@ def test_a_message_without_the_recommendation_placeholder_carries_none():
     (message,) = mail.outbox
     assert "Recommended" not in message.body
     assert message.body.startswith("Hello Ada\n\n---\n")
+
+
+def test_a_recommendation_never_goes_into_a_subject_line():
+    topic = TopicFactory.create()
+    booked = SessionFactory.create(course=CourseFactory.create(topics=[topic]))
+    SessionFactory.create(
+        course=CourseFactory.create(title="First aid", topics=[topic])
+    )
+    ada = person(consents=[*EMAIL, ("profiling", "web")], first_name="Ada")
+    BookingFactory.create(person=ada, session=booked)
+    send(sending(subject="Ada, try {recommended_course}"), [ada])
+    (message,) = mail.outbox
+    assert message.subject == "Ada, try "
+    assert "Recommended for you: First aid" in message.body
 
 
 def test_personalise_leaves_text_that_is_not_a_placeholder_as_written():
@@ -377,6 +393,7 @@ def test_one_mail_connection_serves_a_whole_batch_and_is_closed(recording_backen
     people = [person(consents=EMAIL) for _ in range(3)]
     send(sending(), people)
     assert len(mail.outbox) == 3
+    assert recording_backend.connections == 1
     assert (recording_backend.opened, recording_backend.closed) == (1, 1)
 
 
@@ -398,6 +415,7 @@ def test_a_text_batch_opens_no_mail_connection(recording_backend, caplog):
     with caplog.at_level(logging.WARNING, logger="marketing.services"):
         send(sending(channel="sms", subject="", body="Hi"), [ada])
     assert len(sms.outbox) == 1
+    assert recording_backend.connections == 0
     assert (recording_backend.opened, recording_backend.closed) == (0, 0)
     assert caplog.records == []
 
