@@ -108,7 +108,7 @@ class StopsTheCampaignBackend(RecordingBackend):
 
 class LongRefusalBackend(RecordingBackend):
     def send_messages(self, messages):
-        raise OSError("554 " + "refused " * 100)
+        raise OSError("554 " + "Refused." * 100)
 
 
 # --- the message itself -----------------------------------------------------------
@@ -298,11 +298,11 @@ def test_a_failed_message_records_the_error_cut_to_fit_and_warns(settings, caplo
     with caplog.at_level(logging.WARNING, logger="marketing.services"):
         assert send(campaign, [ada, bo]) == {"failed": 2}
 
-    error = f"OSError: 554 {'refused ' * 100}"[:500]
+    error = f"OSError: 554 {'Refused.' * 100}"[:500]
     assert outcomes(campaign) == {ada.pk: ("failed", error), bo.pk: ("failed", error)}
     assert Delivery.objects.get(person=ada).sent_at is None
     assert [r.getMessage() for r in caplog.records] == [
-        f"Campaign {campaign.pk} to {p.pk} failed: 554 {'refused ' * 100}"
+        f"Campaign {campaign.pk} to {p.pk} failed: 554 {'Refused.' * 100}"
         for p in (ada, bo)
     ]
 
