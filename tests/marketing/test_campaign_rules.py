@@ -234,9 +234,18 @@ def test_the_periodic_job_queues_again_only_campaigns_started_five_minutes_ago_a
     stuck = sending(300.5)
     recent = sending(299.5)  # its queueing task may still be on its way
     queued = sending(3600, recipients_queued=0)
-    stopped = sending(3600, status="stopped")
+    stopped = sending(3600, status="stopped")  # stopped before it was queued
+    put_on_the_queue = []
+    queue = tasks.queue_campaign.delay
+    monkeypatch.setattr(
+        tasks.queue_campaign,
+        "delay",
+        lambda campaign_id: put_on_the_queue.append(campaign_id) or queue(campaign_id),
+    )
 
     assert services.start_due_campaigns() == 0  # nothing was scheduled
+
+    assert put_on_the_queue == [stuck.pk]
 
     assert [m.to for m in mail.outbox] == [[ada.email]]
     assert mail.outbox[0].extra_headers["X-CPD-Campaign"] == str(stuck.pk)
