@@ -18,6 +18,25 @@ from .refusals import refusal
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    # No one logs in here; hashing each factory user's password properly would
+    # take most of the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+
+
 DAY = dt.date(2026, 3, 5)
 
 
@@ -149,7 +168,7 @@ def test_an_invoice_file_must_be_a_pdf(approved, officer):
 
 
 def test_an_invoice_is_recorded_once_and_its_file_is_not_kept_twice(approved, officer):
-    invoice(approved, officer)
+    invoice(approved, officer, upload=SimpleUploadedFile("first.pdf", PDF))
     files_before = default_storage.listdir("funding/invoice")[1]
     assert (
         refusal(
