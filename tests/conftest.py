@@ -10,6 +10,17 @@ from allauth.mfa.models import Authenticator
 from config.celery import app as celery_app
 
 
+def pytest_configure(config):
+    """Passwords in tests are hashed with MD5. Production keeps Django's
+    PBKDF2 (a million iterations, about a third of a second a password on this
+    machine); every factory person pays that once, which was minutes of the
+    suite, and no test is about the hasher's strength (`check --deploy` runs in
+    a subprocess with the production settings)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process_by_default():
     """Most tests run tasks in-process; tests about delivery start a real worker."""
