@@ -15,6 +15,11 @@ mutmut's own results, so `mutmut results` and tests/perf/mutation_score.py
 count it; a mutant that still passes keeps its status (other tests may yet
 kill one never checked). Nothing is ever turned from killed into anything else.
 
+A mutant mutmut marked as timed out is checked again too: on a loaded machine
+its wall-clock limit can pass while the tests are only slow, and the score
+counts a timeout as a kill. If these tests do not kill it, it goes back to
+"not checked" rather than being counted as killed.
+
     make mutation-recheck MUTANTS='privacy.services.x_complete_request*' \\
         TESTS=tests/privacy/test_completion_rules.py
 """
@@ -31,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MUTANTS = ROOT / "mutants"
 RECHECKED = {None, 0, 5, 33}  # not checked, survived, no tests
+TIMEOUTS = {36, -24, 24, 152, 255}  # mutmut's codes for a run over its time limit
 KILLED = {1, 3}  # pytest: tests failed, or an internal error (mutmut's rule)
 
 
@@ -38,13 +44,16 @@ def meta_files() -> list[Path]:
     return sorted(MUTANTS.rglob("*.py.meta"))
 
 
-def candidates(patterns: list[str]) -> dict[str, Path]:
+def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool]]:
+    """Each mutant to recheck: its meta file, and whether it had timed out."""
     found = {}
     for meta in meta_files():
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         for name, code in codes.items():
-            if code in RECHECKED and any(fnmatch.fnmatch(name, p) for p in patterns):
-                found[name] = meta
+            if code in RECHECKED | TIMEOUTS and any(
+                fnmatch.fnmatch(name, p) for p in patterns
+            ):
+                found[name] = (meta, code in TIMEOUTS)
     return found
 
 
@@ -103,20 +112,25 @@ def main() -> int:
     if clean != 0:
         print(f"the tests fail with no mutant active (exit {clean}): fix them first")
         return 1
-    killed = []
+    killed, cleared = [], []
     for number, name in enumerate(sorted(todo), 1):
         code = run_in_child(pytest_args, name, args.limit)
         verdict = "killed" if code in KILLED else f"alive (exit {code})"
         print(f"[{number}/{len(todo)}] {name}: {verdict}", flush=True)
         if code in KILLED:
             killed.append(name)
-    for meta in {todo[name] for name in killed}:
+        elif todo[name][1]:  # a timeout these tests do not confirm
+            cleared.append(name)
+    verdicts = {name: 1 for name in killed} | {name: None for name in cleared}
+    for meta in {todo[name][0] for name in verdicts}:
         data = json.loads(meta.read_text())
-        for name in killed:
-            if todo[name] == meta:
-                data["exit_code_by_key"][name] = 1
+        for name, code in verdicts.items():
+            if todo[name][0] == meta:
+                data["exit_code_by_key"][name] = code
         meta.write_text(json.dumps(data, indent=4))
     print(f"{len(killed)} of {len(todo)} rechecked mutants killed by {args.tests}")
+    if cleared:
+        print(f"{len(cleared)} timeouts not confirmed, back to 'not checked'")
     return 0
 
 
