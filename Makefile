@@ -71,7 +71,7 @@ bench: install check-services
 	$(PY) tests/perf/bench_catalogue.py $(BENCH_ARGS)
 
 # Mutation testing of the services (bookings, consent, marketing, privacy, funding):
-# `make mutation` runs them all (about an hour on 2 cores); MUTANTS="consent.services*"
+# `make mutation` runs them all (many hours on 2 cores); MUTANTS="consent.services*"
 # runs some; results accumulate in mutants/ (delete it to start again). Results: `.venv/bin/mutmut results`; the score is in docs/assurance.md.
 MUTANTS ?=
 mutation: install check-services
