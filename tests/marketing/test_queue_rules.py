@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from marketing import services, tasks
@@ -121,6 +122,25 @@ def test_finishing_one_campaign_leaves_another_sending():
     assert services.finish_if_done(done.pk) is True
     busy.refresh_from_db()
     assert (busy.status, busy.finished_at) == ("sending", None)
+
+
+def test_a_campaign_stopped_just_as_its_last_outcome_is_counted_stays_stopped():
+    p = person(consents=EMAIL)
+    campaign = sending(recipients_queued=1)
+    Delivery.objects.create(campaign=campaign, person=p, status="sent")
+    stopped = []
+
+    def staff_stop_meanwhile(execute, sql, params, many, context):
+        if not stopped and 'FROM "marketing_delivery"' in sql:
+            stopped.append(sql)
+            services.stop_campaign(campaign)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(staff_stop_meanwhile):
+        assert services.finish_if_done(campaign.pk) is False
+
+    assert stopped
+    assert Campaign.objects.get(pk=campaign.pk).status == "stopped"
 
 
 def test_interrupted_deliveries_say_why_and_the_repair_is_logged(caplog):
