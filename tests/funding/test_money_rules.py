@@ -164,7 +164,8 @@ def test_an_invoice_and_a_payment_may_be_for_a_few_pence(approved, officer):
     services.record_payment(
         approved, amount=Decimal("0.40"), paid_on=DAY, invoice=small, by=officer
     )
-    assert Payment.objects.get().amount == Decimal("0.40")
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.reference) == (Decimal("0.40"), "")
 
 
 def test_an_invoice_file_must_be_a_pdf(approved, officer):
