@@ -141,6 +141,7 @@ def test_a_change_of_state_is_saved_kept_as_an_event_and_mailed_to_the_learner(
     settings,
 ):
     settings.SITE_URL = "https://cpd.example"
+    settings.SITE_NAME = "Westmoor CPD"
     person = UserFactory.create(first_name="Ann")
     funding_request = FundingRequestFactory.create(
         person=person, status="under_review", course_name="Minor Illness"
@@ -196,6 +197,7 @@ def test_a_change_of_state_is_saved_kept_as_an_event_and_mailed_to_the_learner(
         f"See your request and its timeline: https://cpd.example/funding/"
         f"{funding_request.pk}/" in sent.body
     )
+    assert sent.body.endswith("\n\nWestmoor CPD\n\n")
 
 
 def test_an_event_without_a_change_of_state_is_kept_but_not_mailed():
@@ -331,7 +333,7 @@ def test_the_sweep_sends_mail_left_pending_for_a_minute():
     old = queue(key="old")
     new = queue(key="new")
     FundingMail.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - dt.timedelta(seconds=61)
+        created_at=timezone.now() - dt.timedelta(seconds=60.2)
     )
     FundingMail.objects.filter(pk=new.pk).update(
         created_at=timezone.now() - dt.timedelta(seconds=50)

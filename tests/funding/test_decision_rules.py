@@ -143,6 +143,14 @@ def test_an_approval_without_conditions_says_only_the_amount(officer):
     assert last_event(funding_request)[3] == "£1,200.00 approved."
 
 
+def test_an_approval_may_be_for_a_few_pence(officer):
+    funding_request = under_review()
+    services.approve_funding_request(
+        funding_request, amount=Decimal("0.50"), by=officer
+    )
+    assert stored(funding_request)["amount_approved"] == Decimal("0.50")
+
+
 @pytest.mark.parametrize("status", ["awaiting_manager", "not_supported", "more_info"])
 def test_only_a_request_the_manager_supports_is_approved(status, officer):
     funding_request = FundingRequestFactory.create(status=status)
@@ -254,10 +262,10 @@ def test_a_panel_approves_and_declines_and_counts_its_decisions(panel_round, off
     decided = services.decide_panel(
         panel_round,
         decisions=[
-            {"request_id": a.pk, "decision": "approve", "amount": Decimal("700")},
-            {"request_id": b.pk, "decision": "decline", "note": "Over budget"},
             {"request_id": c.pk, "decision": "", "amount": Decimal("1")},
             {"request_id": d.pk, "decision": "defer", "note": "Next time"},
+            {"request_id": a.pk, "decision": "approve", "amount": Decimal("700")},
+            {"request_id": b.pk, "decision": "decline", "note": "Over budget"},
         ],
         by=officer,
     )

@@ -5,6 +5,7 @@ allowance, what is still missing, and a manager's one-time link."""
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -341,12 +342,18 @@ def test_a_used_or_replaced_link_says_so(fields, message):
     assert services.support_link_problem(link(**fields)) == message
 
 
-def test_an_expired_link_says_so():
+def test_a_link_stops_working_at_the_moment_it_expires():
     expired = link()
-    expired.expires_at = timezone.now()
-    assert services.support_link_problem(expired) == (
-        "This link has expired. Ask the person to send the request to you again."
-    )
+    moment = timezone.now()
+    expired.expires_at = moment
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        assert services.support_link_problem(expired) == (
+            "This link has expired. Ask the person to send the request to you again."
+        )
+    with mock.patch(
+        "django.utils.timezone.now", return_value=moment - dt.timedelta(seconds=1)
+    ):
+        assert services.support_link_problem(expired) is None
 
 
 def test_a_link_for_a_request_no_longer_waiting_says_so():

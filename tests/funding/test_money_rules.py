@@ -159,6 +159,15 @@ def test_an_invoice_needs_an_amount(amount, approved, officer):
     assert not Invoice.objects.exists()
 
 
+def test_an_invoice_and_a_payment_may_be_for_a_few_pence(approved, officer):
+    small = invoice(approved, officer, amount=Decimal("0.40"))
+    services.record_payment(
+        approved, amount=Decimal("0.40"), paid_on=DAY, invoice=small, by=officer
+    )
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.reference) == (Decimal("0.40"), "")
+
+
 def test_an_invoice_file_must_be_a_pdf(approved, officer):
     assert (
         refusal(invoice, approved, officer, upload=SimpleUploadedFile("i.pdf", PNG))

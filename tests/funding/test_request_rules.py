@@ -390,6 +390,76 @@ def test_the_allowance_is_checked_on_submission():
     assert stored(draft)["status"] == "awaiting_manager"
 
 
+def test_the_allowance_counts_the_learners_other_requests_this_year():
+    funding_round = FundingRoundFactory.create(
+        stream__name="CPD fund", stream__annual_allowance=Decimal("1000")
+    )
+    person = UserFactory.create()
+    FundingRequestFactory.create(
+        person=person, round=funding_round, cost=Decimal("700"), status="under_review"
+    )
+    draft = FundingRequestFactory.create(
+        person=person, round=funding_round, cost=Decimal("300.01")
+    )
+    assert refusal(services.submit_funding_request, draft, by=person) == (
+        "You can ask CPD fund for up to £300.00 more this financial year "
+        "(£1,000.00 a year). Lower the cost to £300.00 or less."
+    )
+
+
+def test_a_course_starting_next_financial_year_uses_next_years_allowance():
+    today = timezone.localdate()
+    april = dt.date(today.year + (today.month >= 4), 4, 1)
+    funding_round = FundingRoundFactory.create(stream__annual_allowance=Decimal("500"))
+    person = UserFactory.create()
+    FundingRequestFactory.create(
+        person=person,
+        round=funding_round,
+        cost=Decimal("500"),
+        start_date=today,
+        status="approved",
+        amount_approved=Decimal("500"),
+    )
+    draft = FundingRequestFactory.create(
+        person=person,
+        round=funding_round,
+        cost=Decimal("500"),
+        start_date=april + dt.timedelta(days=10),
+    )
+    services.submit_funding_request(draft, by=person)
+    assert stored(draft)["status"] == "awaiting_manager"
+
+
+def test_an_eligible_learner_submits_to_a_round_for_their_role():
+    funding_round = FundingRoundFactory.create(
+        stream__eligible_job_roles="Nurse",
+        stream__eligible_workplace_kinds=["practice"],
+    )
+    person = UserFactory.create()
+    ProfileFactory.create(
+        user=person,
+        job_title="Practice Nurse",
+        organisation=OrganisationFactory.create(kind="practice"),
+    )
+    draft = FundingRequestFactory.create(
+        person=person, round=funding_round, cost=Decimal("300")
+    )
+    services.submit_funding_request(draft, by=person)
+    assert stored(draft)["status"] == "awaiting_manager"
+
+
+def test_a_managers_email_changed_to_the_learners_own_is_refused_on_submission():
+    draft = FundingRequestFactory.create()
+    FundingRequest.objects.filter(pk=draft.pk).update(
+        manager_email=draft.person.email.upper()
+    )
+    assert (
+        refusal(services.submit_funding_request, draft, by=draft.person)
+        == "Enter your manager's email address, not your own"
+    )
+    assert not FundingMail.objects.exists()
+
+
 def supported_then_reopened(manager_email="maria@practice.example", **support):
     draft = FundingRequestFactory.create(manager_email=manager_email)
     services.submit_funding_request(draft, by=draft.person)
