@@ -66,6 +66,8 @@ def test_the_zip_is_compressed_with_an_indented_dated_data_json(private_media):
     }
     readme = archive.read("README.txt").decode()
     assert readme.startswith(f"Your data from {settings.SITE_NAME}\n")
+    for category in registry.categories():
+        assert f"- {category.name}: {category.note}" in readme
 
 
 def test_each_csv_has_the_sorted_columns_and_no_cell_that_runs_as_a_formula(
