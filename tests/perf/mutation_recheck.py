@@ -1,24 +1,27 @@
-"""Re-checks mutants that `make mutation` left alive against tests written
-since, without running mutmut's whole test selection again.
+"""Re-checks mutants that `make mutation` left alive (or has not reached yet)
+against tests written since, without running mutmut's whole selection again.
 
 For each surviving mutant, mutmut 3 runs every test that touched its function;
 for the services most tests touch (booking a session, say) that is minutes per
-survivor on two cores, and a fresh `mutmut run` also reruns the whole clean
-selection first. Once new tests have been written for a function, this asks the
+survivor on two cores, and every `mutmut run` first reruns the whole clean
+selection. Once new tests have been written for a function, this asks the
 narrower question: does one of *these* tests fail with the mutant active?
 
-Each mutant is run as mutmut runs it: from mutants/ (with the project's current
-tests copied in), with MUTANT_UNDER_TEST naming it, in a child forked from a
-process that has already imported Django and the tests. The tests must first
-pass with no mutant active. A mutant whose tests fail is recorded as killed in
+It runs in mutants/ (with the project's current tests copied in) in one pytest
+session: the tests run once with no mutant active (they must pass), then once
+per mutant with MUTANT_UNDER_TEST naming it (mutmut's trampoline reads it on
+every call), stopping at the first failure. Fixtures are torn down between
+mutants as between tests. A mutant whose tests fail is recorded as killed in
 mutmut's own results, so `mutmut results` and tests/perf/mutation_score.py
-count it; a mutant that still passes keeps its status (other tests may yet
-kill one never checked). Nothing is ever turned from killed into anything else.
+count it; one that still passes keeps its status (other tests may yet kill one
+never checked). Nothing is ever turned from killed into anything else.
 
 A mutant mutmut marked as timed out is checked again too: on a loaded machine
 its wall-clock limit can pass while the tests are only slow, and the score
 counts a timeout as a kill. If these tests do not kill it, it goes back to
 "not checked" rather than being counted as killed.
+
+Mutants listed in docs/mutation-equivalent.txt are skipped.
 
     make mutation-recheck MUTANTS='privacy.services.x_complete_request*' \\
         TESTS=tests/privacy/test_completion_rules.py
@@ -29,6 +32,7 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,52 +41,93 @@ ROOT = Path(__file__).resolve().parents[2]
 MUTANTS = ROOT / "mutants"
 RECHECKED = {None, 0, 5, 33}  # not checked, survived, no tests
 TIMEOUTS = {36, -24, 24, 152, 255}  # mutmut's codes for a run over its time limit
-KILLED = {1, 3}  # pytest: tests failed, or an internal error (mutmut's rule)
 
 
-def meta_files() -> list[Path]:
-    return sorted(MUTANTS.rglob("*.py.meta"))
+def equivalent() -> set[str]:
+    path = ROOT / "docs" / "mutation-equivalent.txt"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {line.split("#", 1)[0].strip() for line in lines} - {""}
 
 
 def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool]]:
     """Each mutant to recheck: its meta file, and whether it had timed out."""
+    skip = equivalent()
     found = {}
-    for meta in meta_files():
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         for name, code in codes.items():
-            if code in RECHECKED | TIMEOUTS and any(
-                fnmatch.fnmatch(name, p) for p in patterns
+            if (
+                code in RECHECKED | TIMEOUTS
+                and name not in skip
+                and any(fnmatch.fnmatch(name, p) for p in patterns)
             ):
                 found[name] = (meta, code in TIMEOUTS)
     return found
 
 
-def run_in_child(pytest_args: list[str], mutant: str, limit_s: int) -> int:
-    """pytest in a forked child with `mutant` active; its exit code (or -1
-    when it ran over `limit_s`)."""
-    from mutmut.mutation.trampoline import set_mutant_under_test
+class _TooLong(KeyboardInterrupt):
+    """Raised by the alarm inside a test; pytest lets a KeyboardInterrupt
+    through instead of reporting it as that test failing (a false kill)."""
 
-    pid = os.fork()
-    if pid == 0:
-        import pytest
 
-        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+class OneSessionPerMutant:
+    """A pytest plugin: runs the collected tests once with no mutant, then once
+    per mutant, and keeps each verdict in `self.verdicts` (True: killed)."""
+
+    def __init__(self, mutants: list[str], limit_s: int):
+        self.mutants = mutants
+        self.limit_s = limit_s
+        self.verdicts: dict[str, bool] = {}
+        self.clean_failed = ""
+
+    def _fails(self, session, mutant: str) -> str:
+        from _pytest.runner import runtestprotocol
+        from mutmut.mutation.trampoline import set_mutant_under_test
+
         set_mutant_under_test(mutant)
+        items = session.items
+        failed = ""
+
+        def too_long(*_):
+            raise _TooLong
+
+        signal.signal(signal.SIGALRM, too_long)
+        signal.alarm(self.limit_s)
         try:
-            code = int(pytest.main(pytest_args))
-        except BaseException:
-            code = 3
-        os._exit(code)
-    deadline = time.monotonic() + limit_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            return -1
-        time.sleep(0.05)
+            for index, item in enumerate(items):
+                # Keep what the first test needs (the test database) between
+                # mutants; everything else is torn down as between tests.
+                following = items[index + 1] if index + 1 < len(items) else items[0]
+                reports = runtestprotocol(item, nextitem=following, log=False)
+                if any(report.failed for report in reports):
+                    failed = item.nodeid
+                    break
+        except _TooLong:
+            failed = "(over the time limit)"
+        finally:
+            signal.alarm(0)
+            session._setupstate.teardown_exact(items[0])
+        return failed
+
+    def pytest_runtestloop(self, session):
+        if session.config.option.collectonly:
+            return None
+        self.clean_failed = self._fails(session, "")
+        if self.clean_failed:
+            return True
+        for number, mutant in enumerate(self.mutants, 1):
+            started = time.monotonic()
+            failed = self._fails(session, mutant)
+            killed = bool(failed) and failed != "(over the time limit)"
+            self.verdicts[mutant] = killed
+            print(
+                f"[{number}/{len(self.mutants)}] {mutant}: "
+                f"{'killed by ' + failed if killed else 'alive ' + failed}"
+                f" ({time.monotonic() - started:.1f} s)",
+                flush=True,
+            )
+        session.testsfailed = 0
+        return True
 
 
 def main() -> int:
@@ -102,25 +147,19 @@ def main() -> int:
     shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
     os.chdir(MUTANTS)
     sys.path.insert(0, str(MUTANTS))
-    pytest_args = ["--rootdir=.", "-x", "-q", "-p", "no:randomly", "--reuse-db"]
-    pytest_args += args.tests
 
     import pytest
 
-    pytest.main(["--collect-only", "-qqq", *pytest_args])  # import once, fork after
-    clean = run_in_child(pytest_args, "", args.limit * 4)
-    if clean != 0:
-        print(f"the tests fail with no mutant active (exit {clean}): fix them first")
+    plugin = OneSessionPerMutant(sorted(todo), args.limit)
+    pytest.main(
+        ["--rootdir=.", "-q", "-p", "no:randomly", "--reuse-db", *args.tests],
+        plugins=[plugin],
+    )
+    if plugin.clean_failed:
+        print(f"{plugin.clean_failed} fails with no mutant active: fix it first")
         return 1
-    killed, cleared = [], []
-    for number, name in enumerate(sorted(todo), 1):
-        code = run_in_child(pytest_args, name, args.limit)
-        verdict = "killed" if code in KILLED else f"alive (exit {code})"
-        print(f"[{number}/{len(todo)}] {name}: {verdict}", flush=True)
-        if code in KILLED:
-            killed.append(name)
-        elif todo[name][1]:  # a timeout these tests do not confirm
-            cleared.append(name)
+    killed = [name for name, dead in plugin.verdicts.items() if dead]
+    cleared = [n for n, dead in plugin.verdicts.items() if not dead and todo[n][1]]
     verdicts = {name: 1 for name in killed} | {name: None for name in cleared}
     for meta in {todo[name][0] for name in verdicts}:
         data = json.loads(meta.read_text())
