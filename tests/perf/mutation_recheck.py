@@ -65,6 +65,18 @@ def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool]]:
     return found
 
 
+def record(mutant: str, where: tuple[Path, bool], killed: bool) -> None:
+    """Write one verdict into mutmut's results at once, so a stopped recheck
+    keeps what it found: killed, or back to "not checked" for a timeout these
+    tests do not confirm; anything else stays as it was."""
+    meta, timed_out = where
+    if not killed and not timed_out:
+        return
+    data = json.loads(meta.read_text())
+    data["exit_code_by_key"][mutant] = 1 if killed else None
+    meta.write_text(json.dumps(data, indent=4))
+
+
 class _TooLong(KeyboardInterrupt):
     """Raised by the alarm inside a test; pytest lets a KeyboardInterrupt
     through instead of reporting it as that test failing (a false kill)."""
@@ -74,11 +86,20 @@ class OneSessionPerMutant:
     """A pytest plugin: runs the collected tests once with no mutant, then once
     per mutant, and keeps each verdict in `self.verdicts` (True: killed)."""
 
-    def __init__(self, mutants: list[str], limit_s: int):
-        self.mutants = mutants
+    def __init__(self, todo: dict[str, tuple[Path, bool]], limit_s: int):
+        self.todo = todo
+        self.mutants = sorted(todo)
         self.limit_s = limit_s
         self.verdicts: dict[str, bool] = {}
         self.clean_failed = ""
+
+    def pytest_collection_modifyitems(self, items):
+        """Fastest first, by mutmut's own timings (tests it has not timed, the
+        newest, first), so a killed mutant stops sooner."""
+        stats = Path("mutmut-stats.json")
+        if stats.exists():
+            durations = json.loads(stats.read_text()).get("duration_by_test", {})
+            items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
 
     def _fails(self, session, mutant: str) -> str:
         from _pytest.runner import runtestprotocol
@@ -120,6 +141,7 @@ class OneSessionPerMutant:
             failed = self._fails(session, mutant)
             killed = bool(failed) and failed != "(over the time limit)"
             self.verdicts[mutant] = killed
+            record(mutant, self.todo[mutant], killed)
             print(
                 f"[{number}/{len(self.mutants)}] {mutant}: "
                 f"{'killed by ' + failed if killed else 'alive ' + failed}"
@@ -150,7 +172,7 @@ def main() -> int:
 
     import pytest
 
-    plugin = OneSessionPerMutant(sorted(todo), args.limit)
+    plugin = OneSessionPerMutant(todo, args.limit)
     pytest.main(
         ["--rootdir=.", "-q", "-p", "no:randomly", "--reuse-db", *args.tests],
         plugins=[plugin],
@@ -160,13 +182,6 @@ def main() -> int:
         return 1
     killed = [name for name, dead in plugin.verdicts.items() if dead]
     cleared = [n for n, dead in plugin.verdicts.items() if not dead and todo[n][1]]
-    verdicts = {name: 1 for name in killed} | {name: None for name in cleared}
-    for meta in {todo[name][0] for name in verdicts}:
-        data = json.loads(meta.read_text())
-        for name, code in verdicts.items():
-            if todo[name][0] == meta:
-                data["exit_code_by_key"][name] = code
-        meta.write_text(json.dumps(data, indent=4))
     print(f"{len(killed)} of {len(todo)} rechecked mutants killed by {args.tests}")
     if cleared:
         print(f"{len(cleared)} timeouts not confirmed, back to 'not checked'")
