@@ -49,8 +49,9 @@ def equivalent() -> set[str]:
     return {line.split("#", 1)[0].strip() for line in lines} - {""}
 
 
-def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool]]:
-    """Each mutant to recheck: its meta file, and whether it had timed out."""
+def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool, bool]]:
+    """Each mutant to recheck: its meta file, whether it had timed out, and
+    whether mutmut has not checked it yet."""
     skip = equivalent()
     found = {}
     for meta in sorted(MUTANTS.rglob("*.py.meta")):
@@ -61,15 +62,15 @@ def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool]]:
                 and name not in skip
                 and any(fnmatch.fnmatch(name, p) for p in patterns)
             ):
-                found[name] = (meta, code in TIMEOUTS)
+                found[name] = (meta, code in TIMEOUTS, code is None)
     return found
 
 
-def record(mutant: str, where: tuple[Path, bool], killed: bool) -> None:
+def record(mutant: str, where: tuple[Path, bool, bool], killed: bool) -> None:
     """Write one verdict into mutmut's results at once, so a stopped recheck
     keeps what it found: killed, or back to "not checked" for a timeout these
     tests do not confirm; anything else stays as it was."""
-    meta, timed_out = where
+    meta, timed_out, _ = where
     if not killed and not timed_out:
         return
     data = json.loads(meta.read_text())
@@ -86,9 +87,11 @@ class OneSessionPerMutant:
     """A pytest plugin: runs the collected tests once with no mutant, then once
     per mutant, and keeps each verdict in `self.verdicts` (True: killed)."""
 
-    def __init__(self, todo: dict[str, tuple[Path, bool]], limit_s: int):
+    def __init__(self, todo: dict[str, tuple[Path, bool, bool]], limit_s: int):
         self.todo = todo
-        self.mutants = sorted(todo)
+        # The ones the score counts against first (survived, no tests, timed
+        # out), then those mutmut has not reached.
+        self.mutants = sorted(todo, key=lambda name: (todo[name][2], name))
         self.limit_s = limit_s
         self.verdicts: dict[str, bool] = {}
         self.clean_failed = ""
