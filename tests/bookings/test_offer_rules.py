@@ -279,3 +279,13 @@ def test_lapsed_offers_are_cancelled_mailed_counted_and_passed_on():
     assert next_in_line.status == "offered"
     assert still_open.status == "offered"
     assert services.expire_offers() == 0
+
+
+def test_no_place_is_passed_on_at_the_instant_the_session_starts(monkeypatch):
+    session = SessionFactory.create(capacity=1)
+    holder = BookingFactory.create(session=session)
+    left_waiting = waiting(session)
+    monkeypatch.setattr(timezone, "now", lambda: session.starts_at)
+    staff_cancels(holder)
+    left_waiting.refresh_from_db()
+    assert left_waiting.status == "waitlisted"
