@@ -224,8 +224,9 @@ def test_with_the_broker_down_the_mail_waits_in_the_outbox_and_says_so(
 
 def test_the_sweep_sends_mail_left_waiting_and_not_mail_just_queued(booking):
     waiting = services.queue_mail(kind="reminder", booking=booking, key="old")
+    # Left waiting just over the minute the sweep leaves to the task.
     MailRecord.objects.filter(pk=waiting.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=5)
+        created_at=timezone.now() - dt.timedelta(seconds=60.3)
     )
     fresh = services.queue_mail(kind="cancelled", booking=booking, key="new")
 
