@@ -64,7 +64,12 @@ def test_a_session_of_a_course_taken_off_the_catalogue_has_closed():
 
 
 def test_a_learner_must_confirm_their_email_before_booking():
-    assert refusal(UserFactory.create(), SessionFactory.create()) == (
+    verified()  # someone else's confirmed address does not count
+    learner = UserFactory.create()
+    EmailAddress.objects.create(
+        user=learner, email=learner.email, verified=False, primary=True
+    )
+    assert refusal(learner, SessionFactory.create()) == (
         "Confirm your email address before you book."
     )
 

@@ -136,9 +136,10 @@ def test_the_staff_attendee_export_is_logged_against_its_session():
     staff = UserFactory.create(is_staff=True)
     services.log_staff_action(staff, "exported attendee list", session=session)
     log = StaffLog.objects.get()
-    assert (log.actor, log.action, log.session, log.booking) == (
+    assert (log.actor, log.action, log.session, log.booking, log.detail) == (
         staff,
         "exported attendee list",
         session,
         None,
+        "",
     )

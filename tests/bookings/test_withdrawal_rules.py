@@ -42,16 +42,20 @@ def withdraw(person, *, by=None, reason="Withdrawn: processing restricted"):
 
 def test_each_future_place_is_cancelled_with_who_when_and_why_and_counted():
     person = UserFactory.create()
-    paid = charged(
-        BookingFactory.create(person=person, session__course__price=Decimal("45")),
-        "45",
-    )
-    waiting = BookingFactory.create(person=person, status=Booking.Status.WAITLISTED)
+    first, second, third = SessionFactory.create_batch(3)
+    # Booked in the opposite order to the sessions: each place stays on its own.
     offered = BookingFactory.create(
         person=person,
+        session=third,
         status=Booking.Status.OFFERED,
         offer_expires_at=timezone.now() + timezone.timedelta(hours=5),
     )
+    waiting = BookingFactory.create(
+        person=person, session=second, status=Booking.Status.WAITLISTED
+    )
+    first.course.price = Decimal("45")
+    first.course.save()
+    paid = charged(BookingFactory.create(person=person, session=first), "45")
     staff = UserFactory.create(is_staff=True)
     before = timezone.now()
 
