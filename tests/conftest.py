@@ -75,18 +75,33 @@ def first_policies(db):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 
 
+def _transactional(item) -> bool:
+    """Whether pytest-django puts this test with the transactional ones, last:
+    they flush the database when they finish (the seeded rows go with it)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Under mutation testing (`make mutation`: mutmut names the mutant in
-    MUTANT_UNDER_TEST and runs from mutants/, beside its stats), run a mutant's
-    tests fastest first, as mutmut's own fork runner does, so that a killed
-    mutant stops at its first failing test sooner. Outside mutation testing the
-    order is untouched."""
+    MUTANT_UNDER_TEST and runs from mutants/, beside its stats; and `make
+    mutation-recheck`, which sets MUTATION_FAST_FIRST), run a mutant's tests
+    fastest first, as mutmut's own fork runner does, so that a killed mutant
+    stops at its first failing test sooner. Transactional tests stay after the
+    others, as pytest-django orders them. Outside mutation testing the order is
+    untouched."""
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     stats = Path("mutmut-stats.json")
-    if "__mutmut_" not in mutant or not stats.exists():
+    wanted = "__mutmut_" in mutant or os.environ.get("MUTATION_FAST_FIRST")
+    if not wanted or not stats.exists():
         return
     try:
         durations = json.loads(stats.read_text())["duration_by_test"]
     except (OSError, ValueError, KeyError):
         return
-    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+    items.sort(key=lambda item: (_transactional(item), durations.get(item.nodeid, 0.0)))

@@ -96,14 +96,6 @@ class OneSessionPerMutant:
         self.verdicts: dict[str, bool] = {}
         self.clean_failed = ""
 
-    def pytest_collection_modifyitems(self, items):
-        """Fastest first, by mutmut's own timings (tests it has not timed, the
-        newest, first), so a killed mutant stops sooner."""
-        stats = Path("mutmut-stats.json")
-        if stats.exists():
-            durations = json.loads(stats.read_text()).get("duration_by_test", {})
-            items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
-
     def _fails(self, session, mutant: str) -> str:
         from _pytest.runner import runtestprotocol
         from mutmut.mutation.trampoline import set_mutant_under_test
@@ -175,6 +167,9 @@ def main() -> int:
 
     import pytest
 
+    # tests/conftest.py then runs the fastest tests first, by mutmut's own
+    # timings (tests it has not timed, the newest, first), transactional last.
+    os.environ["MUTATION_FAST_FIRST"] = "1"
     plugin = OneSessionPerMutant(todo, args.limit)
     pytest.main(
         ["--rootdir=.", "-q", "-p", "no:randomly", "--reuse-db", *args.tests],
