@@ -20,6 +20,7 @@ from funding.models import (
     FundingRequest,
     ManagerSupport,
 )
+from funding.services.common import hash_token
 from tests.accounts.factories import OrganisationFactory, ProfileFactory, UserFactory
 from tests.courses.factories import ProviderFactory
 
@@ -812,3 +813,33 @@ def test_documents_cannot_be_added_after_a_decision(status):
         == "Documents can be added only before a decision."
     )
     assert not FundingDocument.objects.exists()
+
+
+def test_resending_is_allowed_the_moment_the_wait_is_over(monkeypatch):
+    draft = waiting(minutes_ago=10)
+    last = ManagerSupport.objects.get(request=draft)
+    frozen = last.created_at + dt.timedelta(minutes=5)
+    monkeypatch.setattr(timezone, "now", lambda: frozen)
+    services.resend_to_manager(draft, by=draft.person)
+    assert ManagerSupport.objects.filter(request=draft).count() == 2
+
+
+def test_the_managers_link_carries_a_256_bit_token():
+    draft = waiting(minutes_ago=10)
+    link = services.resend_to_manager(draft, by=draft.person)
+    token = re.search(r"/funding/support/([^/]+)/", manager_mail(draft).body)[1]
+    assert len(token) == 43  # 32 random bytes, URL-safe base64
+    assert link.token_hash == hash_token(token)
+
+
+def test_a_link_revoked_earlier_keeps_the_time_it_was_revoked():
+    draft = waiting(minutes_ago=10)
+    first = ManagerSupport.objects.get(request=draft)
+    services.resend_to_manager(draft, by=draft.person)
+    first.refresh_from_db()
+    revoked_at = first.revoked_at
+    ManagerSupport.objects.update(created_at=timezone.now() - dt.timedelta(minutes=6))
+    services.resend_to_manager(draft, by=draft.person)
+    first.refresh_from_db()
+    assert first.revoked_at == revoked_at
+    assert ManagerSupport.objects.filter(revoked_at__isnull=True).count() == 1
