@@ -37,3 +37,31 @@ def test_no_function_under_mutation_testing_is_decorated():
         "mutmut skips decorated functions; use `with transaction.atomic():` "
         f"inside the body instead: {decorated}"
     )
+
+
+def test_no_function_under_mutation_testing_is_built_at_import():
+    """A function made by calling a factory at import time (`object_to_profiling
+    = _object_to("profiling", ...)`, as privacy/services.py once had) is bound
+    to the original code before mutmut picks a mutant, so none of the factory's
+    mutants can ever run: they show as survivors that no test could kill."""
+    built = []
+    for path in mutated_files():
+        tree = ast.parse(path.read_text())
+        defined = {
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        for node in tree.body:
+            value = getattr(node, "value", None)
+            if (
+                isinstance(node, ast.Assign | ast.AnnAssign)
+                and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id in defined
+            ):
+                built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert built == [], (
+        "mutmut cannot reach a function built by a factory at import; "
+        f"write it as a plain function: {built}"
+    )
