@@ -13,8 +13,9 @@ per mutant with MUTANT_UNDER_TEST naming it (mutmut's trampoline reads it on
 every call), stopping at the first failure. Fixtures are torn down between
 mutants as between tests. A mutant whose tests fail is recorded as killed in
 mutmut's own results, so `mutmut results` and tests/perf/mutation_score.py
-count it; one that still passes keeps its status (other tests may yet kill one
-never checked). Nothing is ever turned from killed into anything else.
+count it. One that still passes keeps its status, or, if mutmut had not reached
+it, is recorded as survived, so the score is never made of kills alone. Nothing
+is ever turned from killed into anything else.
 
 A mutant mutmut marked as timed out is checked again too: on a loaded machine
 its wall-clock limit can pass while the tests are only slow, and the score
@@ -68,13 +69,22 @@ def candidates(patterns: list[str]) -> dict[str, tuple[Path, bool, bool]]:
 
 def record(mutant: str, where: tuple[Path, bool, bool], killed: bool) -> None:
     """Write one verdict into mutmut's results at once, so a stopped recheck
-    keeps what it found: killed, or back to "not checked" for a timeout these
-    tests do not confirm; anything else stays as it was."""
-    meta, timed_out, _ = where
-    if not killed and not timed_out:
+    keeps what it found. Killed is killed. A mutant these tests leave alive
+    stays as it was if mutmut had checked it (survived, no tests); if mutmut
+    had not reached it, it is recorded as survived, so that the score is never
+    made of kills alone (pessimistic: a test elsewhere might kill it); a
+    timeout these tests do not confirm goes back to "not checked"."""
+    meta, timed_out, unchecked = where
+    if killed:
+        code = 1
+    elif timed_out:
+        code = None
+    elif unchecked:
+        code = 0
+    else:
         return
     data = json.loads(meta.read_text())
-    data["exit_code_by_key"][mutant] = 1 if killed else None
+    data["exit_code_by_key"][mutant] = code
     meta.write_text(json.dumps(data, indent=4))
 
 
