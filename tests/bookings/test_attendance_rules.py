@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def started_session(**kwargs):
     return SessionFactory.create(
         starts_at=timezone.now() - dt.timedelta(hours=1), **kwargs

@@ -26,12 +26,6 @@ LONDON = ZoneInfo("Europe/London")
 STARTS = dt.datetime(2031, 7, 7, 9, 30, tzinfo=LONDON)  # summer time
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def booking():
     return BookingFactory.create(

@@ -17,12 +17,6 @@ from tests.courses.factories import SessionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def paid_place(session, amount="30", **kwargs):
     booking = BookingFactory.create(session=session, **kwargs)
     Transaction.objects.create(

@@ -16,12 +16,6 @@ from tests.courses.factories import SessionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_only_booking_administrators_are_alerted_about_low_numbers():
     admin = UserFactory.create(is_staff=True)
     admin.groups.add(Group.objects.get(name=roles.BOOKING_ADMINS))

@@ -16,12 +16,6 @@ from tests.courses.factories import SessionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def move(booking, target, **kwargs):
     return services.move_booking(
         booking, target, by=UserFactory.create(is_staff=True), **kwargs

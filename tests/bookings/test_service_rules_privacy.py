@@ -19,12 +19,6 @@ from tests.courses.factories import SessionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """People are made with passwords; the slow real hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def erased(person):
     type(person).objects.filter(pk=person.pk).update(
         erased_at=timezone.now(), email=f"erased-{person.pk}@erased.invalid"

@@ -17,13 +17,6 @@ from .refusals import refusal
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # No one logs in here; hashing each factory user's password properly would
-    # take most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def officer(db):
     return UserFactory.create(is_staff=True)

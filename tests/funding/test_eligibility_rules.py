@@ -19,13 +19,6 @@ from .factories import FundingRequestFactory, FundingRoundFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # No one logs in here; hashing each factory user's password properly would
-    # take most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # No one logs in here; hashing each factory user's password properly would
-    # take most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _private_storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
