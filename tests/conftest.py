@@ -75,6 +75,20 @@ def first_policies(db):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 
 
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Files stored during the test go to a folder of its own (the default
+    storage), so tests can look for them and never see another test's."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    return tmp_path
+
+
 def _transactional(item) -> bool:
     """Whether pytest-django puts this test with the transactional ones, last:
     they flush the database when they finish (the seeded rows go with it)."""

@@ -18,15 +18,9 @@ TOO_LARGE = "What you sent is too large"
 
 
 @pytest.fixture(autouse=True)
-def _private_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.MEDIA_ROOT = str(tmp_path)
+def _private_storage(settings, private_media):
+    """Uploaded files go to a folder of this test's own."""
+    settings.MEDIA_ROOT = str(private_media)
 
 
 def evidence_form(upload):

@@ -16,9 +16,7 @@ from django.db import models
 
 from privacy import registry, services
 from tests.accounts.factories import UserFactory
-from tests.privacy.test_export_registry import fill_every_category, private_media
-
-__all__ = ["private_media"]  # the fixture, imported for its side of the world
+from tests.privacy.test_export_registry import fill_every_category
 
 
 def _marker_rows(category: registry.Category, name: str, show) -> models.QuerySet:

@@ -45,18 +45,6 @@ FACTORIES = {
 }
 
 
-@pytest.fixture
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    return tmp_path
-
-
 class Markers:
     """Unique values, one per field, and what the export must show for each."""
 

@@ -38,18 +38,6 @@ def _ago(delta=LONG_AGO):
     return timezone.now() - delta
 
 
-@pytest.fixture
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    return tmp_path
-
-
 def _exists(model, pk):
     return lambda: model._default_manager.filter(pk=pk).exists()
 

@@ -91,18 +91,6 @@ def rich_person(tmp_path=None):
     return person
 
 
-@pytest.fixture
-def private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    return tmp_path
-
-
 def report_totals():
     from funding.models import FundingRequest
 

@@ -16,7 +16,6 @@ from privacy import registry, services
 from privacy.models import AuditEvent, DataSubjectRequest, ExportFile, RetentionRun
 from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
-from tests.privacy.test_export_rules import private_media  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +158,7 @@ def test_the_erasure_plan_names_each_category_in_words_with_its_note():
 
 
 def test_a_small_export_is_given_at_once_and_audited_as_the_persons_own(
-    private_media,  # noqa: F811
+    private_media,
     settings,
     django_capture_on_commit_callbacks,
 ):
@@ -173,7 +172,7 @@ def test_a_small_export_is_given_at_once_and_audited_as_the_persons_own(
 
 
 def test_a_large_export_is_prepared_later_and_mailed(
-    private_media,  # noqa: F811
+    private_media,
     settings,
     django_capture_on_commit_callbacks,
     mailoutbox,
@@ -201,7 +200,7 @@ def test_retention_records_how_many_each_rule_removed(monkeypatch):
 
 
 def test_expired_export_links_and_their_files_are_removed(
-    private_media,  # noqa: F811
+    private_media,
 ):
     person = UserFactory.create()
     expired = [services.prepare_export(person) for _ in range(2)]
@@ -216,7 +215,7 @@ def test_expired_export_links_and_their_files_are_removed(
     assert kept.file.storage.exists(kept.file.name)
 
 
-def test_no_expired_exports_removes_nothing(private_media):  # noqa: F811
+def test_no_expired_exports_removes_nothing(private_media):
     services.prepare_export(UserFactory.create())
     assert services.remove_expired_exports() == 0
 

@@ -30,15 +30,9 @@ ZIP_AS_PDF = "The selected file is not a PDF: it looks like a ZIP archive"
 
 
 @pytest.fixture(autouse=True)
-def _private_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.MEDIA_ROOT = str(tmp_path)
+def _private_storage(settings, private_media):
+    """Uploaded files go to a folder of this test's own."""
+    settings.MEDIA_ROOT = str(private_media)
 
 
 @pytest.fixture
