@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -114,14 +115,140 @@ class Organisation(models.Model):
     area = models.CharField(_("area"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Settings the organisation's own staff (or ours, in admin) choose.
+    bookings_need_approval = models.BooleanField(
+        _("members' bookings need an approver's agreement"), default=False
+    )
+    approval_hold_days = models.PositiveSmallIntegerField(
+        _("days a place is held while awaiting approval"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    pays_on_account = models.BooleanField(
+        _("paid places can be charged to the organisation's account"),
+        default=False,
+        help_text=_(
+            "Only then is 'charge to my organisation' offered, and only to "
+            "confirmed members."
+        ),
+    )
+    purchase_order = models.CharField(
+        _("purchase-order number for the year"),
+        max_length=50,
+        blank=True,
+        help_text=_("Printed on invoices unless a booking gives its own."),
+    )
+    email_domain = models.CharField(
+        _("email domain"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "For example school.sch.uk: people signing up with an address at "
+            "this domain are offered this organisation."
+        ),
+    )
+
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="organisation_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email_domain"),
+                condition=~models.Q(email_domain=""),
+                name="organisation_email_domain_unique_ci",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=Membership.Status.CONFIRMED)
+
+    def with_role(self, role: str):
+        return self.confirmed().filter(**{role: True})
+
+
+class Membership(models.Model):
+    """A person's place in an organisation, and the roles they hold in it.
+
+    A person asks to join (status requested); an approver of the organisation or
+    our staff confirm it. Nothing is charged to the organisation for a person
+    and no booker can see them until the membership is confirmed.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Asked to join")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    # The role flags, by the name used in code and on pages.
+    ROLES = {
+        "is_booker": _("Booker"),
+        "is_approver": _("Approver"),
+        "is_finance_contact": _("Finance contact"),
+    }
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
+    )
+    is_booker = models.BooleanField(
+        _("booker"), default=False, help_text=_("Books places for members.")
+    )
+    is_approver = models.BooleanField(
+        _("approver"),
+        default=False,
+        help_text=_(
+            "Confirms members, approves their bookings and supports their "
+            "funding requests."
+        ),
+    )
+    is_finance_contact = models.BooleanField(
+        _("finance contact"),
+        default=False,
+        help_text=_("Sees the organisation's account and receives invoices."),
+    )
+    requested_at = models.DateTimeField(_("asked to join at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "person"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "organisation"], name="one_membership_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.organisation}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def holds_a_role(self) -> bool:
+        return self.confirmed and any(getattr(self, role) for role in self.ROLES)
+
+    def role_names(self) -> list[str]:
+        return [str(label) for role, label in self.ROLES.items() if getattr(self, role)]
 
 
 class Profile(models.Model):

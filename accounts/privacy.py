@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from privacy.registry import Category, not_personal, register, register_retention
 
-from .models import FormSubmission, Organisation, Profile, User
+from .models import FormSubmission, Membership, Organisation, Profile, User
 
 PROFILE_FIELDS = [
     "job_title",
@@ -147,7 +147,47 @@ register(
         note="Deleted with the account's sign-in details.",
     )
 )
-not_personal(Organisation, ["name", "area"], reason="A workplace, not a person.")
+not_personal(
+    Organisation,
+    ["name", "area", "purchase_order", "email_domain"],
+    reason="A workplace and its settings, not a person.",
+)
+
+
+def export_memberships(person: User) -> list[dict]:
+    """The organisations the person belongs to and the roles they hold there.
+    What they did for others in those roles is exported by bookings
+    ("actions_for_others")."""
+    rows: list[dict] = []
+    for m in Membership.objects.filter(person=person).select_related(
+        "organisation", "confirmed_by"
+    ):
+        rows.append(
+            {
+                "organisation": m.organisation.name,
+                "status": m.status,
+                "is_booker": m.is_booker,
+                "is_approver": m.is_approver,
+                "is_finance_contact": m.is_finance_contact,
+                "asked_to_join_at": m.requested_at,
+                "confirmed_at": m.confirmed_at,
+                "confirmed_by": str(m.confirmed_by) if m.confirmed_by else "",
+            }
+        )
+    return rows
+
+
+register(
+    Category(
+        name="organisation_memberships",
+        model=Membership,
+        fields=["status", "is_booker", "is_approver", "is_finance_contact"],
+        export=export_memberships,
+        erase=lambda person: Membership.objects.filter(person=person).delete(),
+        note="Memberships and roles are deleted; invoices the organisation "
+        "holds are kept without the person's name.",
+    )
+)
 
 
 def remove_unverified_accounts() -> int:

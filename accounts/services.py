@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from privacy.services import audit
 
 from .four_eyes import MANAGE_USERS, second_approver_refusal
-from .models import Organisation, Profile, User
+from .models import Membership, Organisation, Profile, User
 
 
 class AccountsError(Exception):
@@ -50,6 +50,8 @@ def update_profile(
     profile = profile_for(user)
     if new_organisation_name.strip():
         organisation = find_or_create_organisation(new_organisation_name)
+    if organisation != profile.organisation:
+        _change_workplace(user, old=profile.organisation, new=organisation)
     profile.organisation = organisation
     for name, value in fields.items():
         setattr(profile, name, value)
@@ -75,6 +77,108 @@ def update_equality_data(
     profile.disability = disability
     profile.save()
     return profile
+
+
+# --- membership of an organisation ---------------------------------------------
+
+
+def _change_workplace(
+    user: User, *, old: Organisation | None, new: Organisation | None
+) -> None:
+    """Choosing a workplace asks to join it; leaving one ends the membership
+    there unless the person holds a role in it (roles are ended by an approver
+    or our staff, who gave them)."""
+    if old is not None:
+        Membership.objects.filter(
+            person=user,
+            organisation=old,
+            is_booker=False,
+            is_approver=False,
+            is_finance_contact=False,
+        ).delete()
+    if new is not None:
+        request_membership(user, new)
+
+
+def request_membership(user: User, organisation: Organisation) -> Membership:
+    """Ask to join an organisation. Idempotent: a second request changes nothing."""
+    membership, _created = Membership.objects.get_or_create(
+        person=user, organisation=organisation
+    )
+    return membership
+
+
+def _may_manage_members(by: User, organisation: Organisation) -> bool:
+    if by.is_staff and by.has_perm("accounts.change_membership"):
+        return True
+    return Membership.objects.filter(
+        person=by,
+        organisation=organisation,
+        status=Membership.Status.CONFIRMED,
+        is_approver=True,
+    ).exists()
+
+
+def confirm_membership(membership: Membership, *, by: User) -> Membership:
+    """An approver of the organisation (or our staff) confirms that the person
+    works there. Until then nothing is charged to the organisation for them."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("organisation", "person")
+            .get(pk=membership.pk)
+        )
+        if not _may_manage_members(by, membership.organisation):
+            raise AccountsError(
+                _("Only an approver of %(org)s can confirm its members.")
+                % {"org": membership.organisation}
+            )
+        if membership.confirmed:
+            raise AccountsError(_("This membership is already confirmed."))
+        if membership.person.erased_at is not None or not membership.person.is_active:
+            raise AccountsError(_("This person no longer has an account."))
+        membership.status = Membership.Status.CONFIRMED
+        membership.confirmed_at = timezone.now()
+        membership.confirmed_by = by
+        membership.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+        audit(
+            "membership.confirmed",
+            person=membership.person,
+            by=by,
+            detail=f"organisation {membership.organisation_id}",
+        )
+        return membership
+
+
+def decline_membership(membership: Membership, *, by: User) -> None:
+    """The person does not work there (or no longer does): the request, or the
+    membership and every role in it, ends. Their workplace is cleared too, so
+    they can choose again."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("organisation", "person")
+            .get(pk=membership.pk)
+        )
+        if not _may_manage_members(by, membership.organisation):
+            raise AccountsError(
+                _("Only an approver of %(org)s can remove its members.")
+                % {"org": membership.organisation}
+            )
+        if membership.person_id == by.pk and membership.is_approver:
+            raise AccountsError(
+                _("You cannot remove yourself as an approver. Ask our staff.")
+            )
+        Profile.objects.filter(
+            user=membership.person, organisation=membership.organisation
+        ).update(organisation=None)
+        audit(
+            "membership.ended",
+            person=membership.person,
+            by=by,
+            detail=f"organisation {membership.organisation_id}",
+        )
+        membership.delete()
 
 
 # --- four eyes: deactivating a staff or superuser account ------------------------

@@ -23,12 +23,20 @@ class Booking(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("On the waiting list")
         OFFERED = "offered", _("Place offered")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
         CANCELLED = "cancelled", _("Cancelled")
         ATTENDED = "attended", _("Attended")
         NO_SHOW = "no_show", _("Did not attend")
 
-    # An offered place is held for the person until the offer expires.
-    PLACE_HOLDING = ("confirmed", "offered", "attended", "no_show")
+    # An offered place is held for the person until the offer expires; a place
+    # awaiting the organisation's approval is held until the approval expires.
+    PLACE_HOLDING = (
+        "confirmed",
+        "offered",
+        "awaiting_approval",
+        "attended",
+        "no_show",
+    )
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
@@ -65,6 +73,30 @@ class Booking(models.Model):
         related_name="bookings",
         help_text=_("Set when the place is charged to the organisation's account."),
     )
+    purchase_order = models.CharField(
+        _("purchase-order number"),
+        max_length=50,
+        blank=True,
+        help_text=_("For this place; otherwise the organisation's yearly one."),
+    )
+    # Approval by the person's organisation (accounts.selectors.approval_needed_from).
+    approval_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The organisation whose approver must agree to this place."),
+    )
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     certificate_code = models.CharField(
         max_length=20, unique=True, null=True, blank=True
     )
@@ -98,6 +130,14 @@ class Booking(models.Model):
                     "The session is full, so you are on the waiting list. We will "
                     "email you if a place comes free."
                 )
+            )
+        if self.status == self.Status.AWAITING_APPROVAL:
+            return str(
+                _(
+                    "Your place is held while %(org)s approves it. We have asked "
+                    "your approver and will email you their answer."
+                )
+                % {"org": self.approval_organisation}
             )
         return str(_("Your place is booked. We have emailed you the details."))
 

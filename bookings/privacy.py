@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from privacy.registry import (
     Category,
+    not_personal,
     register,
     register_on_restriction,
     register_retention,
@@ -34,12 +35,30 @@ def export_bookings(person) -> list[dict]:
             "cancelled_at": b.cancelled_at,
             "cancel_reason": b.cancel_reason,
             "charged_to_organisation": b.organisation.name if b.organisation else "",
+            "purchase_order": b.purchase_order,
+            # Who acted on the person's behalf: a booker, an approver, our staff.
+            "booked_by": str(b.booked_by) if b.booked_by else "",
+            "approval_needed_from": (
+                b.approval_organisation.name if b.approval_organisation else ""
+            ),
+            "approved_by": str(b.approved_by) if b.approved_by else "",
+            "approved_at": b.approved_at,
+            "cancelled_by": (
+                str(b.cancelled_by)
+                if b.cancelled_by and b.cancelled_by_id != person.pk
+                else ""
+            ),
             "certificate_code": b.certificate_code or "",
             "imported_from": b.import_source,
             "imported_at": b.imported_at,
         }
         for b in Booking.objects.filter(person=person).select_related(
-            "session__course", "organisation"
+            "session__course",
+            "organisation",
+            "approval_organisation",
+            "booked_by",
+            "approved_by",
+            "cancelled_by",
         )
     ]
 
@@ -132,6 +151,11 @@ def erase_mail(person) -> None:
     MailRecord.objects.filter(booking__person=person).delete()
 
 
+not_personal(
+    Booking,
+    ["purchase_order"],
+    reason="The organisation's purchase-order number for the place.",
+)
 register(
     Category(
         name="bookings",
@@ -196,13 +220,57 @@ register(
         owner="booking__person",
         model=StaffLog,
         fields=["detail"],
-        export=lambda person: list(
-            StaffLog.objects.filter(booking__person=person).values(
-                "created_at", "action", "detail"
-            )
-        ),
+        export=lambda person: [
+            {
+                "created_at": entry.created_at,
+                "action": entry.action,
+                "detail": entry.detail,
+                "by": str(entry.actor) if entry.actor else "",
+            }
+            for entry in StaffLog.objects.filter(booking__person=person)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        ],
         erase=lambda person: None,
-        note="Kept as a record of what staff did; notes about you are cleared.",
+        note="Kept as a record of what staff, bookers and approvers did on "
+        "your behalf; notes about you are cleared.",
+    )
+)
+
+
+def export_actions_for_others(person) -> list[dict]:
+    """What the person did for other people (as one of our staff, or as an
+    organisation's booker or approver), without those people's names: that is
+    their data, not this person's."""
+    return [
+        {
+            "created_at": entry.created_at,
+            "action": entry.action,
+            "session": str(entry.session) if entry.session else "",
+            "booking_reference": entry.booking_id or "",
+        }
+        for entry in StaffLog.objects.filter(actor=person)
+        .exclude(booking__person=person)
+        .select_related("session__course")
+        .order_by("created_at", "pk")
+    ]
+
+
+register(
+    Category(
+        name="actions_for_others",
+        owner="actor",
+        model=StaffLog,
+        fields=["action"],
+        export=export_actions_for_others,
+        # Deleting the account clears `actor` (SET_NULL); an erased account is
+        # anonymised, so the rows no longer say who acted.
+        erase=lambda person: None,
+        kept_on_erasure={
+            "action": "What was done to someone else's booking is their record; "
+            "it no longer says who did it once the account is anonymised.",
+        },
+        note="What you did for others as staff, booker or approver.",
     )
 )
 

@@ -28,7 +28,9 @@ def bookings_for_person(*, person: User) -> QuerySet[Booking]:
     )
     return (
         Booking.objects.filter(person=person)
-        .select_related("session__course__provider")
+        .select_related(
+            "session__course__provider", "approval_organisation", "booked_by"
+        )
         .annotate(waiting_position=Subquery(ahead))
         .order_by("session__starts_at", "pk")
     )
@@ -41,6 +43,7 @@ def bookings_upcoming(*, person: User) -> QuerySet[Booking]:
             Booking.Status.CONFIRMED,
             Booking.Status.WAITLISTED,
             Booking.Status.OFFERED,
+            Booking.Status.AWAITING_APPROVAL,
         ],
     )
 
@@ -50,7 +53,12 @@ def bookings_past(*, person: User) -> QuerySet[Booking]:
         bookings_for_person(person=person)
         .exclude(
             session__ends_at__gt=timezone.now(),
-            status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
+            status__in=[
+                Booking.Status.CONFIRMED,
+                Booking.Status.WAITLISTED,
+                Booking.Status.OFFERED,
+                Booking.Status.AWAITING_APPROVAL,
+            ],
         )
         .order_by("-session__starts_at", "-pk")
     )

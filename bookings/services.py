@@ -16,6 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from accounts.selectors import (
+    account_to_charge,
+    approval_needed_from,
+    approvers_of,
+    holds_role,
+    is_confirmed_member,
+)
 from config import outbox
 from courses.models import Course, Session
 from courses.services import catalogue_changed
@@ -173,6 +180,247 @@ def _on_confirmed(
         )
 
 
+def _hold_or_confirm(
+    booking: Booking, *, by: User | None, mail_kind: str = "confirmed"
+) -> None:
+    """A place has just been given to the booking (status confirmed). If the
+    person's organisation must approve it first, hold it awaiting approval
+    instead: the learner and each approver are told, once."""
+    if booking.approval_organisation_id is None or booking.approved_at is not None:
+        _on_confirmed(booking, by=by, mail_kind=mail_kind)
+        return
+    organisation = booking.approval_organisation
+    booking.status = Booking.Status.AWAITING_APPROVAL
+    booking.approval_expires_at = timezone.now() + timezone.timedelta(
+        days=organisation.approval_hold_days
+    )
+    booking.save(update_fields=["status", "approval_expires_at", "updated_at"])
+    queue_mail(
+        kind="awaiting_approval",
+        booking=booking,
+        key=f"booking:{booking.pk}:awaiting_approval",
+    )
+    for approver in approvers_of(organisation):
+        if approver.pk == booking.person_id:
+            continue  # an approver's own booking is approved by another
+        queue_mail(
+            kind="approval_request",
+            booking=booking,
+            to=approver.email,
+            key=f"booking:{booking.pk}:approval_request:{approver.pk}",
+        )
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    """Lock the booking's session, then read the booking afresh under the lock."""
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course__provider")
+        .get(pk=booking.session_id)
+    )
+    booking = Booking.objects.select_related("person", "approval_organisation").get(
+        pk=booking.pk
+    )
+    booking.session = session
+    return booking
+
+
+def _check_approver(booking: Booking, by: User) -> None:
+    if booking.status != Booking.Status.AWAITING_APPROVAL:
+        raise BookingError(_("This booking is not awaiting approval."))
+    if booking.person_id == by.pk:
+        raise BookingError(_("You cannot approve your own booking."))
+    if not holds_role(by, booking.approval_organisation, "is_approver"):
+        raise BookingError(
+            _("Only an approver of %(org)s can approve or decline this booking.")
+            % {"org": booking.approval_organisation}
+        )
+
+
+def approve_booking(booking: Booking, *, by: User) -> Booking:
+    """The organisation's approver agrees: the held place is confirmed,
+    charged and the learner told."""
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_approver(booking, by)
+        if booking.session.starts_at <= timezone.now():
+            raise BookingError(_("This session has already started."))
+        booking.status = Booking.Status.CONFIRMED
+        booking.approved_at = timezone.now()
+        booking.approved_by = by
+        booking.approval_expires_at = None
+        booking.save(
+            update_fields=[
+                "status",
+                "approved_at",
+                "approved_by",
+                "approval_expires_at",
+                "updated_at",
+            ]
+        )
+        _on_confirmed(booking, by=by, mail_kind="approved")
+        _log(by, "approved booking", booking=booking, session=booking.session)
+        return booking
+
+
+def decline_booking(booking: Booking, *, by: User, reason: str = "") -> Booking:
+    """The organisation's approver says no: the held place is released to the
+    waiting list and the learner told, with the reason if one was given."""
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _check_approver(booking, by)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.cancelled_by = by
+        booking.cancel_reason = reason.strip()[:500]
+        booking.approval_expires_at = None
+        booking.save()
+        queue_mail(
+            kind="approval_declined",
+            booking=booking,
+            key=f"booking:{booking.pk}:approval_declined",
+        )
+        _log(
+            by,
+            "declined booking",
+            booking=booking,
+            session=booking.session,
+            detail=booking.cancel_reason,
+        )
+        fill_freed_place(booking.session)
+        catalogue_changed()  # places left changed
+        return booking
+
+
+def expire_approvals() -> int:
+    """Places held awaiting approval past their time are released to the
+    waiting list and the learner told. Idempotent: the periodic task runs it."""
+    ids = list(
+        Booking.objects.filter(
+            status=Booking.Status.AWAITING_APPROVAL,
+            approval_expires_at__lte=timezone.now(),
+        ).values_list("pk", flat=True)
+    )
+    expired = 0
+    for pk in ids:
+        with transaction.atomic():
+            booking = _lock_booking(Booking.objects.get(pk=pk))
+            if booking.status != Booking.Status.AWAITING_APPROVAL:
+                continue  # approved or declined while we waited for the lock
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            booking.cancel_reason = "Not approved in time"
+            booking.approval_expires_at = None
+            booking.save()
+            queue_mail(
+                kind="approval_expired",
+                booking=booking,
+                key=f"booking:{pk}:approval_expired",
+            )
+            fill_freed_place(booking.session)
+            expired += 1
+    if expired:
+        catalogue_changed()  # places left changed
+    return expired
+
+
+def book_members(
+    session: Session,
+    people: list[User],
+    *,
+    by: User,
+    organisation: Organisation,
+    charge: bool = False,
+    purchase_order: str = "",
+) -> list[tuple[User, Booking | None, str]]:
+    """An organisation's booker books several members onto one session in one
+    transaction. Each place obeys capacity and the waiting list exactly as a
+    personal booking does, in the order given. Returns, per person, the booking
+    (confirmed, held awaiting approval or waiting) or the reason there is none."""
+    if not holds_role(by, organisation, "is_booker"):
+        raise BookingError(
+            _("Only a booker of %(org)s can book for its members.")
+            % {"org": organisation}
+        )
+    results: list[tuple[User, Booking | None, str]] = []
+    with transaction.atomic():
+        # Lock once for the whole group; book_session's lock is then re-entrant.
+        Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        for person in people:
+            if not is_confirmed_member(person, organisation):
+                results.append((person, None, _("Not a confirmed member.")))
+                continue
+            try:
+                booking = book_session(
+                    person,
+                    session,
+                    by=by,
+                    organisation=organisation if charge else None,
+                    purchase_order=purchase_order,
+                )
+            except BookingError as exc:
+                results.append((person, None, str(exc)))
+            else:
+                results.append((person, booking, ""))
+    return results
+
+
+def swap_booking(booking: Booking, to_person: User, *, by: User) -> Booking:
+    """Give one member's place to another member of the same organisation: the
+    place moves without passing through the waiting list. The first person's
+    booking is cancelled (refunded if charged) and the second one's confirmed
+    (charged on the same terms). Both are told."""
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        session = booking.session
+        if booking.status not in (
+            Booking.Status.CONFIRMED,
+            Booking.Status.AWAITING_APPROVAL,
+        ):
+            raise BookingError(_("Only a booked place can be given to someone else."))
+        if session.starts_at <= timezone.now():
+            raise BookingError(_("This session has already started."))
+        if to_person.pk == booking.person_id:
+            raise BookingError(_("Choose a different person."))
+        if to_person.processing_restricted or to_person.erased_at is not None:
+            raise BookingError(_("That person cannot be booked."))
+        if session.bookings.live().filter(person=to_person).exists():
+            raise BookingError(_("That person already has a booking for this session."))
+        organisation = booking.organisation
+        if organisation is not None and organisation != account_to_charge(to_person):
+            raise BookingError(
+                _("%(org)s cannot be charged for that person.") % {"org": organisation}
+            )
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.cancelled_by = by
+        booking.cancel_reason = f"Place given to {to_person.get_full_name()}"[:500]
+        booking.save()
+        _refund(booking, by=by, in_time=True)
+        queue_mail(
+            kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled"
+        )
+        _log(by, "gave place to another member", booking=booking, session=session)
+        new = Booking.objects.create(
+            person=to_person,
+            session=session,
+            status=Booking.Status.CONFIRMED,
+            booked_by=by,
+            organisation=organisation,
+            purchase_order=booking.purchase_order,
+            approval_organisation=approval_needed_from(to_person, by=by),
+        )
+        _hold_or_confirm(new, by=by)
+        _log(
+            by,
+            "took place from another member",
+            booking=new,
+            session=session,
+            detail=f"from booking {booking.pk}",
+        )
+        return new
+
+
 def _log(
     by: User | None,
     action: str,
@@ -199,9 +447,23 @@ def book_session(
     *,
     by: User | None = None,
     organisation: Organisation | None = None,
+    purchase_order: str = "",
 ) -> Booking:
-    """Confirmed, or waitlisted when full. Staff may book on someone's behalf;
-    a paid place may be charged to the person's organisation."""
+    """Confirmed, or waitlisted when full. Staff or an organisation's booker may
+    book on someone's behalf. A paid place may be charged to the person's
+    organisation only when it pays on account and the person is a confirmed
+    member (`accounts.selectors.account_to_charge`). When the organisation
+    requires approval the place is held awaiting its approver."""
+    if organisation is not None and organisation != account_to_charge(person):
+        raise BookingError(
+            _(
+                "%(org)s has not agreed to pay for places for this person. "
+                "Book without charging the organisation, or ask its approver "
+                "to confirm the membership."
+            )
+            % {"org": organisation}
+        )
+    approval_organisation = approval_needed_from(person, by=by)
     with transaction.atomic():
         # Lock the session row so two requests cannot both take the last place.
         session = (
@@ -241,13 +503,15 @@ def book_session(
                     else Booking.Status.CONFIRMED,
                     booked_by=by if by and by != person else None,
                     organisation=organisation,
+                    purchase_order=purchase_order.strip()[:50],
+                    approval_organisation=approval_organisation,
                 )
         except IntegrityError:
             raise BookingError(
                 _("You already have a booking for this session.")
             ) from None
         if booking.status == Booking.Status.CONFIRMED:
-            _on_confirmed(booking, by=by)
+            _hold_or_confirm(booking, by=by)
         else:
             queue_mail(
                 kind="waitlisted",
@@ -267,7 +531,11 @@ def cancellation_deadline(booking: Booking):
 
 
 def can_cancel(booking: Booking) -> bool:
-    if booking.status in (Booking.Status.WAITLISTED, Booking.Status.OFFERED):
+    if booking.status in (
+        Booking.Status.WAITLISTED,
+        Booking.Status.OFFERED,
+        Booking.Status.AWAITING_APPROVAL,
+    ):
         return booking.session.starts_at > timezone.now()
     return (
         booking.status == Booking.Status.CONFIRMED
@@ -293,6 +561,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
             Booking.Status.CONFIRMED,
             Booking.Status.WAITLISTED,
             Booking.Status.OFFERED,
+            Booking.Status.AWAITING_APPROVAL,
         ):
             raise BookingError(_("A session that has taken place cannot be cancelled."))
         if not staff and not can_cancel(booking):
@@ -304,6 +573,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
         held_place = booking.status in (
             Booking.Status.CONFIRMED,
             Booking.Status.OFFERED,
+            Booking.Status.AWAITING_APPROVAL,
         )
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
@@ -367,7 +637,7 @@ def promote_from_waiting_list(session: Session) -> Booking | None:
         return None
     first.status = Booking.Status.CONFIRMED
     first.save(update_fields=["status", "updated_at"])
-    _on_confirmed(first, by=None, mail_kind="promoted")
+    _hold_or_confirm(first, by=None, mail_kind="promoted")
     return first
 
 
@@ -403,7 +673,7 @@ def accept_offer(booking: Booking, by: User) -> Booking:
         booking.status = Booking.Status.CONFIRMED
         booking.offer_expires_at = None
         booking.save(update_fields=["status", "offer_expires_at", "updated_at"])
-        _on_confirmed(booking, by=by)
+        _hold_or_confirm(booking, by=by)
         catalogue_changed()  # places left changed
         return booking
 
@@ -468,6 +738,7 @@ def expire_offers() -> int:
 WITHDRAWABLE = (
     Booking.Status.CONFIRMED,
     Booking.Status.OFFERED,
+    Booking.Status.AWAITING_APPROVAL,
     Booking.Status.WAITLISTED,
 )
 
@@ -510,6 +781,7 @@ def withdraw_person_from_future_sessions(
             held_place = booking.status in (
                 Booking.Status.CONFIRMED,
                 Booking.Status.OFFERED,
+                Booking.Status.AWAITING_APPROVAL,
             )
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = timezone.now()
@@ -552,9 +824,14 @@ MAIL_SUBJECTS = {
     "reminder": "Reminder: {course} on {date}",
     "provider_notice": "New attendee for {course} on {date}",
     "minimum_alert": "Below minimum numbers: {course} on {date}",
+    "awaiting_approval": "Your place is held awaiting approval: {course}",
+    "approval_request": "Please approve a booking: {course} on {date}",
+    "approved": "Booking approved and confirmed: {course}",
+    "approval_declined": "Booking not approved: {course}",
+    "approval_expired": "Booking not approved in time: {course}",
 }
 # Mail that carries the session as a calendar attachment.
-WITH_ICS = ("confirmed", "promoted", "moved", "reminder")
+WITH_ICS = ("confirmed", "promoted", "moved", "reminder", "approved")
 
 
 def _build_message(record: MailRecord):

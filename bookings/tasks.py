@@ -41,9 +41,14 @@ def send_reminders() -> int:
 
 @shared_task
 def expire_offers() -> int:
-    """Every five minutes: lapsed offers pass on, and places still held by
-    erased or restricted people are withdrawn and passed on."""
-    return services.withdraw_erased_and_restricted() + services.expire_offers()
+    """Every five minutes: lapsed offers pass on, places held awaiting an
+    approval that did not come are released, and places still held by erased or
+    restricted people are withdrawn and passed on."""
+    return (
+        services.withdraw_erased_and_restricted()
+        + services.expire_offers()
+        + services.expire_approvals()
+    )
 
 
 @shared_task

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "consent",
     "privacy",
     "marketing",
+    "organisations",
 ]
 
 MIDDLEWARE = [

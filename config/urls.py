@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("marketing.urls")),
     path("", include("bookings.urls")),
     path("", include("funding.urls")),
+    path("", include("organisations.urls")),
     path("", include("courses.urls")),
 ]

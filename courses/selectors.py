@@ -32,7 +32,7 @@ from django.utils import timezone
 from .models import Course, Provider, Session, Topic
 
 # Booking statuses that hold a place (bookings.Booking.PLACE_HOLDING; a test keeps them equal).
-PLACE_HOLDING = ("confirmed", "offered", "attended", "no_show")
+PLACE_HOLDING = ("confirmed", "offered", "awaiting_approval", "attended", "no_show")
 CONFIRMED = Count("bookings", filter=Q(bookings__status__in=PLACE_HOLDING))
 WAITING = Count("bookings", filter=Q(bookings__status="waitlisted"))
 

@@ -10,6 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from accounts.selectors import account_to_charge, roles_held
 from config.numbers import parse_int
 
 from . import selectors, services
@@ -177,6 +178,10 @@ def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     except Course.DoesNotExist:
         raise Http404(_("No course found")) from None
     sessions = selectors.sessions_for_course(course=course)
+    charge_account, booker_for = None, []
+    if request.user.is_authenticated:
+        charge_account = account_to_charge(request.user)
+        booker_for = [m.organisation for m in roles_held(request.user) if m.is_booker]
     return render(
         request,
         "courses/course_detail.html",
@@ -184,5 +189,9 @@ def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "sessions": sessions,
             "is_preview": course.status != "published",
+            # "Charge to <organisation>" only when it pays on account for them.
+            "charge_account": charge_account,
+            # An organisation's booker may book members onto a session.
+            "booker_for": booker_for,
         },
     )

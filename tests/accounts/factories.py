@@ -32,3 +32,27 @@ class ProfileFactory(factory.django.DjangoModelFactory):
         model = Profile
 
     user = factory.SubFactory(UserFactory)
+
+
+def member_of(person, organisation, *, confirmed=True, workplace=True, **roles):
+    """Make `person` a member of `organisation` (confirmed unless told), with
+    the given role flags (is_booker=True, ...); their workplace is set too."""
+    from django.utils import timezone
+
+    from accounts.models import Membership
+    from accounts.services import profile_for
+
+    if workplace:
+        profile = profile_for(person)
+        profile.organisation = organisation
+        profile.save()
+    membership, _ = Membership.objects.update_or_create(
+        person=person,
+        organisation=organisation,
+        defaults={
+            "status": "confirmed" if confirmed else "requested",
+            "confirmed_at": timezone.now() if confirmed else None,
+            **roles,
+        },
+    )
+    return membership

@@ -12,7 +12,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Booking, MailRecord, StaffLog, Transaction
 from courses.models import Course, Session
-from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.courses.factories import SessionFactory
 
@@ -137,7 +137,8 @@ def test_a_learner_booking_for_themselves_is_stored_without_a_staff_log():
 def test_staff_booking_for_someone_records_who_and_may_charge_their_organisation():
     person = UserFactory.create()  # staff may book for someone not yet verified
     staff = UserFactory.create(is_staff=True)
-    organisation = OrganisationFactory.create()
+    organisation = OrganisationFactory.create(pays_on_account=True)
+    member_of(person, organisation)
     session = SessionFactory.create(course__price=Decimal("60"))
 
     booking = services.book_session(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking, MailRecord, StaffLog, Transaction
-from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.courses.factories import SessionFactory
 
@@ -153,11 +153,11 @@ def test_cancelling_a_session_tells_everyone_holding_or_waiting_and_no_one_else(
 
 def test_a_one_pound_place_is_charged_and_refunded_to_whoever_pays_with_its_name():
     session = SessionFactory.create(course__price=Decimal("1"))
-    organisation = OrganisationFactory.create()
+    organisation = OrganisationFactory.create(pays_on_account=True)
     staff = UserFactory.create(is_staff=True)
-    place = services.book_session(
-        UserFactory.create(), session, by=staff, organisation=organisation
-    )
+    person = UserFactory.create()
+    member_of(person, organisation)
+    place = services.book_session(person, session, by=staff, organisation=organisation)
     services.cancel_booking(place, by=staff)
     assert [
         (t.kind, t.person, t.organisation, t.booking, t.amount, t.description)

@@ -336,13 +336,10 @@ def test_training_record_csv_and_private_evidence(learner_client, settings, tmp_
 
 
 def test_booking_charged_to_the_organisation_account(learner_client):
-    from accounts.services import profile_for
-    from tests.accounts.factories import OrganisationFactory
+    from tests.accounts.factories import OrganisationFactory, member_of
 
-    org = OrganisationFactory.create()
-    profile = profile_for(learner_client.user)
-    profile.organisation = org
-    profile.save()
+    org = OrganisationFactory.create(pays_on_account=True)
+    member_of(learner_client.user, org)
     session = SessionFactory.create(course__price=Decimal("80"))
     learner_client.post(f"/sessions/{session.pk}/book/", {"charge_to": "organisation"})
     charge = Transaction.objects.get()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import roles
 from bookings.models import Booking, Transaction
-from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.conftest import give_totp
 from tests.courses.factories import SessionFactory
@@ -68,9 +68,10 @@ def test_moving_to_a_session_that_is_not_a_plain_number_shows_a_message(
 
 def test_a_place_booked_in_admin_is_charged_to_the_chosen_organisation():
     admin = _client(UserFactory.create(is_staff=True, is_superuser=True))
-    org = OrganisationFactory.create()
+    org = OrganisationFactory.create(pays_on_account=True)
     session = SessionFactory.create(course__price=Decimal("60"))
     caller = UserFactory.create()
+    member_of(caller, org)
     response = admin.post(
         "/admin/bookings/booking/add/",
         {"person": caller.pk, "session": session.pk, "organisation": org.pk},

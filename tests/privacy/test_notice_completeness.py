@@ -37,6 +37,8 @@ NOTICE_TERMS = {
     "audit": "your rights",
     "marketing_messages": "offers and news",
     "form_submissions": "form records",
+    "organisation_memberships": "Your organisation",
+    "actions_for_others": "what you do for others",
 }
 
 # Where imported records come from, as the issue named them.

@@ -1,0 +1,103 @@
+"""Reads about organisations that lower apps need (bookings, funding) without
+importing the organisation pages: who is a confirmed member, who holds which
+role, and what an organisation's settings mean for a person's booking."""
+
+from django.db.models import QuerySet
+
+from .models import Membership, Organisation, User
+
+
+def membership_of(person: User, organisation: Organisation | None) -> Membership | None:
+    if organisation is None or person.pk is None:
+        return None
+    return Membership.objects.filter(person=person, organisation=organisation).first()
+
+
+def is_confirmed_member(person: User, organisation: Organisation | None) -> bool:
+    member = membership_of(person, organisation)
+    return member is not None and member.confirmed
+
+
+def holds_role(person: User, organisation: Organisation | None, role: str) -> bool:
+    if role not in Membership.ROLES:
+        raise ValueError(f"Unknown organisation role {role!r}")
+    member = membership_of(person, organisation)
+    return member is not None and member.confirmed and getattr(member, role)
+
+
+def workplace_of(person: User) -> Organisation | None:
+    profile = getattr(person, "profile", None)
+    return getattr(profile, "organisation", None)
+
+
+def account_to_charge(person: User) -> Organisation | None:
+    """The organisation a paid place may be charged to: the person's workplace,
+    when it pays on account and the person is a confirmed member of it."""
+    organisation = workplace_of(person)
+    if (
+        organisation is not None
+        and organisation.pays_on_account
+        and is_confirmed_member(person, organisation)
+    ):
+        return organisation
+    return None
+
+
+def approval_needed_from(
+    person: User, *, by: User | None = None
+) -> Organisation | None:
+    """The organisation whose approver must agree to the person's booking, or
+    None. A booking made by one of that organisation's bookers or approvers is
+    the organisation's own choice and needs no further approval."""
+    organisation = workplace_of(person)
+    if (
+        organisation is None
+        or not organisation.bookings_need_approval
+        or not is_confirmed_member(person, organisation)
+    ):
+        return None
+    if by is not None and by.pk != person.pk:
+        acting = membership_of(by, organisation)
+        if acting and acting.confirmed and (acting.is_booker or acting.is_approver):
+            return None
+    return organisation
+
+
+def approvers_of(organisation: Organisation) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organisation=organisation,
+        memberships__status=Membership.Status.CONFIRMED,
+        memberships__is_approver=True,
+        is_active=True,
+        erased_at__isnull=True,
+    ).order_by("pk")
+
+
+def roles_held(person: User) -> QuerySet[Membership]:
+    """The confirmed memberships in which the person holds at least one role."""
+    from django.db.models import Q
+
+    return (
+        Membership.objects.confirmed()
+        .filter(person=person)
+        .filter(Q(is_booker=True) | Q(is_approver=True) | Q(is_finance_contact=True))
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+
+
+def confirmed_members(organisation: Organisation) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organisation=organisation,
+        memberships__status=Membership.Status.CONFIRMED,
+        is_active=True,
+        erased_at__isnull=True,
+    ).order_by("last_name", "first_name", "pk")
+
+
+def suggested_organisation(email: str) -> Organisation | None:
+    """The organisation whose email domain matches the address, if any."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    return Organisation.objects.filter(email_domain__iexact=domain).first()

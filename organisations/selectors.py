@@ -1,0 +1,120 @@
+"""Reads for the organisation pages. Only what a booker or approver needs about
+the organisation's own confirmed members: never equality data, never another
+organisation's people."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, User
+from accounts.selectors import confirmed_members
+from bookings.models import Booking
+
+# Bookings a member still has to come (held or waiting).
+UPCOMING = (
+    Booking.Status.CONFIRMED,
+    Booking.Status.AWAITING_APPROVAL,
+    Booking.Status.OFFERED,
+    Booking.Status.WAITLISTED,
+)
+
+
+def membership_for_page(user: User, organisation_id: int) -> Membership:
+    """The viewer's confirmed membership holding a role, or 404: an
+    organisation's pages do not exist for anyone else (not even to say so)."""
+    membership = (
+        Membership.objects.confirmed()
+        .filter(person=user, organisation_id=organisation_id)
+        .filter(Q(is_booker=True) | Q(is_approver=True) | Q(is_finance_contact=True))
+        .select_related("organisation")
+        .first()
+    )
+    if membership is None or not user.is_active or user.erased_at is not None:
+        raise Http404("No such organisation page")
+    return membership
+
+
+def members_overview(organisation: Organisation) -> QuerySet[User]:
+    """Confirmed members with their upcoming bookings and CPD hours this year
+    (attended sessions), in a constant number of queries."""
+    now = timezone.now()
+    year_start = dt.datetime(
+        timezone.localdate().year, 1, 1, tzinfo=timezone.get_current_timezone()
+    )
+    upcoming = (
+        Booking.objects.filter(status__in=UPCOMING, session__starts_at__gt=now)
+        .select_related("session__course")
+        .order_by("session__starts_at", "pk")
+    )
+    return (
+        confirmed_members(organisation)
+        .select_related("profile")
+        .annotate(
+            cpd_hours_this_year=Coalesce(
+                Sum(
+                    "bookings__session__course__cpd_hours",
+                    filter=Q(
+                        bookings__status=Booking.Status.ATTENDED,
+                        bookings__session__starts_at__gte=year_start,
+                        bookings__session__starts_at__lte=now,
+                    ),
+                ),
+                Decimal("0"),
+            )
+        )
+        .prefetch_related(Prefetch("bookings", upcoming, to_attr="upcoming"))
+    )
+
+
+def member_booking(organisation: Organisation, booking_id: int) -> Booking:
+    """A booking of one of the organisation's confirmed members, or 404."""
+    booking = (
+        Booking.objects.select_related("person", "session__course")
+        .filter(
+            pk=booking_id,
+            person__memberships__organisation=organisation,
+            person__memberships__status=Membership.Status.CONFIRMED,
+            person__erased_at__isnull=True,
+        )
+        .first()
+    )
+    if booking is None:
+        raise Http404("No such booking")
+    return booking
+
+
+def awaiting_approval(organisation: Organisation) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(
+            approval_organisation=organisation,
+            status=Booking.Status.AWAITING_APPROVAL,
+        )
+        .select_related("person", "session__course")
+        .order_by("approval_expires_at", "pk")
+    )
+
+
+def membership_requests(organisation: Organisation) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(
+            organisation=organisation,
+            status=Membership.Status.REQUESTED,
+            person__is_active=True,
+            person__erased_at__isnull=True,
+        )
+        .select_related("person__profile")
+        .order_by("requested_at", "pk")
+    )
+
+
+def confirmed_members_for_booking(organisation: Organisation) -> QuerySet[User]:
+    """Members who may be booked: confirmed, not restricted."""
+    return (
+        confirmed_members(organisation)
+        .filter(processing_restricted=False)
+        .select_related("profile")
+    )

@@ -1,0 +1,283 @@
+"""The organisation pages: for an organisation's bookers, approvers and finance
+contacts only. Every view finds the viewer's own confirmed role first
+(`selectors.membership_for_page`), so anyone else gets a 404, and every object
+is looked up within that organisation."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.models import Membership
+from accounts.selectors import roles_held
+from bookings import services as booking_services
+from bookings.forms import CancelForm
+from bookings.models import Booking
+from config.idempotency import idempotent
+from courses.selectors import sessions_bookable
+
+from . import selectors
+from .forms import ApprovalForm, BookMembersForm, MembershipDecisionForm, SwapForm
+
+
+def _role(request: HttpRequest, org_id: int, *roles: str) -> Membership:
+    """The viewer's membership, which must hold one of `roles` (403 if it holds
+    another role: they know the page exists; 404 for everyone else)."""
+    membership = selectors.membership_for_page(request.user, org_id)
+    if roles and not any(getattr(membership, role) for role in roles):
+        raise PermissionDenied(_("Your role in this organisation does not allow this."))
+    return membership
+
+
+@login_required
+def index_view(request: HttpRequest) -> HttpResponse:
+    held = list(roles_held(request.user))
+    if len(held) == 1:
+        return redirect("organisations:detail", held[0].organisation_id)
+    if not held:
+        return render(request, "organisations/no_role.html", status=403)
+    return render(request, "organisations/index.html", {"memberships": held})
+
+
+@login_required
+def detail_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _role(request, org_id)
+    organisation = membership.organisation
+    context = {"membership": membership, "organisation": organisation}
+    if membership.is_booker or membership.is_approver:
+        context["members"] = selectors.members_overview(organisation)
+    if membership.is_approver:
+        context["awaiting"] = selectors.awaiting_approval(organisation)
+        context["requests"] = selectors.membership_requests(organisation)
+    return render(request, "organisations/detail.html", context)
+
+
+@login_required
+@idempotent
+def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpResponse:
+    membership = _role(request, org_id, "is_booker")
+    organisation = membership.organisation
+    session = get_object_or_404(
+        sessions_bookable().select_related("course"), pk=session_id
+    )
+    already = {
+        b.person_id: b
+        for b in session.bookings.live().filter(
+            person__memberships__organisation=organisation,
+            person__memberships__status=Membership.Status.CONFIRMED,
+        )
+    }
+    members = selectors.confirmed_members_for_booking(organisation).exclude(
+        pk__in=already
+    )
+    form = BookMembersForm(
+        request.POST if request.method == "POST" else None,
+        members=members,
+        organisation=organisation,
+        paid=session.course.price > 0,
+    )
+    if request.method == "POST" and form.is_valid():
+        people = sorted(
+            form.cleaned_data["people"],
+            key=lambda p: (p.last_name.lower(), p.first_name.lower(), p.pk),
+        )
+        try:
+            results = booking_services.book_members(
+                session,
+                people,
+                by=request.user,
+                organisation=organisation,
+                charge=form.cleaned_data.get("charge", False),
+                purchase_order=form.cleaned_data.get("purchase_order", ""),
+            )
+        except booking_services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            for line in _summary(results):
+                messages.success(request, line)
+        return redirect("organisations:book", organisation.pk, session.pk)
+    booked = sorted(already.values(), key=lambda b: (b.person.last_name.lower(), b.pk))
+    return render(
+        request,
+        "organisations/book.html",
+        {
+            "organisation": organisation,
+            "session": session,
+            "form": form,
+            "booked": booked,
+            "places_left": max(
+                0, session.capacity - session.bookings.confirmed().count()
+            ),
+        },
+    )
+
+
+def _summary(results) -> list[str]:
+    """One sentence per outcome, naming the people: who has a place, whose
+    place awaits approval, who is waiting, and who could not be booked."""
+    groups: dict[str, list[str]] = {}
+    refused: list[str] = []
+    for person, booking, reason in results:
+        name = person.get_full_name() or person.email
+        if booking is None:
+            refused.append(f"{name} ({reason.rstrip('.')})")
+        else:
+            groups.setdefault(booking.status, []).append(name)
+    lines = []
+    wording = {
+        Booking.Status.CONFIRMED: _("Booked: %(names)s."),
+        Booking.Status.AWAITING_APPROVAL: _("Place held awaiting approval: %(names)s."),
+        Booking.Status.WAITLISTED: _(
+            "The session is full, so on the waiting list: %(names)s."
+        ),
+    }
+    for status, text in wording.items():
+        if status in groups:
+            lines.append(text % {"names": ", ".join(groups[status])})
+    if refused:
+        lines.append(_("Not booked: %(names)s.") % {"names": "; ".join(refused)})
+    return lines
+
+
+@login_required
+@idempotent
+def swap_view(request: HttpRequest, org_id: int, booking_id: int) -> HttpResponse:
+    membership = _role(request, org_id, "is_booker")
+    organisation = membership.organisation
+    booking = selectors.member_booking(organisation, booking_id)
+    taken = booking.session.bookings.live().values("person_id")
+    form = SwapForm(
+        request.POST if request.method == "POST" else None,
+        members=selectors.confirmed_members_for_booking(organisation).exclude(
+            pk__in=taken
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = booking_services.swap_booking(
+                booking, form.cleaned_data["person"], by=request.user
+            )
+        except booking_services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(new)s now has the place instead of %(old)s. Both have been told.")
+                % {"new": new.person, "old": booking.person},
+            )
+        return redirect("organisations:detail", organisation.pk)
+    return render(
+        request,
+        "organisations/swap.html",
+        {"organisation": organisation, "booking": booking, "form": form},
+    )
+
+
+@login_required
+@idempotent
+def cancel_view(request: HttpRequest, org_id: int, booking_id: int) -> HttpResponse:
+    membership = _role(request, org_id, "is_booker")
+    organisation = membership.organisation
+    booking = selectors.member_booking(organisation, booking_id)
+    allowed = booking_services.can_cancel(booking)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            booking_services.cancel_booking(
+                booking, request.user, reason=form.cleaned_data["reason"]
+            )
+        except booking_services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(person)s's booking has been cancelled and they have been told.")
+                % {"person": booking.person},
+            )
+        return redirect("organisations:detail", organisation.pk)
+    return render(
+        request,
+        "organisations/cancel.html",
+        {
+            "organisation": organisation,
+            "booking": booking,
+            "form": form,
+            "allowed": allowed,
+        },
+    )
+
+
+@login_required
+@idempotent
+def approval_view(request: HttpRequest, org_id: int, booking_id: int) -> HttpResponse:
+    membership = _role(request, org_id, "is_approver")
+    organisation = membership.organisation
+    booking = get_object_or_404(
+        Booking.objects.select_related("person__profile", "session__course"),
+        pk=booking_id,
+        approval_organisation=organisation,
+    )
+    form = ApprovalForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                booking_services.approve_booking(booking, by=request.user)
+                text = _("You approved %(person)s's place. They have been told.")
+            else:
+                booking_services.decline_booking(
+                    booking, by=request.user, reason=form.cleaned_data["reason"]
+                )
+                text = _(
+                    "You declined %(person)s's booking. The place has been "
+                    "released and they have been told."
+                )
+        except booking_services.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, text % {"person": booking.person})
+        return redirect("organisations:detail", organisation.pk)
+    return render(
+        request,
+        "organisations/approval.html",
+        {
+            "organisation": organisation,
+            "booking": booking,
+            "form": form,
+            "own": booking.person_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+@idempotent
+def membership_view(
+    request: HttpRequest, org_id: int, membership_id: int
+) -> HttpResponse:
+    membership = _role(request, org_id, "is_approver")
+    organisation = membership.organisation
+    target = get_object_or_404(
+        Membership.objects.select_related("person"),
+        pk=membership_id,
+        organisation=organisation,
+    )
+    form = MembershipDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to confirm or remove the person."))
+        return redirect("organisations:detail", organisation.pk)
+    try:
+        if form.cleaned_data["decision"] == "confirm":
+            account_services.confirm_membership(target, by=request.user)
+            text = _("%(person)s is now a confirmed member of %(org)s.")
+        else:
+            account_services.decline_membership(target, by=request.user)
+            text = _("%(person)s is no longer a member of %(org)s.")
+    except account_services.AccountsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, text % {"person": target.person, "org": organisation})
+    return redirect("organisations:detail", organisation.pk)
