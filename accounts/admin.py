@@ -10,6 +10,7 @@ reason. Every step is in the audit trail."""
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
@@ -19,7 +20,7 @@ from . import services
 from .four_eyes import may_act_alone_on
 from .four_eyes_admin import asked_by, refusal_step, when
 from .imports import PersonResource
-from .models import Organisation, Profile, User
+from .models import Membership, Organisation, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -273,8 +274,96 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
     )
 
 
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("person",)
+    fields = (
+        "person",
+        "status",
+        "is_booker",
+        "is_approver",
+        "is_finance_contact",
+        "confirmed_at",
+        "confirmed_by",
+    )
+    readonly_fields = ("confirmed_at", "confirmed_by")
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "area", "created_at")
-    list_filter = ("kind", "area")
-    search_fields = ("name", "area")
+    list_display = (
+        "name",
+        "kind",
+        "area",
+        "bookings_need_approval",
+        "pays_on_account",
+        "created_at",
+    )
+    list_filter = ("kind", "area", "bookings_need_approval", "pays_on_account")
+    search_fields = ("name", "area", "email_domain")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "area", "email_domain")}),
+        (
+            _("Bookings and payment"),
+            {
+                "fields": (
+                    "bookings_need_approval",
+                    "approval_hold_days",
+                    "pays_on_account",
+                    "purchase_order",
+                )
+            },
+        ),
+    )
+    inlines = (MembershipInline,)
+
+    def save_formset(self, request, form, formset, change):
+        # A membership confirmed here records who confirmed it and when.
+        for membership in formset.save(commit=False):
+            if membership.confirmed and membership.confirmed_at is None:
+                membership.confirmed_at = timezone.now()
+                membership.confirmed_by = request.user
+            membership.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = (
+        "person",
+        "organisation",
+        "status",
+        "is_booker",
+        "is_approver",
+        "is_finance_contact",
+        "requested_at",
+    )
+    list_filter = ("status", "is_booker", "is_approver", "is_finance_contact")
+    search_fields = ("person__email", "person__last_name", "organisation__name")
+    autocomplete_fields = ("person", "organisation")
+    readonly_fields = ("requested_at", "confirmed_at", "confirmed_by")
+    actions = ("confirm_selected",)
+
+    @admin.action(
+        description=_("Confirm the selected memberships"),
+        permissions=["change"],
+    )
+    def confirm_selected(self, request, queryset):
+        confirmed = 0
+        for membership in queryset:
+            try:
+                services.confirm_membership(membership, by=request.user)
+            except services.AccountsError as exc:
+                self.message_user(
+                    request, f"{membership}: {exc}", level=messages.WARNING
+                )
+            else:
+                confirmed += 1
+        if confirmed:
+            self.message_user(
+                request,
+                _("%(n)d membership(s) confirmed.") % {"n": confirmed},
+                level=messages.SUCCESS,
+            )

@@ -13,6 +13,17 @@ class SignupForm(forms.Form):
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
+    organisation = forms.ModelChoiceField(
+        label=_("Workplace (optional)"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=_("Choose your workplace"),
+        help_text=_(
+            "The school, practice or service you work for. It confirms that you "
+            "work there before it books or pays for you. You can add or change "
+            "it later."
+        ),
+    )
 
     field_order = [
         "first_name",
@@ -20,6 +31,7 @@ class SignupForm(forms.Form):
         "email",
         "password1",
         "password2",
+        "organisation",
         "marketing__email",
         "marketing__sms",
         "marketing__phone",
@@ -41,9 +53,13 @@ class SignupForm(forms.Form):
         from consent import services as consent_services
         from consent.forms import SIGNUP_CHOICES, field_name
 
+        from . import services
+
         user.first_name = self.cleaned_data["first_name"].strip()
         user.last_name = self.cleaned_data["last_name"].strip()
         user.save(update_fields=["first_name", "last_name"])
+        if self.cleaned_data.get("organisation"):
+            services.set_workplace(user, self.cleaned_data["organisation"])
         consent_services.record_signup_choices(
             user,
             {

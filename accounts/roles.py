@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "courses.session": ("change", "view"),
         "accounts.user": ("view",),
         "accounts.organisation": ("add", "change", "view"),
+        "accounts.membership": ("add", "change", "delete", "view"),
         "consent.consentrecord": ("add", "view"),
     },
     FUNDING_OFFICERS: {

@@ -100,6 +100,17 @@ def _change_workplace(
         request_membership(user, new)
 
 
+def set_workplace(user: User, organisation: Organisation | None) -> Profile:
+    """Choose the person's workplace (at sign-up, say): asks to join it."""
+    with transaction.atomic():
+        profile = profile_for(user)
+        if organisation != profile.organisation:
+            _change_workplace(user, old=profile.organisation, new=organisation)
+            profile.organisation = organisation
+            profile.save(update_fields=["organisation", "updated_at"])
+        return profile
+
+
 def request_membership(user: User, organisation: Organisation) -> Membership:
     """Ask to join an organisation. Idempotent: a second request changes nothing."""
     membership, _created = Membership.objects.get_or_create(

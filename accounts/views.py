@@ -6,14 +6,22 @@ from django.utils.translation import gettext as _
 
 from config.idempotency import idempotent
 
-from . import services
+from . import selectors, services
 from .forms import EqualityForm, ProfileForm
 
 
 @login_required
 def profile_detail_view(request: HttpRequest) -> HttpResponse:
     profile = services.profile_for(request.user)
-    return render(request, "accounts/profile_detail.html", {"profile": profile})
+    return render(
+        request,
+        "accounts/profile_detail.html",
+        {
+            "profile": profile,
+            "membership": selectors.membership_of(request.user, profile.organisation),
+            "roles": selectors.roles_held(request.user),
+        },
+    )
 
 
 @login_required
@@ -31,9 +39,20 @@ def profile_edit_view(request: HttpRequest) -> HttpResponse:
         "town": profile.town,
         "postcode": profile.postcode,
     }
+    suggestion = None
+    if profile.organisation is None:
+        # An organisation that registered the person's email domain is offered.
+        suggestion = selectors.suggested_organisation(request.user.email)
+        if suggestion is not None:
+            initial["organisation"] = suggestion.pk
     form = ProfileForm(
         request.POST if request.method == "POST" else None, initial=initial
     )
+    if suggestion is not None:
+        form.fields["organisation"].help_text = _(
+            "We have chosen %(org)s because your email address ends in its "
+            "domain. Change it if you work somewhere else."
+        ) % {"org": suggestion.name}
     if request.method == "POST" and form.is_valid():
         services.update_profile(request.user, **form.cleaned_data)
         messages.success(request, _("Your details have been saved."))

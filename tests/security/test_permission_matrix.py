@@ -163,6 +163,17 @@ def owner_only_post(role, method) -> Expect:
     return owner_only(role, method)
 
 
+def role_holder(role, method) -> Expect:
+    """The organisation pages' index: learners A and B each hold roles in
+    their own organisation (and are sent on to it); anyone signed in without
+    one is told they hold none."""
+    if role == w.ANONYMOUS:
+        return refused(LOGIN)
+    if role in (w.LEARNER, w.OTHER_LEARNER):
+        return allowed(may_change=False)
+    return refused(FORBIDDEN)
+
+
 def made_up_key(role, method) -> Expect:
     """An allauth link with a key nobody was sent: it shows it is invalid."""
     return Expect(frozenset({OK, MISSING}), False)
@@ -343,6 +354,14 @@ RULES: dict[str, Rule] = {
     "bookings:certificate": owner_only,
     "bookings:evidence": owner_only,
     "funding:detail": owner_only,
+    # organisation pages: learner A holds every role in the organisation
+    "organisations:index": role_holder,
+    "organisations:detail": owner_only,
+    "organisations:book": owner_only,
+    "organisations:swap": owner_only,
+    "organisations:cancel": owner_only,
+    "organisations:approval": owner_only,
+    "organisations:membership": owner_only_post,
     "funding:edit": owner_only,
     "funding:submit": owner_only_post,
     "funding:document_add": owner_only,
@@ -458,6 +477,15 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "bookings:certificate": {"booking_id": t("attended")},
     "bookings:evidence": {"pk": t("prior")},
     "funding:detail": {"pk": t("draft_request")},
+    "organisations:detail": {"org_id": t("org")},
+    "organisations:book": {"org_id": t("org"), "session_id": t("bookable_session")},
+    "organisations:swap": {"org_id": t("org"), "booking_id": t("org_booking")},
+    "organisations:cancel": {"org_id": t("org"), "booking_id": t("org_booking")},
+    "organisations:approval": {"org_id": t("org"), "booking_id": t("org_approval")},
+    "organisations:membership": {
+        "org_id": t("org"),
+        "membership_id": t("org_request"),
+    },
     "funding:edit": {"pk": t("draft_request")},
     "funding:submit": {"pk": t("draft_request")},
     "funding:document_add": {"pk": t("draft_request")},

@@ -45,7 +45,7 @@ from privacy.models import (
     ExportFile,
     RetentionRun,
 )
-from tests.accounts.factories import OrganisationFactory, UserFactory
+from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.conftest import give_totp
 from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
@@ -228,6 +228,24 @@ def build_world() -> World:
     draft_course = CourseFactory.create(status="draft")
     bookable = SessionFactory.create(course=mine["course"])
     organisation = OrganisationFactory.create()
+    # Organisations: learner A holds every role in one, learner B in another.
+    # A colleague of A's has a booking and another awaiting approval, and
+    # someone has asked to join A's organisation.
+    org = OrganisationFactory.create(pays_on_account=True)
+    roles_all = {"is_booker": True, "is_approver": True, "is_finance_contact": True}
+    member_of(learner, org, **roles_all)
+    member_of(world.users[OTHER_LEARNER], OrganisationFactory.create(), **roles_all)
+    colleague = UserFactory.create()
+    member_of(colleague, org)
+    org_booking = BookingFactory.create(person=colleague, session=mine["session"])
+    org_approval = BookingFactory.create(
+        person=colleague,
+        session=bookable,
+        status=Booking.Status.AWAITING_APPROVAL,
+        approval_organisation=org,
+        approval_expires_at=now + dt.timedelta(days=5),
+    )
+    org_request = member_of(UserFactory.create(), org, confirmed=False)
     staff = world.users[BOOKING_ADMIN]
     campaign = CampaignFactory.create()
     draft_policy = PolicyVersion.objects.create(
@@ -239,6 +257,10 @@ def build_world() -> World:
         "learner": learner,
         "draft_course": draft_course,
         "bookable_session": bookable,
+        "org": org,
+        "org_booking": org_booking,
+        "org_approval": org_approval,
+        "org_request": org_request,
         "privacy_version": PolicyVersion.objects.filter(
             kind=PolicyVersion.Kind.PRIVACY, published_at__isnull=False
         ).first(),
@@ -252,6 +274,7 @@ def build_world() -> World:
         "mfa.authenticator": totps[BOOKING_ADMIN],
         "accounts.user": learner,
         "accounts.organisation": organisation,
+        "accounts.membership": org_request,
         "courses.provider": mine["course"].provider,
         "courses.topic": mine["course"].topics.first(),
         "courses.course": mine["course"],
