@@ -56,3 +56,14 @@ def member_of(person, organisation, *, confirmed=True, workplace=True, **roles):
         },
     )
     return membership
+
+
+def verified_person(**kwargs):
+    """A person whose email address is verified, so they can book."""
+    from allauth.account.models import EmailAddress
+
+    person = UserFactory.create(**kwargs)
+    EmailAddress.objects.create(
+        user=person, email=person.email, verified=True, primary=True
+    )
+    return person
