@@ -118,3 +118,21 @@ def confirmed_members_for_booking(organisation: Organisation) -> QuerySet[User]:
         .filter(processing_restricted=False)
         .select_related("profile")
     )
+
+
+def funding_awaiting_support(organisation: Organisation, approver: User):
+    """Members' funding requests that name this approver as their manager and
+    wait for their statement."""
+    from funding.models import FundingRequest
+
+    return (
+        FundingRequest.objects.filter(
+            organisation=organisation,
+            status=FundingRequest.Status.AWAITING_MANAGER,
+            manager_email__iexact=approver.email,
+            person__memberships__organisation=organisation,
+            person__memberships__status=Membership.Status.CONFIRMED,
+        )
+        .select_related("person", "provider")
+        .order_by("submitted_at", "pk")
+    )

@@ -32,4 +32,9 @@ urlpatterns = [
         views.membership_view,
         name="membership",
     ),
+    path(
+        "organisation/<int:org_id>/funding/<int:request_id>/",
+        views.funding_support_view,
+        name="funding_support",
+    ),
 ]

@@ -53,6 +53,9 @@ def detail_view(request: HttpRequest, org_id: int) -> HttpResponse:
     if membership.is_approver:
         context["awaiting"] = selectors.awaiting_approval(organisation)
         context["requests"] = selectors.membership_requests(organisation)
+        context["funding"] = selectors.funding_awaiting_support(
+            organisation, request.user
+        )
     return render(request, "organisations/detail.html", context)
 
 
@@ -281,3 +284,48 @@ def membership_view(
     else:
         messages.success(request, text % {"person": target.person, "org": organisation})
     return redirect("organisations:detail", organisation.pk)
+
+
+@login_required
+@idempotent
+def funding_support_view(
+    request: HttpRequest, org_id: int, request_id: int
+) -> HttpResponse:
+    """An approver's statement of support for a member's funding request that
+    names them as manager, in place of the one-time link."""
+    from funding import services as funding_services
+    from funding.forms import ManagerSupportForm
+
+    membership = _role(request, org_id, "is_approver")
+    organisation = membership.organisation
+    funding_request = get_object_or_404(
+        selectors.funding_awaiting_support(organisation, request.user),
+        pk=request_id,
+    )
+    form = ManagerSupportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            funding_services.record_approver_support(
+                funding_request, by=request.user, **form.cleaned_data
+            )
+        except funding_services.FundingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Your answer on %(person)s's funding request has been recorded.")
+                % {"person": funding_request.person},
+            )
+        return redirect("organisations:detail", organisation.pk)
+    return render(
+        request,
+        "organisations/funding_support.html",
+        {
+            "organisation": organisation,
+            "funding_request": funding_request,
+            "form": form,
+        },
+    )

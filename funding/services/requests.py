@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import approvers_of
 
 from .. import selectors
 from ..models import (
@@ -317,6 +318,19 @@ def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
         manager_email=funding_request.manager_email,
         expires_at=now + dt.timedelta(days=support_link_days()),
     )
+    approver = approver_for(funding_request)
+    if approver is not None:
+        # The manager is a confirmed approver of the person's organisation:
+        # they answer from the organisation page, signed in, not by a link
+        # anyone holding the mail could use. (The token is never sent.)
+        template = "funding/email/approver_request.txt"
+        url = (
+            f"{settings.SITE_URL}/organisation/{funding_request.organisation_id}"
+            f"/funding/{funding_request.pk}/"
+        )
+    else:
+        template = "funding/email/manager_request.txt"
+        url = f"{settings.SITE_URL}/funding/support/{token}/"
     queue_mail(
         kind="manager_request",
         key=f"funding:support:{link.pk}",
@@ -327,16 +341,28 @@ def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
             or funding_request.person.email,
             "course": funding_request.course_name,
         },
-        template="funding/email/manager_request.txt",
+        template=template,
         context={
             "object": funding_request,
             "link": link,
-            "url": f"{settings.SITE_URL}/funding/support/{token}/",
+            "url": url,
             "days": support_link_days(),
         },
         request=funding_request,
     )
     return link
+
+
+def approver_for(funding_request: FundingRequest) -> User | None:
+    """The manager the request names, when they are a confirmed approver of
+    the person's organisation; None otherwise."""
+    if funding_request.organisation_id is None or not funding_request.manager_email:
+        return None
+    return (
+        approvers_of(funding_request.organisation)
+        .filter(email__iexact=funding_request.manager_email.strip())
+        .first()
+    )
 
 
 def resend_to_manager(funding_request: FundingRequest, *, by: User) -> ManagerSupport:
@@ -428,6 +454,66 @@ def record_manager_support(
             .filter(token_hash=hash_token(token))
             .first()
         )
+        return _record_support(
+            link,
+            supported=supported,
+            statement=statement,
+            letter=letter,
+            actor_label=_("%(name)s (your manager)")
+            % {"name": link.manager_name or link.manager_email}
+            if link
+            else "",
+        )
+
+
+def record_approver_support(
+    funding_request: FundingRequest,
+    *,
+    by: User,
+    supported: bool,
+    statement: str,
+    letter=None,
+) -> ManagerSupport:
+    """The manager's answer from the organisation page, when the manager is a
+    confirmed approver of the person's organisation and is signed in."""
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if approver_for(funding_request) != by:
+            raise FundingError(_("Only the manager this request names can support it."))
+        link = (
+            ManagerSupport.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(
+                request=funding_request,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        return _record_support(
+            link,
+            supported=supported,
+            statement=statement,
+            letter=letter,
+            actor_label=_("%(name)s (your manager, approver at %(org)s)")
+            % {
+                "name": by.get_full_name() or by.email,
+                "org": funding_request.organisation,
+            },
+        )
+
+
+def _record_support(
+    link: ManagerSupport | None,
+    *,
+    supported: bool,
+    statement: str,
+    letter,
+    actor_label: str,
+) -> ManagerSupport:
+    """Record the manager's answer on a locked, usable support row."""
+    with transaction.atomic():
         problem = support_link_problem(link)
         if problem:
             raise FundingError(problem)
@@ -451,8 +537,7 @@ def record_manager_support(
             funding_request,
             to_status=Status.UNDER_REVIEW if supported else Status.NOT_SUPPORTED,
             by=None,
-            actor_label=_("%(name)s (your manager)")
-            % {"name": link.manager_name or link.manager_email},
+            actor_label=actor_label,
             note=link.statement,
         )
         return link

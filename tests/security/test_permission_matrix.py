@@ -362,6 +362,7 @@ RULES: dict[str, Rule] = {
     "organisations:cancel": owner_only,
     "organisations:approval": owner_only,
     "organisations:membership": owner_only_post,
+    "organisations:funding_support": owner_only,
     "funding:edit": owner_only,
     "funding:submit": owner_only_post,
     "funding:document_add": owner_only,
@@ -482,6 +483,10 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "organisations:swap": {"org_id": t("org"), "booking_id": t("org_booking")},
     "organisations:cancel": {"org_id": t("org"), "booking_id": t("org_booking")},
     "organisations:approval": {"org_id": t("org"), "booking_id": t("org_approval")},
+    "organisations:funding_support": {
+        "org_id": t("org"),
+        "request_id": t("org_funding"),
+    },
     "organisations:membership": {
         "org_id": t("org"),
         "membership_id": t("org_request"),

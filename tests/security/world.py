@@ -246,6 +246,20 @@ def build_world() -> World:
         approval_expires_at=now + dt.timedelta(days=5),
     )
     org_request = member_of(UserFactory.create(), org, confirmed=False)
+    org_funding = FundingRequestFactory.create(
+        person=colleague,
+        organisation=org,
+        manager_email=learner.email,
+        status=FundingRequest.Status.AWAITING_MANAGER,
+        submitted_at=now,
+    )
+    ManagerSupport.objects.create(
+        request=org_funding,
+        token_hash=hash_token(secrets.token_urlsafe(16)),
+        manager_email=learner.email,
+        manager_name="A",
+        expires_at=now + dt.timedelta(days=14),
+    )
     staff = world.users[BOOKING_ADMIN]
     campaign = CampaignFactory.create()
     draft_policy = PolicyVersion.objects.create(
@@ -261,6 +275,7 @@ def build_world() -> World:
         "org_booking": org_booking,
         "org_approval": org_approval,
         "org_request": org_request,
+        "org_funding": org_funding,
         "privacy_version": PolicyVersion.objects.filter(
             kind=PolicyVersion.Kind.PRIVACY, published_at__isnull=False
         ).first(),
