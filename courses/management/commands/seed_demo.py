@@ -13,15 +13,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import roles
-from accounts.models import Organisation, User
+from accounts.models import Membership, Organisation, User
 from accounts.services import profile_for
 from courses import services
 from courses.models import Course, Provider, Session, Topic
 
 DEMO_PASSWORD = "cpd-demo-2026"  # noqa: S105 - printed for the local demo only
+# The demo school's CPD lead: books, approves and sees the account.
+LEAD = "lead@example.com"
 
 DEMO_USERS = [
     ("learner@example.com", "Lee", "Learner", None, False, False),
+    ("lead@example.com", "Cara", "Lead", None, False, False),
     ("courses@example.com", "Cora", "Admin", roles.COURSE_ADMINS, True, False),
     ("bookings@example.com", "Bo", "Bookings", roles.BOOKING_ADMINS, True, False),
     ("dpo@example.com", "Dana", "Protection", roles.DATA_PROTECTION_LEAD, True, False),
@@ -118,6 +121,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _first, _last, group, _staff, superuser in DEMO_USERS:
             role = "superuser" if superuser else (group or "learner")
+            if email == LEAD:
+                role = "CPD lead of Oak Tree Primary School (/organisation/)"
             self.stdout.write(f"  {email:<24} {role}")
         self.stdout.write(
             "Staff accounts set up two-factor authentication on first use of /admin/."
@@ -152,6 +157,31 @@ class Command(BaseCommand):
                 profile.save()
             if group:
                 user.groups.add(Group.objects.get(name=group))
+        # The school pays for places on account and approves its staff's
+        # bookings; the demo learner is a confirmed member, the lead holds
+        # every role.
+        Organisation.objects.filter(pk=org.pk).update(
+            pays_on_account=True,
+            bookings_need_approval=True,
+            purchase_order=org.purchase_order or "PO-OAK-2026",
+            email_domain=org.email_domain or "oaktree.example",
+        )
+        for email in ("learner@example.com", LEAD):
+            user = User.objects.get(email=email)
+            roles_held = (
+                {"is_booker": True, "is_approver": True, "is_finance_contact": True}
+                if email == LEAD
+                else {}
+            )
+            Membership.objects.get_or_create(
+                person=user,
+                organisation=org,
+                defaults={
+                    "status": Membership.Status.CONFIRMED,
+                    "confirmed_at": timezone.now(),
+                    **roles_held,
+                },
+            )
 
     def _catalogue(self) -> int:
         rng = random.Random(2026)
