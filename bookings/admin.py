@@ -33,6 +33,11 @@ class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
         "cancelled_at",
         "cancelled_by",
         "booked_by",
+        # Approval is decided by the organisation's approver on its own page.
+        "approval_organisation",
+        "approval_expires_at",
+        "approved_at",
+        "approved_by",
     )
     actions = ("cancel_selected", "mark_attended", "mark_no_show")
 
@@ -65,6 +70,7 @@ class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
                 obj.session,
                 by=request.user,
                 organisation=obj.organisation,
+                purchase_order=obj.purchase_order,
             )
         except services.BookingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
