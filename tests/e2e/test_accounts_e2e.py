@@ -169,6 +169,11 @@ def test_sign_up_with_the_keyboard_alone(live_server, page, smtp_server):
         page.keyboard.type(typed[field_id])
         expect(page.locator(f"#{field_id}")).to_have_value(typed[field_id])
 
+    # The optional workplace comes next, left unchosen.
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_organisation")).to_be_focused()
+    assert_focus_is_visible(page)
+
     # The optional marketing choices follow, unticked; Space ticks the first.
     page.keyboard.press("Tab")
     email_offers = page.locator("#id_marketing__email")

@@ -32,7 +32,14 @@ from funding.forms import (
     SupportingDocumentForm,
 )
 from funding.models import FundingRequest
+from organisations.forms import (
+    ApprovalForm,
+    BookMembersForm,
+    MembershipDecisionForm,
+    SwapForm,
+)
 from privacy.forms import RequestForm
+from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
 from tests.config.test_form_bounds import PROJECT_APPS, project_form_classes
 from tests.courses.factories import SessionFactory
@@ -285,6 +292,65 @@ def test_funding_document_upload(learner, data):
     send(learner, "post", f"/funding/{draft.pk}/documents/new/", data)
 
 
+# --- organisation pages (a booker and approver of the learner's organisation) ---
+
+
+@pytest.fixture
+def org_lead(learner):
+    from tests.accounts.factories import OrganisationFactory, member_of
+
+    org = OrganisationFactory.create(pays_on_account=True)
+    member_of(
+        learner.user, org, is_booker=True, is_approver=True, is_finance_contact=True
+    )
+    learner.org = org
+    return learner
+
+
+@FUZZ
+@given(data=field_values(*form_fields(BookMembersForm)))
+def test_organisation_book_members(org_lead, data):
+    session = SessionFactory.create()
+    send(org_lead, "post", f"/organisation/{org_lead.org.pk}/book/{session.pk}/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(SwapForm)))
+def test_organisation_swap(org_lead, data):
+    from tests.accounts.factories import member_of
+
+    colleague = member_of(UserFactory.create(), org_lead.org).person
+    booking = BookingFactory.create(person=colleague)
+    url = f"/organisation/{org_lead.org.pk}/bookings/{booking.pk}/swap/"
+    send(org_lead, "post", url, data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ApprovalForm)))
+def test_organisation_approval(org_lead, data):
+    from tests.accounts.factories import member_of
+
+    colleague = member_of(UserFactory.create(), org_lead.org).person
+    booking = BookingFactory.create(
+        person=colleague,
+        status="awaiting_approval",
+        approval_organisation=org_lead.org,
+        approval_expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+    )
+    url = f"/organisation/{org_lead.org.pk}/approvals/{booking.pk}/"
+    send(org_lead, "post", url, data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(MembershipDecisionForm)))
+def test_organisation_membership_decision(org_lead, data):
+    from tests.accounts.factories import member_of
+
+    asked = member_of(UserFactory.create(), org_lead.org, confirmed=False)
+    url = f"/organisation/{org_lead.org.pk}/members/{asked.pk}/"
+    send(org_lead, "post", url, data)
+
+
 # Forms used only by staff pages (behind permissions and two-factor sign-in),
 # which this folder does not fuzz.
 STAFF_ONLY = {
@@ -316,6 +382,10 @@ FUZZED = {
     "ManagerForm",
     "ProgressForm",
     "SupportingDocumentForm",
+    "BookMembersForm",
+    "SwapForm",
+    "ApprovalForm",
+    "MembershipDecisionForm",
 }
 
 
