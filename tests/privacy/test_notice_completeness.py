@@ -37,6 +37,7 @@ NOTICE_TERMS = {
     "audit": "your rights",
     "marketing_messages": "offers and news",
     "form_submissions": "form records",
+    "sign_in_providers": "signing in with your work account",
 }
 
 # Where imported records come from, as the issue named them.
