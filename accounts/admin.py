@@ -7,6 +7,7 @@ approver to deactivate" and a different one "Approve deactivation (second
 approver)"; "Reject or cancel a pending deactivation" withdraws it with a
 reason. Every step is in the audit trail."""
 
+from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -367,3 +368,12 @@ class MembershipAdmin(admin.ModelAdmin):
                 _("%(n)d membership(s) confirmed.") % {"n": confirmed},
                 level=messages.SUCCESS,
             )
+
+
+# Single sign-on providers are configured only from the environment
+# (OIDC_PROVIDERS, config/sso.py): allauth would also use any provider added
+# as a row here, unseen by whoever reads the configuration. Its tokens are
+# never stored (SOCIALACCOUNT_STORE_TOKENS), so there is nothing to list.
+# Linked accounts (SocialAccount) stay visible to those allowed to see them.
+admin.site.unregister(SocialApp)
+admin.site.unregister(SocialToken)

@@ -4,6 +4,7 @@ import datetime as dt
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -186,6 +187,36 @@ register(
         erase=lambda person: Membership.objects.filter(person=person).delete(),
         note="Memberships and roles are deleted; invoices the organisation "
         "holds are kept without the person's name.",
+    )
+)
+
+
+def export_sign_in_providers(person: User) -> list[dict]:
+    return [
+        {
+            "provider": account.provider,
+            "uid": account.uid,
+            "linked_at": account.date_joined,
+            "last_sign_in": account.last_login,
+            "extra_data": account.extra_data,
+        }
+        for account in SocialAccount.objects.filter(user=person).order_by("pk")
+    ]
+
+
+register(
+    Category(
+        name="sign_in_providers",
+        model=SocialAccount,
+        # extra_data is what the provider sent at the last sign-in: the ID
+        # token's and userinfo's claims (name, email, email_verified...).
+        fields=["uid", "extra_data"],
+        export=export_sign_in_providers,
+        # Deleting the link deletes any token with it (none are stored:
+        # SOCIALACCOUNT_STORE_TOKENS is off).
+        erase=lambda person: SocialAccount.objects.filter(user=person).delete(),
+        note="Work accounts linked for single sign-on, with what the provider "
+        "sent at the last sign-in; deleted on erasure.",
     )
 )
 

@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config import sso
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "import_export",
     "accounts",
     "courses",
@@ -342,6 +346,28 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Single sign-on with work accounts (OpenID Connect: Microsoft Entra ID for
+# NHSmail and most schools). OIDC_PROVIDERS (config/sso.py, README) lists
+# them; unset, there is no "Sign in with" button and nothing else changes.
+OIDC_PROVIDERS = sso.parse_providers(env("OIDC_PROVIDERS", default=""))
+SOCIALACCOUNT_PROVIDERS = sso.socialaccount_providers(OIDC_PROVIDERS)
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+# An SSO sign-in whose address matches an account signs in to that account,
+# and links the two, only when the provider says the address is verified and
+# the account's own address is verified too (SocialAccountAdapter); any other
+# match goes the way of a sign-up with a used address: nothing is linked.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# A new person signing in with SSO fills in the sign-up form (name, the
+# privacy notice, marketing choices unticked) like everyone else, its name and
+# address filled in from the provider.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = ACCOUNT_EMAIL_VERIFICATION
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+# The provider's tokens are used once, at sign-in, and never kept.
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 
@@ -394,7 +420,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # Each SSO provider's origin: the sign-in button's POST is redirected
+        # there, and browsers check redirects after a form against form-action.
+        "form-action": [SELF, *sso.form_action_origins(OIDC_PROVIDERS)],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
         "object-src": [NONE],

@@ -71,6 +71,7 @@ def first_policies(db):
     for name in (
         "0002_first_policies_and_purposes",
         "0003_privacy_notice_covers_funding_imports_and_reports",
+        "0004_privacy_notice_covers_organisations",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 

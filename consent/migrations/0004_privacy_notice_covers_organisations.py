@@ -1,6 +1,8 @@
 """Publishes privacy notice 1.2: organisations (membership, the roles of
 bookers, approvers and finance contacts, approvals, charging places to an
-organisation's account and its invoices) and signing in with a work account.
+organisation's account and its invoices) and signing in with a work account
+(single sign-on through OpenID Connect: what the provider sends, what is kept,
+when it is linked to an existing account, and that erasure deletes it).
 Idempotent (tests on a reused database run it again)."""
 
 from django.db import migrations
@@ -28,7 +30,7 @@ If your organisation asks to approve bookings, your place is held while its appr
 If your organisation pays on account, the places charged to it appear on its invoices with your name and the course. Accounting law requires invoices to be kept, so if you ask us to erase your data the invoice is kept but your name is removed from it.
 
 ## Signing in with your work account
-If you sign in with your work account (for example NHSmail or your school's Microsoft account), we keep which service you used and the identifier it gives us for you, so that we recognise you next time. We link it to an existing account only when both we and that service have checked the email address. It is deleted if your data is erased."""
+If you choose to sign in with your work account (for example NHSmail or your school's Microsoft account), your employer's sign-in service tells us who you are: an identifier for you, your name, your work email address and whether it has checked that address. We keep that identifier and what the service sent with it, linked to your account here, so that you can sign in the same way next time; we never receive or keep your work account's password, and we do not keep the service's access tokens. We link a work account to an account you already have here only when both the sign-in service and we have checked that the email address is yours. The linked sign-ins are in your download from "Your data", and are deleted when your data is erased."""
 
 PURPOSES = [
     (
@@ -40,6 +42,14 @@ PURPOSES = [
         "approved for you and by whom, CPD hours this year",
         "Your organisation's bookers, approvers and finance contacts",
         "Membership: until you or your organisation end it; invoices: six years",
+    ),
+    (
+        "Signing in with your work account",
+        "Letting you sign in with the account your workplace gives you, and linking it to your account here when both sides have checked the email address is yours.",
+        "contract",
+        "The identifier, name and work email your employer's sign-in service sends",
+        "",
+        "For the life of your account, or until the link is removed",
     ),
 ]
 

@@ -39,6 +39,7 @@ NOTICE_TERMS = {
     "form_submissions": "form records",
     "organisation_memberships": "Your organisation",
     "actions_for_others": "what you do for others",
+    "sign_in_providers": "signing in with your work account",
 }
 
 # Where imported records come from, as the issue named them.

@@ -82,16 +82,20 @@ class Pattern:
         return self.route.startswith(("admin/", "staff/"))
 
 
-def _walk(resolver, prefix="", namespace=()):
+def _walk(resolver, prefix="", namespace=(), outer_kwargs=()):
     for entry in resolver.url_patterns:
         route = prefix + str(entry.pattern)
+        # A kwarg can come from an enclosing include() (allauth's
+        # accounts/oidc/<provider_id>/ holds its login and callback).
+        kwargs = (*outer_kwargs, *entry.pattern.regex.groupindex)
         if isinstance(entry, URLResolver):
             ns = (*namespace, entry.namespace) if entry.namespace else namespace
-            yield from _walk(entry, route, ns)
+            yield from _walk(entry, route, ns, kwargs)
         elif isinstance(entry, URLPattern):
             name = entry.name or f"?{route}"
-            kwargs = tuple(entry.pattern.regex.groupindex)
-            yield Pattern(":".join((*namespace, name)), route, kwargs, bool(entry.name))
+            yield Pattern(
+                ":".join((*namespace, name)), route, tuple(kwargs), bool(entry.name)
+            )
 
 
 PATTERNS = list(_walk(get_resolver()))
@@ -207,6 +211,16 @@ def link_holder(role, method) -> Expect:
 def no_pending_login(role, method) -> Expect:
     """A step of signing in: without a sign-in under way, back to log in."""
     return Expect(frozenset({OK, LOGIN}), False)
+
+
+def sso_error_page(role, method) -> Expect:
+    """allauth's "sign-in with the provider failed" page: 401 (GET only)."""
+    return Expect(frozenset({"HTTP 401", METHOD}), False)
+
+
+def unknown_provider(role, method) -> Expect:
+    """Single sign-on for a provider that is not configured: nobody finds it."""
+    return refused(MISSING)
 
 
 def account_holder(role, method) -> Expect:
@@ -421,6 +435,18 @@ RULES: dict[str, Rule] = {
     "mfa_view_recovery_codes": account_holder,
     "mfa_generate_recovery_codes": account_holder,
     "mfa_download_recovery_codes": account_holder,
+    # allauth's single sign-on (socialaccount); the old /accounts/social/
+    # addresses redirect to the /accounts/3rdparty/ ones
+    "socialaccount_login_cancelled": public,
+    "socialaccount_login_error": sso_error_page,
+    "socialaccount_signup": no_pending_login,
+    "socialaccount_connections": account_holder,
+    "?accounts/social/login/cancelled/": public,
+    "?accounts/social/login/error/": public,
+    "?accounts/social/signup/": public,
+    "?accounts/social/connections/": public,
+    "openid_connect_login": unknown_provider,
+    "openid_connect_callback": unknown_provider,
     # the back office's own pages
     "admin:index": admin_site,
     "admin:login": admin_login,
@@ -530,6 +556,8 @@ KWARGS: dict[str, dict[str, Callable]] = {
         "object_id": t("course"),
     },
     "admin:auth_user_password_change": {"id": t("learner")},
+    "openid_connect_login": {"provider_id": lambda world: "no-such-provider"},
+    "openid_connect_callback": {"provider_id": lambda world: "no-such-provider"},
     "admin:?admin/(?P<url>.*)$": {"url": lambda world: "no-such-page/"},
 }
 QUERY = {

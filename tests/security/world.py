@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -287,6 +288,9 @@ def build_world() -> World:
         "auth.group": Group.objects.get(name=roles.BOOKING_ADMINS),
         "account.emailaddress": EmailAddress.objects.get(user=learner),
         "mfa.authenticator": totps[BOOKING_ADMIN],
+        "socialaccount.socialaccount": SocialAccount.objects.create(
+            user=learner, provider="westmoor", uid="matrix-learner"
+        ),
         "accounts.user": learner,
         "accounts.organisation": organisation,
         "accounts.membership": org_request,
