@@ -183,6 +183,14 @@ class ReservationFormSet(BaseInlineFormSet):
                 )
             if places and until and until > now:
                 total += places
+        if session.pk is not None:
+            # Rows of this session left out of what was sent count too.
+            sent = [f.instance.pk for f in self.forms if f.instance.pk]
+            total += sum(
+                Reservation.objects.filter(session=session, until__gt=now)
+                .exclude(pk__in=sent)
+                .values_list("places", flat=True)
+            )
         if session.capacity and total > session.capacity:
             raise ValidationError(
                 _(
