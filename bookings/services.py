@@ -544,7 +544,7 @@ def book_session(
                     r for r in reservations if r.left and not r.admits(memberships)
                 ]
             queue_mail(
-                kind="waitlisted",
+                kind="waitlisted_reserved" if held < session.capacity else "waitlisted",
                 booking=booking,
                 key=f"booking:{booking.pk}:waitlisted",
             )
@@ -963,6 +963,7 @@ def add_prior_learning(person: User, **fields) -> PriorLearning:
 MAIL_SUBJECTS = {
     "confirmed": "Booking confirmed: {course}",
     "waitlisted": "You are on the waiting list: {course}",
+    "waitlisted_reserved": "You are on the waiting list: {course}",
     "promoted": "A place has come free and is yours: {course}",
     "offered": "A place is available, accept it by {expires}: {course}",
     "offer_expired": "Your offer of a place has expired: {course}",

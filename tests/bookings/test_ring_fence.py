@@ -58,6 +58,12 @@ def test_non_members_are_waitlisted_once_only_reserved_places_remain():
     assert "so you are on the waiting list" in message
     (member,) = people(1, school)
     assert services.book_session(member, session).status == "confirmed"
+    mail = MailRecord.objects.get(booking=waitlisted)
+    assert mail.kind == "waitlisted_reserved"
+    message = services._build_message(mail)
+    assert message.subject.startswith("You are on the waiting list")
+    assert "reserved for members of particular organisations" in message.body
+    assert "The session is full" not in message.body
 
 
 def test_a_full_session_still_says_it_is_full():
@@ -68,6 +74,7 @@ def test_a_full_session_still_says_it_is_full():
     services.book_session(people(1, school)[0], session)
     waiting = services.book_session(people(1)[0], session)
     assert waiting.status_message().startswith("The session is full")
+    assert MailRecord.objects.get(booking=waiting).kind == "waitlisted"
 
 
 def test_members_take_reserved_places_and_then_general_ones():
