@@ -20,6 +20,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "courses.topic": ALL,
         "courses.course": ALL,
         "courses.session": ALL,
+        # Ring-fenced places are ended early by date, never deleted.
+        "courses.reservation": ("add", "change", "view"),
         "bookings.booking": ("view",),
         "bookings.evaluation": ("view",),
         "accounts.organisation": ("view",),
@@ -32,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bookings.evaluation": ("view",),
         "courses.course": ("view",),
         "courses.session": ("change", "view"),
+        "courses.reservation": ("add", "change", "view"),
         "accounts.user": ("view",),
         "accounts.organisation": ("add", "change", "view"),
         "accounts.membership": ("add", "change", "delete", "view"),

@@ -101,3 +101,24 @@ def suggested_organisation(email: str) -> Organisation | None:
     if not domain:
         return None
     return Organisation.objects.filter(email_domain__iexact=domain).first()
+
+
+def memberships_of(person: User) -> frozenset[tuple[int, str]]:
+    """The person's confirmed memberships as (organisation id, kind) pairs: what
+    a ring-fenced place (`courses.Reservation.admits`) asks about."""
+    if person.pk is None:
+        return frozenset()
+    return memberships_of_people([person.pk]).get(person.pk, frozenset())
+
+
+def memberships_of_people(
+    person_ids: list[int],
+) -> dict[int, frozenset[tuple[int, str]]]:
+    """`memberships_of` for many people in one query, keyed by person id."""
+    pairs: dict[int, set[tuple[int, str]]] = {}
+    rows = Membership.objects.confirmed().filter(person_id__in=person_ids)
+    for person_id, org_id, kind in rows.values_list(
+        "person_id", "organisation_id", "organisation__kind"
+    ):
+        pairs.setdefault(person_id, set()).add((org_id, kind))
+    return {pk: frozenset(found) for pk, found in pairs.items()}

@@ -124,6 +124,17 @@ class Booking(models.Model):
         return self.status in self.PLACE_HOLDING
 
     def status_message(self) -> str:
+        # Set by book_session when free places were reserved for others.
+        reserved = getattr(self, "reserved_places", None)
+        if self.status == self.Status.WAITLISTED and reserved:
+            return str(
+                _(
+                    "The places left are reserved for %(whom)s, so you are on "
+                    "the waiting list. We will email you if a place comes free "
+                    "for you."
+                )
+                % {"whom": "; ".join(r.describe_until() for r in reserved)}
+            )
         if self.status == self.Status.WAITLISTED:
             return str(
                 _(

@@ -22,9 +22,16 @@ from accounts.selectors import (
     approvers_of,
     holds_role,
     is_confirmed_member,
+    memberships_of,
+    memberships_of_people,
 )
 from config import outbox
-from courses.models import Course, Session
+from courses.models import Course, Reservation, Session
+from courses.selectors import (
+    places_open_to,
+    reservations_unreleased,
+    sessions_with_counts,
+)
 from courses.services import catalogue_changed
 
 from .models import (
@@ -400,6 +407,14 @@ def swap_booking(booking: Booking, to_person: User, *, by: User) -> Booking:
         queue_mail(
             kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled"
         )
+        _refuse_reserved_place(
+            session,
+            to_person,
+            _(
+                "This place is reserved for %(whom)s, and that person is not one "
+                "of them."
+            ),
+        )
         _log(by, "gave place to another member", booking=booking, session=session)
         new = Booking.objects.create(
             person=to_person,
@@ -492,7 +507,17 @@ def book_session(
             )
         if session.bookings.live().filter(person=person).exists():
             raise BookingError(_("You already have a booking for this session."))
-        full = session.bookings.confirmed().count() >= session.capacity
+        reservations = _reservations(session)
+        held = session.bookings.confirmed().count()
+        memberships = memberships_of(person) if reservations else frozenset()
+        now = timezone.now()
+        full = not places_open_to(
+            session,
+            held=held,
+            reservations=reservations,
+            memberships=memberships,
+            now=now,
+        )
         try:
             with transaction.atomic():
                 booking = Booking.objects.create(
@@ -513,8 +538,13 @@ def book_session(
         if booking.status == Booking.Status.CONFIRMED:
             _hold_or_confirm(booking, by=by)
         else:
+            if held < session.capacity:
+                # Places are free, but reserved for others: say so.
+                booking.reserved_places = [
+                    r for r in reservations if r.left and not r.admits(memberships)
+                ]
             queue_mail(
-                kind="waitlisted",
+                kind="waitlisted_reserved" if held < session.capacity else "waitlisted",
                 booking=booking,
                 key=f"booking:{booking.pk}:waitlisted",
             )
@@ -619,15 +649,133 @@ def _first_waiting(session: Session) -> Booking | None:
         return None
     # Never pass a place to someone erased or restricted (rows left from before
     # erasure withdrew people): they would be mailed and their details shared.
-    first = (
+    waiting = (
         session.bookings.waiting()
         .filter(person__erased_at__isnull=True, person__processing_restricted=False)
         .order_by("created_at", "pk")
-        .first()
     )
+    now = timezone.now()
+    reservations = [
+        r for r in reservations_unreleased(session_ids=[session.pk]) if r.is_active(now)
+    ]
+    if not reservations:
+        first = waiting.first()
+    else:
+        # The first person waiting who may take a free place: those the
+        # remaining places are reserved against keep their turn for later.
+        queue = list(waiting)
+        held = session.bookings.confirmed().count()
+        memberships = memberships_of_people([b.person_id for b in queue])
+        first = next(
+            (
+                b
+                for b in queue
+                if places_open_to(
+                    session,
+                    held=held,
+                    reservations=reservations,
+                    memberships=memberships.get(b.person_id, frozenset()),
+                    now=now,
+                )
+            ),
+            None,
+        )
     if first is not None:
         first.session = session
     return first
+
+
+def _fill_free_places(session: Session) -> int:
+    """Pass on every free place that someone waiting may take. Call with the
+    session locked. Each place given is then held, so this ends."""
+    given = 0
+    while fill_freed_place(session) is not None:
+        given += 1
+    return given
+
+
+def _reservations(session: Session) -> list[Reservation]:
+    """The session's active reservations, with their places `left`. Any that
+    have lapsed are released first and their places passed to the waiting
+    list, so nobody booking in the minutes before the sweep goes ahead of the
+    people waiting. Call with the session locked."""
+    reservations = list(reservations_unreleased(session_ids=[session.pk]))
+    if _release_lapsed(session, reservations):
+        reservations = list(reservations_unreleased(session_ids=[session.pk]))
+    return reservations
+
+
+def _release_lapsed(session: Session, reservations: list[Reservation]) -> int:
+    now = timezone.now()
+    lapsed = [r.pk for r in reservations if not r.is_active(now)]
+    if not lapsed:
+        return 0
+    Reservation.objects.filter(pk__in=lapsed, released_at__isnull=True).update(
+        released_at=now
+    )
+    _fill_free_places(session)
+    return len(lapsed)
+
+
+def _refuse_reserved_place(session: Session, person: User, message: str) -> None:
+    """Refuse when every free place on the (locked) session is reserved for
+    people other than `person`; `message` names who they are for."""
+    reservations = _reservations(session)
+    held = session.bookings.confirmed().count()
+    if held >= session.capacity:
+        raise BookingError(_("That session is full."))
+    memberships = memberships_of(person) if reservations else frozenset()
+    if not places_open_to(
+        session,
+        held=held,
+        reservations=reservations,
+        memberships=memberships,
+        now=timezone.now(),
+    ):
+        whom = "; ".join(
+            r.for_whom for r in reservations if r.left and not r.admits(memberships)
+        )
+        raise BookingError(message % {"whom": whom})
+
+
+def release_reservations() -> int:
+    """Reserved places whose time has passed return to general sale: each
+    lapsed reservation is marked released, once, and the free places go to
+    the waiting list as after a cancellation. Sessions with reservations where
+    someone waiting may now take a free place (staff reduced a reservation, a
+    membership was confirmed) are filled too. Idempotent; the offers sweep
+    runs it. Returns how many reservations were released."""
+    now = timezone.now()
+    lapsed = Reservation.objects.filter(released_at__isnull=True, until__lte=now)
+    fillable = sessions_with_counts().filter(
+        models.Exists(
+            Reservation.objects.filter(
+                session=models.OuterRef("pk"), released_at__isnull=True
+            )
+        ),
+        status=Session.Status.SCHEDULED,
+        starts_at__gt=now,
+        waiting_count__gt=0,
+        confirmed_count__lt=models.F("capacity"),
+    )
+    session_ids = sorted(
+        set(lapsed.values_list("session_id", flat=True))
+        | set(fillable.values_list("pk", flat=True))
+    )
+    released = given = 0
+    for session_id in session_ids:
+        with transaction.atomic():
+            session = (
+                Session.objects.select_for_update(of=("self",))
+                .select_related("course__provider")
+                .get(pk=session_id)
+            )
+            reservations = list(reservations_unreleased(session_ids=[session.pk]))
+            released += _release_lapsed(session, reservations)
+            given += _fill_free_places(session)
+    if released or given:
+        catalogue_changed()  # places left changed
+    return released
 
 
 def promote_from_waiting_list(session: Session) -> Booking | None:
@@ -815,6 +963,7 @@ def add_prior_learning(person: User, **fields) -> PriorLearning:
 MAIL_SUBJECTS = {
     "confirmed": "Booking confirmed: {course}",
     "waitlisted": "You are on the waiting list: {course}",
+    "waitlisted_reserved": "You are on the waiting list: {course}",
     "promoted": "A place has come free and is yours: {course}",
     "offered": "A place is available, accept it by {expires}: {course}",
     "offer_expired": "Your offer of a place has expired: {course}",
@@ -1082,6 +1231,15 @@ def move_booking(
         held_place = booking.status == Booking.Status.CONFIRMED
         if held_place and target.bookings.confirmed().count() >= target.capacity:
             raise BookingError(_("That session is full."))
+        if held_place:
+            _refuse_reserved_place(
+                target,
+                booking.person,
+                _(
+                    "The places left on that session are reserved for %(whom)s, "
+                    "and this person is not one of them."
+                ),
+            )
         booking.session = target
         booking.save(update_fields=["session", "updated_at"])
         queue_mail(

@@ -42,12 +42,14 @@ def send_reminders() -> int:
 @shared_task
 def expire_offers() -> int:
     """Every five minutes: lapsed offers pass on, places held awaiting an
-    approval that did not come are released, and places still held by erased or
-    restricted people are withdrawn and passed on."""
+    approval that did not come are released, places still held by erased or
+    restricted people are withdrawn and passed on, and ring-fenced places whose
+    reservation has lapsed return to general sale and go to the waiting list."""
     return (
         services.withdraw_erased_and_restricted()
         + services.expire_offers()
         + services.expire_approvals()
+        + services.release_reservations()
     )
 
 

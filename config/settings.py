@@ -218,7 +218,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-mail": {"task": "bookings.tasks.send_pending_mail", "schedule": 60.0},
     # Reminders for sessions BOOKING_REMINDER_DAYS ahead; the key stops repeats.
     "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 3600.0},
-    # Offered waiting-list places that were not accepted in time pass on.
+    # Offered waiting-list places that were not accepted in time pass on; held
+    # approvals expire; lapsed ring-fenced places return to general sale.
     "expire-offers": {"task": "bookings.tasks.expire_offers", "schedule": 300.0},
     # Alert booking administrators about sessions below their minimum numbers.
     "check-minimum-numbers": {

@@ -1,12 +1,14 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
-from .models import Course, Provider, Session, Topic
+from .models import Course, Provider, Reservation, Session, Topic
 
 
 class UpcomingFilter(admin.SimpleListFilter):
@@ -143,6 +145,86 @@ class CourseAdmin(CatalogueAdmin):
             )
 
 
+class ReservationFormSet(BaseInlineFormSet):
+    """Checks that need the session being saved (its places and start as
+    entered on the same page), which a reservation's own `clean` cannot see."""
+
+    def clean(self):
+        super().clean()
+        session = self.instance
+        now = timezone.now()
+        total = 0
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            places, until = (
+                form.cleaned_data.get("places"),
+                form.cleaned_data.get("until"),
+            )
+            if places and session.capacity and places > session.capacity:
+                form.add_error(
+                    "places",
+                    _(
+                        "Reserve at most the session's %(capacity)s places, "
+                        "not %(places)s."
+                    )
+                    % {"capacity": session.capacity, "places": places},
+                )
+            if until and session.starts_at and until > session.starts_at:
+                form.add_error(
+                    "until",
+                    _(
+                        "Reserve the places until a moment before the session "
+                        "starts (%(starts)s), not after it."
+                    )
+                    % {
+                        "starts": f"{timezone.localtime(session.starts_at):%-d %B %Y %H:%M}"
+                    },
+                )
+            if places and until and until > now:
+                total += places
+        if session.pk is not None:
+            # Rows of this session left out of what was sent count too.
+            sent = [f.instance.pk for f in self.forms if f.instance.pk]
+            total += sum(
+                Reservation.objects.filter(session=session, until__gt=now)
+                .exclude(pk__in=sent)
+                .values_list("places", flat=True)
+            )
+        if session.capacity and total > session.capacity:
+            raise ValidationError(
+                _(
+                    "The reservations still running hold %(total)s places between "
+                    "them, more than the session's %(capacity)s."
+                )
+                % {"total": total, "capacity": session.capacity}
+            )
+
+
+class ReservationInline(admin.TabularInline):
+    """Ring-fenced places (bookings.services enforces them). Not deleted, so
+    the record stays: to end one early, set its date to now and the next sweep
+    gives the places to the waiting list."""
+
+    model = Reservation
+    formset = ReservationFormSet
+    extra = 0
+    can_delete = False
+    fields = (
+        "places",
+        "organisation",
+        "organisation_kind",
+        "until",
+        "created_by",
+        "created_at",
+        "released_at",
+    )
+    readonly_fields = ("created_by", "created_at", "released_at")
+    autocomplete_fields = ("organisation",)
+    verbose_name = _("ring-fenced places")
+    verbose_name_plural = _("ring-fenced places")
+
+
 @admin.register(Session)
 class SessionAdmin(CatalogueAdmin):
     list_display = (
@@ -162,6 +244,20 @@ class SessionAdmin(CatalogueAdmin):
     date_hierarchy = "starts_at"
     autocomplete_fields = ("course",)
     actions = ("add_like_this",)
+    inlines = (ReservationInline,)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Reservation:
+            return super().save_formset(request, form, formset, change)
+        now = timezone.now()
+        for reservation in formset.save(commit=False):
+            if reservation.pk is None:
+                reservation.created_by = request.user
+            if reservation.until > now:
+                # Extended after it lapsed: it holds its places again.
+                reservation.released_at = None
+            reservation.save()
+        return None
 
     def get_queryset(self, request):
         # Counts come from the query itself: no query per row.

@@ -1,12 +1,18 @@
+import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
 
 
 class Provider(models.Model):
@@ -250,3 +256,141 @@ class Session(models.Model):
     @property
     def is_online(self) -> bool:
         return self.course.mode != Course.Mode.IN_PERSON
+
+
+def _day(moment: dt.datetime) -> str:
+    """'1 March', with the year when it is not this year."""
+    if moment.year == timezone.localdate().year:
+        return f"{moment:%-d %B}"
+    return f"{moment:%-d %B %Y}"
+
+
+class Reservation(models.Model):
+    """Places on a session ring-fenced for one organisation's confirmed members,
+    or for members of any organisation of one kind, until a moment.
+
+    Until then only those members may take them (bookings.services enforces it
+    under the session lock); after it they return to general sale and the
+    periodic sweep gives them to the waiting list, once (`released_at`).
+    """
+
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.CASCADE,
+        related_name="reservations",
+        verbose_name=_("session"),
+    )
+    places = models.PositiveIntegerField(
+        _("places reserved"), validators=[MinValueValidator(1)]
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("for members of"),
+    )
+    organisation_kind = models.CharField(
+        _("or for members of any organisation of this kind"),
+        max_length=20,
+        choices=Organisation.Kind.choices,
+        blank=True,
+    )
+    until = models.DateTimeField(
+        _("reserved until"),
+        help_text=_(
+            "After this the places return to general sale and the waiting list "
+            "is offered them. To end a reservation early, set this to now."
+        ),
+    )
+    released_at = models.DateTimeField(
+        _("returned to general sale at"), null=True, blank=True, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("reserved by"),
+    )
+    created_at = models.DateTimeField(_("reserved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["until", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(places__gte=1), name="reservation_has_places"
+            ),
+            # For one organisation or for one kind of organisation, never both.
+            models.CheckConstraint(
+                condition=(
+                    Q(organisation__isnull=False, organisation_kind="")
+                    | (Q(organisation__isnull=True) & ~Q(organisation_kind=""))
+                ),
+                name="reservation_for_organisation_or_kind",
+                violation_error_message=_(
+                    "Choose the organisation or the kind of organisation the "
+                    "places are reserved for: one of them, not both."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(places)s places for %(whom)s") % {
+            "places": self.places,
+            "whom": self.for_whom,
+        }
+
+    @property
+    def for_whom(self) -> str:
+        """'members of Westmoor Primary', 'members of any GP practice'."""
+        if self.organisation_id is not None:
+            return _("members of %(org)s") % {"org": self.organisation}
+        label = str(Organisation.Kind(self.organisation_kind).label)
+        # "School or academy" reads "any school or academy"; "NHS trust" stays.
+        if not label[:2].isupper():
+            label = label[0].lower() + label[1:]
+        return _("members of any %(kind)s") % {"kind": label}
+
+    @property
+    def until_text(self) -> str:
+        """'5pm on 1 March', '9:30am on 2 March 2031'; a reservation until
+        midnight reads 'the end of 28 February'."""
+        local = timezone.localtime(self.until)
+        if (local.hour, local.minute) == (0, 0):
+            day = local - dt.timedelta(days=1)
+            return _("the end of %(day)s") % {"day": _day(day)}
+        minutes = f":{local:%M}" if local.minute else ""
+        clock = f"{local:%-I}{minutes}{local:%p}".lower()
+        return _("%(clock)s on %(day)s") % {"clock": clock, "day": _day(local)}
+
+    def describe_until(self) -> str:
+        return _("%(whom)s until %(until)s") % {
+            "whom": self.for_whom,
+            "until": self.until_text,
+        }
+
+    def is_active(self, now: dt.datetime) -> bool:
+        return now < self.until
+
+    def admits(self, memberships: Collection[tuple[int, str]]) -> bool:
+        """Whether someone with these confirmed memberships, as (organisation
+        id, organisation kind) pairs, may take the reserved places."""
+        return any(
+            org_id == self.organisation_id or kind == self.organisation_kind
+            for org_id, kind in memberships
+        )
+
+    def clean(self) -> None:
+        if self.organisation_kind == Organisation.Kind.OTHER:
+            raise ValidationError(
+                {
+                    "organisation_kind": _(
+                        "“Other” is not one kind of organisation: reserve the "
+                        "places for a named organisation instead."
+                    )
+                }
+            )

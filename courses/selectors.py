@@ -26,10 +26,12 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .models import Course, Provider, Session, Topic
+from accounts.models import Membership
+
+from .models import Course, Provider, Reservation, Session, Topic
 
 # Booking statuses that hold a place (bookings.Booking.PLACE_HOLDING; a test keeps them equal).
 PLACE_HOLDING = ("confirmed", "offered", "awaiting_approval", "attended", "no_show")
@@ -52,6 +54,99 @@ class CatalogueFilters:
 
 def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def reservations_unreleased(*, session_ids: list[int]) -> QuerySet[Reservation]:
+    """The sessions' reservations not yet returned to general sale (some may
+    have lapsed: `Reservation.is_active` tells), each annotated with `left`:
+    how many of its places are still free, that is its places less those held
+    by people it admits (a person it admits holding any place on the session
+    uses one of them). A person admitted by two reservations counts in both.
+    """
+    booking_model = Session._meta.get_field("bookings").related_model
+    admitted = Membership.objects.filter(
+        Q(organisation=OuterRef(OuterRef("organisation")))
+        | Q(organisation__kind=OuterRef(OuterRef("organisation_kind"))),
+        status=Membership.Status.CONFIRMED,
+        person=OuterRef("person"),
+    )
+    held = (
+        booking_model.objects.filter(
+            Exists(admitted), session=OuterRef("session"), status__in=PLACE_HOLDING
+        )
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Reservation.objects.filter(session_id__in=session_ids, released_at__isnull=True)
+        .annotate(
+            left=Greatest(
+                F("places") - Coalesce(Subquery(held, output_field=IntegerField()), 0),
+                Value(0),
+            )
+        )
+        .select_related("organisation")
+        .order_by("until", "pk")
+    )
+
+
+def places_open_to(
+    session: Session,
+    *,
+    held: int,
+    reservations: list[Reservation],
+    memberships: frozenset[tuple[int, str]],
+    now: dt.datetime,
+) -> int:
+    """How many of the session's free places someone with these confirmed
+    memberships may take now, given `held` places taken and the session's
+    `reservations_unreleased`. The places still reserved by active
+    reservations that do not admit them are not theirs to take; but a person
+    whom an active reservation with places left admits may take any free
+    place, even when staff reserved more places than were free. Positive
+    exactly when the rule lets them book (bookings.services.book_session)."""
+    free = max(0, session.capacity - held)
+    active = [r for r in reservations if r.is_active(now)]
+    barred = sum(r.left for r in active if not r.admits(memberships))
+    own = max((r.left for r in active if r.admits(memberships)), default=0)
+    return min(free, max(free - barred, own))
+
+
+def sessions_with_places_for(
+    sessions: QuerySet[Session], *, person, now: dt.datetime
+) -> list[Session]:
+    """`sessions` (annotated by `sessions_with_counts`) with `places_left`
+    made what `person` (None: anyone) may take now, and `reserved`: the
+    active reservations with places left, each with `shown` (how many of
+    them to mention) and `admits_viewer`. One query for the reservations, and
+    one for the person's memberships if there are any."""
+    from accounts.selectors import memberships_of
+
+    sessions = list(sessions)
+    found: dict[int, list[Reservation]] = {}
+    for r in reservations_unreleased(session_ids=[s.pk for s in sessions]):
+        if r.is_active(now):
+            found.setdefault(r.session_id, []).append(r)
+    memberships = (
+        memberships_of(person) if found and person is not None else frozenset()
+    )
+    for s in sessions:
+        reservations = found.get(s.pk, [])
+        s.places_left = places_open_to(
+            s,
+            held=s.confirmed_count,
+            reservations=reservations,
+            memberships=memberships,
+            now=now,
+        )
+        free = max(0, s.capacity - s.confirmed_count)
+        s.reserved = [r for r in reservations if r.left]
+        for r in s.reserved:
+            r.admits_viewer = r.admits(memberships)
+            r.shown = min(r.left, free)
+    return sessions
 
 
 def sessions_with_counts() -> QuerySet[Session]:

@@ -177,7 +177,13 @@ def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         course = selectors.course_get_published(slug=slug, preview=preview)
     except Course.DoesNotExist:
         raise Http404(_("No course found")) from None
-    sessions = selectors.sessions_for_course(course=course)
+    # Places left as this viewer may take them: ring-fenced places count only
+    # for the members they are reserved for.
+    sessions = selectors.sessions_with_places_for(
+        selectors.sessions_for_course(course=course),
+        person=request.user if request.user.is_authenticated else None,
+        now=timezone.now(),
+    )
     charge_account, booker_for = None, []
     if request.user.is_authenticated:
         charge_account = account_to_charge(request.user)

@@ -144,6 +144,9 @@ def test_saving_a_session_in_admin_shows_at_once(client, staff_client):
             "venue": session.venue,
             "status": Session.Status.SCHEDULED,
             "minimum_attendees": 0,
+            # The ring-fenced places inline, left empty.
+            "reservations-TOTAL_FORMS": 0,
+            "reservations-INITIAL_FORMS": 0,
             "_save": "Save",
         },
     )
