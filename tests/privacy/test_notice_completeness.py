@@ -39,6 +39,7 @@ NOTICE_TERMS = {
     "form_submissions": "form records",
     "organisation_memberships": "Your organisation",
     "actions_for_others": "what you do for others",
+    "organisation_invoice_lines": "the invoice is kept but your name is removed",
 }
 
 # Where imported records come from, as the issue named them.
