@@ -226,6 +226,35 @@ def admin_missing(role, method) -> Expect:
     return refused(MISSING) if role in w.STAFF_GROUPS else refused(LOGIN)
 
 
+def organisation_roles_only(role, method) -> Expect:
+    """An organisation's pages: only its confirmed bookers, approvers and
+    finance contacts, and nobody in this world is one (learner A has only asked
+    to join), so they do not exist for anyone."""
+    return refused(LOGIN) if role == w.ANONYMOUS else refused(MISSING)
+
+
+def organisation_roles_only_post(role, method) -> Expect:
+    if method == "GET" and role != w.ANONYMOUS:
+        return refused(METHOD)
+    return organisation_roles_only(role, method)
+
+
+def no_organisation_role(role, method) -> Expect:
+    """The list of one's organisations: without a role, a page saying so (403)."""
+    return refused(LOGIN) if role == w.ANONYMOUS else refused(FORBIDDEN)
+
+
+def admin_permission(perm: str) -> Rule:
+    """A back-office page of our own that asks for one permission."""
+
+    def rule(role, method):
+        if role not in w.STAFF_GROUPS:
+            return refused(LOGIN)
+        return allowed() if holds(role, perm) else refused(FORBIDDEN)
+
+    return rule
+
+
 def superuser_only(role, method) -> Expect:
     return refused(FORBIDDEN) if role in w.STAFF_GROUPS else refused(LOGIN)
 
@@ -245,6 +274,8 @@ ADMIN_NEVER = {
     "privacy.disclosure": {"add", "change", "delete"},
     "privacy.retentionrun": {"add", "change", "delete"},
     "marketing.delivery": {"add", "change", "delete"},
+    # invoices are raised by the service and never edited: a credit note corrects
+    "organisations.invoice": {"add", "change", "delete"},
 }
 
 
@@ -377,6 +408,17 @@ RULES: dict[str, Rule] = {
         "funding.change_apprenticeshipapplication"
     ),
     "privacy:processing_record": permission("privacy.view_datasubjectrequest"),
+    # an organisation's pages (bookers, approvers, finance contacts)
+    "organisations:index": no_organisation_role,
+    "organisations:detail": organisation_roles_only,
+    "organisations:book": organisation_roles_only,
+    "organisations:swap": organisation_roles_only,
+    "organisations:cancel": organisation_roles_only,
+    "organisations:approval": organisation_roles_only,
+    "organisations:membership": organisation_roles_only_post,
+    "organisations:account": organisation_roles_only,
+    "organisations:invoice": organisation_roles_only,
+    "organisations:invoice_pdf": organisation_roles_only,
     # allauth
     "account_login": public,
     "account_signup": public,
@@ -412,6 +454,13 @@ RULES: dict[str, Rule] = {
     "admin:autocomplete": admin_model("accounts.organisation", "view"),
     "admin:auth_user_password_change": superuser_only,
     "admin:?admin/(?P<url>.*)$": admin_missing,
+    "admin:organisations_invoice_raise": admin_permission(
+        "organisations.raise_invoices"
+    ),
+    "admin:organisations_invoice_payment": admin_permission(
+        "organisations.record_payment"
+    ),
+    "admin:organisations_invoice_pdf": admin_permission("organisations.view_invoice"),
 }
 
 ADMIN_PAGE = re.compile(
@@ -484,6 +533,31 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "funding:officer_payment_add": {"pk": t("submitted_request")},
     "funding:officer_panel": {"round_id": t("round")},
     "funding:officer_application": {"pk": t("submitted_application")},
+    "organisations:detail": {"org_id": t("organisation")},
+    "organisations:book": {
+        "org_id": t("organisation"),
+        "session_id": t("bookable_session"),
+    },
+    "organisations:swap": {"org_id": t("organisation"), "booking_id": t("booking")},
+    "organisations:cancel": {"org_id": t("organisation"), "booking_id": t("booking")},
+    "organisations:approval": {
+        "org_id": t("organisation"),
+        "booking_id": t("booking"),
+    },
+    "organisations:membership": {
+        "org_id": t("organisation"),
+        "membership_id": t("membership"),
+    },
+    "organisations:account": {"org_id": t("organisation")},
+    "organisations:invoice": {
+        "org_id": t("organisation"),
+        "number": t("invoice", "number"),
+    },
+    "organisations:invoice_pdf": {
+        "org_id": t("organisation"),
+        "number": t("invoice", "number"),
+    },
+    "admin:organisations_invoice_pdf": {"pk": t("invoice")},
     # allauth links carrying a key: a made-up one (the page says it is invalid)
     "account_confirm_email": {"key": lambda world: "made-up-key"},
     "account_reset_password_from_key": {

@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import roles
+from accounts.models import Membership
 from bookings.models import (
     Booking,
     MailRecord,
@@ -38,6 +39,7 @@ from funding.models import (
 from funding.services.common import hash_token
 from marketing.models import Delivery
 from marketing.services import unsubscribe_token
+from organisations.services import raise_invoices
 from privacy.models import (
     AuditEvent,
     DataSubjectRequest,
@@ -201,6 +203,16 @@ def _learner_things(person, *, suffix: str) -> dict:
     }
 
 
+def _invoiced(organisation):
+    """An invoice on the organisation's account (a charge staff entered)."""
+    Transaction.objects.create(
+        organisation=organisation, kind="charge", amount=10, description="matrix"
+    )
+    day = timezone.localdate()
+    [invoice] = raise_invoices(day, day, by=None, organisations=[organisation])
+    return invoice
+
+
 def build_world() -> World:
     world = World()
     for role in (LEARNER, OTHER_LEARNER):
@@ -303,7 +315,15 @@ def build_world() -> World:
             status=Delivery.Status.SENT,
             sent_at=now,
         ),
+        "organisations.invoice": _invoiced(organisation),
     }
+    # Learner A has asked to join the organisation (not confirmed, no role):
+    # its pages must still not exist for them.
+    world.things["organisation"] = organisation
+    world.things["membership"] = Membership.objects.create(
+        person=learner, organisation=organisation
+    )
+    world.things["invoice"] = world.objects["organisations.invoice"]
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
