@@ -81,7 +81,9 @@ class Invoice(models.Model):
     # Signed like the ledger: an invoice's net total is its charges less the
     # credits netted on it; a credit note's is negative.
     net_total = models.DecimalField(_("net total"), max_digits=12, decimal_places=2)
-    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    vat_amount = models.DecimalField(
+        _("VAT"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     issued_by = models.ForeignKey(

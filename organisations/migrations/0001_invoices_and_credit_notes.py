@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('purchase_order', models.CharField(blank=True, max_length=50, verbose_name='purchase-order number')),
                 ('vat_rate', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='VAT rate (%)')),
                 ('net_total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='net total')),
-                ('vat_amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='VAT')),
+                ('vat_amount', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12, verbose_name='VAT')),
                 ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total')),
                 ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued at')),
                 ('credits_invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='organisations.invoice', verbose_name='credits invoice')),
