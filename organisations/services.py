@@ -175,7 +175,6 @@ def _invoice_organisation(
         for line in InvoiceLine.objects.filter(
             transaction__booking_id__in=reducing_bookings,
             transaction__kind=Transaction.Kind.CHARGE,
-            invoice__kind=Invoice.Kind.INVOICE,
         ).select_related("transaction", "invoice")
     }
     on_invoice: list[Transaction] = []

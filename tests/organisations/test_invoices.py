@@ -188,6 +188,26 @@ def test_a_goodwill_credit_alone_is_a_credit_note_of_its_own():
     assert note.total == Decimal("-25.00")
 
 
+def test_a_refund_of_a_place_on_a_credit_note_is_credited_against_that_note():
+    org = on_account()
+    place = charged_place(org, price="30.00")
+    record_ledger_entry(
+        person=None,
+        organisation=org,
+        kind="credit",
+        amount=Decimal("50.00"),
+        description="Goodwill",
+        by=UserFactory.create(is_staff=True),
+    )
+    [first] = _raise()
+    assert (first.kind, first.total) == ("credit_note", Decimal("-20.00"))
+    cancel(place)
+    [second] = _raise()
+    assert (second.number, second.credits_invoice) == ("CN-000002", first)
+    assert second.total == Decimal("-30.00")
+    assert _ledger_sum(org) == first.total + second.total
+
+
 def test_payments_are_on_the_ledger_but_never_on_an_invoice():
     org = on_account()
     charged_place(org, price="100.00")
