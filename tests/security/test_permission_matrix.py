@@ -551,13 +551,13 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "organisations:account": {"org_id": t("organisation")},
     "organisations:invoice": {
         "org_id": t("organisation"),
-        "number": t("invoice", "number"),
+        "number": t("organisation_invoice", "number"),
     },
     "organisations:invoice_pdf": {
         "org_id": t("organisation"),
-        "number": t("invoice", "number"),
+        "number": t("organisation_invoice", "number"),
     },
-    "admin:organisations_invoice_pdf": {"pk": t("invoice")},
+    "admin:organisations_invoice_pdf": {"pk": t("organisation_invoice")},
     # allauth links carrying a key: a made-up one (the page says it is invalid)
     "account_confirm_email": {"key": lambda world: "made-up-key"},
     "account_reset_password_from_key": {

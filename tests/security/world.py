@@ -323,7 +323,7 @@ def build_world() -> World:
     world.things["membership"] = Membership.objects.create(
         person=learner, organisation=organisation
     )
-    world.things["invoice"] = world.objects["organisations.invoice"]
+    world.things["organisation_invoice"] = world.objects["organisations.invoice"]
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
