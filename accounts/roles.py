@@ -55,6 +55,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "courses.provider": ("view",),
         "accounts.user": ("view",),
         "accounts.organisation": ("view",),
+        # Organisations' accounts: invoices are raised, never added or edited
+        # by hand, and payments are recorded through the same page.
+        "organisations.invoice": ("view", "raise_invoices", "record_payment"),
+        "organisations.invoiceline": ("view",),
     },
     DATA_PROTECTION_LEAD: {
         "accounts.user": ("change", "view"),

@@ -30,6 +30,10 @@ if EMBEDDED:
 DEBUG = env.bool("DEBUG", default=False)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", default="CPD Booking")
+# Who organisation invoices are from: name and address, comma-separated lines.
+INVOICE_ISSUER = env("INVOICE_ISSUER", default=SITE_NAME)
+# The payment terms printed on organisation invoices.
+INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:

@@ -1,5 +1,10 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from config.bounds import bound_date
 
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
@@ -83,3 +88,86 @@ class MembershipDecisionForm(forms.Form):
         choices=[("confirm", _("Confirm")), ("remove", _("Remove"))],
         error_messages={"required": _("Choose whether to confirm or remove")},
     )
+
+
+# --- back office: the organisation's account ---------------------------------
+
+
+class RaiseInvoicesForm(forms.Form):
+    period_start = bound_date(
+        forms.DateField(
+            label=_("Period from"),
+            help_text=_("For example 1/4/2026. Charges from this day are invoiced."),
+            error_messages={
+                "required": _("Enter the first day of the period"),
+                "invalid": _("Enter the first day as a date, such as 1/4/2026"),
+            },
+        ),
+        past_only=True,
+    )
+    period_end = bound_date(
+        forms.DateField(
+            label=_("Period to"),
+            help_text=_("The last day, today at the latest."),
+            error_messages={
+                "required": _("Enter the last day of the period"),
+                "invalid": _("Enter the last day as a date, such as 30/4/2026"),
+            },
+        ),
+        past_only=True,
+    )
+    organisations = forms.ModelMultipleChoiceField(
+        label=_("Organisations (optional)"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text=_("Leave empty to invoice every organisation with charges."),
+    )
+    vat_rate = forms.DecimalField(
+        label=_("VAT rate (%)"),
+        initial=Decimal("0"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Training is normally VAT-free: leave it at 0."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].queryset = Organisation.objects.order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error(
+                "period_end",
+                _("The last day must be the same as or after the first day"),
+            )
+        return cleaned
+
+
+class RecordPaymentForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        error_messages={"required": _("Choose the organisation that paid")},
+    )
+    amount = forms.DecimalField(
+        label=_("Amount received (£)"),
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99999999.99"),
+        max_digits=10,
+        decimal_places=2,
+        error_messages={"required": _("Enter the amount received")},
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        help_text=_("The remittance or bank reference, and the invoice it pays."),
+        error_messages={"required": _("Enter the payment's reference")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")

@@ -1,18 +1,21 @@
 """Reads for the organisation pages. Only what a booker or approver needs about
-the organisation's own confirmed members: never equality data, never another
-organisation's people."""
+the organisation's own confirmed members, and what its finance contacts need
+about its account: never equality data, never another organisation's people
+or money."""
 
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 from accounts.selectors import confirmed_members
-from bookings.models import Booking
+from bookings.models import Booking, Transaction
+
+from .models import Invoice, InvoiceLine
 
 # Bookings a member still has to come (held or waiting).
 UPCOMING = (
@@ -136,3 +139,50 @@ def funding_awaiting_support(organisation: Organisation, approver: User):
         .select_related("person", "provider")
         .order_by("submitted_at", "pk")
     )
+
+
+# --- the organisation's account (finance contacts) ---------------------------
+
+
+def account_ledger(organisation: Organisation) -> QuerySet[Transaction]:
+    """The organisation's ledger, newest first, each row with the balance after
+    it (`balance`) and the document it is on, in one query."""
+    running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
+    return (
+        Transaction.objects.filter(organisation=organisation)
+        .select_related("person", "invoice_line__invoice")
+        .annotate(balance=running)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def account_balance(organisation: Organisation) -> Decimal:
+    """What the organisation owes now (negative: in credit)."""
+    return Transaction.objects.filter(organisation=organisation).aggregate(
+        owed=Coalesce(Sum("amount"), Decimal("0"))
+    )["owed"]
+
+
+def account_documents(organisation: Organisation) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.filter(organisation=organisation)
+        .select_related("credits_invoice")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def account_document_get(organisation: Organisation, number: str) -> Invoice:
+    """One of the organisation's invoices or credit notes with its lines, or
+    404 (another organisation's number is not found, not forbidden)."""
+    invoice = (
+        Invoice.objects.filter(organisation=organisation, number=number)
+        .select_related("credits_invoice")
+        .prefetch_related(
+            Prefetch("lines", InvoiceLine.objects.order_by("pk")),
+            Prefetch("credit_notes", Invoice.objects.order_by("pk")),
+        )
+        .first()
+    )
+    if invoice is None:
+        raise Http404("No such invoice")
+    return invoice

@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class InvoiceNumberConverter:
+    """INV-000123 or CN-000007: anything else is not found before any lookup."""
+
+    regex = r"(?:INV|CN)-[0-9]{6,9}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(InvoiceNumberConverter, "invoice_number")
 
 app_name = "organisations"
 
@@ -36,5 +51,20 @@ urlpatterns = [
         "organisation/<int:org_id>/funding/<int:request_id>/",
         views.funding_support_view,
         name="funding_support",
+    ),
+    path(
+        "organisation/<int:org_id>/account/",
+        views.account_view,
+        name="account",
+    ),
+    path(
+        "organisation/<int:org_id>/invoices/<invoice_number:number>/",
+        views.invoice_view,
+        name="invoice",
+    ),
+    path(
+        "organisation/<int:org_id>/invoices/<invoice_number:number>.pdf",
+        views.invoice_pdf_view,
+        name="invoice_pdf",
     ),
 ]

@@ -1,12 +1,18 @@
 """The organisation pages: for an organisation's bookers, approvers and finance
 contacts only. Every view finds the viewer's own confirmed role first
 (`selectors.membership_for_page`), so anyone else gets a 404, and every object
-is looked up within that organisation."""
+is looked up within that organisation. The account, invoice and PDF pages are
+for finance contacts only and are never cached (`private, no-store`); staff
+see invoices in admin."""
 
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,6 +28,7 @@ from courses.selectors import sessions_bookable
 
 from . import selectors
 from .forms import ApprovalForm, BookMembersForm, MembershipDecisionForm, SwapForm
+from .pdf import render_invoice_pdf
 
 
 def _role(request: HttpRequest, org_id: int, *roles: str) -> Membership:
@@ -329,3 +336,76 @@ def funding_support_view(
             "form": form,
         },
     )
+
+
+def _finance_contact_page(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For the account's pages: only its confirmed finance contacts get in.
+    Anyone else is refused (404, or 403 for another role) whatever the method;
+    a finance contact's POST is then told these pages only read. The answer is
+    never kept by a shared cache or the browser's: it is the organisation's
+    money and its members' names."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, org_id: int, **kwargs) -> HttpResponse:
+        membership = _role(request, org_id, "is_finance_contact")
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        response = view(request, membership, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
+
+
+@_finance_contact_page
+def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    organisation = membership.organisation
+    balance = selectors.account_balance(organisation)
+    return render(
+        request,
+        "organisations/account.html",
+        {
+            "organisation": organisation,
+            "balance": balance,
+            "in_credit": -balance if balance < 0 else None,
+            "ledger": selectors.account_ledger(organisation),
+            "documents": selectors.account_documents(organisation),
+        },
+    )
+
+
+@_finance_contact_page
+def invoice_view(
+    request: HttpRequest, membership: Membership, number: str
+) -> HttpResponse:
+    invoice = selectors.account_document_get(membership.organisation, number)
+    lines = list(invoice.lines.all())
+    issuer = settings.INVOICE_ISSUER or settings.SITE_NAME
+    return render(
+        request,
+        "organisations/invoice.html",
+        {
+            "organisation": membership.organisation,
+            "invoice": invoice,
+            "lines": lines,
+            "show_po": any(
+                line.purchase_order and line.purchase_order != invoice.purchase_order
+                for line in lines
+            ),
+            "issuer": [part.strip() for part in issuer.split(",")],
+            "payment_days": settings.INVOICE_PAYMENT_DAYS,
+        },
+    )
+
+
+@_finance_contact_page
+def invoice_pdf_view(
+    request: HttpRequest, membership: Membership, number: str
+) -> HttpResponse:
+    invoice = selectors.account_document_get(membership.organisation, number)
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.filename}"'
+    return response

@@ -366,6 +366,8 @@ STAFF_ONLY = {
     "ExtendForm",
     "CampaignForm",
     "RefusalForm",  # the back office's reason to reject a four-eyes request
+    "RaiseInvoicesForm",  # organisations' invoices, in the back office
+    "RecordPaymentForm",
 }
 FUZZED = {
     "CatalogueForm",

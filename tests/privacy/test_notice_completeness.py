@@ -40,6 +40,7 @@ NOTICE_TERMS = {
     "organisation_memberships": "Your organisation",
     "actions_for_others": "what you do for others",
     "sign_in_providers": "signing in with your work account",
+    "organisation_invoice_lines": "the invoice is kept but your name is removed",
 }
 
 # Where imported records come from, as the issue named them.

@@ -42,6 +42,7 @@ PROJECT_APPS = (
     "marketing",
     "analytics",
     "reports",
+    "organisations",
 )
 
 

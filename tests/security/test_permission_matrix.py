@@ -251,6 +251,17 @@ def admin_missing(role, method) -> Expect:
     return refused(MISSING) if role in w.STAFF_GROUPS else refused(LOGIN)
 
 
+def admin_permission(perm: str) -> Rule:
+    """A back-office page of our own that asks for one permission."""
+
+    def rule(role, method):
+        if role not in w.STAFF_GROUPS:
+            return refused(LOGIN)
+        return allowed() if holds(role, perm) else refused(FORBIDDEN)
+
+    return rule
+
+
 def superuser_only(role, method) -> Expect:
     return refused(FORBIDDEN) if role in w.STAFF_GROUPS else refused(LOGIN)
 
@@ -270,6 +281,8 @@ ADMIN_NEVER = {
     "privacy.disclosure": {"add", "change", "delete"},
     "privacy.retentionrun": {"add", "change", "delete"},
     "marketing.delivery": {"add", "change", "delete"},
+    # invoices are raised by the service and never edited: a credit note corrects
+    "organisations.invoice": {"add", "change", "delete"},
 }
 
 
@@ -411,6 +424,10 @@ RULES: dict[str, Rule] = {
         "funding.change_apprenticeshipapplication"
     ),
     "privacy:processing_record": permission("privacy.view_datasubjectrequest"),
+    # the organisation's account: learner A is its finance contact
+    "organisations:account": owner_only,
+    "organisations:invoice": owner_only,
+    "organisations:invoice_pdf": owner_only,
     # allauth
     "account_login": public,
     "account_signup": public,
@@ -458,6 +475,13 @@ RULES: dict[str, Rule] = {
     "admin:autocomplete": admin_model("accounts.organisation", "view"),
     "admin:auth_user_password_change": superuser_only,
     "admin:?admin/(?P<url>.*)$": admin_missing,
+    "admin:organisations_invoice_raise": admin_permission(
+        "organisations.raise_invoices"
+    ),
+    "admin:organisations_invoice_payment": admin_permission(
+        "organisations.record_payment"
+    ),
+    "admin:organisations_invoice_pdf": admin_permission("organisations.view_invoice"),
 }
 
 ADMIN_PAGE = re.compile(
@@ -543,6 +567,16 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "funding:officer_payment_add": {"pk": t("submitted_request")},
     "funding:officer_panel": {"round_id": t("round")},
     "funding:officer_application": {"pk": t("submitted_application")},
+    "organisations:account": {"org_id": t("org")},
+    "organisations:invoice": {
+        "org_id": t("org"),
+        "number": t("organisation_invoice", "number"),
+    },
+    "organisations:invoice_pdf": {
+        "org_id": t("org"),
+        "number": t("organisation_invoice", "number"),
+    },
+    "admin:organisations_invoice_pdf": {"pk": t("organisation_invoice")},
     # allauth links carrying a key: a made-up one (the page says it is invalid)
     "account_confirm_email": {"key": lambda world: "made-up-key"},
     "account_reset_password_from_key": {

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import roles
+from accounts.models import Membership
 from bookings.models import (
     Booking,
     MailRecord,
@@ -39,6 +40,7 @@ from funding.models import (
 from funding.services.common import hash_token
 from marketing.models import Delivery
 from marketing.services import unsubscribe_token
+from organisations.services import raise_invoices
 from privacy.models import (
     AuditEvent,
     DataSubjectRequest,
@@ -202,6 +204,16 @@ def _learner_things(person, *, suffix: str) -> dict:
     }
 
 
+def _invoiced(organisation):
+    """An invoice on the organisation's account (a charge staff entered)."""
+    Transaction.objects.create(
+        organisation=organisation, kind="charge", amount=10, description="matrix"
+    )
+    day = timezone.localdate()
+    [invoice] = raise_invoices(day, day, by=None, organisations=[organisation])
+    return invoice
+
+
 def build_world() -> World:
     world = World()
     for role in (LEARNER, OTHER_LEARNER):
@@ -345,7 +357,13 @@ def build_world() -> World:
             status=Delivery.Status.SENT,
             sent_at=now,
         ),
+        # An invoice of learner A's organisation, where A is finance contact.
+        "organisations.invoice": _invoiced(org),
     }
+    # Learner A has also asked to join another organisation (not confirmed):
+    # its pages must not exist for them (tests/organisations cover it too).
+    Membership.objects.create(person=learner, organisation=organisation)
+    world.things["organisation_invoice"] = world.objects["organisations.invoice"]
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
