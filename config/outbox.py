@@ -130,9 +130,10 @@ def outbox_models() -> list[type["OutboxMessage"]]:
 
 
 def cancel_pending_to(address: str) -> int:
-    """Cancel every row still waiting to go to `address` (or failed, which staff
-    could send again), in every outbox, and forget the address on them. Called by erasure before the account is
-    anonymised; returns how many rows were cancelled."""
+    """Cancel every row still waiting to go to `address` (or not sent, which
+    staff could send again), in every outbox, and forget the address on them.
+    Called by erasure before the account is anonymised; returns how many rows
+    were cancelled."""
     cancelled = 0
     for model in outbox_models():
         cancelled += model.objects.filter(

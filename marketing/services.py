@@ -11,8 +11,8 @@ The rules:
   "interrupted" (it cannot be proved whether the message went, so it is never
   resent: at most once is the right failure mode for marketing) and lets the
   campaign finish.
-- A send that fails (the mail server refused it or could not be reached: it
-  did not go) is "retrying": `retry_deliveries` (every minute) tries it again
+- A send that raised (the mail server refused the message or could not be
+  reached, so it did not go) is "retrying": `retry_deliveries` (every minute) tries it again
   with config.outbox's back-off until its horizon (OUTBOX_RETRY_HORIZON_HOURS
   after it was queued), each time claiming the row first and asking
   `can_contact` again; still failing then, it is "failed", logged, counted on
