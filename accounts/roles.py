@@ -29,7 +29,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     BOOKING_ADMINS: {
         "bookings.booking": ("add", "change", "view"),
         "bookings.transaction": ("add", "view"),
-        "bookings.mailrecord": ("view",),
+        # change: "Send again" for booking mail not sent (the rows stay read-only).
+        "bookings.mailrecord": ("change", "view"),
         "bookings.stafflog": ("view",),
         "bookings.evaluation": ("view",),
         "courses.course": ("view",),
@@ -51,7 +52,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "funding.payment": ("add", "view"),
         "funding.progressupdate": ("view",),
         "funding.apprenticeshipapplication": ("change", "view"),
-        "funding.fundingmail": ("view",),
+        "funding.fundingmail": ("change", "view"),
         "courses.provider": ("view",),
         "accounts.user": ("view",),
         "accounts.organisation": ("view",),

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from config.outbox_admin import SendAgainMixin
 from config.uploads import UploadValidator
 from privacy.imports import SourceImportMixin
 
@@ -208,7 +209,8 @@ class StaffLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(MailRecord)
-class MailRecordAdmin(admin.ModelAdmin):
+class MailRecordAdmin(SendAgainMixin, admin.ModelAdmin):
+    send_again_service = services.send_mail_again
     list_display = (
         "created_at",
         "kind",
@@ -216,9 +218,11 @@ class MailRecordAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "last_error",
+        "retry_until",
         "sent_at",
     )
     list_filter = ("status", "kind")
+    actions = ("send_again",)
     search_fields = ("to", "key")
     readonly_fields = [f.name for f in MailRecord._meta.fields]
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Booking, PriorLearning, Transaction
+from .models import Booking, MailRecord, PriorLearning, Transaction
 
 
 def bookings_for_person(*, person: User) -> QuerySet[Booking]:
@@ -143,8 +143,18 @@ def evaluations_for_session(*, session_id: int):
 
 
 def register_for_session(*, session_id: int) -> QuerySet[Booking]:
+    """Each booking with `mail_not_sent`: the kind of its latest mail that was
+    not sent for good (its confirmation, say), or None."""
+    not_sent = (
+        MailRecord.objects.filter(
+            booking=OuterRef("pk"), status=MailRecord.Status.GAVE_UP
+        )
+        .order_by("-created_at")
+        .values("kind")[:1]
+    )
     return (
         Booking.objects.filter(session_id=session_id)
         .select_related("person__profile__organisation")
+        .annotate(mail_not_sent=Subquery(not_sent))
         .order_by("status", "created_at", "pk")
     )

@@ -34,3 +34,23 @@ def site(request: HttpRequest) -> dict:
         "nav": _nav_urls(),
         "current_path": request.get_full_path(),
     }
+
+
+def failed_mail(request: HttpRequest) -> dict:
+    """On the staff pages and the admin index, for staff who may view an outbox:
+    how many messages were not sent for good (config.outbox.failed_mail_counts,
+    one query). Other pages pay nothing."""
+    path = request.path
+    if not (path.startswith("/staff/") or path == _nav_urls()["admin_index"]):
+        return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {}
+    from config.outbox import failed_mail_counts
+
+    outboxes = failed_mail_counts(user)
+    return {
+        "failed_mail": outboxes,
+        "failed_mail_total": sum(o["count"] for o in outboxes),
+        "failed_mail_hours": settings.OUTBOX_RETRY_HORIZON_HOURS,
+    }

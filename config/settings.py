@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "config.context_processors.failed_mail",
                 "consent.context_processors.cookies",
                 # CSP_NONCE: this response's nonce, for each inline <script>.
                 "csp.context_processors.nonce",
@@ -232,9 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
-# Booking and funding mail that failed this many times (task retries and sweeps
-# together, with back-off) is given up and shown to staff as failed in admin.
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+# Booking, funding and campaign mail that fails is retried with back-off (1, 2,
+# 4... minutes, then hourly) for this many hours after it was queued, whatever
+# Celery's own retries did; then it is kept, logged as an error and shown to
+# staff as not sent (with "Send again" in admin).
+OUTBOX_RETRY_HORIZON_HOURS = env.int("OUTBOX_RETRY_HORIZON_HOURS", default=72)
 CELERY_BEAT_SCHEDULE["send-pending-funding-mail"] = {
     # Funding mail that no task sent (the broker was down, say) goes out here.
     "task": "funding.tasks.send_pending_funding_mail",
@@ -503,4 +506,10 @@ CELERY_BEAT_SCHEDULE["repair-stale-deliveries"] = {
     # Deliveries left "sending" by a dead worker: marked interrupted, campaign finished.
     "task": "marketing.tasks.repair_stale_deliveries",
     "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["retry-campaign-deliveries"] = {
+    # Campaign messages whose send failed, once their back-off has passed (until
+    # OUTBOX_RETRY_HORIZON_HOURS), each checked for consent again.
+    "task": "marketing.tasks.retry_deliveries",
+    "schedule": 60.0,
 }

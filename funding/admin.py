@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.outbox_admin import SendAgainMixin
 from config.spreadsheet import safe_cell
 
 from . import selectors, services
@@ -264,7 +265,8 @@ class ApprenticeshipApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(FundingMail)
-class FundingMailAdmin(admin.ModelAdmin):
+class FundingMailAdmin(SendAgainMixin, admin.ModelAdmin):
+    send_again_service = services.send_mail_again
     list_display = (
         "created_at",
         "kind",
@@ -272,9 +274,11 @@ class FundingMailAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "last_error",
+        "retry_until",
         "sent_at",
     )
     list_filter = ("status", "kind")
+    actions = ("send_again",)
     search_fields = ("to", "key")
     exclude = ("body",)  # may hold a manager's one-time link
 

@@ -7,6 +7,8 @@ from django.http import HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.outbox_admin import SendAgainMixin
+
 from . import selectors, services
 from .forms import CampaignForm
 from .models import Campaign, Delivery
@@ -174,9 +176,20 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "campaign", "person", "status", "sent_at", "error")
+class DeliveryAdmin(SendAgainMixin, admin.ModelAdmin):
+    send_again_service = services.send_deliveries_again
+    list_display = (
+        "created_at",
+        "campaign",
+        "person",
+        "status",
+        "attempts",
+        "sent_at",
+        "error",
+        "retry_until",
+    )
     list_filter = ("status", "campaign")
+    actions = ("send_again",)
     list_select_related = ("campaign", "person")
     search_fields = ("person__email",)
     show_full_result_count = False

@@ -144,7 +144,13 @@ class Delivery(models.Model):
         SENT = "sent", _("Sent")
         SKIPPED_NO_CONSENT = "skipped_no_consent", _("Skipped: no consent")
         SKIPPED_RESTRICTED = "skipped_restricted", _("Skipped: restricted or objected")
-        FAILED = "failed", _("Failed")
+        # A send failed; tried again with back-off until `retry_until`, each
+        # time checking consent again (config.outbox's horizon).
+        RETRYING = "retrying", _("Failed (will retry)")
+        # Still failing at `retry_until`: kept and shown to staff.
+        FAILED = "failed", _("Failed: not sent")
+        # Due to be tried again when staff stopped the campaign.
+        CANCELLED = "cancelled", _("Cancelled: campaign stopped")
         # A worker died between claiming the row and recording the outcome: the
         # message may or may not have gone. Never resent (at most once).
         INTERRUPTED = "interrupted", _("Interrupted: may not have been sent")
@@ -160,6 +166,12 @@ class Delivery(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices)
     error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # While retrying: when to try next. While "sending": when it was claimed.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Set at the first failure (queued + OUTBOX_RETRY_HORIZON_HOURS), or anew
+    # when staff send it again.
+    retry_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -172,7 +184,16 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["campaign", "status"], name="delivery_campaign_status")
+            models.Index(
+                fields=["campaign", "status"], name="delivery_campaign_status"
+            ),
+            # The retry sweep and the failed count on the staff pages read
+            # only these few rows of a table that grows with every campaign.
+            models.Index(
+                fields=["status", "retry_at"],
+                condition=models.Q(status__in=["retrying", "failed"]),
+                name="delivery_retrying_or_failed",
+            ),
         ]
 
     def __str__(self) -> str:

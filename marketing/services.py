@@ -11,6 +11,14 @@ The rules:
   "interrupted" (it cannot be proved whether the message went, so it is never
   resent: at most once is the right failure mode for marketing) and lets the
   campaign finish.
+- A send that raised (the mail server refused the message or could not be
+  reached, so it did not go) is "retrying": `retry_deliveries` (every minute) tries it again
+  with config.outbox's back-off until its horizon (OUTBOX_RETRY_HORIZON_HOURS
+  after it was queued), each time claiming the row first and asking
+  `can_contact` again; still failing then, it is "failed", logged, counted on
+  the staff pages, and staff may send it again (`send_deliveries_again`,
+  never to an erased person). The campaign stays "sending" while any retry is
+  due; stopping it cancels them.
 - The audience is streamed as ids in batches; it is never held in memory.
 - Only this module sends marketing; transactional mail never comes here.
 """
@@ -20,19 +28,21 @@ import io
 import logging
 import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config import outbox
 from config.spreadsheet import safe_cell
 from consent.models import PURPOSE_CHANNELS, Channel, ConsentRecord
 from consent.selectors import can_contact
@@ -215,15 +225,20 @@ def start_due_campaigns(*, stale_after_seconds: int = 300) -> int:
 
 
 def stop_campaign(campaign: Campaign, *, by: User | None = None) -> Campaign:
-    """Stop a scheduled or sending campaign; messages already sent stay sent."""
-    updated = Campaign.objects.filter(
-        pk=campaign.pk,
-        status__in=[Campaign.Status.SCHEDULED, Campaign.Status.SENDING],
-    ).update(status=Campaign.Status.STOPPED, finished_at=timezone.now())
-    if not updated:
-        raise MarketingError(
-            _("“%(name)s” is not scheduled or sending.") % {"name": campaign}
-        )
+    """Stop a scheduled or sending campaign; messages already sent stay sent,
+    and those due to be tried again are cancelled."""
+    with transaction.atomic():
+        updated = Campaign.objects.filter(
+            pk=campaign.pk,
+            status__in=[Campaign.Status.SCHEDULED, Campaign.Status.SENDING],
+        ).update(status=Campaign.Status.STOPPED, finished_at=timezone.now())
+        if not updated:
+            raise MarketingError(
+                _("“%(name)s” is not scheduled or sending.") % {"name": campaign}
+            )
+        Delivery.objects.filter(
+            campaign_id=campaign.pk, status=Delivery.Status.RETRYING
+        ).update(status=Delivery.Status.CANCELLED, retry_at=None)
     campaign.refresh_from_db()
     return campaign
 
@@ -268,7 +283,7 @@ def finish_if_done(campaign_id: int) -> bool:
     if campaign is None:
         return False
     done = Delivery.objects.filter(campaign_id=campaign_id).exclude(
-        status=Delivery.Status.SENDING
+        status__in=[Delivery.Status.SENDING, Delivery.Status.RETRYING]
     )
     if done.count() < campaign.recipients_queued:
         return False
@@ -289,8 +304,9 @@ def repair_stale_deliveries(*, older_than_seconds: int) -> int:
     marketing message is sent at most once. A worker that was merely slow and
     finishes later still records "sent" over "interrupted". Idempotent."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    stale = Delivery.objects.filter(
-        status=Delivery.Status.SENDING, created_at__lt=cutoff
+    # A retry claims an old row: its `retry_at` says when it was claimed.
+    stale = Delivery.objects.filter(status=Delivery.Status.SENDING).filter(
+        Q(retry_at__isnull=True, created_at__lt=cutoff) | Q(retry_at__lt=cutoff)
     )
     campaign_ids = set(stale.values_list("campaign_id", flat=True).distinct())
     repaired = stale.filter(campaign_id__in=campaign_ids).update(
@@ -311,8 +327,8 @@ def _claim(campaign_id: int, person_id: int) -> int | None:
     table = Delivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, person_id, status, error, created_at) "  # noqa: S608 (table name from the model)
-            "VALUES (%s, %s, %s, '', %s) "
+            f"INSERT INTO {table} (campaign_id, person_id, status, error, attempts, created_at) "  # noqa: S608 (table name from the model)
+            "VALUES (%s, %s, %s, '', 0, %s) "
             "ON CONFLICT (campaign_id, person_id) DO NOTHING RETURNING id",
             [campaign_id, person_id, Delivery.Status.SENDING, timezone.now()],
         )
@@ -330,9 +346,11 @@ class _Sender:
         self.wants_recommendation = "{recommended_course}" in campaign.body
         if campaign.channel == Channel.EMAIL:
             self.template = get_template("marketing/email/campaign.txt")
-            # One connection for the whole batch, not one per message.
+            # One connection for the whole batch, not one per message; opened
+            # by the first message, so a server that is down fails (and
+            # retries) each delivery instead of losing the batch.
             self.mail = get_connection()
-            self.mail.open()
+            self.opened = False
             self.sms = None
         else:
             self.template = get_template("marketing/sms/campaign.txt")
@@ -372,6 +390,9 @@ class _Sender:
             subject = personalise(
                 campaign.subject, first_name=person.first_name, recommended=""
             )
+            if not self.opened:
+                self.mail.open()
+                self.opened = True
             EmailMessage(
                 subject=subject,
                 body=text,
@@ -390,8 +411,15 @@ class _Sender:
                 raise MarketingError(_("No phone number on the profile."))
             self.sms.send(sms.SmsMessage(to=phone, body=text.strip()))
 
+    def reset(self) -> None:
+        """After a failure: the next message opens a new connection (a server
+        that dropped this one would fail every later message on it)."""
+        if self.mail is not None:
+            self.close()
+
     def close(self) -> None:
         if self.mail is not None:
+            self.opened = False
             try:
                 self.mail.close()
             except Exception:
@@ -455,17 +483,159 @@ def _deliver(sender: _Sender, delivery_id: int, person: User) -> str:
         return status
     try:
         sender.send(person)
-    except Exception as exc:
-        log.warning("Campaign %s to %s failed: %s", campaign.pk, person.pk, exc)
+    except MarketingError as exc:
+        # Nothing to retry (no phone number): not sent, shown to staff.
         Delivery.objects.filter(pk=delivery_id).update(
             status=Delivery.Status.FAILED,
             error=f"{exc.__class__.__name__}: {exc}"[:500],
+            retry_at=None,
         )
         return Delivery.Status.FAILED
+    except Exception as exc:
+        log.warning("Campaign %s to %s failed: %s", campaign.pk, person.pk, exc)
+        sender.reset()
+        return _record_failure(delivery_id, exc)
     Delivery.objects.filter(pk=delivery_id).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now()
+        status=Delivery.Status.SENT, sent_at=timezone.now(), retry_at=None
     )
     return Delivery.Status.SENT
+
+
+def _record_failure(delivery_id: int, exc: Exception) -> str:
+    """Count the failed attempt; "retrying" with the outbox back-off until the
+    horizon, then "failed" (kept, logged as an error, shown to staff)."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.attempts += 1
+        delivery.error = f"{exc.__class__.__name__}: {exc}"[:500]
+        if delivery.retry_until is None:
+            delivery.retry_until = delivery.created_at + outbox.retry_horizon()
+        delivery.retry_at = outbox.next_retry_at(
+            delivery.attempts, delivery.retry_until
+        )
+        if delivery.retry_at is None:
+            delivery.status = Delivery.Status.FAILED
+            log.error(
+                "Campaign delivery %s not sent: still failing after %s attempts "
+                "since %s: %s",
+                delivery.pk,
+                delivery.attempts,
+                delivery.created_at.isoformat(),
+                delivery.error,
+            )
+        else:
+            delivery.status = Delivery.Status.RETRYING
+        delivery.save(
+            update_fields=["attempts", "error", "retry_until", "retry_at", "status"]
+        )
+    return delivery.status
+
+
+def retry_deliveries(*, rate_per_second: float | None) -> Counter:
+    """Try again the deliveries whose back-off has passed, checking consent
+    again for each. Each row is claimed ("retrying" to "sending") by one
+    conditional update before its message is sent, so two sweeps or workers
+    never both send it. Deliveries of a stopped campaign are cancelled."""
+    outcome: Counter = Counter()
+    due: dict[int, list[int]] = defaultdict(list)
+    for pk, campaign_id in (
+        Delivery.objects.filter(
+            status=Delivery.Status.RETRYING, retry_at__lte=timezone.now()
+        )
+        .order_by("retry_at", "pk")
+        .values_list("pk", "campaign_id")[:500]
+    ):
+        due[campaign_id].append(pk)
+    for campaign_id, ids in due.items():
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        if campaign is None or campaign.status not in (
+            Campaign.Status.SENDING,
+            Campaign.Status.SENT,
+        ):
+            outcome["cancelled"] += Delivery.objects.filter(
+                pk__in=ids, status=Delivery.Status.RETRYING
+            ).update(status=Delivery.Status.CANCELLED, retry_at=None)
+            continue
+        people = User.objects.all()
+        if campaign.channel == Channel.SMS:
+            people = people.select_related("profile")
+        sender = _Sender(campaign, rate_per_second=rate_per_second)
+        try:
+            for pk in ids:
+                claimed = Delivery.objects.filter(
+                    pk=pk, status=Delivery.Status.RETRYING, retry_at__lte=timezone.now()
+                ).update(status=Delivery.Status.SENDING, retry_at=timezone.now())
+                if not claimed:
+                    outcome["already"] += 1
+                    continue
+                person_id = (
+                    Delivery.objects.filter(pk=pk)
+                    .values_list("person_id", flat=True)
+                    .first()
+                )
+                person = people.filter(pk=person_id).first() if person_id else None
+                if person is None:
+                    Delivery.objects.filter(pk=pk).update(
+                        status=Delivery.Status.SKIPPED_RESTRICTED,
+                        error=_("Not sent: the person's account is gone."),
+                        retry_at=None,
+                    )
+                    outcome[Delivery.Status.SKIPPED_RESTRICTED] += 1
+                    continue
+                outcome[_deliver(sender, pk, person)] += 1
+        finally:
+            sender.close()
+        finish_if_done(campaign_id)
+    return outcome
+
+
+def send_deliveries_again(delivery_ids: list[int], *, by: User) -> tuple[int, int]:
+    """Staff's "send again" for deliveries shown as failed: each goes back to
+    "retrying" with a new horizon from now and is tried by `retry_deliveries`
+    (queued after commit, and every minute), which asks `can_contact` first.
+    (queued, refused because the person was erased). Idempotent: a row that is
+    not "failed" any more is left alone, so a double submit queues it once.
+    Deliveries of a stopped campaign are not sent again."""
+    from . import tasks
+
+    queued = refused = 0
+    for pk in delivery_ids:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("person", "campaign")
+                .filter(pk=pk, status=Delivery.Status.FAILED)
+                .exclude(campaign__status=Campaign.Status.STOPPED)
+                .first()
+            )
+            if delivery is None:
+                continue
+            person = delivery.person
+            if (
+                person is None
+                or person.erased_at is not None
+                or outbox.refuses(person.email)
+            ):
+                delivery.status = Delivery.Status.SKIPPED_RESTRICTED
+                delivery.error = _("Not sent: the person's data was erased.")
+                delivery.retry_at = None
+                delivery.save(update_fields=["status", "error", "retry_at"])
+                refused += 1
+                continue
+            now = timezone.now()
+            delivery.status = Delivery.Status.RETRYING
+            delivery.attempts = 0
+            delivery.retry_at = now
+            delivery.retry_until = now + outbox.retry_horizon()
+            delivery.save(
+                update_fields=["status", "attempts", "retry_at", "retry_until"]
+            )
+            queued += 1
+    if queued:
+        log.info("%s sent again %s campaign deliveries", by.pk, queued)
+        # robust: with the broker down the sweep sends them within a minute.
+        transaction.on_commit(tasks.retry_deliveries.delay, robust=True)
+    return queued, refused
 
 
 # --- call and mailing lists ----------------------------------------------------------

@@ -31,3 +31,9 @@ def start_due_campaigns() -> int:
 def repair_stale_deliveries() -> int:
     seconds = getattr(settings, "MARKETING_STALE_SENDING_SECONDS", 600)
     return services.repair_stale_deliveries(older_than_seconds=seconds)
+
+
+@shared_task
+def retry_deliveries() -> dict[str, int]:
+    rate = getattr(settings, "MARKETING_SEND_RATE_PER_SECOND", 20)
+    return dict(services.retry_deliveries(rate_per_second=rate))

@@ -12,6 +12,7 @@ from .applications import (
 from .common import (
     FundingError,
     max_file_bytes,
+    send_mail_again,
     send_mail_record,
     send_pending_mail,
     sniff_file,
@@ -63,6 +64,7 @@ __all__ = [
     "resend_to_manager",
     "save_application",
     "save_funding_request",
+    "send_mail_again",
     "send_mail_record",
     "send_pending_mail",
     "sniff_file",

@@ -182,12 +182,28 @@ def send_mail_record(record_id: int) -> bool:
 
 def send_pending_mail(*, older_than_seconds: int = 60) -> int:
     """Send outbox rows that no task has sent (the broker was down, say), and
-    failed rows whose back-off has passed; OUTBOX_MAX_ATTEMPTS bounds them."""
+    failed rows whose back-off has passed, until OUTBOX_RETRY_HORIZON_HOURS."""
     return outbox.sweep(
         FundingMail,
         send_mail_record,
         older_than_seconds=older_than_seconds,
     )
+
+
+def send_mail_again(record_ids: list[int], *, by: User) -> tuple[int, int]:
+    """Queue funding mail that was not sent once more (config.outbox.send_again),
+    for staff; (queued, refused because the person was erased). Idempotent."""
+    queued, refused = outbox.send_again(
+        FundingMail.objects.all(), record_ids, dispatch_mail
+    )
+    if queued or refused:
+        log.info(
+            "%s sent again %s funding emails (%s refused: erased)",
+            by.pk,
+            queued,
+            refused,
+        )
+    return queued, refused
 
 
 def hash_token(token: str) -> str:

@@ -296,10 +296,13 @@ def test_a_failed_message_records_the_error_cut_to_fit_and_warns(settings, caplo
     campaign = sending()
 
     with caplog.at_level(logging.WARNING, logger="marketing.services"):
-        assert send(campaign, [ada, bo]) == {"failed": 2}
+        assert send(campaign, [ada, bo]) == {"retrying": 2}
 
     error = f"OSError: 554 {'Refused.' * 100}"[:500]
-    assert outcomes(campaign) == {ada.pk: ("failed", error), bo.pk: ("failed", error)}
+    assert outcomes(campaign) == {
+        ada.pk: ("retrying", error),
+        bo.pk: ("retrying", error),
+    }
     assert Delivery.objects.get(person=ada).sent_at is None
     assert [r.getMessage() for r in caplog.records] == [
         f"Campaign {campaign.pk} to {p.pk} failed: 554 {'Refused.' * 100}"

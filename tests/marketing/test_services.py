@@ -51,11 +51,20 @@ def test_sends_only_to_people_who_may_be_contacted_and_records_every_outcome(
         withdrew.pk: "skipped_no_consent",
         restricted.pk: "skipped_restricted",
         objected.pk: "skipped_restricted",
-        bounce.pk: "failed",
+        bounce.pk: "retrying",
         sms_only.pk: "skipped_no_consent",
     }
-    failed = Delivery.objects.get(campaign=campaign, status="failed")
+    failed = Delivery.objects.get(campaign=campaign, status="retrying")
     assert "550 mailbox unavailable" in failed.error
+    assert failed.attempts == 1
+    campaign.refresh_from_db()
+    assert campaign.status == "sending"  # while a retry is due
+
+    # Still refused at the horizon: not sent, for good; the campaign finishes.
+    past = timezone.now() - timezone.timedelta(seconds=1)
+    Delivery.objects.filter(pk=failed.pk).update(retry_at=past, retry_until=past)
+    assert services.retry_deliveries(rate_per_second=None) == {"failed": 1}
+    assert outcomes(campaign)[bounce.pk] == "failed"
     campaign.refresh_from_db()
     assert campaign.status == "sent"
     assert campaign.recipients_queued == 7
