@@ -47,15 +47,26 @@ def approval_needed_from(
     person: User, *, by: User | None = None
 ) -> Organisation | None:
     """The organisation whose approver must agree to the person's booking, or
-    None. A booking made by one of that organisation's bookers or approvers is
-    the organisation's own choice and needs no further approval."""
-    organisation = workplace_of(person)
-    if (
-        organisation is None
-        or not organisation.bookings_need_approval
-        or not is_confirmed_member(person, organisation)
-    ):
+    None: the person's workplace if they are a confirmed member and it asks
+    for approval, otherwise any other organisation that confirmed them and
+    asks for it (so changing one's workplace does not skip approval). A
+    booking made by one of that organisation's bookers or approvers is the
+    organisation's own choice and needs no further approval."""
+    if person.pk is None:
         return None
+    requiring = list(
+        Membership.objects.confirmed()
+        .filter(person=person, organisation__bookings_need_approval=True)
+        .select_related("organisation")
+        .order_by("pk")
+    )
+    if not requiring:
+        return None
+    workplace = workplace_of(person)
+    organisation = next(
+        (m.organisation for m in requiring if m.organisation == workplace),
+        requiring[0].organisation,
+    )
     if by is not None and by.pk != person.pk:
         acting = membership_of(by, organisation)
         if acting and acting.confirmed and (acting.is_booker or acting.is_approver):
@@ -64,12 +75,15 @@ def approval_needed_from(
 
 
 def approvers_of(organisation: Organisation) -> QuerySet[User]:
+    """Who can approve: confirmed approvers whose own data may be used (not
+    erased, not restricted)."""
     return User.objects.filter(
         memberships__organisation=organisation,
         memberships__status=Membership.Status.CONFIRMED,
         memberships__is_approver=True,
         is_active=True,
         erased_at__isnull=True,
+        processing_restricted=False,
     ).order_by("pk")
 
 
@@ -87,11 +101,14 @@ def roles_held(person: User) -> QuerySet[Membership]:
 
 
 def confirmed_members(organisation: Organisation) -> QuerySet[User]:
+    """The members an organisation's pages list. A person who restricted the
+    use of their data is left out: showing their bookings would use it."""
     return User.objects.filter(
         memberships__organisation=organisation,
         memberships__status=Membership.Status.CONFIRMED,
         is_active=True,
         erased_at__isnull=True,
+        processing_restricted=False,
     ).order_by("last_name", "first_name", "pk")
 
 

@@ -6,6 +6,7 @@ four-eyes functions lock the account row, so two people acting at once cannot
 both approve, or approve a request that is being rejected.
 """
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,6 +149,15 @@ def confirm_membership(membership: Membership, *, by: User) -> Membership:
             raise AccountsError(_("This membership is already confirmed."))
         if membership.person.erased_at is not None or not membership.person.is_active:
             raise AccountsError(_("This person no longer has an account."))
+        if not EmailAddress.objects.filter(
+            user=membership.person, verified=True
+        ).exists():
+            # Anyone can type a colleague's address at sign-up; only someone
+            # who proved it is theirs can be confirmed as working there.
+            raise AccountsError(
+                _("%(person)s has not confirmed their email address yet.")
+                % {"person": membership.person}
+            )
         membership.status = Membership.Status.CONFIRMED
         membership.confirmed_at = timezone.now()
         membership.confirmed_by = by
@@ -179,6 +189,13 @@ def decline_membership(membership: Membership, *, by: User) -> None:
         if membership.person_id == by.pk and membership.is_approver:
             raise AccountsError(
                 _("You cannot remove yourself as an approver. Ask our staff.")
+            )
+        staff = by.is_staff and by.has_perm("accounts.change_membership")
+        if membership.holds_a_role and not staff:
+            # Roles are given by our staff; they end them too.
+            raise AccountsError(
+                _("%(person)s holds a role in %(org)s. Ask our staff to end it.")
+                % {"person": membership.person, "org": membership.organisation}
             )
         Profile.objects.filter(
             user=membership.person, organisation=membership.organisation

@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User
+from accounts.models import Membership, Organisation, User
 from accounts.selectors import (
     account_to_charge,
     approval_needed_from,
@@ -112,6 +112,10 @@ def _charge(booking: Booking, *, by: User | None) -> None:
             kind=Transaction.Kind.CHARGE,
             amount=price,
             description=_("Place on %(session)s") % {"session": booking.session},
+            # The purchase order it is charged under: the place's own, or the
+            # organisation's for the year.
+            reference=booking.purchase_order
+            or (booking.organisation.purchase_order if booking.organisation else ""),
             created_by=by,
         )
 
@@ -197,9 +201,17 @@ def _hold_or_confirm(
         _on_confirmed(booking, by=by, mail_kind=mail_kind)
         return
     organisation = booking.approval_organisation
+    # An approver's own booking goes to the other approvers; with nobody else
+    # to ask, it is theirs to make and is confirmed at once.
+    approvers = [a for a in approvers_of(organisation) if a.pk != booking.person_id]
+    if not approvers:
+        _on_confirmed(booking, by=by, mail_kind=mail_kind)
+        return
     booking.status = Booking.Status.AWAITING_APPROVAL
-    booking.approval_expires_at = timezone.now() + timezone.timedelta(
-        days=organisation.approval_hold_days
+    # The place is held for the organisation's days, but never past the start.
+    booking.approval_expires_at = min(
+        timezone.now() + timezone.timedelta(days=organisation.approval_hold_days),
+        booking.session.starts_at,
     )
     booking.save(update_fields=["status", "approval_expires_at", "updated_at"])
     queue_mail(
@@ -207,9 +219,7 @@ def _hold_or_confirm(
         booking=booking,
         key=f"booking:{booking.pk}:awaiting_approval",
     )
-    for approver in approvers_of(organisation):
-        if approver.pk == booking.person_id:
-            continue  # an approver's own booking is approved by another
+    for approver in approvers:
         queue_mail(
             kind="approval_request",
             booking=booking,
@@ -244,14 +254,48 @@ def _check_approver(booking: Booking, by: User) -> None:
         )
 
 
+def _check_approvable(booking: Booking) -> None:
+    """What must still be true for a held place to be confirmed."""
+    session = booking.session
+    if session.status != Session.Status.SCHEDULED:
+        raise BookingError(_("This session has been cancelled."))
+    if session.starts_at <= timezone.now():
+        raise BookingError(_("This session has already started."))
+    if booking.approval_expires_at and booking.approval_expires_at <= timezone.now():
+        raise BookingError(
+            _("The time to approve this booking has passed; the place is released.")
+        )
+    if not is_confirmed_member(booking.person, booking.approval_organisation):
+        raise BookingError(
+            _("%(person)s is no longer a confirmed member of %(org)s.")
+            % {"person": booking.person, "org": booking.approval_organisation}
+        )
+    if booking.organisation_id is not None and booking.organisation != (
+        account_to_charge(booking.person)
+    ):
+        raise BookingError(
+            _("%(org)s can no longer be charged for this person's place.")
+            % {"org": booking.organisation}
+        )
+
+
+def _cancel_pending_approval_mail(booking: Booking) -> None:
+    """Once a place is no longer held for approval, requests to approvers (and
+    the learner's 'held' notice) still waiting in the outbox are moot."""
+    MailRecord.objects.filter(
+        booking=booking,
+        kind__in=("approval_request", "awaiting_approval"),
+        status=MailRecord.Status.PENDING,
+    ).update(status=MailRecord.Status.CANCELLED)
+
+
 def approve_booking(booking: Booking, *, by: User) -> Booking:
     """The organisation's approver agrees: the held place is confirmed,
     charged and the learner told."""
     with transaction.atomic():
         booking = _lock_booking(booking)
         _check_approver(booking, by)
-        if booking.session.starts_at <= timezone.now():
-            raise BookingError(_("This session has already started."))
+        _check_approvable(booking)
         booking.status = Booking.Status.CONFIRMED
         booking.approved_at = timezone.now()
         booking.approved_by = by
@@ -265,6 +309,7 @@ def approve_booking(booking: Booking, *, by: User) -> Booking:
                 "updated_at",
             ]
         )
+        _cancel_pending_approval_mail(booking)
         _on_confirmed(booking, by=by, mail_kind="approved")
         _log(by, "approved booking", booking=booking, session=booking.session)
         return booking
@@ -282,6 +327,7 @@ def decline_booking(booking: Booking, *, by: User, reason: str = "") -> Booking:
         booking.cancel_reason = reason.strip()[:500]
         booking.approval_expires_at = None
         booking.save()
+        _cancel_pending_approval_mail(booking)
         queue_mail(
             kind="approval_declined",
             booking=booking,
@@ -319,6 +365,7 @@ def expire_approvals() -> int:
             booking.cancel_reason = "Not approved in time"
             booking.approval_expires_at = None
             booking.save()
+            _cancel_pending_approval_mail(booking)
             queue_mail(
                 kind="approval_expired",
                 booking=booking,
@@ -331,39 +378,96 @@ def expire_approvals() -> int:
     return expired
 
 
+def release_held_for_non_members(person: User | None = None) -> int:
+    """Places held for an organisation's approval whose person is no longer a
+    confirmed member of it (removed by an approver, or changed workplace) are
+    released to the waiting list and the person told. The offers sweep runs
+    it; the organisation pages call it for a person at once. Idempotent."""
+    still_member = Membership.objects.confirmed().filter(
+        person=models.OuterRef("person"),
+        organisation=models.OuterRef("approval_organisation"),
+    )
+    held = Booking.objects.filter(
+        ~models.Exists(still_member),
+        status=Booking.Status.AWAITING_APPROVAL,
+        approval_organisation__isnull=False,
+    )
+    if person is not None:
+        held = held.filter(person=person)
+    released = 0
+    for pk in list(held.values_list("pk", flat=True)):
+        with transaction.atomic():
+            booking = _lock_booking(Booking.objects.get(pk=pk))
+            if booking.status != Booking.Status.AWAITING_APPROVAL or (
+                is_confirmed_member(booking.person, booking.approval_organisation)
+            ):
+                continue
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            booking.cancel_reason = "No longer a member of the approving organisation"
+            booking.approval_expires_at = None
+            booking.save()
+            _cancel_pending_approval_mail(booking)
+            _refund(booking, by=None, in_time=True)
+            queue_mail(kind="cancelled", booking=booking, key=f"booking:{pk}:cancelled")
+            fill_freed_place(booking.session)
+            released += 1
+    if released:
+        catalogue_changed()  # places left changed
+    return released
+
+
 def book_members(
     session: Session,
     people: list[User],
     *,
     by: User,
     organisation: Organisation,
-    charge: bool = False,
     purchase_order: str = "",
 ) -> list[tuple[User, Booking | None, str]]:
     """An organisation's booker books several members onto one session in one
     transaction. Each place obeys capacity and the waiting list exactly as a
-    personal booking does, in the order given. Returns, per person, the booking
-    (confirmed, held awaiting approval or waiting) or the reason there is none."""
+    personal booking does, in the order given. A paid place is always charged
+    to the organisation: a member is never charged for a place someone else
+    chose, so an organisation that does not pay on account books only free
+    sessions. Returns, per person, the booking (confirmed, held awaiting
+    approval or waiting) or the reason there is none, worded for the booker."""
     if not holds_role(by, organisation, "is_booker"):
         raise BookingError(
             _("Only a booker of %(org)s can book for its members.")
             % {"org": organisation}
         )
+    paid = session.course.price > 0
+    if paid and not organisation.pays_on_account:
+        raise BookingError(
+            _(
+                "%(org)s does not pay for places on account, so its bookers can "
+                "book only free sessions. Members can book paid places themselves."
+            )
+            % {"org": organisation}
+        )
     results: list[tuple[User, Booking | None, str]] = []
     with transaction.atomic():
         # Lock once for the whole group; book_session's lock is then re-entrant.
-        Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        locked = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
         for person in people:
             if not is_confirmed_member(person, organisation):
                 results.append((person, None, _("Not a confirmed member.")))
+                continue
+            if locked.bookings.live().filter(person=person).exists():
+                results.append((person, None, _("Already booked on this session.")))
+                continue
+            if person.processing_restricted or person.erased_at is not None:
+                # Why is the person's own business: not said to the booker.
+                results.append((person, None, _("Cannot be booked at the moment.")))
                 continue
             try:
                 booking = book_session(
                     person,
                     session,
                     by=by,
-                    organisation=organisation if charge else None,
-                    purchase_order=purchase_order,
+                    organisation=organisation if paid else None,
+                    purchase_order=purchase_order if paid else "",
                 )
             except BookingError as exc:
                 results.append((person, None, str(exc)))
@@ -385,8 +489,20 @@ def swap_booking(booking: Booking, to_person: User, *, by: User) -> Booking:
             Booking.Status.AWAITING_APPROVAL,
         ):
             raise BookingError(_("Only a booked place can be given to someone else."))
+        if session.status != Session.Status.SCHEDULED:
+            raise BookingError(_("This session has been cancelled."))
         if session.starts_at <= timezone.now():
             raise BookingError(_("This session has already started."))
+        if booking.organisation_id is None and session.course.price > 0:
+            # The person pays for this place themselves: nobody else may hand
+            # its cost to a colleague. They can cancel it; the booker can then
+            # book the colleague.
+            raise BookingError(
+                _(
+                    "This place is paid for by the person, not the organisation, "
+                    "so it cannot be given to someone else."
+                )
+            )
         if to_person.pk == booking.person_id:
             raise BookingError(_("Choose a different person."))
         if to_person.processing_restricted or to_person.erased_at is not None:
@@ -403,6 +519,7 @@ def swap_booking(booking: Booking, to_person: User, *, by: User) -> Booking:
         booking.cancelled_by = by
         booking.cancel_reason = f"Place given to {to_person.get_full_name()}"[:500]
         booking.save()
+        _cancel_pending_approval_mail(booking)
         _refund(booking, by=by, in_time=True)
         queue_mail(
             kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled"
@@ -610,6 +727,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
         booking.cancelled_by = by
         booking.cancel_reason = reason.strip()[:500]
         booking.save()
+        _cancel_pending_approval_mail(booking)
         _refund(
             booking,
             by=by,
@@ -937,6 +1055,7 @@ def withdraw_person_from_future_sessions(
             booking.cancel_reason = reason[:500]
             booking.offer_expires_at = None
             booking.save()
+            _cancel_pending_approval_mail(booking)
             _refund(booking, by=by, in_time=True)
             if notify:
                 queue_mail(
@@ -1192,6 +1311,7 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
             status__in=(
                 Booking.Status.CONFIRMED,
                 Booking.Status.OFFERED,
+                Booking.Status.AWAITING_APPROVAL,
                 Booking.Status.WAITLISTED,
             )
         ).select_related("person"):
@@ -1200,7 +1320,9 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
             booking.cancelled_at = timezone.now()
             booking.cancelled_by = by
             booking.cancel_reason = (reason or "Session cancelled")[:500]
+            booking.approval_expires_at = None
             booking.save()
+            _cancel_pending_approval_mail(booking)
             _refund(booking, by=by, in_time=True)
             queue_mail(
                 kind="session_cancelled",
@@ -1409,7 +1531,9 @@ def disclose_attendees_to_provider(session: Session, *, by: User) -> list[Bookin
         provider = session.course.provider
         bookings = list(
             session.bookings.filter(status__in=Booking.PLACE_HOLDING)
-            .exclude(status=Booking.Status.OFFERED)
+            .exclude(
+                status__in=(Booking.Status.OFFERED, Booking.Status.AWAITING_APPROVAL)
+            )
             .select_related("person")
         )
         for booking in bookings:

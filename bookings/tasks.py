@@ -49,6 +49,7 @@ def expire_offers() -> int:
         services.withdraw_erased_and_restricted()
         + services.expire_offers()
         + services.expire_approvals()
+        + services.release_held_for_non_members()
         + services.release_reservations()
     )
 

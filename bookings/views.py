@@ -136,9 +136,13 @@ def booking_accept_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     except services.BookingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request, _("You have accepted the place. Your booking is confirmed.")
-        )
+        booking.refresh_from_db()
+        if booking.status == booking.Status.AWAITING_APPROVAL:
+            messages.success(request, booking.status_message())
+        else:
+            messages.success(
+                request, _("You have accepted the place. Your booking is confirmed.")
+            )
     return redirect("bookings:list")
 
 

@@ -28,7 +28,6 @@ class BookMembersForm(forms.Form):
         ),
         error_messages={"required": _("Choose at least one person to book")},
     )
-    charge = forms.BooleanField(required=False)
     purchase_order = forms.CharField(
         label=_("Purchase-order number (optional)"),
         max_length=50,
@@ -39,15 +38,12 @@ class BookMembersForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["people"].queryset = members
         if paid and organisation.pays_on_account:
-            self.fields["charge"].label = _("Charge the places to %(org)s") % {
-                "org": organisation.name
-            }
+            # Paid places booked by the organisation go on its account.
             if organisation.purchase_order:
                 self.fields["purchase_order"].help_text = _(
                     "Leave it empty to use this year's: %(po)s"
                 ) % {"po": organisation.purchase_order}
         else:
-            del self.fields["charge"]
             del self.fields["purchase_order"]
 
 

@@ -6,6 +6,7 @@ or money."""
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -38,6 +39,13 @@ def membership_for_page(user: User, organisation_id: int) -> Membership:
     )
     if membership is None or not user.is_active or user.erased_at is not None:
         raise Http404("No such organisation page")
+    if user.processing_restricted:
+        # Acting for an organisation records what this person did: while
+        # they have asked us to restrict the use of their data, they do not.
+        raise PermissionDenied(
+            "While the use of your data is restricted you cannot act for an "
+            "organisation. Contact our data protection lead to lift it."
+        )
     return membership
 
 
@@ -74,14 +82,17 @@ def members_overview(organisation: Organisation) -> QuerySet[User]:
 
 
 def member_booking(organisation: Organisation, booking_id: int) -> Booking:
-    """A booking of one of the organisation's confirmed members, or 404."""
+    """A booking of one of the organisation's confirmed members that is not
+    charged to another organisation, or 404."""
     booking = (
         Booking.objects.select_related("person", "session__course")
         .filter(
+            Q(organisation__isnull=True) | Q(organisation=organisation),
             pk=booking_id,
             person__memberships__organisation=organisation,
             person__memberships__status=Membership.Status.CONFIRMED,
             person__erased_at__isnull=True,
+            person__processing_restricted=False,
         )
         .first()
     )
@@ -95,6 +106,8 @@ def awaiting_approval(organisation: Organisation) -> QuerySet[Booking]:
         Booking.objects.filter(
             approval_organisation=organisation,
             status=Booking.Status.AWAITING_APPROVAL,
+            person__memberships__organisation=organisation,
+            person__memberships__status=Membership.Status.CONFIRMED,
         )
         .select_related("person", "session__course")
         .order_by("approval_expires_at", "pk")
@@ -108,7 +121,10 @@ def membership_requests(organisation: Organisation) -> QuerySet[Membership]:
             status=Membership.Status.REQUESTED,
             person__is_active=True,
             person__erased_at__isnull=True,
+            # Only people who proved the address is theirs are shown.
+            person__emailaddress__verified=True,
         )
+        .distinct()
         .select_related("person__profile")
         .order_by("requested_at", "pk")
     )
@@ -186,3 +202,28 @@ def account_document_get(organisation: Organisation, number: str) -> Invoice:
     if invoice is None:
         raise Http404("No such invoice")
     return invoice
+
+
+def places_for_members(session, organisation: Organisation):
+    """How many places the organisation's members may take on the session now
+    (ring-fenced places for others excluded), and the reservations that hold
+    places back for others."""
+    from courses.selectors import places_open_to, reservations_unreleased
+
+    now = timezone.now()
+    held = session.bookings.confirmed().count()
+    reservations = list(reservations_unreleased(session_ids=[session.pk]))
+    memberships = frozenset({(organisation.pk, organisation.kind)})
+    left = places_open_to(
+        session,
+        held=held,
+        reservations=reservations,
+        memberships=memberships,
+        now=now,
+    )
+    others = [
+        r
+        for r in reservations
+        if r.is_active(now) and r.left and not r.admits(memberships)
+    ]
+    return left, others

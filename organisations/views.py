@@ -76,10 +76,12 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
     )
     already = {
         b.person_id: b
-        for b in session.bookings.live().filter(
+        for b in session.bookings.live()
+        .filter(
             person__memberships__organisation=organisation,
             person__memberships__status=Membership.Status.CONFIRMED,
         )
+        .select_related("person")
     }
     members = selectors.confirmed_members_for_booking(organisation).exclude(
         pk__in=already
@@ -101,7 +103,6 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
                 people,
                 by=request.user,
                 organisation=organisation,
-                charge=form.cleaned_data.get("charge", False),
                 purchase_order=form.cleaned_data.get("purchase_order", ""),
             )
         except booking_services.BookingError as exc:
@@ -111,6 +112,9 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
                 messages.success(request, line)
         return redirect("organisations:book", organisation.pk, session.pk)
     booked = sorted(already.values(), key=lambda b: (b.person.last_name.lower(), b.pk))
+    places_left, reserved_for_others = selectors.places_for_members(
+        session, organisation
+    )
     return render(
         request,
         "organisations/book.html",
@@ -119,9 +123,11 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
             "session": session,
             "form": form,
             "booked": booked,
-            "places_left": max(
-                0, session.capacity - session.bookings.confirmed().count()
-            ),
+            "places_left": places_left,
+            "reserved_for_others": reserved_for_others,
+            # A member is never charged for a place someone else chose.
+            "paid_not_on_account": session.course.price > 0
+            and not organisation.pays_on_account,
         },
     )
 
@@ -135,6 +141,8 @@ def _summary(results) -> list[str]:
         name = person.get_full_name() or person.email
         if booking is None:
             refused.append(f"{name} ({reason.rstrip('.')})")
+        elif getattr(booking, "reserved_places", None):
+            groups.setdefault("reserved", []).append(name)
         else:
             groups.setdefault(booking.status, []).append(name)
     lines = []
@@ -143,6 +151,10 @@ def _summary(results) -> list[str]:
         Booking.Status.AWAITING_APPROVAL: _("Place held awaiting approval: %(names)s."),
         Booking.Status.WAITLISTED: _(
             "The session is full, so on the waiting list: %(names)s."
+        ),
+        "reserved": _(
+            "The places left are reserved for others, so on the waiting list: "
+            "%(names)s."
         ),
     }
     for status, text in wording.items():
@@ -285,6 +297,7 @@ def membership_view(
             text = _("%(person)s is now a confirmed member of %(org)s.")
         else:
             account_services.decline_membership(target, by=request.user)
+            booking_services.release_held_for_non_members(target.person)
             text = _("%(person)s is no longer a member of %(org)s.")
     except account_services.AccountsError as exc:
         messages.error(request, str(exc))

@@ -80,7 +80,7 @@ def test_charging_the_organisation_with_a_purchase_order(school):
     session = SessionFactory.create(capacity=5, course__price=Decimal("30"))
     client_for(lead).post(
         f"/organisation/{org.pk}/book/{session.pk}/",
-        {"people": [amy.pk, ben.pk], "charge": "on", "purchase_order": "PO-77"},
+        {"people": [amy.pk, ben.pk], "purchase_order": "PO-77"},
     )
     charges = Transaction.objects.filter(organisation=org)
     assert sorted(c.person_id for c in charges) == sorted([amy.pk, ben.pk])
@@ -95,10 +95,10 @@ def test_no_charge_option_when_the_organisation_does_not_pay_on_account(school):
     org.save()
     session = SessionFactory.create(capacity=5, course__price=Decimal("30"))
     page = client_for(lead).get(f"/organisation/{org.pk}/book/{session.pk}/")
-    assert "Charge the places" not in page.content.decode()
+    assert "can book only free sessions" in page.content.decode()
     client_for(lead).post(
         f"/organisation/{org.pk}/book/{session.pk}/",
-        {"people": [amy.pk], "charge": "on"},
+        {"people": [amy.pk]},
     )
     assert not Transaction.objects.filter(organisation=org).exists()
 
