@@ -20,7 +20,10 @@ def booking_ics(booking: Booking) -> bytes:
     cal.add("method", "PUBLISH")
     event = Event()
     event.add("uid", f"booking-{booking.pk}@{settings.SITE_URL.split('://')[-1]}")
-    event.add("dtstamp", dt.datetime.now(tz=dt.UTC))
+    # When the booking last changed: the same file for the same booking, so a
+    # calendar that already has it sees no change (and tests see no clock tick).
+    stamp = booking.updated_at or dt.datetime.now(tz=dt.UTC)
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
     event.add("dtstart", session.starts_at.astimezone(LONDON))
     event.add("dtend", session.ends_at.astimezone(LONDON))
     event.add("summary", course.title)

@@ -228,3 +228,14 @@ def test_leaving_the_waiting_list_gives_no_one_a_place(learner_client):
     waiting.refresh_from_db()
     holder.refresh_from_db()
     assert (waiting.status, holder.status) == ("cancelled", "confirmed")
+
+
+def test_the_calendar_file_is_the_same_each_time_until_the_booking_changes():
+    from bookings.calendar import booking_ics
+    from tests.bookings.factories import BookingFactory
+
+    booking = BookingFactory.create()
+    stamp = booking.updated_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    first = booking_ics(booking)
+    assert f"DTSTAMP:{stamp}".encode() in first
+    assert booking_ics(booking) == first
