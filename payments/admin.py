@@ -23,6 +23,9 @@ from .statements import StatementError, parse_csv, parse_mt940
 
 
 class ReadOnly(admin.ModelAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -188,7 +191,6 @@ class StatementLineAdmin(ReadOnly):
         "fingerprint",
         "decide",
     )
-    readonly_fields = fields
 
     @admin.display(description=gettext_lazy("decide"))
     def decide(self, line: StatementLine) -> str:

@@ -69,7 +69,8 @@ def test_the_transactions_page_shows_bank_details_and_the_persons_own_reference(
     page = client.get("/transactions/").content.decode()
     mine = PaymentReference.objects.get(person=person)
     assert "Pay by bank transfer" in page
-    assert "20-00-00" in page and "12345678" in page
+    assert "20-00-00" in page
+    assert "12345678" in page
     assert mine.code in page
     assert theirs.code not in page
     client.get("/transactions/")
@@ -97,7 +98,9 @@ def test_a_receipt_is_the_owners_alone():
     assert page.status_code == 200
     assert page["Cache-Control"] == "private, no-store"
     text = page.content.decode()
-    assert "Jo Smith" in text and "25.00" in text and "Bank transfer" in text
+    assert "Jo Smith" in text
+    assert "25.00" in text
+    assert "Bank transfer" in text
     pdf = client.get(f"/transactions/{payment.pk}/receipt.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF-")
