@@ -60,6 +60,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # by hand, and payments are recorded through the same page.
         "organisations.invoice": ("view", "raise_invoices", "record_payment"),
         "organisations.invoiceline": ("view",),
+        # Bank transfers: statements are uploaded and waiting lines decided
+        # through their own pages; references and lines are never edited.
+        "payments.paymentreference": ("view",),
+        "payments.bankstatement": ("view", "upload_statement"),
+        "payments.statementline": ("view", "resolve_statement_line"),
     },
     DATA_PROTECTION_LEAD: {
         "accounts.user": ("change", "view"),

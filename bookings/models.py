@@ -182,6 +182,14 @@ class Transaction(models.Model):
         CREDIT = "credit", _("Credit")
         PAYMENT = "payment", _("Payment")
 
+    class Means(models.TextChoices):
+        """How money moved. Blank for charges (nothing moved yet)."""
+
+        STAFF = "staff", _("Recorded by staff")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        INVOICE = "invoice", _("On invoice")
+
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -208,6 +216,12 @@ class Transaction(models.Model):
     reference = models.CharField(
         max_length=100, blank=True, help_text=_("Invoice or purchase-order number.")
     )
+    means = models.CharField(
+        max_length=20, choices=Means.choices, blank=True, default=""
+    )
+    # The bank statement line's fingerprint, or a card provider's payment id:
+    # what the money's own record calls it, so it is recorded once.
+    provider_reference = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -221,6 +235,15 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            # One bank line or provider payment id is on the ledger at most
+            # once, however often a statement is uploaded or a callback sent.
+            models.UniqueConstraint(
+                fields=["means", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="one_ledger_row_per_provider_reference",
+            ),
+        ]
 
     def __str__(self) -> str:
         day = f" ({self.created_at:%Y-%m-%d})" if self.created_at else ""

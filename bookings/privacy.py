@@ -128,7 +128,15 @@ def export_transactions(person) -> list[dict]:
     return list(
         Transaction.objects.filter(person=person)
         .order_by("created_at")
-        .values("created_at", "kind", "amount", "description", "reference")
+        .values(
+            "created_at",
+            "kind",
+            "amount",
+            "description",
+            "reference",
+            "means",
+            "provider_reference",
+        )
     )
 
 
@@ -194,9 +202,10 @@ register(
         kept_on_erasure={
             "description": "Financial records are kept for six years (HMRC); written by our code or staff about the payment, not about the person.",
             "reference": "Financial records are kept for six years (HMRC); written by our code or staff about the payment, not about the person.",
+            "provider_reference": "Financial records are kept for six years (HMRC); the bank's or card provider's id for the payment, so it is recorded once.",
         },
         model=Transaction,
-        fields=["description", "reference"],
+        fields=["description", "reference", "provider_reference"],
         export=export_transactions,
         erase=lambda person: None,
         note="Kept, with amounts and dates, against the anonymised account, as "

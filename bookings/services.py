@@ -143,15 +143,22 @@ def record_ledger_entry(
     amount: Decimal,
     description: str,
     reference: str = "",
-    by: User,
+    by: User | None,
+    means: str = "",
+    provider_reference: str = "",
 ) -> Transaction:
-    """Staff add an entry: a payment or credit reduces what is owed, a charge adds
-    to it. Amounts are entered as positive numbers; the sign follows the kind."""
+    """An entry by staff, or by payments' statement matching: a payment or
+    credit reduces what is owed, a charge adds to it. Amounts are entered as
+    positive numbers; the sign follows the kind. A payment says how it was paid
+    (`means`, staff entry unless told); a `provider_reference` is refused by
+    the database if that means already has it (each bank line is paid once)."""
     if amount <= 0:
         raise BookingError(_("Enter an amount more than £0."))
     if person is None and organisation is None:
         raise BookingError(_("Choose a person or an organisation."))
     signed = amount if kind == Transaction.Kind.CHARGE else -amount
+    if kind == Transaction.Kind.PAYMENT and not means:
+        means = Transaction.Means.STAFF
     entry = Transaction.objects.create(
         person=person,
         organisation=organisation,
@@ -160,6 +167,8 @@ def record_ledger_entry(
         description=description,
         reference=reference,
         created_by=by,
+        means=means if kind != Transaction.Kind.CHARGE else "",
+        provider_reference=provider_reference,
     )
     _log(by, f"recorded {kind}", detail=f"£{amount} {reference}".strip())
     return entry

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from config.idempotency import idempotent
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
+from payments import selectors as payment_selectors
+from payments import services as payment_services
 
 from . import selectors, services
 from .calendar import booking_ics
@@ -117,10 +119,19 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
 def transaction_list_view(request: HttpRequest) -> HttpResponse:
     entries = list(selectors.transactions_for_person(person=request.user))
     balance = entries[-1].balance if entries else 0
+    bank = payment_selectors.bank_details()
+    # The reference is made the first time a balance is shown with the bank's
+    # details, so only people who may pay by transfer get one.
+    reference = payment_services.reference_for(person=request.user) if bank else None
     return render(
         request,
         "bookings/transaction_list.html",
-        {"entries": entries, "balance": balance},
+        {
+            "entries": entries,
+            "balance": balance,
+            "bank": bank,
+            "payment_reference": reference,
+        },
     )
 
 

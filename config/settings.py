@@ -34,6 +34,11 @@ SITE_NAME = env("SITE_NAME", default="CPD Booking")
 INVOICE_ISSUER = env("INVOICE_ISSUER", default=SITE_NAME)
 # The payment terms printed on organisation invoices.
 INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
+# Where payers send bank transfers; the "Pay by bank transfer" box is shown
+# only when all three are set.
+BANK_ACCOUNT_NAME = env("BANK_ACCOUNT_NAME", default="")
+BANK_SORT_CODE = env("BANK_SORT_CODE", default="")
+BANK_ACCOUNT_NUMBER = env("BANK_ACCOUNT_NUMBER", default="")
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -73,6 +78,7 @@ INSTALLED_APPS = [
     "import_export",
     "accounts",
     "courses",
+    "payments",
     "bookings",
     "funding",
     "consent",

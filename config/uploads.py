@@ -14,7 +14,7 @@ What each accepted extension must contain:
   renamed `.docx` is refused).
 - `.odt` is a ZIP whose `mimetype` entry says OpenDocument text.
 - `.doc` is an OLE2 compound file with a `WordDocument` stream.
-- `.csv`, `.tsv`, `.txt`, `.json`, `.yaml`, `.yml`, `.html` are UTF-8 text
+- `.csv`, `.tsv`, `.txt`, `.sta`, `.mt940` (bank statements), `.json`, `.yaml`, `.yml`, `.html` are UTF-8 text
   (a byte-order mark allowed) without NUL.
 
 A small signature table rather than a library: puremagic's content-aware scan
@@ -186,7 +186,7 @@ KINDS = (
     ),
     Kind(
         "text",
-        ("csv", "tsv", "txt", "json", "yaml", "yml", "html"),
+        ("csv", "tsv", "txt", "sta", "mt940", "json", "yaml", "yml", "html"),
         "a text file",
         "text/plain",
         lambda h, u: _is_utf8_text(u),

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("marketing.urls")),
     path("", include("bookings.urls")),
+    path("", include("payments.urls")),
     path("", include("funding.urls")),
     path("", include("organisations.urls")),
     path("", include("courses.urls")),

@@ -41,7 +41,13 @@ def money(amount: Decimal) -> str:
     return f"{sign}£{abs(amount):,.2f}"
 
 
-def render_invoice_pdf(invoice: Invoice, *, issuer: str | None = None) -> bytes:
+def render_invoice_pdf(
+    invoice: Invoice,
+    *,
+    issuer: str | None = None,
+    bank: dict[str, str] | None = None,
+    payment_reference: str = "",
+) -> bytes:
     issuer = issuer or getattr(settings, "INVOICE_ISSUER", "") or settings.SITE_NAME
     title = invoice.get_kind_display()
     pdf = FPDF(format="A4", unit="mm")
@@ -149,4 +155,15 @@ def render_invoice_pdf(invoice: Invoice, *, issuer: str | None = None) -> bytes:
             + "."
         )
     pdf.multi_cell(width, 5, pdf_text(note), new_x="LMARGIN")
+    if bank and payment_reference and not invoice.is_credit_note:
+        pdf.multi_cell(
+            width,
+            5,
+            pdf_text(
+                f"Pay by bank transfer to {bank['account_name']}, sort code "
+                f"{bank['sort_code']}, account {bank['account_number']}, with the "
+                f"reference {payment_reference}."
+            ),
+            new_x="LMARGIN",
+        )
     return bytes(pdf.output())

@@ -67,4 +67,14 @@ urlpatterns = [
         views.invoice_pdf_view,
         name="invoice_pdf",
     ),
+    path(
+        "organisation/<int:org_id>/account/receipts/<int:transaction_id>/",
+        views.receipt_view,
+        name="receipt",
+    ),
+    path(
+        "organisation/<int:org_id>/account/receipts/<int:transaction_id>.pdf",
+        views.receipt_pdf_view,
+        name="receipt_pdf",
+    ),
 ]

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,9 @@ from bookings.forms import CancelForm
 from bookings.models import Booking
 from config.idempotency import idempotent
 from courses.selectors import sessions_bookable
+from payments import selectors as payment_selectors
+from payments import services as payment_services
+from payments import views as payment_views
 
 from . import selectors
 from .forms import ApprovalForm, BookMembersForm, MembershipDecisionForm, SwapForm
@@ -386,8 +390,21 @@ def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "in_credit": -balance if balance < 0 else None,
             "ledger": selectors.account_ledger(organisation),
             "documents": selectors.account_documents(organisation),
+            **_bank_transfer(organisation),
         },
     )
+
+
+def _bank_transfer(organisation) -> dict:
+    """The bank's details and the organisation's own reference (made the first
+    time its balance is shown), or nothing when bank details are not set."""
+    bank = payment_selectors.bank_details()
+    if bank is None:
+        return {}
+    return {
+        "bank": bank,
+        "payment_reference": payment_services.reference_for(organisation=organisation),
+    }
 
 
 @_finance_contact_page
@@ -410,6 +427,7 @@ def invoice_view(
             ),
             "issuer": [part.strip() for part in issuer.split(",")],
             "payment_days": settings.INVOICE_PAYMENT_DAYS,
+            **_bank_transfer(membership.organisation),
         },
     )
 
@@ -419,6 +437,44 @@ def invoice_pdf_view(
     request: HttpRequest, membership: Membership, number: str
 ) -> HttpResponse:
     invoice = selectors.account_document_get(membership.organisation, number)
-    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    transfer = _bank_transfer(membership.organisation)
+    response = HttpResponse(
+        render_invoice_pdf(
+            invoice,
+            bank=transfer.get("bank"),
+            payment_reference=getattr(transfer.get("payment_reference"), "code", ""),
+        ),
+        content_type="application/pdf",
+    )
     response["Content-Disposition"] = f'attachment; filename="{invoice.filename}"'
     return response
+
+
+@_finance_contact_page
+def receipt_view(
+    request: HttpRequest, membership: Membership, transaction_id: int
+) -> HttpResponse:
+    organisation = membership.organisation
+    payment = get_object_or_404(
+        payment_selectors.receipts_for_organisation(organisation=organisation),
+        pk=transaction_id,
+    )
+    return payment_views.receipt_page(
+        request,
+        payment,
+        back=reverse("organisations:account", args=[organisation.pk]),
+        pdf=reverse("organisations:receipt_pdf", args=[organisation.pk, payment.pk]),
+    )
+
+
+@_finance_contact_page
+def receipt_pdf_view(
+    request: HttpRequest, membership: Membership, transaction_id: int
+) -> HttpResponse:
+    payment = get_object_or_404(
+        payment_selectors.receipts_for_organisation(
+            organisation=membership.organisation
+        ),
+        pk=transaction_id,
+    )
+    return payment_views.receipt_pdf(payment)

@@ -72,6 +72,7 @@ def first_policies(db):
         "0002_first_policies_and_purposes",
         "0003_privacy_notice_covers_funding_imports_and_reports",
         "0004_privacy_notice_covers_organisations",
+        "0005_privacy_notice_covers_bank_transfers",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 

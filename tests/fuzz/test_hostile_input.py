@@ -368,6 +368,8 @@ STAFF_ONLY = {
     "RefusalForm",  # the back office's reason to reject a four-eyes request
     "RaiseInvoicesForm",  # organisations' invoices, in the back office
     "RecordPaymentForm",
+    "StatementUploadForm",  # bank statements, in the back office
+    "ResolveLineForm",
 }
 FUZZED = {
     "CatalogueForm",

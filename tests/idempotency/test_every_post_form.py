@@ -47,6 +47,7 @@ PROJECT_APPS = (
     "courses",
     "funding",
     "marketing",
+    "payments",
     "privacy",
 )
 
@@ -61,6 +62,8 @@ EXEMPT = {
     "bookings:evidence": "GET only",
     "bookings:certificate_verify": "GET only, public",
     "bookings:transactions": "GET only",
+    "payments:receipt": "GET only",
+    "payments:receipt_pdf": "GET only",
     "bookings:attendees_csv": "GET only (a download, logged each time)",
     "bookings:provider_csv": "GET only (a download, each disclosure logged)",
     "bookings:evaluations": "GET only",

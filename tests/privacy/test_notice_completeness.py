@@ -41,6 +41,8 @@ NOTICE_TERMS = {
     "actions_for_others": "what you do for others",
     "sign_in_providers": "signing in with your work account",
     "organisation_invoice_lines": "the invoice is kept but your name is removed",
+    "payment_references": "payment reference",
+    "bank_statement_lines": "bank statement",
 }
 
 # Where imported records come from, as the issue named them.

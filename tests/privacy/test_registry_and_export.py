@@ -43,6 +43,7 @@ PROJECT_APPS = (
     "analytics",
     "reports",
     "organisations",
+    "payments",
 )
 
 

@@ -283,6 +283,10 @@ ADMIN_NEVER = {
     "marketing.delivery": {"add", "change", "delete"},
     # invoices are raised by the service and never edited: a credit note corrects
     "organisations.invoice": {"add", "change", "delete"},
+    # references, statements and their lines change only through the services
+    "payments.paymentreference": {"add", "change", "delete"},
+    "payments.bankstatement": {"add", "change", "delete"},
+    "payments.statementline": {"add", "change", "delete"},
 }
 
 
@@ -428,6 +432,11 @@ RULES: dict[str, Rule] = {
     "organisations:account": owner_only,
     "organisations:invoice": owner_only,
     "organisations:invoice_pdf": owner_only,
+    "organisations:receipt": owner_only,
+    "organisations:receipt_pdf": owner_only,
+    # receipts: learner A's own payment
+    "payments:receipt": owner_only,
+    "payments:receipt_pdf": owner_only,
     # allauth
     "account_login": public,
     "account_signup": public,
@@ -482,6 +491,12 @@ RULES: dict[str, Rule] = {
         "organisations.record_payment"
     ),
     "admin:organisations_invoice_pdf": admin_permission("organisations.view_invoice"),
+    "admin:payments_bankstatement_upload": admin_permission(
+        "payments.upload_statement"
+    ),
+    "admin:payments_statementline_resolve": admin_permission(
+        "payments.resolve_statement_line"
+    ),
 }
 
 ADMIN_PAGE = re.compile(
@@ -577,6 +592,19 @@ KWARGS: dict[str, dict[str, Callable]] = {
         "number": t("organisation_invoice", "number"),
     },
     "admin:organisations_invoice_pdf": {"pk": t("organisation_invoice")},
+    "organisations:receipt": {
+        "org_id": t("org"),
+        "transaction_id": t("org_payment"),
+    },
+    "organisations:receipt_pdf": {
+        "org_id": t("org"),
+        "transaction_id": t("org_payment"),
+    },
+    "payments:receipt": {"transaction_id": t("payment")},
+    "payments:receipt_pdf": {"transaction_id": t("payment")},
+    "admin:payments_statementline_resolve": {
+        "pk": lambda world: world.objects["payments.statementline"].pk
+    },
     # allauth links carrying a key: a made-up one (the page says it is invalid)
     "account_confirm_email": {"key": lambda world: "made-up-key"},
     "account_reset_password_from_key": {

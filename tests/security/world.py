@@ -40,7 +40,9 @@ from funding.models import (
 from funding.services.common import hash_token
 from marketing.models import Delivery
 from marketing.services import unsubscribe_token
-from organisations.services import raise_invoices
+from organisations.services import raise_invoices, record_payment
+from payments.services import reference_for, upload_statement
+from payments.statements import ParsedLine, ParsedStatement
 from privacy.models import (
     AuditEvent,
     DataSubjectRequest,
@@ -122,6 +124,14 @@ def _learner_things(person, *, suffix: str) -> dict:
         amount=Decimal("25.00"),
         description="Course fee",
     )
+    payment = Transaction.objects.create(
+        person=person,
+        kind=Transaction.Kind.PAYMENT,
+        amount=Decimal("-25.00"),
+        description="Bank transfer received",
+        means=Transaction.Means.BANK_TRANSFER,
+        provider_reference=f"matrix-{suffix}-{secrets.token_hex(4)}",
+    )
     prior = PriorLearning.objects.create(
         person=person,
         title="First aid",
@@ -189,6 +199,7 @@ def _learner_things(person, *, suffix: str) -> dict:
         "booking": booking,
         "attended": attended,
         "prior": prior,
+        "payment": payment,
         "draft_request": draft,
         "submitted_request": submitted,
         "round": funding_round,
@@ -364,6 +375,27 @@ def build_world() -> World:
     # its pages must not exist for them (tests/organisations cover it too).
     Membership.objects.create(person=learner, organisation=organisation)
     world.things["organisation_invoice"] = world.objects["organisations.invoice"]
+    world.things["org_payment"] = record_payment(
+        org, amount=Decimal("5"), reference="matrix", by=staff
+    )
+    statement, _counts = upload_statement(
+        ParsedStatement(
+            account="matrix",
+            lines=[
+                ParsedLine(
+                    booked_on=timezone.localdate(),
+                    amount=Decimal("7"),
+                    description=f"matrix {secrets.token_hex(4)}",
+                )
+            ],
+        ),
+        filename="matrix.sta",
+        format="mt940",
+        by=staff,
+    )
+    world.objects["payments.bankstatement"] = statement
+    world.objects["payments.statementline"] = statement.lines.get()
+    world.objects["payments.paymentreference"] = reference_for(person=learner)
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
