@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_membership_organisation_approval_hold_days_and_more'),
-        ('bookings', '0008_transaction_means_and_provider_reference'),
+        ('bookings', '0009_transaction_means_and_provider_reference'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_membership_organisation_approval_hold_days_and_more'),
-        ('bookings', '0007_booking_approval_expires_at_and_more'),
+        ('bookings', '0008_mail_retry_horizon'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
