@@ -4,8 +4,15 @@ import os
 
 from celery import Celery
 
+from config.env import exit_on_config_error
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("cpd")
+with exit_on_config_error():
+    # A wrong setting stops the worker with one line naming it (config/env.py).
+    from django.conf import settings
+
+    settings.INSTALLED_APPS  # noqa: B018 - reads the settings now
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -8,16 +8,17 @@ real workers. See README.md for every variable.
 
 from pathlib import Path
 
-import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config import sso
+from config.env import CheckedEnv, require_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
-env = environ.Env()
+# A value that cannot be used stops start-up with one sentence naming it.
+env = CheckedEnv()
 if (BASE_DIR / ".env").exists():
     env.read_env(str(BASE_DIR / ".env"))
 
@@ -28,7 +29,9 @@ if EMBEDDED:
     LOCAL_DIR.mkdir(exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (
+    require_url(env, "SITE_URL", {"http", "https"}) or "http://127.0.0.1:8000"
+).rstrip("/")
 SITE_NAME = env("SITE_NAME", default="CPD Booking")
 # Who organisation invoices are from: name and address, comma-separated lines.
 INVOICE_ISSUER = env("INVOICE_ISSUER", default=SITE_NAME)
@@ -44,7 +47,8 @@ SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not (EMBEDDED or DEBUG):
         raise ImproperlyConfigured(
-            "Set SECRET_KEY: it has no default outside the embedded mode."
+            "SECRET_KEY is not set: it has no default outside the embedded mode. "
+            "For example: SECRET_KEY=<50 or more random characters, kept secret>"
         )
     # The embedded mode keeps a random key on disk so that sessions survive restarts.
     key_file = LOCAL_DIR / "secret_key"
@@ -177,7 +181,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # ones are written to a temporary file (FILE_UPLOAD_TEMP_DIR, the system's).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
-REDIS_URL = env("REDIS_URL", default="")
+REDIS_URL = require_url(env, "REDIS_URL", {"redis", "rediss", "unix"})
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -196,7 +200,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: with no broker the tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = require_url(
+    env, "CELERY_BROKER_URL", {"redis", "rediss", "amqp", "amqps", "memory"}
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True

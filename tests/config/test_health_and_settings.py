@@ -72,8 +72,12 @@ def test_production_refuses_to_start_without_a_secret_key():
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0
-    assert "Set SECRET_KEY" in result.stderr
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Configuration error: SECRET_KEY is not set: it has no default outside "
+        "the embedded mode. For example: SECRET_KEY=<50 or more random "
+        "characters, kept secret>"
+    )
 
 
 def test_preflight_names_the_service_that_is_down():
