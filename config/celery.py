@@ -16,3 +16,18 @@ with exit_on_config_error():
     settings.INSTALLED_APPS  # noqa: B018 - reads the settings now
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Where the last heartbeat is kept (the Django cache): /readyz reads it.
+HEARTBEAT_KEY = "cpd:heartbeat"
+
+
+@app.task(name="config.heartbeat", ignore_result=True)
+def heartbeat() -> str:
+    """Beat sends this every minute and a worker runs it: a recent heartbeat
+    shows that both are running (config.views.readyz_view)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_KEY, now, timeout=None)
+    return now

@@ -74,7 +74,7 @@ def outage_response(request: HttpRequest | None, exc: BaseException) -> HttpResp
         exc.__class__.__name__,
         exc,
     )
-    if request is not None and request.path.rstrip("/") == "/healthz":
+    if request is not None and request.path.rstrip("/") in ("/healthz", "/readyz"):
         response: HttpResponse = JsonResponse(
             {
                 "status": "unavailable",

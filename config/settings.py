@@ -231,6 +231,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False  # a down broker must not hold up a request
 CELERY_BEAT_SCHEDULE = {
+    # Proof that beat and a worker are running, read by /readyz.
+    "heartbeat": {"task": "config.heartbeat", "schedule": 60.0},
     # Outbox sweep: mail queued while the broker was down, or failed sends.
     "send-pending-mail": {"task": "bookings.tasks.send_pending_mail", "schedule": 60.0},
     # Reminders for sessions BOOKING_REMINDER_DAYS ahead; the key stops repeats.
@@ -245,6 +247,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 BOOKING_REMINDER_DAYS = env.int("BOOKING_REMINDER_DAYS", default=2)
+# /readyz is not ready when no heartbeat has run for this many minutes.
+READY_HEARTBEAT_MINUTES = env.int("READY_HEARTBEAT_MINUTES", default=5)
 # Booking, funding and campaign mail that fails is retried with back-off (1, 2,
 # 4... minutes, then hourly) for this many hours after it was queued, whatever
 # Celery's own retries did; then it is kept, logged as an error and shown to
@@ -481,7 +485,7 @@ PERMISSIONS_POLICY = {
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -34,12 +34,8 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-@never_cache
-def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Database, cache and broker reachability: 200 when all are fine, else 503
-    JSON naming each check that failed. It never raises: whatever is down, the
-    answer is JSON (a database outage met before this view, while loading the
-    session, is answered the same way by config.middleware)."""
+def _service_checks() -> dict[str, str]:
+    """Each service /healthz and /readyz ask about: "ok" or the error's type."""
     checks = {}
     for name, check in (
         ("database", _check_database),
@@ -51,10 +47,58 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
             checks[name] = "ok"
         except Exception as exc:
             checks[name] = f"error: {exc.__class__.__name__}"
+    return checks
+
+
+@never_cache
+def healthz_view(request: HttpRequest) -> JsonResponse:
+    """Database, cache and broker reachability: 200 when all are fine, else 503
+    JSON naming each check that failed. It never raises: whatever is down, the
+    answer is JSON (a database outage met before this view, while loading the
+    session, is answered the same way by config.middleware)."""
+    checks = _service_checks()
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
+    )
+
+
+def _check_worker_and_beat() -> str:
+    """'ok…' when a heartbeat ran within READY_HEARTBEAT_MINUTES (beat sent it
+    and a worker ran it), or when tasks run in-process (the embedded mode)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from config.celery import HEARTBEAT_KEY
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "ok (tasks run in-process)"
+    seen = cache.get(HEARTBEAT_KEY)
+    if not seen:
+        return "error: no heartbeat seen; start the worker and beat"
+    when = dt.datetime.fromisoformat(seen)
+    limit = dt.timedelta(minutes=settings.READY_HEARTBEAT_MINUTES)
+    if timezone.now() - when > limit:
+        return f"error: last heartbeat at {when:%Y-%m-%d %H:%M:%S} UTC"
+    return "ok"
+
+
+@never_cache
+def readyz_view(request: HttpRequest) -> JsonResponse:
+    """Readiness: what /healthz checks, and whether a worker and beat have
+    been seen lately (a heartbeat task that beat sends and a worker runs).
+    200 when everything is ready, else 503; JSON either way, never raises."""
+    checks = _service_checks()
+    try:
+        checks["worker_and_beat"] = _check_worker_and_beat()
+    except Exception as exc:
+        checks["worker_and_beat"] = f"error: {exc.__class__.__name__}"
+    ready = all(v.startswith("ok") for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
     )
 
 

@@ -350,6 +350,7 @@ def admin_app(app_label: str) -> Rule:
 RULES: dict[str, Rule] = {
     # public pages
     "healthz": public,
+    "readyz": public,
     "courses:home": public,
     "courses:list": public,
     "courses:detail": public,
