@@ -31,6 +31,15 @@ from . import world as w
 # inside it and every request is undone by a savepoint.
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _worker_and_beat_seen():
+    """As in a running service, a heartbeat was seen, so /readyz answers 200
+    (tests/config/test_readyz.py covers it not being seen)."""
+    from config.celery import heartbeat
+
+    heartbeat()
+
 # --- outcomes -------------------------------------------------------------------
 
 OK = "ok"  # 2xx, or a redirect somewhere other than log-in or MFA set-up
