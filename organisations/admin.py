@@ -129,7 +129,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def _page(self, request, form, *, title: str, submit: str) -> HttpResponse:
         return TemplateResponse(
             request,
-            "admin/organisations/invoice/form.html",
+            "admin/form_page.html",
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,

@@ -2,43 +2,19 @@
 with fpdf2 (pure Python: no browser, no system library). The same facts as
 the printable page, from the same rows.
 
-fpdf2's built-in fonts cover Windows-1252 only, so text outside it (a name in
-another script) is reduced to its closest Latin letters rather than failing.
+Text goes through config.pdf.pdf_text (fpdf2's built-in fonts cover
+Windows-1252 only).
 Pages are not compressed: an invoice is a few kilobytes either way, and the
 numbers stay searchable in the file.
 """
-
-import unicodedata
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
+from config.pdf import ENCODING, money, pdf_text
+
 from .models import Invoice
-
-ENCODING = "windows-1252"
-# Letters that have no decomposition into a Latin letter plus accents.
-_FALLBACK = str.maketrans(
-    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "\u0131": "i"}
-)
-
-
-def pdf_text(text: str) -> str:
-    out = []
-    for char in str(text).translate(_FALLBACK):
-        try:
-            char.encode(ENCODING)
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char)
-            char = "".join(c for c in plain if c.isascii()) or "?"
-        out.append(char)
-    return "".join(out)
-
-
-def money(amount: Decimal) -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}£{abs(amount):,.2f}"
 
 
 def render_invoice_pdf(

@@ -147,7 +147,7 @@ class BankStatementAdmin(ReadOnly):
                 )
         return TemplateResponse(
             request,
-            "admin/payments/form.html",
+            "admin/form_page.html",
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
@@ -250,7 +250,7 @@ class StatementLineAdmin(ReadOnly):
                 )
         return TemplateResponse(
             request,
-            "admin/payments/form.html",
+            "admin/form_page.html",
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,

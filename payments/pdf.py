@@ -1,36 +1,21 @@
 """A payment's receipt as an A4 PDF (fpdf2 core fonts, as the organisations'
 invoices: see organisations/pdf.py for why)."""
 
-import unicodedata
-
 from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
 from bookings.models import Transaction
+from config.pdf import ENCODING
+from config.pdf import pdf_text as _text
 
 from .receipts import receipt_facts, receipt_number
-
-
-def _text(text: str) -> str:
-    """What the PDF core fonts can print: windows-1252, accents dropped where a
-    character has no form there (the same rule as organisations' invoices,
-    kept here so payments does not reach up into organisations)."""
-    out = []
-    for char in str(text):
-        try:
-            char.encode("windows-1252")
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char)
-            char = "".join(c for c in plain if c.isascii()) or "?"
-        out.append(char)
-    return "".join(out)
 
 
 def render_receipt_pdf(payment: Transaction, *, payer: str) -> bytes:
     issuer = getattr(settings, "INVOICE_ISSUER", "") or settings.SITE_NAME
     pdf = FPDF(format="A4", unit="mm")
-    pdf.core_fonts_encoding = "windows-1252"
+    pdf.core_fonts_encoding = ENCODING
     pdf.set_compression(False)
     pdf.set_title(_text(f"Receipt {receipt_number(payment)}"))
     pdf.set_author(_text(issuer.split(",")[0]))

@@ -14,9 +14,10 @@ from django.db.models import Sum
 
 from bookings.models import Transaction
 from bookings.services import record_ledger_entry
+from config.pdf import pdf_text
 from organisations import services
 from organisations.models import Invoice, InvoiceLine
-from organisations.pdf import pdf_text, render_invoice_pdf
+from organisations.pdf import render_invoice_pdf
 from privacy import services as privacy_services
 from tests.accounts.factories import UserFactory
 

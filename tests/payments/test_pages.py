@@ -296,3 +296,14 @@ def test_export_has_payments_and_references_and_erasure_keeps_payments_without_n
     assert matched.amount == Decimal("25.00")
     assert "SMITH" not in matched.description
     assert matched.transaction == payment
+
+
+def test_a_receipt_pdf_prints_a_name_outside_windows_1252_as_latin_letters():
+    from payments.pdf import render_receipt_pdf
+
+    owner = UserFactory.create(first_name="Łucja", last_name="Żak")
+    owes(owner, "25")
+    payment = _paid(owner)
+    body = render_receipt_pdf(payment, payer="Łucja Żak")
+    # The receipt uses the invoices' rule (config.pdf): Ł is L, not "?".
+    assert b"Lucja Zak" in body

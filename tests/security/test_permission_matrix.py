@@ -40,6 +40,7 @@ def _worker_and_beat_seen():
 
     heartbeat()
 
+
 # --- outcomes -------------------------------------------------------------------
 
 OK = "ok"  # 2xx, or a redirect somewhere other than log-in or MFA set-up
