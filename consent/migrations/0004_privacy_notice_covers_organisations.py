@@ -6,7 +6,7 @@ when it is linked to an existing account, and that erasure deletes it).
 Idempotent (tests on a reused database run it again)."""
 
 from django.db import migrations
-from django.utils import timezone
+from consent.notice_migrations import publish_privacy_notice
 
 VERSION = "1.2"
 
@@ -55,34 +55,14 @@ PURPOSES = [
 
 
 def forwards(apps, schema_editor):
-    PolicyVersion = apps.get_model("consent", "PolicyVersion")
-    ProcessingPurpose = apps.get_model("consent", "ProcessingPurpose")
-    previous = PolicyVersion.objects.filter(kind="privacy", version="1.1").first()
-    body = (previous.body if previous else "").rstrip() + ADDED
-    PolicyVersion.objects.get_or_create(
-        kind="privacy",
+    publish_privacy_notice(
+        apps,
         version=VERSION,
-        defaults={
-            "body": body,
-            "published_at": timezone.now(),
-            "summary_of_changes": SUMMARY,
-        },
+        previous="1.1",
+        added=ADDED,
+        summary=SUMMARY,
+        purposes=PURPOSES,
     )
-    start = ProcessingPurpose.objects.count()
-    for order, (name, description, basis, data, recipients, retention) in enumerate(
-        PURPOSES, start=start
-    ):
-        ProcessingPurpose.objects.get_or_create(
-            name=name,
-            defaults={
-                "description": description,
-                "lawful_basis": basis,
-                "data_categories": data,
-                "recipients": recipients,
-                "retention": retention,
-                "order": order,
-            },
-        )
 
 
 class Migration(migrations.Migration):

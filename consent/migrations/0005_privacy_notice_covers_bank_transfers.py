@@ -3,7 +3,7 @@ reference, the bank statement lines we match to it, receipts, and what is
 kept on erasure). Idempotent (tests on a reused database run it again)."""
 
 from django.db import migrations
-from django.utils import timezone
+from consent.notice_migrations import publish_privacy_notice
 
 VERSION = "1.3"
 
@@ -36,34 +36,14 @@ PURPOSES = [
 
 
 def forwards(apps, schema_editor):
-    PolicyVersion = apps.get_model("consent", "PolicyVersion")
-    ProcessingPurpose = apps.get_model("consent", "ProcessingPurpose")
-    previous = PolicyVersion.objects.filter(kind="privacy", version="1.2").first()
-    body = (previous.body if previous else "").rstrip() + ADDED
-    PolicyVersion.objects.get_or_create(
-        kind="privacy",
+    publish_privacy_notice(
+        apps,
         version=VERSION,
-        defaults={
-            "body": body,
-            "published_at": timezone.now(),
-            "summary_of_changes": SUMMARY,
-        },
+        previous="1.2",
+        added=ADDED,
+        summary=SUMMARY,
+        purposes=PURPOSES,
     )
-    start = ProcessingPurpose.objects.count()
-    for order, (name, description, basis, data, recipients, retention) in enumerate(
-        PURPOSES, start=start
-    ):
-        ProcessingPurpose.objects.get_or_create(
-            name=name,
-            defaults={
-                "description": description,
-                "lawful_basis": basis,
-                "data_categories": data,
-                "recipients": recipients,
-                "retention": retention,
-                "order": order,
-            },
-        )
 
 
 class Migration(migrations.Migration):
