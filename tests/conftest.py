@@ -73,6 +73,7 @@ def first_policies(db):
         "0003_privacy_notice_covers_funding_imports_and_reports",
         "0004_privacy_notice_covers_organisations",
         "0005_privacy_notice_covers_bank_transfers",
+        "0006_privacy_notice_covers_cards_and_services",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 
