@@ -181,6 +181,9 @@ class Transaction(models.Model):
         REFUND = "refund", _("Refund")
         CREDIT = "credit", _("Credit")
         PAYMENT = "payment", _("Payment")
+        # Money given back to the payer (to their card, say): what is owed goes
+        # up by what left us, so a credit paid back leaves nothing behind.
+        REFUND_PAID = "refund_paid", _("Refund paid")
 
     class Means(models.TextChoices):
         """How money moved. Blank for charges (nothing moved yet)."""

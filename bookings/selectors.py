@@ -107,7 +107,7 @@ def cpd_hours_by_year(*, person: User) -> dict[int, dict]:
 def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
     return (
         Transaction.objects.filter(person=person)
-        .select_related("booking__session__course")
+        .select_related("booking__session__course", "organisation")
         .annotate(
             balance=Window(
                 Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()]

@@ -133,6 +133,11 @@ def _refund(booking: Booking, *, by: User | None, in_time: bool) -> None:
             % {"session": booking.session},
             created_by=by,
         )
+        # Payments sit above the ledger for now (the ledger moving there is a
+        # known debt), hence the import here rather than at the top.
+        from payments.services import person_left_in_credit
+
+        person_left_in_credit(booking.person, booking.organisation)
 
 
 def record_ledger_entry(
@@ -148,7 +153,7 @@ def record_ledger_entry(
     provider_reference: str = "",
 ) -> Transaction:
     """An entry by staff, or by payments' statement matching: a payment or
-    credit reduces what is owed, a charge adds to it. Amounts are entered as
+    credit reduces what is owed, a charge (or a refund paid out) adds to it. Amounts are entered as
     positive numbers; the sign follows the kind. A payment says how it was paid
     (`means`, staff entry unless told); a `provider_reference` is refused by
     the database if that means already has it (each bank line is paid once)."""
@@ -156,7 +161,9 @@ def record_ledger_entry(
         raise BookingError(_("Enter an amount more than £0."))
     if person is None and organisation is None:
         raise BookingError(_("Choose a person or an organisation."))
-    signed = amount if kind == Transaction.Kind.CHARGE else -amount
+    # What is owed goes up by a charge and by money paid back to the payer.
+    owed_more = (Transaction.Kind.CHARGE, Transaction.Kind.REFUND_PAID)
+    signed = amount if kind in owed_more else -amount
     if kind == Transaction.Kind.PAYMENT and not means:
         means = Transaction.Means.STAFF
     entry = Transaction.objects.create(
@@ -699,9 +706,16 @@ def can_cancel(booking: Booking) -> bool:
     )
 
 
-def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
+def cancel_booking(
+    booking: Booking,
+    by: User | None,
+    *,
+    reason: str = "",
+    mail_kind: str = "cancelled",
+) -> Booking:
     """Cancel a place (or leave the waiting list); a freed place goes to the
-    first person waiting, in the same transaction."""
+    first person waiting, in the same transaction. `by` None is the service
+    itself (an unpaid place released), which, like staff, refunds in full."""
     with transaction.atomic():
         session = (
             Session.objects.select_for_update(of=("self",))
@@ -743,7 +757,7 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
             in_time=staff or timezone.now() < cancellation_deadline(booking),
         )
         queue_mail(
-            kind="cancelled", booking=booking, key=f"booking:{booking.pk}:cancelled"
+            kind=mail_kind, booking=booking, key=f"booking:{booking.pk}:cancelled"
         )
         _log(
             by,
@@ -756,6 +770,49 @@ def cancel_booking(booking: Booking, by: User, *, reason: str = "") -> Booking:
             fill_freed_place(session)
         catalogue_changed()  # places left changed
         return booking
+
+
+def release_unpaid_places() -> int:
+    """Cancel places on courses that release unpaid places, once their charge
+    is older than the course's number of days and still not paid (the person's
+    own balance only: a place charged to an organisation is invoiced, never
+    released). The charge is reversed, the person told, and the place goes to
+    the waiting list through `cancel_booking`, as for any cancellation."""
+    from payments.selectors import unpaid_places
+
+    now = timezone.now()
+    candidates = (
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            organisation__isnull=True,
+            session__course__release_unpaid_after_days__isnull=False,
+            session__starts_at__gt=now,
+            transactions__kind=Transaction.Kind.CHARGE,
+        )
+        .select_related("session__course", "person")
+        .distinct()
+        .order_by("person_id", "pk")
+    )
+    released = 0
+    unpaid_by_person: dict[int, dict] = {}
+    for booking in candidates.iterator():
+        if booking.person_id not in unpaid_by_person:
+            unpaid_by_person[booking.person_id] = unpaid_places(person=booking.person)
+        charge = unpaid_by_person[booking.person_id].get(booking.pk)
+        days = booking.session.course.release_unpaid_after_days
+        if charge is None or charge.created_at > now - timezone.timedelta(days=days):
+            continue
+        try:
+            cancel_booking(
+                booking,
+                None,
+                reason=_("Not paid within %(days)s days of booking") % {"days": days},
+                mail_kind="unpaid_released",
+            )
+        except BookingError:
+            continue  # cancelled meanwhile
+        released += 1
+    return released
 
 
 def fill_freed_place(session: Session) -> Booking | None:
@@ -1096,6 +1153,7 @@ MAIL_SUBJECTS = {
     "offered": "A place is available, accept it by {expires}: {course}",
     "offer_expired": "Your offer of a place has expired: {course}",
     "cancelled": "Booking cancelled: {course}",
+    "unpaid_released": "Your place was released because it was not paid: {course}",
     "session_cancelled": "Session cancelled: {course} on {date}",
     "moved": "Your booking has moved to {date}: {course}",
     "reminder": "Reminder: {course} on {date}",

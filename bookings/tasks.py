@@ -57,3 +57,8 @@ def expire_offers() -> int:
 @shared_task
 def check_minimum_numbers() -> int:
     return services.check_minimum_numbers()
+
+
+@shared_task
+def release_unpaid_places() -> int:
+    return services.release_unpaid_places()

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -123,12 +124,16 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
     # The reference is made the first time a balance is shown with the bank's
     # details, so only people who may pay by transfer get one.
     reference = payment_services.reference_for(person=request.user) if bank else None
+    own_balance = payment_selectors.own_balance(person=request.user)
     return render(
         request,
         "bookings/transaction_list.html",
         {
             "entries": entries,
             "balance": balance,
+            "own_balance": own_balance,
+            "card": payment_selectors.card_payments_enabled() and own_balance > 0,
+            "pay_by_card": reverse("payments:pay_card"),
             "bank": bank,
             "payment_reference": reference,
         },

@@ -132,6 +132,15 @@ def require_url(env: CheckedEnv, var: str, schemes: set[str]) -> str:
     return raw
 
 
+def require_secret(env: CheckedEnv, var: str, prefixes: tuple[str, ...]) -> str:
+    """A secret that must start with one of `prefixes` ("" if unset). A wrong
+    one is named, never shown."""
+    raw = env(var, default="")
+    if raw and not raw.startswith(prefixes):
+        raise problem(var, "<hidden>", f"it must start with {' or '.join(prefixes)}")
+    return raw
+
+
 @contextmanager
 def exit_on_config_error(*, database: bool = False):
     """One line and exit status 1 for a configuration error (and, with

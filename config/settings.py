@@ -12,7 +12,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config import sso
-from config.env import CheckedEnv, require_url
+from config.env import CheckedEnv, require_secret, require_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
@@ -42,6 +42,12 @@ INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
 BANK_ACCOUNT_NAME = env("BANK_ACCOUNT_NAME", default="")
 BANK_SORT_CODE = env("BANK_SORT_CODE", default="")
 BANK_ACCOUNT_NUMBER = env("BANK_ACCOUNT_NUMBER", default="")
+# Card payments through Stripe Checkout: offered only when the secret key and
+# the webhook's signing secret are both set. Never logged or shown.
+STRIPE_SECRET_KEY = require_secret(env, "STRIPE_SECRET_KEY", ("sk_", "rk_"))
+STRIPE_WEBHOOK_SECRET = require_secret(env, "STRIPE_WEBHOOK_SECRET", ("whsec_",))
+# Stripe's API address; set only to point at a Stripe-compatible test server.
+STRIPE_API_BASE = (require_url(env, "STRIPE_API_BASE", {"http", "https"}) or "").rstrip("/")
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -240,6 +246,13 @@ CELERY_BEAT_SCHEDULE = {
     # Offered waiting-list places that were not accepted in time pass on; held
     # approvals expire; lapsed ring-fenced places return to general sale.
     "expire-offers": {"task": "bookings.tasks.expire_offers", "schedule": 300.0},
+    # Unpaid places on courses that release them go back on sale; card
+    # refunds Stripe had not confirmed are asked about again.
+    "release-unpaid-places": {
+        "task": "bookings.tasks.release_unpaid_places",
+        "schedule": 3600.0,
+    },
+    "check-card-refunds": {"task": "payments.tasks.check_card_refunds", "schedule": 600.0},
     # Alert booking administrators about sessions below their minimum numbers.
     "check-minimum-numbers": {
         "task": "bookings.tasks.check_minimum_numbers",

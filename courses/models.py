@@ -104,6 +104,16 @@ class Course(models.Model):
             "a paid place cancelled in time is refunded in full."
         ),
     )
+    release_unpaid_after_days = models.PositiveSmallIntegerField(
+        _("release unpaid places after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Leave empty to keep unpaid places. Otherwise a place its learner has "
+            "not paid for this many days after booking is cancelled, its charge "
+            "reversed and the place offered to the waiting list."
+        ),
+    )
 
     class WaitlistMode(models.TextChoices):
         AUTOMATIC = (

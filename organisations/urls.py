@@ -58,6 +58,11 @@ urlpatterns = [
         name="account",
     ),
     path(
+        "organisation/<int:org_id>/account/pay-by-card/",
+        views.pay_by_card_view,
+        name="pay_by_card",
+    ),
+    path(
         "organisation/<int:org_id>/invoices/<invoice_number:number>/",
         views.invoice_view,
         name="invoice",

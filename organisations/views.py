@@ -390,6 +390,8 @@ def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "in_credit": -balance if balance < 0 else None,
             "ledger": selectors.account_ledger(organisation),
             "documents": selectors.account_documents(organisation),
+            "card": payment_selectors.card_payments_enabled() and balance > 0,
+            "pay_by_card": reverse("organisations:pay_by_card", args=[organisation.pk]),
             **_bank_transfer(organisation),
         },
     )
@@ -405,6 +407,18 @@ def _bank_transfer(organisation) -> dict:
         "bank": bank,
         "payment_reference": payment_services.reference_for(organisation=organisation),
     }
+
+
+@login_required
+@require_POST
+@idempotent
+def pay_by_card_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """A finance contact pays the organisation's balance by card."""
+    membership = _role(request, org_id, "is_finance_contact")
+    reference = payment_services.reference_for(organisation=membership.organisation)
+    return payment_views.start_card_payment(request, reference) or redirect(
+        reverse("organisations:account", args=[org_id]) + "#pay"
+    )
 
 
 @_finance_contact_page

@@ -159,3 +159,101 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booked_on:%Y-%m-%d} £{self.amount}"
+
+
+class CardPayment(models.Model):
+    """One Stripe Checkout session opened to pay a reference's balance. The
+    card details stay with Stripe; the payment reaches the ledger once, by the
+    webhook or the return page, whichever comes first (the row is locked and
+    the ledger's provider reference is unique)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the card payment")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Not paid (abandoned or expired)")
+
+    reference = models.ForeignKey(
+        PaymentReference, on_delete=models.PROTECT, related_name="card_payments"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    # Null until Stripe answers (unique, so blank would clash).
+    checkout_session_id = models.CharField(max_length=255, unique=True, null=True)  # noqa: DJ001
+    checkout_url = models.TextField(blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    transaction = models.OneToOneField(
+        "bookings.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_payment",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(transaction__isnull=False),
+                name="a_paid_card_payment_has_its_ledger_row",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"£{self.amount} by card ({self.get_status_display()})"
+
+
+class CardRefund(models.Model):
+    """Money going back to a card: asked of Stripe after the payer is left in
+    credit (a place cancelled in time, a balance paid twice), and written to
+    the ledger only when Stripe says it succeeded."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Asked of Stripe")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed: needs a person")
+
+    card_payment = models.ForeignKey(
+        CardPayment, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True)  # noqa: DJ001
+    transaction = models.OneToOneField(
+        "bookings.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_refund",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(transaction__isnull=False),
+                name="a_succeeded_card_refund_has_its_ledger_row",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="card_refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"£{self.amount} back to card ({self.get_status_display()})"

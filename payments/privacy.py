@@ -11,9 +11,17 @@ anonymised. Lines that are waiting or ignored belong to no one we know and
 are not in anyone's export.
 """
 
+from django.db.models import Q
+
 from privacy.registry import Category, not_personal, register
 
-from .models import BankStatement, PaymentReference, StatementLine
+from .models import (
+    BankStatement,
+    CardPayment,
+    CardRefund,
+    PaymentReference,
+    StatementLine,
+)
 
 FINANCE = (
     "Financial records are kept for six years (HMRC); the reference payers "
@@ -73,6 +81,88 @@ register(
         "Kept as accounting law requires; what your bank sent is removed on "
         "erasure.",
     )
+)
+
+STRIPE_IDS = (
+    "Stripe's own references for a card payment or refund, kept for six years "
+    "(HMRC) so a refund or a disputed payment can be traced; they name no one "
+    "once the account is anonymised."
+)
+
+
+def export_card_payments(person) -> list[dict]:
+    rows = CardPayment.objects.filter(
+        Q(reference__person=person) | Q(started_by=person)
+    ).select_related("reference__organisation")
+    return [
+        {
+            "started": payment.created_at,
+            "amount": payment.amount,
+            "status": payment.get_status_display(),
+            "for": payment.reference.organisation.name
+            if payment.reference.organisation_id
+            else "yourself",
+            "stripe_checkout_session": payment.checkout_session_id or "",
+            "stripe_payment": payment.payment_intent_id,
+            "checkout_url": payment.checkout_url,
+        }
+        for payment in rows.order_by("created_at", "pk")
+    ]
+
+
+def erase_card_payments(person) -> None:
+    CardPayment.objects.filter(
+        Q(reference__person=person) | Q(started_by=person)
+    ).update(checkout_url="")
+
+
+def export_card_refunds(person) -> list[dict]:
+    return [
+        {
+            "asked": refund.created_at,
+            "amount": refund.amount,
+            "status": refund.get_status_display(),
+            "stripe_refund": refund.stripe_refund_id or "",
+        }
+        for refund in CardRefund.objects.filter(
+            card_payment__reference__person=person
+        ).order_by("created_at", "pk")
+    ]
+
+
+register(
+    Category(
+        name="card_payments",
+        model=CardPayment,
+        owner=("reference__person", "started_by"),
+        fields=["checkout_session_id", "payment_intent_id", "checkout_url"],
+        export=export_card_payments,
+        erase=erase_card_payments,
+        kept_on_erasure={
+            "checkout_session_id": STRIPE_IDS,
+            "payment_intent_id": STRIPE_IDS,
+        },
+        note="Card payments you made (or began for your organisation) through "
+        "Stripe: the amount, whether it was paid, and Stripe's references. "
+        "Never your card details, which only Stripe sees.",
+    )
+)
+register(
+    Category(
+        name="card_refunds",
+        model=CardRefund,
+        owner="card_payment__reference__person",
+        fields=["stripe_refund_id"],
+        export=export_card_refunds,
+        erase=lambda person: None,
+        kept_on_erasure={"stripe_refund_id": STRIPE_IDS},
+        note="Money refunded to your card through Stripe.",
+    )
+)
+not_personal(
+    CardRefund,
+    ["last_error"],
+    reason="Why Stripe could not refund: Stripe's status word, no personal data.",
 )
 
 not_personal(

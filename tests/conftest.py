@@ -9,6 +9,9 @@ from allauth.mfa.models import Authenticator
 
 from config.celery import app as celery_app
 
+# The Stripe-compatible server and card payment settings (any test may use them).
+pytest_plugins = ["tests.payments.stripe_fake"]
+
 
 def pytest_configure(config):
     """Passwords in tests are hashed with MD5. Production keeps Django's
