@@ -392,7 +392,11 @@ def checkout_expired(session_id: str) -> None:
 def refresh_card_payment(payment: CardPayment) -> CardPayment:
     """Ask Stripe how an open session stands (the return page does, in case
     the webhook has not arrived yet)."""
-    if payment.status != CardPayment.Status.OPEN or not payment.checkout_session_id:
+    if (
+        payment.status != CardPayment.Status.OPEN
+        or not payment.checkout_session_id
+        or not gateway.enabled()
+    ):
         return payment
     checkout = gateway.retrieve_checkout(payment.checkout_session_id)
     if checkout.payment_status == "paid":

@@ -15,11 +15,12 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    RawPostDataException,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from bookings.models import Transaction
 from config.idempotency import idempotent
@@ -134,6 +135,8 @@ def pay_by_card_view(request: HttpRequest) -> HttpResponse:
 
 
 def _own_card_payment(request: HttpRequest, pk: int) -> CardPayment:
+    """The owner check comes before the method check, so nobody else learns
+    whether the id exists; each view then allows GET and HEAD only."""
     payment = selectors.card_payment_for(user=request.user, pk=pk)
     if payment is None:
         raise Http404
@@ -141,10 +144,11 @@ def _own_card_payment(request: HttpRequest, pk: int) -> CardPayment:
 
 
 @login_required
-@require_GET
 def card_go_view(request: HttpRequest, pk: int) -> HttpResponse:
     """To Stripe's page while the session is open; otherwise to what happened."""
     payment = _own_card_payment(request, pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     if payment.status == CardPayment.Status.OPEN and payment.checkout_url:
         return HttpResponseRedirect(payment.checkout_url)
     return redirect("payments:card_payment", payment.pk)
@@ -179,11 +183,12 @@ def _card_page(request, payment, *, cancelled: bool) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def card_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Where Stripe sends the payer after paying. Stripe's webhook may not have
     arrived yet, so an open session is looked up (and recorded if paid)."""
     payment = _own_card_payment(request, pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     # If Stripe does not answer, the page says it is still waiting and the
     # webhook records the payment when it comes.
     with contextlib.suppress(gateway.CardGatewayError):
@@ -192,10 +197,11 @@ def card_payment_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def card_cancelled_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Where Stripe sends a payer who went back without paying."""
     payment = _own_card_payment(request, pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     return _card_page(request, payment, cancelled=True)
 
 
@@ -206,8 +212,13 @@ def card_cancelled_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def stripe_webhook_view(request: HttpRequest) -> HttpResponse:
     try:
+        # A form-encoded body was already read as a form: Stripe sends JSON.
+        payload = request.body
+    except RawPostDataException:
+        return HttpResponseBadRequest("expected JSON", content_type="text/plain")
+    try:
         event = gateway.verify_event(
-            request.body, request.headers.get("Stripe-Signature", "")
+            payload, request.headers.get("Stripe-Signature", "")
         )
     except gateway.BadSignature:
         return HttpResponseBadRequest("bad signature", content_type="text/plain")

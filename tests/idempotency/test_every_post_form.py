@@ -65,6 +65,14 @@ EXEMPT = {
     "bookings:transactions": "GET only",
     "payments:receipt": "GET only",
     "payments:receipt_pdf": "GET only",
+    "payments:card_payment": "GET only (it may record a payment Stripe reports, "
+    "which is idempotent by the card payment's lock and the ledger's unique "
+    "provider reference)",
+    "payments:card_go": "GET only",
+    "payments:card_cancelled": "GET only",
+    "payments:stripe_webhook": "Stripe's own POST, no form: each event is "
+    "idempotent (a paid card payment is left alone, the ledger's provider "
+    "reference is unique), tested by delivering events twice",
     "bookings:attendees_csv": "GET only (a download, logged each time)",
     "bookings:provider_csv": "GET only (a download, each disclosure logged)",
     "bookings:evaluations": "GET only",
@@ -506,7 +514,26 @@ def s_profile_equality():
     )
 
 
+def s_pay_card(settings):
+    # Card payments on, but Stripe does not answer: the refusal (a message,
+    # nothing written) is what is replayed. The real double submit, which
+    # reuses the open Checkout session, is in tests/payments/test_cards.py.
+    settings.STRIPE_SECRET_KEY = "sk_test_idempotency"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_idempotency"
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    person = verified_person()
+    from bookings.models import Transaction
+
+    Transaction.objects.create(
+        person=person, kind="charge", amount=5, description="Place on a course"
+    )
+    return Scenario(
+        signed_in(person), "/transactions/", "/payments/card/", creates=False
+    )
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
+    "payments:pay_card": s_pay_card,
     "bookings:book": s_book,
     "bookings:cancel": s_cancel,
     "bookings:accept": s_accept,

@@ -26,6 +26,7 @@ from bookings.models import Booking
 from courses.models import Session
 from funding.models import ApprenticeshipApplication, FundingRequest
 from marketing.models import Campaign
+from payments.models import PaymentReference
 from privacy import registry, services
 from privacy.models import AuditEvent
 from tests.accounts.factories import OrganisationFactory, UserFactory
@@ -34,7 +35,26 @@ from tests.courses.factories import SessionFactory
 from tests.funding.factories import ApplicationFactory, FundingRequestFactory
 from tests.marketing.factories import CampaignFactory
 
+
+class _PaymentReferences:
+    """A payer's reference: for the person given, or for a new person."""
+
+    @staticmethod
+    def create(**fields):
+        from payments.services import reference_for
+
+        if "person" not in fields and "organisation" not in fields:
+            fields["person"] = UserFactory.create()
+        code = fields.pop("code", None)
+        reference = reference_for(**fields)
+        if code:
+            reference.code = code
+            reference.save()
+        return reference
+
+
 FACTORIES = {
+    PaymentReference: _PaymentReferences,
     Booking: BookingFactory,
     FundingRequest: FundingRequestFactory,
     ApprenticeshipApplication: ApplicationFactory,
@@ -138,6 +158,17 @@ def build(model, path: str, person, values: dict | None = None):
         values[head] = build(related, rest, person, {"_owner": True})
     files = {k: v for k, v in values.items() if isinstance(v, ContentFile)}
     fields = {k: v for k, v in values.items() if k not in files}
+    # A row the person can have only one of (a payment reference) that another
+    # category's path leads through: reuse the one already built.
+    only_one = [
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.OneToOneField) and fields.get(f.name) is person
+    ]
+    if only_one and set(fields) <= set(only_one) and not files:
+        existing = model._default_manager.filter(**{n: person for n in only_one})
+        if existing.exists():
+            return existing.get()
     if model in FACTORIES:
         obj = FACTORIES[model].create(**fields)
     else:

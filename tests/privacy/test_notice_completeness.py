@@ -43,6 +43,8 @@ NOTICE_TERMS = {
     "organisation_invoice_lines": "the invoice is kept but your name is removed",
     "payment_references": "payment reference",
     "bank_statement_lines": "bank statement",
+    "card_payments": "Paying by card",
+    "card_refunds": "refund goes back to your card",
 }
 
 # Where imported records come from, as the issue named them.

@@ -297,6 +297,9 @@ ADMIN_NEVER = {
     "payments.paymentreference": {"add", "change", "delete"},
     "payments.bankstatement": {"add", "change", "delete"},
     "payments.statementline": {"add", "change", "delete"},
+    # card payments and refunds change only through Stripe's answers
+    "payments.cardpayment": {"add", "change", "delete"},
+    "payments.cardrefund": {"add", "change", "delete"},
 }
 
 
@@ -447,6 +450,14 @@ RULES: dict[str, Rule] = {
     "organisations:receipt_pdf": owner_only,
     # receipts: learner A's own payment
     "payments:receipt": owner_only,
+    # card payments: learner A's own, or A's organisation's as finance contact
+    "payments:pay_card": signed_in,
+    "payments:card_payment": owner_only,
+    "payments:card_go": owner_only,
+    "payments:card_cancelled": owner_only,
+    "organisations:pay_by_card": owner_only_post,
+    # Stripe's webhook: no session; the signature is checked (400 without it)
+    "payments:stripe_webhook": public,
     "payments:receipt_pdf": owner_only,
     # allauth
     "account_login": public,
@@ -612,6 +623,10 @@ KWARGS: dict[str, dict[str, Callable]] = {
         "transaction_id": t("org_payment"),
     },
     "payments:receipt": {"transaction_id": t("payment")},
+    "payments:card_payment": {"pk": t("card_payment")},
+    "payments:card_go": {"pk": t("card_payment")},
+    "payments:card_cancelled": {"pk": t("card_payment")},
+    "organisations:pay_by_card": {"org_id": t("org")},
     "payments:receipt_pdf": {"transaction_id": t("payment")},
     "admin:payments_statementline_resolve": {
         "pk": lambda world: world.objects["payments.statementline"].pk

@@ -132,6 +132,18 @@ def _learner_things(person, *, suffix: str) -> dict:
         means=Transaction.Means.BANK_TRANSFER,
         provider_reference=f"matrix-{suffix}-{secrets.token_hex(4)}",
     )
+    from payments.models import CardPayment
+    from payments.services import reference_for
+
+    # A card payment abandoned on Stripe's page (so no page asks Stripe).
+    card_payment = CardPayment.objects.create(
+        reference=reference_for(person=person),
+        started_by=person,
+        amount=Decimal("25.00"),
+        status=CardPayment.Status.EXPIRED,
+        checkout_session_id=f"cs_test_matrix_{suffix}_{secrets.token_hex(4)}",
+        checkout_url="https://checkout.invalid/pay",
+    )
     prior = PriorLearning.objects.create(
         person=person,
         title="First aid",
@@ -200,6 +212,7 @@ def _learner_things(person, *, suffix: str) -> dict:
         "attended": attended,
         "prior": prior,
         "payment": payment,
+        "card_payment": card_payment,
         "draft_request": draft,
         "submitted_request": submitted,
         "round": funding_round,
