@@ -47,7 +47,7 @@ BANK_ACCOUNT_NUMBER = env("BANK_ACCOUNT_NUMBER", default="")
 STRIPE_SECRET_KEY = require_secret(env, "STRIPE_SECRET_KEY", ("sk_", "rk_"))
 STRIPE_WEBHOOK_SECRET = require_secret(env, "STRIPE_WEBHOOK_SECRET", ("whsec_",))
 # Stripe's API address; set only to point at a Stripe-compatible test server.
-STRIPE_API_BASE = (require_url(env, "STRIPE_API_BASE", {"http", "https"}) or "").rstrip("/")
+STRIPE_API_BASE = require_url(env, "STRIPE_API_BASE", {"http", "https"}).rstrip("/")
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -252,7 +252,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.release_unpaid_places",
         "schedule": 3600.0,
     },
-    "check-card-refunds": {"task": "payments.tasks.check_card_refunds", "schedule": 600.0},
+    "check-card-refunds": {
+        "task": "payments.tasks.check_card_refunds",
+        "schedule": 600.0,
+    },
     # Alert booking administrators about sessions below their minimum numbers.
     "check-minimum-numbers": {
         "task": "bookings.tasks.check_minimum_numbers",
