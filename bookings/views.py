@@ -44,8 +44,15 @@ def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 def booking_list_view(request: HttpRequest) -> HttpResponse:
     upcoming = list(selectors.bookings_upcoming(person=request.user))
+    unpaid = payment_selectors.unpaid_places(person=request.user) if upcoming else {}
     for booking in upcoming:
         booking.cancellable = services.can_cancel(booking)
+        charge = unpaid.get(booking.pk)
+        if charge is not None:
+            booking.unpaid = charge.amount
+            days = booking.session.course.release_unpaid_after_days
+            if days is not None:
+                booking.release_at = charge.created_at + timezone.timedelta(days=days)
     past = selectors.bookings_past(person=request.user)
     return render(
         request, "bookings/booking_list.html", {"upcoming": upcoming, "past": past}
