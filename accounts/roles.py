@@ -65,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.paymentreference": ("view",),
         "payments.bankstatement": ("view", "upload_statement"),
         "payments.statementline": ("view", "resolve_statement_line"),
+        # Card payments and refunds are Stripe's answers: seen, never edited;
+        # a refund Stripe has not confirmed can be asked about again.
+        "payments.cardpayment": ("view",),
+        "payments.cardrefund": ("view",),
     },
     DATA_PROTECTION_LEAD: {
         "accounts.user": ("change", "view"),

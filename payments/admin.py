@@ -1,5 +1,8 @@
 """Payments in the back office: payment references and bank statements are
-read-only records; two pages act through the services. "Upload a bank
+read-only records; two pages act through the services. Card payments
+and refunds are Stripe's answers, shown read-only; a refund that Stripe has
+not confirmed can be asked about again (the sweep does it every 10 minutes
+too). "Upload a bank
 statement" asks for `payments.upload_statement`, and "Decide" on a waiting
 line for `payments.resolve_statement_line` (both held by the funding
 officers' role, who already record organisations' payments)."""
@@ -18,7 +21,13 @@ from config.idempotency import idempotent
 
 from . import services
 from .forms import ResolveLineForm, StatementUploadForm
-from .models import BankStatement, PaymentReference, StatementLine
+from .models import (
+    BankStatement,
+    CardPayment,
+    CardRefund,
+    PaymentReference,
+    StatementLine,
+)
 from .statements import StatementError, parse_csv, parse_mt940
 
 
@@ -259,4 +268,90 @@ class StatementLineAdmin(ReadOnly):
                 "line": line,
                 "submit": _("Save the decision"),
             },
+        )
+
+
+class CardRefundInline(admin.TabularInline):
+    model = CardRefund
+    fields = ("created_at", "amount", "status", "stripe_refund_id", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CardPayment)
+class CardPaymentAdmin(ReadOnly):
+    list_display = ("created_at", "reference", "amount", "status", "payment_intent_id")
+    list_filter = ("status",)
+    list_select_related = ("reference",)
+    search_fields = (
+        "reference__code",
+        "reference__person__email",
+        "reference__organisation__name",
+        "checkout_session_id",
+        "payment_intent_id",
+    )
+    date_hierarchy = "created_at"
+    fields = (
+        "reference",
+        "started_by",
+        "amount",
+        "status",
+        "checkout_session_id",
+        "payment_intent_id",
+        "transaction",
+        "created_at",
+        "completed_at",
+    )
+    inlines = [CardRefundInline]
+
+
+@admin.register(CardRefund)
+class CardRefundAdmin(ReadOnly):
+    list_display = (
+        "created_at",
+        "card_payment",
+        "amount",
+        "status",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("status",)
+    list_select_related = ("card_payment",)
+    search_fields = ("stripe_refund_id", "card_payment__reference__code")
+    fields = (
+        "card_payment",
+        "amount",
+        "status",
+        "stripe_refund_id",
+        "transaction",
+        "attempts",
+        "last_error",
+        "created_at",
+        "confirmed_at",
+    )
+    actions = ["ask_stripe_again"]
+
+    @admin.action(
+        description=gettext_lazy("Ask Stripe again about the selected refunds"),
+        permissions=["view"],
+    )
+    def ask_stripe_again(self, request: HttpRequest, queryset) -> None:
+        done = 0
+        for refund in queryset.filter(status=CardRefund.Status.PENDING):
+            if services.send_card_refund(refund).status != CardRefund.Status.PENDING:
+                done += 1
+        self.message_user(
+            request,
+            _("%(done)s of the selected refunds are now settled.") % {"done": done},
+            messages.SUCCESS,
         )

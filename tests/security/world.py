@@ -409,6 +409,17 @@ def build_world() -> World:
     world.objects["payments.bankstatement"] = statement
     world.objects["payments.statementline"] = statement.lines.get()
     world.objects["payments.paymentreference"] = reference_for(person=learner)
+    card_payment = world.things["card_payment"]
+    world.objects["payments.cardpayment"] = card_payment
+    # A refund Stripe already confirmed: "ask again" on it asks Stripe nothing.
+    from payments.models import CardRefund
+
+    world.objects["payments.cardrefund"] = CardRefund.objects.create(
+        card_payment=card_payment,
+        amount=Decimal("1.00"),
+        status=CardRefund.Status.FAILED,
+        last_error="matrix",
+    )
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
