@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import sso
 from config.env import CheckedEnv, require_secret, require_url
+from payments.gateway import card_checkout_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
@@ -462,7 +463,12 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         # Each SSO provider's origin: the sign-in button's POST is redirected
         # there, and browsers check redirects after a form against form-action.
-        "form-action": [SELF, *sso.form_action_origins(OIDC_PROVIDERS)],
+        # And Stripe Checkout's, where "Pay by card" is redirected.
+        "form-action": [
+            SELF,
+            *sso.form_action_origins(OIDC_PROVIDERS),
+            *card_checkout_origins(STRIPE_SECRET_KEY, STRIPE_API_BASE),
+        ],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
         "object-src": [NONE],

@@ -11,6 +11,7 @@ with a message that is safe to show and carries no key or request body.
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -42,6 +43,18 @@ class Checkout:
 class Refund:
     id: str
     status: str  # pending, succeeded, failed, canceled, requires_action
+
+
+def card_checkout_origins(secret_key: str, api_base: str) -> list[str]:
+    """Where Checkout's page lives, for CSP `form-action` (browsers check the
+    redirect after "Pay by card" against it): Stripe's, or a test server's
+    (whose page is on its API's origin). None when card payments are off."""
+    if not secret_key:
+        return []
+    if not api_base:
+        return ["https://checkout.stripe.com"]
+    url = urlsplit(api_base)
+    return [f"{url.scheme}://{url.netloc}"]
 
 
 def enabled() -> bool:

@@ -51,7 +51,7 @@ def own_balance(*, person: User) -> Decimal:
     """What the person owes themself (not places charged to their organisation)."""
     return Transaction.objects.filter(
         person=person, organisation__isnull=True
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
 def unpaid_places(*, person: User) -> dict[int, Transaction]:

@@ -90,7 +90,7 @@ def balance_of(reference: PaymentReference) -> Decimal:
         )
     else:
         rows = Transaction.objects.filter(organisation_id=reference.organisation_id)
-    return rows.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return rows.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
 def _classify(description: str) -> tuple[str, PaymentReference | None]:
@@ -410,7 +410,7 @@ def refresh_card_payment(payment: CardPayment) -> CardPayment:
 def _pending_refunds(reference: PaymentReference) -> Decimal:
     return CardRefund.objects.filter(
         card_payment__reference=reference, status=CardRefund.Status.PENDING
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
 def return_credit_to_card(reference: PaymentReference) -> list[CardRefund]:
@@ -429,7 +429,7 @@ def return_credit_to_card(reference: PaymentReference) -> list[CardRefund]:
         for payment in paid:
             back = payment.refunds.exclude(status=CardRefund.Status.FAILED).aggregate(
                 total=Sum("amount")
-            )["total"] or Decimal("0")
+            )["total"] or Decimal("0.00")
             take = min(payment.amount - back, credit)
             if take <= 0:
                 continue
