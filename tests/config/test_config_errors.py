@@ -62,6 +62,12 @@ BAD = [
         "REDIS_URL=redis://127.0.0.1:6379/0",
     ),
     (
+        # A publishable key pasted where the secret goes: named, never shown.
+        {"STRIPE_SECRET_KEY": "pk_live_hunter2"},
+        "Configuration error: STRIPE_SECRET_KEY='<hidden>' is not valid: it must "
+        "start with sk_ or rk_. For example: STRIPE_SECRET_KEY=sk_live_...",
+    ),
+    (
         {"SITE_URL": "cpd.example.org"},
         "Configuration error: SITE_URL='cpd.example.org' is not valid: it must "
         "start with http:// or https://. For example: "
