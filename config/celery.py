@@ -17,6 +17,11 @@ with exit_on_config_error():
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# The request id of the page that queued a task is on the task's log lines.
+from config.observability import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()
+
 # Where the last heartbeat is kept (the Django cache): /readyz reads it.
 HEARTBEAT_KEY = "cpd:heartbeat"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config import sso
-from config.env import CheckedEnv, require_secret, require_url
+from config import observability, sso
+from config.env import CheckedEnv, problem, require_secret, require_url
 from payments.gateway import card_checkout_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id on every log line and in the X-Request-ID header.
+    "config.observability.RequestIdMiddleware",
     # Database outages answer 503 with Retry-After (see config/middleware.py).
     "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -514,12 +516,19 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# Log lines carry the request id (also on the tasks a request queued); with
+# LOG_FORMAT=json each line is one JSON object (config/observability.py).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise problem("LOG_FORMAT", LOG_FORMAT, "use plain or json")
+LOGGING = observability.logging_config(
+    fmt=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO")
+)
+# Errors (web and worker) go to Sentry when set, with personal data scrubbed:
+# no request bodies, cookies or query strings; the user by id only.
+SENTRY_DSN = require_url(env, "SENTRY_DSN", {"http", "https"})
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+observability.init_sentry(SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # Marketing (marketing/): sending speed per worker process, batch size, and the
 # SMS backend (a log backend by default; marketing.sms.HttpSmsBackend posts to a
