@@ -15,7 +15,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL=$(TEST_BROKER_URL) SECRET_KEY=tests-only-not-secret DEBUG=0 \
 	SITE_URL=http://testserver EMAIL_URL=consolemail://
 
-.PHONY: install assets run worker beat test bench mutation mutation-recheck load lint format check-services chromium clean
+.PHONY: install assets run upgrade worker beat test bench mutation mutation-recheck load lint format check-services chromium clean
 
 install: $(VENV)/.installed assets
 
@@ -44,6 +44,15 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	exec $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 \
 		--access-logfile - --graceful-timeout 5
+
+# A release on a running service: install what the lock file says, migrate
+# (every migration is safe while the previous release still serves:
+# tests/config/test_migration_safety.py), collect static files, check the
+# deploy settings; then restart web, worker and beat onto the new code.
+upgrade: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
