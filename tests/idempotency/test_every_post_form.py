@@ -25,7 +25,7 @@ from accounts import roles
 from bookings import services as booking_services
 from courses.models import Course
 from funding import services as funding_services
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.conftest import give_totp
 from tests.courses.factories import SessionFactory
@@ -47,6 +47,7 @@ PROJECT_APPS = (
     "courses",
     "funding",
     "marketing",
+    "organisations",
     "payments",
     "privacy",
 )
@@ -101,6 +102,15 @@ EXEMPT = {
     "is asked for (a large export is queued once per request)",
     "privacy:export": "GET only",
     "privacy:processing_record": "GET only",
+    "organisations:index": "GET only",
+    "organisations:detail": "GET only",
+    # The account's pages refuse any POST from a finance contact (405): they
+    # only read.
+    "organisations:account": "GET only",
+    "organisations:invoice": "GET only",
+    "organisations:invoice_pdf": "GET only",
+    "organisations:receipt": "GET only",
+    "organisations:receipt_pdf": "GET only",
 }
 
 
@@ -532,6 +542,99 @@ def s_pay_card(settings):
     )
 
 
+# --- the organisation pages -------------------------------------------------------
+
+
+def org_member(org, **roles):
+    person = verified_person()
+    member_of(person, org, **roles)
+    return person
+
+
+def s_org_book():
+    org = OrganisationFactory.create(pays_on_account=True)
+    booker = org_member(org, is_booker=True)
+    member = org_member(org)
+    session = SessionFactory.create()
+    url = f"/organisation/{org.pk}/book/{session.pk}/"
+    return Scenario(signed_in(booker), url, url, lambda: {"people": [str(member.pk)]})
+
+
+def s_org_swap():
+    org = OrganisationFactory.create()
+    booker = org_member(org, is_booker=True)
+    holder, other = org_member(org), org_member(org)
+    place = booking_services.book_session(holder, SessionFactory.create())
+    url = f"/organisation/{org.pk}/bookings/{place.pk}/swap/"
+    return Scenario(signed_in(booker), url, url, lambda: {"person": str(other.pk)})
+
+
+def s_org_cancel():
+    org = OrganisationFactory.create()
+    booker = org_member(org, is_booker=True)
+    place = booking_services.book_session(org_member(org), SessionFactory.create())
+    url = f"/organisation/{org.pk}/bookings/{place.pk}/cancel/"
+    return Scenario(signed_in(booker), url, url, lambda: {"reason": "Ill"})
+
+
+def s_org_approval():
+    org = OrganisationFactory.create(bookings_need_approval=True)
+    approver = org_member(org, is_approver=True)
+    held = booking_services.book_session(org_member(org), SessionFactory.create())
+    assert held.approval_organisation == org
+    url = f"/organisation/{org.pk}/approvals/{held.pk}/"
+    return Scenario(signed_in(approver), url, url, lambda: {"decision": "approve"})
+
+
+def s_org_membership():
+    org = OrganisationFactory.create()
+    approver = org_member(org, is_approver=True)
+    asking = member_of(verified_person(), org, confirmed=False)
+    return Scenario(
+        signed_in(approver),
+        f"/organisation/{org.pk}/",
+        f"/organisation/{org.pk}/members/{asking.pk}/",
+        lambda: {"decision": "confirm"},
+    )
+
+
+def s_org_funding_support():
+    org = OrganisationFactory.create()
+    manager = org_member(org, is_approver=True)
+    funding_request = submitted(
+        person=org_member(org),
+        manager_name=manager.get_full_name(),
+        manager_email=manager.email,
+    )
+    url = f"/organisation/{org.pk}/funding/{funding_request.pk}/"
+    return Scenario(
+        signed_in(manager),
+        url,
+        url,
+        lambda: {"supported": "yes", "statement": "Needed for our clinics."},
+    )
+
+
+def s_org_pay_by_card(settings):
+    # As s_pay_card: Stripe does not answer, so the refusal is what is replayed.
+    settings.STRIPE_SECRET_KEY = "sk_test_idempotency"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_idempotency"
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    from bookings.models import Transaction
+
+    org = OrganisationFactory.create(pays_on_account=True)
+    finance = org_member(org, is_finance_contact=True)
+    Transaction.objects.create(
+        organisation=org, kind="charge", amount=90, description="Places"
+    )
+    return Scenario(
+        signed_in(finance),
+        f"/organisation/{org.pk}/account/",
+        f"/organisation/{org.pk}/account/pay-by-card/",
+        creates=False,
+    )
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "payments:pay_card": s_pay_card,
     "bookings:book": s_book,
@@ -563,6 +666,13 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "privacy:my_data": s_my_data,
     "accounts:edit": s_profile_edit,
     "accounts:equality": s_profile_equality,
+    "organisations:book": s_org_book,
+    "organisations:swap": s_org_swap,
+    "organisations:cancel": s_org_cancel,
+    "organisations:approval": s_org_approval,
+    "organisations:membership": s_org_membership,
+    "organisations:funding_support": s_org_funding_support,
+    "organisations:pay_by_card": s_org_pay_by_card,
 }
 
 
