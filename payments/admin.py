@@ -53,13 +53,12 @@ class PaymentReferenceAdmin(ReadOnly):
     fields = list_display
 
 
-class StatementLineInline(admin.TabularInline):
-    model = StatementLine
-    fields = ("booked_on", "amount", "description", "status", "reference", "overpaid")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -69,6 +68,12 @@ class StatementLineInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StatementLineInline(ReadOnlyInline):
+    model = StatementLine
+    fields = ("booked_on", "amount", "description", "status", "reference", "overpaid")
+    show_change_link = True
 
 
 @admin.register(BankStatement)
@@ -271,21 +276,9 @@ class StatementLineAdmin(ReadOnly):
         )
 
 
-class CardRefundInline(admin.TabularInline):
+class CardRefundInline(ReadOnlyInline):
     model = CardRefund
     fields = ("created_at", "amount", "status", "stripe_refund_id", "last_error")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CardPayment)

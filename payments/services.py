@@ -109,6 +109,31 @@ def _classify(description: str) -> tuple[str, PaymentReference | None]:
     return "", reference
 
 
+def _money_row(
+    reference: PaymentReference,
+    *,
+    kind: str,
+    amount: Decimal,
+    description: str,
+    means: str,
+    provider_reference: str,
+    by: User | None = None,
+) -> Transaction:
+    """A payment in, or money paid back, on the payer's ledger, under their
+    reference code and the money's own id (unique per means)."""
+    return booking_services.record_ledger_entry(
+        person=reference.person,
+        organisation=reference.organisation,
+        kind=kind,
+        amount=amount,
+        description=description,
+        reference=reference.code,
+        by=by,
+        means=means,
+        provider_reference=provider_reference,
+    )
+
+
 def _pay(
     line: StatementLine,
     reference: PaymentReference,
@@ -121,13 +146,11 @@ def _pay(
     caller's transaction with the line locked."""
     # Payments to one payer take turns, so each sees the others' balance.
     reference = PaymentReference.objects.select_for_update().get(pk=reference.pk)
-    entry = booking_services.record_ledger_entry(
-        person=reference.person,
-        organisation=reference.organisation,
+    entry = _money_row(
+        reference,
         kind=Transaction.Kind.PAYMENT,
         amount=line.amount,
         description=_("Bank transfer received"),
-        reference=reference.code,
         by=by,
         means=Transaction.Means.BANK_TRANSFER,
         provider_reference=line.fingerprint,
@@ -338,14 +361,11 @@ def _record_paid(payment: CardPayment, checkout: gateway.Checkout) -> CardPaymen
     # by a late event): link it, never write it twice.
     entry = Transaction.objects.filter(
         means=Transaction.Means.CARD, provider_reference=provider_reference
-    ).first() or booking_services.record_ledger_entry(
-        person=reference.person,
-        organisation=reference.organisation,
+    ).first() or _money_row(
+        reference,
         kind=Transaction.Kind.PAYMENT,
         amount=amount,
         description=_("Card payment"),
-        reference=reference.code,
-        by=None,
         means=Transaction.Means.CARD,
         provider_reference=provider_reference,
     )
@@ -527,14 +547,11 @@ def confirm_card_refund(
             refund.stripe_refund_id = stripe_refund_id
         if status == "succeeded":
             reference = refund.card_payment.reference
-            refund.transaction = booking_services.record_ledger_entry(
-                person=reference.person,
-                organisation=reference.organisation,
+            refund.transaction = _money_row(
+                reference,
                 kind=Transaction.Kind.REFUND_PAID,
                 amount=refund.amount,
                 description=_("Refund to your card"),
-                reference=reference.code,
-                by=None,
                 means=Transaction.Means.CARD,
                 provider_reference=stripe_refund_id,
             )

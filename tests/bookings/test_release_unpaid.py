@@ -21,6 +21,17 @@ from tests.courses.factories import CourseFactory, SessionFactory
 pytestmark = pytest.mark.django_db
 
 
+def _pays(person, amount: str) -> None:
+    services.record_ledger_entry(
+        person=person,
+        organisation=None,
+        kind=Transaction.Kind.PAYMENT,
+        amount=Decimal(amount),
+        description="Paid",
+        by=None,
+    )
+
+
 def _days_pass(monkeypatch, days: float) -> None:
     """Move the clock on (the ledger is append-only, so charges cannot be
     back-dated); sessions start 14 days ahead, so they are still to come."""
@@ -82,14 +93,7 @@ def test_a_place_inside_its_days_is_kept_and_says_when_it_goes(
 def test_a_paid_place_is_never_released(full_session, monkeypatch):
     person = verified_person()
     place = services.book_session(person, full_session)
-    services.record_ledger_entry(
-        person=person,
-        organisation=None,
-        kind=Transaction.Kind.PAYMENT,
-        amount=Decimal("60.00"),
-        description="Paid",
-        by=None,
-    )
+    _pays(person, "60.00")
     _days_pass(monkeypatch, 10)
     assert services.release_unpaid_places() == 0
     place.refresh_from_db()
@@ -104,14 +108,7 @@ def test_the_newest_places_are_the_unpaid_ones(full_session, monkeypatch):
     older = services.book_session(person, full_session)
     _days_pass(monkeypatch, 1)
     newer = services.book_session(person, other)
-    services.record_ledger_entry(
-        person=person,
-        organisation=None,
-        kind=Transaction.Kind.PAYMENT,
-        amount=Decimal("60.00"),
-        description="Paid one",
-        by=None,
-    )
+    _pays(person, "60.00")
     _days_pass(monkeypatch, 4)
     assert services.release_unpaid_places() == 1
     older.refresh_from_db()

@@ -45,6 +45,15 @@ def _start(client, person) -> CardPayment:
     return payment
 
 
+def _paid_by_card(client, person) -> CardPayment:
+    """The person pays their balance on Stripe's page and comes back."""
+    payment = _start(client, person)
+    pay_on_hosted_page(payment.checkout_url)
+    client.get(reverse("payments:card_payment", args=[payment.pk]))
+    payment.refresh_from_db()
+    return payment
+
+
 def _ledger(person):
     return list(
         Transaction.objects.filter(person=person).values_list("kind", "amount", "means")
@@ -238,9 +247,7 @@ def test_an_in_time_cancellation_is_refunded_to_the_card_once_stripe_confirms(
     client, paid_place, card_payments, django_capture_on_commit_callbacks
 ):
     person = paid_place.person
-    payment = _start(client, person)
-    pay_on_hosted_page(payment.checkout_url)
-    client.get(reverse("payments:card_payment", args=[payment.pk]))
+    payment = _paid_by_card(client, person)
 
     with django_capture_on_commit_callbacks(execute=True):
         booking_services.cancel_booking(paid_place, person)
@@ -285,9 +292,7 @@ def test_a_refund_stripe_has_not_confirmed_is_not_on_the_ledger(
     from payments import gateway
 
     person = paid_place.person
-    payment = _start(client, person)
-    pay_on_hosted_page(payment.checkout_url)
-    client.get(reverse("payments:card_payment", args=[payment.pk]))
+    _paid_by_card(client, person)
     monkeypatch.setattr(
         gateway,
         "create_refund",
@@ -317,9 +322,7 @@ def test_a_refund_stripe_could_not_reach_is_asked_again_by_the_sweep(
     from payments import gateway
 
     person = paid_place.person
-    payment = _start(client, person)
-    pay_on_hosted_page(payment.checkout_url)
-    client.get(reverse("payments:card_payment", args=[payment.pk]))
+    _paid_by_card(client, person)
 
     def down(**kwargs):
         raise gateway.CardGatewayError("down")
@@ -342,9 +345,7 @@ def test_a_refund_stripe_could_not_reach_is_asked_again_by_the_sweep(
 
 def test_a_late_cancellation_gives_nothing_back(client, paid_place):
     person = paid_place.person
-    payment = _start(client, person)
-    pay_on_hosted_page(payment.checkout_url)
-    client.get(reverse("payments:card_payment", args=[payment.pk]))
+    _paid_by_card(client, person)
     session = paid_place.session
     session.starts_at = timezone.now() + dt.timedelta(hours=2)
     session.ends_at = session.starts_at + dt.timedelta(hours=1)
