@@ -298,6 +298,9 @@ PRIVACY_RETENTION = {
     "mail_records_days": env.int("RETENTION_MAIL_RECORDS_DAYS", default=400),
     "analytics_events_months": env.int("RETENTION_ANALYTICS_MONTHS", default=26),
     "funding_documents_years": env.int("RETENTION_FUNDING_DOCUMENTS_YEARS", default=6),
+    # Bank statement lines: what the payer's bank sent (their name) is cleared
+    # after this many years (accounting records); date and amount stay.
+    "bank_lines_years": env.int("RETENTION_BANK_LINES_YEARS", default=6),
 }
 # Exports with more rows than this are prepared by a task and a link is emailed.
 PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)

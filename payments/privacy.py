@@ -11,9 +11,13 @@ anonymised. Lines that are waiting or ignored belong to no one we know and
 are not in anyone's export.
 """
 
-from django.db.models import Q
+import datetime as dt
 
-from privacy.registry import Category, not_personal, register
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from privacy.registry import Category, not_personal, register, register_retention
 
 from .models import (
     BankStatement,
@@ -170,3 +174,20 @@ not_personal(
     ["filename"],
     reason="The name staff gave the statement file they uploaded.",
 )
+
+
+def clear_old_bank_lines() -> int:
+    """After the accounting period, a statement line keeps its date, amount
+    and fingerprint (so the statement is still never paid twice) but loses
+    what the payer's bank sent with it, usually their name: matched or not,
+    waiting, ignored or money out."""
+    years = settings.PRIVACY_RETENTION["bank_lines_years"]
+    cutoff = timezone.localdate() - dt.timedelta(days=365 * years + years // 4)
+    return (
+        StatementLine.objects.filter(booked_on__lt=cutoff)
+        .exclude(description="", note="")
+        .update(description="", note="")
+    )
+
+
+register_retention("bank statement line descriptions", clear_old_bank_lines)

@@ -160,7 +160,36 @@ def form_submissions_scenario():
     )
 
 
+def bank_lines_scenario():
+    from payments.models import BankStatement, StatementLine
+
+    years = settings.PRIVACY_RETENTION["bank_lines_years"]
+    statement = BankStatement.objects.create(filename="s.sta", format="mt940")
+
+    def make(booked_on, n):
+        line = StatementLine.objects.create(
+            statement=statement,
+            fingerprint=f"retention-{n}",
+            booked_on=booked_on,
+            amount=Decimal("25.00"),
+            description="J SMITH CPD-4K7QM-D",
+            status=StatementLine.Status.IGNORED,
+            note="Not ours: J Smith's refund",
+        )
+        # "Removed" here: what the bank sent, the payer's name, is gone.
+        return lambda: StatementLine.objects.filter(
+            pk=line.pk, description__contains="SMITH"
+        ).exists()
+
+    today = timezone.localdate()
+    return (
+        make(today - dt.timedelta(days=366 * years + 1), 1),
+        make(today - dt.timedelta(days=365 * (years - 1)), 2),
+    )
+
+
 SCENARIOS = {
+    "bank statement line descriptions": bank_lines_scenario,
     "form submission tokens": form_submissions_scenario,
     "expired data exports": exports_scenario,
     "unverified accounts": unverified_scenario,
