@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "privacy",
     "marketing",
     "organisations",
+    "products",
 ]
 
 MIDDLEWARE = [

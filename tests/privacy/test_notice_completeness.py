@@ -43,6 +43,7 @@ NOTICE_TERMS = {
     "organisation_invoice_lines": "the invoice is kept but your name is removed",
     "payment_references": "payment reference",
     "bank_statement_lines": "bank statement",
+    "purchases": "other services you buy",
 }
 
 # Where imported records come from, as the issue named them.
