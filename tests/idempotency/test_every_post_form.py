@@ -49,6 +49,7 @@ PROJECT_APPS = (
     "marketing",
     "payments",
     "privacy",
+    "products",
 )
 
 # Views of ours that are not claimed, and why. Every other view must be.
@@ -93,6 +94,8 @@ EXEMPT = {
     "is asked for (a large export is queued once per request)",
     "privacy:export": "GET only",
     "privacy:processing_record": "GET only",
+    "products:list": "GET only",
+    "products:purchase": "GET only",
 }
 
 
@@ -506,6 +509,18 @@ def s_profile_equality():
     )
 
 
+def s_buy():
+    from decimal import Decimal
+
+    from products.models import Product
+
+    product = Product.objects.create(
+        name="Resource pack", slug="resource-pack", price=Decimal("35"), stock=5
+    )
+    url = f"/services/{product.slug}/"
+    return Scenario(signed_in(verified_person()), url, url, lambda: {"quantity": "2"})
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "bookings:book": s_book,
     "bookings:cancel": s_cancel,
@@ -536,6 +551,7 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "privacy:my_data": s_my_data,
     "accounts:edit": s_profile_edit,
     "accounts:equality": s_profile_equality,
+    "products:detail": s_buy,
 }
 
 
