@@ -25,6 +25,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bookings.booking": ("view",),
         "bookings.evaluation": ("view",),
         "accounts.organisation": ("view",),
+        # Services sold besides places: taken off sale, never deleted (a
+        # purchase keeps what it bought).
+        "products.product": ("add", "change", "view"),
     },
     BOOKING_ADMINS: {
         "bookings.booking": ("add", "change", "view"),
@@ -40,6 +43,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.organisation": ("add", "change", "view"),
         "accounts.membership": ("add", "change", "delete", "view"),
         "consent.consentrecord": ("add", "view"),
+        # Purchases are made by buyers; staff cancel one with a credit.
+        "products.product": ("view",),
+        "products.purchase": ("view", "cancel_purchase"),
     },
     FUNDING_OFFICERS: {
         "funding.fundingrequest": ("change", "view"),

@@ -9,6 +9,7 @@ NAV_NAMES = (
     "consent:privacy",
     "consent:preferences",
     "courses:list",
+    "products:list",
     "bookings:list",
     "bookings:training_record",
     "funding:list",

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "privacy",
     "marketing",
     "organisations",
+    "products",
 ]
 
 MIDDLEWARE = [

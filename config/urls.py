@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("funding.urls")),
     path("", include("organisations.urls")),
+    path("", include("products.urls")),
     path("", include("courses.urls")),
 ]

@@ -39,6 +39,7 @@ from organisations.forms import (
     SwapForm,
 )
 from privacy.forms import RequestForm
+from products.forms import BuyForm
 from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
 from tests.config.test_form_bounds import PROJECT_APPS, project_form_classes
@@ -351,6 +352,33 @@ def test_organisation_membership_decision(org_lead, data):
     send(org_lead, "post", url, data)
 
 
+# --- services (a product anyone may buy, bought for oneself or an organisation) ---
+
+
+@FUZZ
+@given(data=field_values(list(BuyForm.base_fields), {"buy_for": ["myself", "ORG"]}))
+def test_buying_a_service(org_lead, data):
+    from decimal import Decimal
+
+    from products.models import Product
+
+    product, _ = Product.objects.get_or_create(
+        slug="fuzzed-pack",
+        defaults={
+            "name": "Fuzzed pack",
+            "price": Decimal("5"),
+            "stock": 3,
+            "buyers": Product.Buyers.BOTH,
+        },
+    )
+    # "ORG" stands for the organisation the learner buys for (its id is only
+    # known now).
+    org = str(org_lead.org.pk)
+    data = {k: [org if v == "ORG" else v for v in vs] for k, vs in data.items()}
+    send(org_lead, "post", f"/services/{product.slug}/", data)
+    send(org_lead, "get", f"/services/{product.slug}/", data)
+
+
 # Forms used only by staff pages (behind permissions and two-factor sign-in),
 # which this folder does not fuzz.
 STAFF_ONLY = {
@@ -390,6 +418,7 @@ FUZZED = {
     "SwapForm",
     "ApprovalForm",
     "MembershipDecisionForm",
+    "BuyForm",
 }
 
 

@@ -50,6 +50,7 @@ PROJECT_APPS = (
     "organisations",
     "payments",
     "privacy",
+    "products",
 )
 
 # Views of ours that are not claimed, and why. Every other view must be.
@@ -111,6 +112,8 @@ EXEMPT = {
     "organisations:invoice_pdf": "GET only",
     "organisations:receipt": "GET only",
     "organisations:receipt_pdf": "GET only",
+    "products:list": "GET only",
+    "products:purchase": "GET only",
 }
 
 
@@ -635,6 +638,18 @@ def s_org_pay_by_card(settings):
     )
 
 
+def s_buy():
+    from decimal import Decimal
+
+    from products.models import Product
+
+    product = Product.objects.create(
+        name="Resource pack", slug="resource-pack", price=Decimal("35"), stock=5
+    )
+    url = f"/services/{product.slug}/"
+    return Scenario(signed_in(verified_person()), url, url, lambda: {"quantity": "2"})
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "payments:pay_card": s_pay_card,
     "bookings:book": s_book,
@@ -673,6 +688,7 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "organisations:membership": s_org_membership,
     "organisations:funding_support": s_org_funding_support,
     "organisations:pay_by_card": s_org_pay_by_card,
+    "products:detail": s_buy,
 }
 
 

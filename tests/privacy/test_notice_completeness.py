@@ -45,6 +45,7 @@ NOTICE_TERMS = {
     "bank_statement_lines": "bank statement",
     "card_payments": "Paying by card",
     "card_refunds": "refund goes back to your card",
+    "purchases": "other services you buy",
 }
 
 # Where imported records come from, as the issue named them.

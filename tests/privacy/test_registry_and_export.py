@@ -44,6 +44,7 @@ PROJECT_APPS = (
     "reports",
     "organisations",
     "payments",
+    "products",
 )
 
 

@@ -188,6 +188,13 @@ def role_holder(role, method) -> Expect:
     return refused(FORBIDDEN)
 
 
+def public_to_read(role, method) -> Expect:
+    """A page anyone may read whose form (a purchase) needs signing in."""
+    if method == "POST" and role == w.ANONYMOUS:
+        return refused(LOGIN)
+    return allowed()
+
+
 def made_up_key(role, method) -> Expect:
     """An allauth link with a key nobody was sent: it shows it is invalid."""
     return Expect(frozenset({OK, MISSING}), False)
@@ -300,6 +307,8 @@ ADMIN_NEVER = {
     # card payments and refunds change only through Stripe's answers
     "payments.cardpayment": {"add", "change", "delete"},
     "payments.cardrefund": {"add", "change", "delete"},
+    # purchases are made by buyers; staff only cancel one (with a credit)
+    "products.purchase": {"add", "change", "delete"},
 }
 
 
@@ -372,6 +381,8 @@ RULES: dict[str, Rule] = {
     "consent:cookies": public,
     "consent:cookies_version": public,
     "bookings:certificate_verify": public,
+    "products:list": public,
+    "products:detail": public_to_read,
     # token links
     "marketing:unsubscribe": link_holder,
     "funding:support": link_holder,
@@ -399,6 +410,7 @@ RULES: dict[str, Rule] = {
     "bookings:certificate": owner_only,
     "bookings:evidence": owner_only,
     "funding:detail": owner_only,
+    "products:purchase": owner_only,
     # organisation pages: learner A holds every role in the organisation
     "organisations:index": role_holder,
     "organisations:detail": owner_only,
@@ -622,6 +634,8 @@ KWARGS: dict[str, dict[str, Callable]] = {
         "org_id": t("org"),
         "transaction_id": t("org_payment"),
     },
+    "products:detail": {"slug": t("product", "slug")},
+    "products:purchase": {"purchase_id": t("purchase")},
     "payments:receipt": {"transaction_id": t("payment")},
     "payments:card_payment": {"pk": t("card_payment")},
     "payments:card_go": {"pk": t("card_payment")},

@@ -50,6 +50,8 @@ from privacy.models import (
     ExportFile,
     RetentionRun,
 )
+from products.models import Product
+from products.services import buy_product
 from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.conftest import give_totp
@@ -420,6 +422,15 @@ def build_world() -> World:
         status=CardRefund.Status.FAILED,
         last_error="matrix",
     )
+    # Services: learner A and learner B have each bought a pack.
+    product = Product.objects.create(
+        name="Matrix pack", slug="matrix-pack", price=Decimal("5"), stock=100
+    )
+    world.things["product"] = product
+    world.things["purchase"] = buy_product(learner, product)
+    buy_product(world.users[OTHER_LEARNER], product)
+    world.objects["products.product"] = product
+    world.objects["products.purchase"] = world.things["purchase"]
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world

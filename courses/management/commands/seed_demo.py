@@ -105,6 +105,39 @@ VENUES = [
     "Riverside Medical Centre, Westmoor WM4 5GH",
 ]
 
+DEMO_PRODUCTS = {
+    "annual-safeguarding-subscription": {
+        "name": "Annual safeguarding subscription",
+        "summary": "A year of safeguarding updates, policy templates and an "
+        "audit visit for your school or practice.",
+        "description": "Termly briefings on changes to statutory guidance, model "
+        "policies to adapt, a helpline for your designated safeguarding lead "
+        "and one on-site safeguarding audit a year.",
+        "price": Decimal("450.00"),
+        "buyers": "organisations",
+    },
+    "consultancy-day": {
+        "name": "Consultancy day",
+        "summary": "A day with one of our advisers, in person or online, on a "
+        "subject you choose.",
+        "description": "Curriculum reviews, leadership coaching, inspection "
+        "preparation or clinical governance: tell us what you need and we will "
+        "match you with an adviser and agree the date.",
+        "price": Decimal("395.00"),
+        "buyers": "both",
+    },
+    "resource-pack": {
+        "name": "Classroom resource pack",
+        "summary": "Printed and digital resources for teaching early reading "
+        "and phonics.",
+        "description": "Decodable readers, phonics flash cards and a planning "
+        "guide, posted to you, with the digital versions to download.",
+        "price": Decimal("35.00"),
+        "stock": 50,
+        "buyers": "people",
+    },
+}
+
 
 class Command(BaseCommand):
     help = "Load demo logins and a catalogue of courses and sessions (idempotent)."
@@ -113,6 +146,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._users()
             created = self._catalogue()
+            self._services()
         services.reindex_courses()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} new courses).")
@@ -182,6 +216,14 @@ class Command(BaseCommand):
                     **roles_held,
                 },
             )
+
+    def _services(self) -> None:
+        """Services sold besides places (products app). Imported here: the
+        demo data spans every app, the courses app itself does not."""
+        from products.models import Product
+
+        for slug, fields in DEMO_PRODUCTS.items():
+            Product.objects.get_or_create(slug=slug, defaults=fields)
 
     def _catalogue(self) -> int:
         rng = random.Random(2026)
