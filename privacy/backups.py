@@ -302,12 +302,22 @@ def _unpack_and_check(archive_path: Path, staging: Path) -> dict:
         raise BackupError(f"There is no file {archive_path}.") from None
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise BackupError(
-            f"{archive_path} is not a readable backup archive ({exc})."
+            f"{archive_path} could not be unpacked as a backup archive ({exc}); "
+            "nothing was restored."
         ) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{archive_path} has no manifest this release can read.")
-    expected = {DUMP: manifest["database"]["sha256"]}
-    expected |= {f"{MEDIA}/{n}": f["sha256"] for n, f in manifest["media"].items()}
+    try:
+        if manifest["format"] != FORMAT:
+            raise ValueError(manifest["format"])
+        expected = {DUMP: manifest["database"]["sha256"]}
+        expected |= {f"{MEDIA}/{n}": f["sha256"] for n, f in manifest["media"].items()}
+        shapes = {"tables": dict, "migrations": dict, "created_at": str}
+        if not all(isinstance(manifest[k], kind) for k, kind in shapes.items()):
+            raise TypeError(shapes)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BackupError(
+            f"{archive_path} has no manifest this release can read; nothing was "
+            "restored."
+        ) from None
     wrong = sorted(
         n for n in expected.keys() | seen.keys() if expected.get(n) != seen.get(n)
     )
