@@ -55,7 +55,7 @@ def test_an_erasure_that_cannot_be_logged_does_not_happen(settings, tmp_path):
     settings.ERASURE_LOG_PATH = str(blocker / "erasure-log.jsonl")
     person = UserFactory.create(first_name="Ada")
 
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(FileExistsError):
         services.erase_person(person)
 
     person = User.objects.get(pk=person.pk)
