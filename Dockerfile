@@ -34,9 +34,12 @@ COPY --from=assets --chown=cpd:cpd /build/static/govuk static/govuk
 # collectstatic needs no database or secret: it runs in the embedded mode.
 RUN env -u DATABASE_URL -u CELERY_BROKER_URL python manage.py collectstatic --noinput -v0 \
     && rm -rf .local \
-    && mkdir -p /var/lib/cpd/private && chown cpd:cpd /var/lib/cpd/private
+    && mkdir -p /var/lib/cpd/private /var/lib/cpd/erasures \
+    && chown cpd:cpd /var/lib/cpd/private /var/lib/cpd/erasures
 USER cpd
-ENV PRIVATE_MEDIA_ROOT=/var/lib/cpd/private
+# The erasure log lives apart from the private files: restores replay it.
+ENV PRIVATE_MEDIA_ROOT=/var/lib/cpd/private \
+    ERASURE_LOG_PATH=/var/lib/cpd/erasures/erasure-log.jsonl
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"

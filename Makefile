@@ -15,7 +15,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL=$(TEST_BROKER_URL) SECRET_KEY=tests-only-not-secret DEBUG=0 \
 	SITE_URL=http://testserver EMAIL_URL=consolemail://
 
-.PHONY: install assets run upgrade worker beat test bench mutation mutation-recheck load lint format check-services chromium clean
+.PHONY: install assets run upgrade backup restore worker beat test bench mutation mutation-recheck load lint format check-services chromium clean
 
 install: $(VENV)/.installed assets
 
@@ -53,6 +53,20 @@ upgrade: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# A dated archive of the database and the private files (README, "Backups"),
+# with the same DATABASE_URL, PRIVATE_MEDIA_ROOT, ... as the app; then archives
+# in DIR older than KEEP_DAYS are deleted. Run it nightly.
+DIR ?= backups
+KEEP_DAYS ?= 30
+backup: $(VENV)/.installed
+	$(PY) manage.py backup --dir "$(DIR)" --keep-days $(KEEP_DAYS)
+
+# Into an empty database and media folder (FORCE=1 replaces what they hold);
+# then everyone in the erasure log (ERASURE_LOG_PATH) is erased again.
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "Say which archive: make restore FILE=backups/cpd-YYYYmmdd-HHMMSS.tar.gz" >&2; exit 1; }
+	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

@@ -306,6 +306,12 @@ PRIVACY_RETENTION = {
 # Exports with more rows than this are prepared by a task and a link is emailed.
 PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)
 PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
+# Every erasure appends a line (the account's id and when) to this file, kept
+# outside the database and outside PRIVATE_MEDIA_ROOT so that it outlives a
+# backup: `manage.py restore` erases again everyone it names (privacy.erasure_log).
+ERASURE_LOG_PATH = str(
+    env.path("ERASURE_LOG_PATH", default=LOCAL_DIR / "erasure-log.jsonl")
+)
 # How long a claimed form token stops a resubmission (config.idempotency).
 IDEMPOTENCY_TOKEN_HOURS = env.int("IDEMPOTENCY_TOKEN_HOURS", default=24)
 if not CELERY_BROKER_URL:
@@ -440,6 +446,13 @@ STORAGES = {
 # Uploaded files (evidence, invoices) are private: there is no MEDIA_URL route;
 # views that check the owner stream them.
 MEDIA_ROOT = STORAGES["default"]["OPTIONS"]["location"]
+# A log inside the media folder would be restored, old, along with the files.
+if Path(ERASURE_LOG_PATH).resolve().is_relative_to(Path(MEDIA_ROOT).resolve()):
+    raise problem(
+        "ERASURE_LOG_PATH",
+        ERASURE_LOG_PATH,
+        "it must be outside PRIVATE_MEDIA_ROOT, which backups copy and restore",
+    )
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security. Behind HTTPS (SITE_URL starts with https://) every cookie is secure

@@ -22,7 +22,7 @@ from accounts.models import User
 from config import outbox
 from config.spreadsheet import safe_cell
 
-from . import registry
+from . import erasure_log, registry
 from .models import AuditEvent, DataSubjectRequest, Disclosure, ExportFile, RetentionRun
 
 
@@ -351,22 +351,57 @@ def erasure_plan() -> list[dict]:
 
 
 def erase_person(
-    person: User, request: DataSubjectRequest | None = None, *, by: User | None = None
+    person: User,
+    request: DataSubjectRequest | None = None,
+    *,
+    by: User | None = None,
+    replayed_from: str = "",
 ) -> None:
     """Remove or irreversibly anonymise everything about the person, keeping
     anonymous rows where counts or the law need them. Safe to run twice.
     Mail still waiting in any outbox for the person is cancelled first; each
     app's eraser withdraws what is still running (bookings: future places and
-    waiting-list places pass to the next person)."""
+    waiting-list places pass to the next person).
+
+    A first erasure is appended to the erasure log (`erasure_log`) before it
+    commits; `replayed_from` names the backup when a restore erases again."""
     with transaction.atomic():
-        if person.erased_at is None:
+        first_time = person.erased_at is None
+        if first_time:
             outbox.cancel_pending_to(person.email)
         for category in registry.categories():
             if category.name == "account":
                 continue  # last: other erasers find the person's rows by the account
             category.erase(person)
         next(c for c in registry.categories() if c.name == "account").erase(person)
-        audit("erasure", person=person, by=by, request=request)
+        detail = f"replayed after restoring {replayed_from}" if replayed_from else ""
+        audit("erasure", person=person, by=by, request=request, detail=detail)
+        if first_time and not replayed_from:
+            # Last, inside the transaction: an erasure whose line cannot be
+            # written does not happen, since a restore would bring it back.
+            erasure_log.record_erasure(
+                person.pk, erased_at=person.erased_at or timezone.now()
+            )
+
+
+def replay_logged_erasures(*, restored_from: str) -> dict[str, int]:
+    """After a restore: erase again everyone the erasure log names whom the
+    restored database still holds unerased. Counts, never names."""
+    erasures, unreadable = erasure_log.logged_erasures()
+    ids = list(dict.fromkeys(e.person_id for e in erasures))
+    people = User.objects.in_bulk(ids)
+    counts = {"erased again": 0, "already erased": 0, "not in the backup": 0}
+    for person_id in ids:
+        person = people.get(person_id)
+        if person is None:
+            counts["not in the backup"] += 1
+        elif person.erased_at is not None:
+            counts["already erased"] += 1
+        else:
+            erase_person(person, replayed_from=restored_from)
+            counts["erased again"] += 1
+    counts["unreadable lines"] = len(unreadable)
+    return counts
 
 
 # --- four eyes on erasure ---------------------------------------------------------

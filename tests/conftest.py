@@ -24,6 +24,17 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _erasure_log_of_the_sessions_own(tmp_path_factory):
+    """Every erasure appends to the erasure log (privacy.erasure_log): in tests,
+    to a file of the session's own, never to the checkout's .local/."""
+    from django.test import override_settings
+
+    path = tmp_path_factory.mktemp("erasures") / "erasure-log.jsonl"
+    with override_settings(ERASURE_LOG_PATH=str(path)):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process_by_default():
     """Most tests run tasks in-process; tests about delivery start a real worker."""
