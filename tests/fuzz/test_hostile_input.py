@@ -38,7 +38,7 @@ from organisations.forms import (
     MembershipDecisionForm,
     SwapForm,
 )
-from privacy.forms import RequestForm
+from privacy.forms import RequestForm, TransmissionRequestForm
 from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
 from tests.config.test_form_bounds import PROJECT_APPS, project_form_classes
@@ -247,6 +247,20 @@ def test_my_data_requests(learner, data):
 
 
 @FUZZ
+@given(data=field_values(*form_fields(TransmissionRequestForm)))
+def test_my_data_send_to_another_organisation(learner, data):
+    send(learner, "post", "/my-data/send/", data)
+
+
+@FUZZ
+@given(token=hostile)
+def test_data_transfer_link(client, token):
+    token = token.replace("/", "").replace("?", "").replace("#", "") or "x"
+    send(client, "get", f"/data-transfer/{token}/", {})
+    send(client, "post", f"/data-transfer/{token}/", {})
+
+
+@FUZZ
 @given(data=field_values(*form_fields(ProfileForm)))
 def test_profile(learner, data):
     send(learner, "post", "/profile/edit/", data)
@@ -370,6 +384,7 @@ STAFF_ONLY = {
     "RecordPaymentForm",
     "StatementUploadForm",  # bank statements, in the back office
     "ResolveLineForm",
+    "DisclosureAdminForm",  # recording a disclosure, in the back office
 }
 FUZZED = {
     "CatalogueForm",
@@ -390,6 +405,7 @@ FUZZED = {
     "SwapForm",
     "ApprovalForm",
     "MembershipDecisionForm",
+    "TransmissionRequestForm",
 }
 
 
