@@ -90,7 +90,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "privacy.retentionrun": ("view",),
         "privacy.auditevent": ("view",),
-        "privacy.disclosure": ("view",),
+        # Disclosures are recorded, and withheld with a second person's
+        # approval, never edited or deleted (privacy/disclosures.py).
+        "privacy.disclosure": ("add", "view"),
+        "privacy.transmission": ("view",),
+        "privacy.transmissionmail": ("change", "view"),
         "consent.consentrecord": ("add", "view"),
         "consent.policyversion": ALL,
         "consent.processingpurpose": ALL,

@@ -312,6 +312,14 @@ PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
 ERASURE_LOG_PATH = str(
     env.path("ERASURE_LOG_PATH", default=LOCAL_DIR / "erasure-log.jsonl")
 )
+# Data sent straight to another organisation: its link works once, for this
+# many hours after the mail is sent.
+TRANSMISSION_LINK_HOURS = env.int("TRANSMISSION_LINK_HOURS", default=72)
+CELERY_BEAT_SCHEDULE["send-pending-transmission-mail"] = {
+    # Transmission links that no task sent (the broker was down, say).
+    "task": "privacy.tasks.send_pending_transmission_mail",
+    "schedule": 60.0,
+}
 # How long a claimed form token stops a resubmission (config.idempotency).
 IDEMPOTENCY_TOKEN_HOURS = env.int("IDEMPOTENCY_TOKEN_HOURS", default=24)
 if not CELERY_BROKER_URL:

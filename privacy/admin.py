@@ -16,9 +16,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.four_eyes_admin import asked_by, refusal_step, when
+from config.outbox_admin import SendAgainMixin
 
-from . import services
-from .models import AuditEvent, DataSubjectRequest, Disclosure, RetentionRun
+from . import disclosures, services
+from .forms import DisclosureAdminForm
+from .models import (
+    AuditEvent,
+    DataSubjectRequest,
+    Disclosure,
+    RetentionRun,
+    Transmission,
+    TransmissionMail,
+)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -111,6 +120,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "reject_erasure",
         "restrict",
         "lift",
+        "send_transmission",
         "complete",
     )
 
@@ -377,6 +387,36 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         self.message_user(request, _("Restriction lifted."), messages.SUCCESS)
 
     @admin.action(
+        description=_("Send the data to the organisation (portability)"),
+        permissions=["export_personal_data"],
+    )
+    def send_transmission(self, request, queryset):
+        dsr = self._one(request, queryset)
+        if dsr is None:
+            return
+        try:
+            transmission = disclosures.send_transmission(dsr, by=request.user)
+        except services.PrivacyError as exc:
+            self.message_user(
+                request,
+                _("Nothing was sent. %(problem)s") % {"problem": exc},
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            _(
+                "A one-time link to the data is being emailed to %(name)s "
+                "(%(email)s); the disclosure is recorded and the person told."
+            )
+            % {
+                "name": transmission.recipient_name,
+                "email": transmission.recipient_email,
+            },
+            messages.SUCCESS,
+        )
+
+    @admin.action(
         description=_("Mark completed and tell the person"), permissions=["change"]
     )
     def complete(self, request, queryset):
@@ -420,19 +460,270 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("subject",)
 
 
+class WithholdingFilter(admin.SimpleListFilter):
+    title = _("withheld from the person")
+    parameter_name = "withholding"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("awaiting", _("Awaiting second approver")),
+            ("withheld", _("Withheld")),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(
+                withhold_requested_at__isnull=False, withheld_at__isnull=True
+            )
+        if self.value() == "withheld":
+            return queryset.filter(withheld_at__isnull=False)
+        return queryset
+
+
 @admin.register(Disclosure)
-class DisclosureAdmin(ReadOnlyAdmin):
+class DisclosureAdmin(admin.ModelAdmin):
+    """Record a disclosure (append-only: never edited or deleted). Withholding
+    it from the person is asked for when recording and takes effect only when
+    a second data-protection lead approves (privacy/disclosures.py)."""
+
+    form = DisclosureAdminForm
     list_display = (
         "disclosed_at",
-        "person",
         "recipient",
+        "recipient_kind",
         "fields",
-        "purpose",
-        "reference",
+        "person",
+        "report_reference",
+        "withholding",
     )
-    list_filter = ("recipient",)
-    search_fields = ("person__email", "recipient", "reference")
+    list_filter = (WithholdingFilter, "recipient_kind", "lawful_basis")
+    search_fields = ("person__email", "recipient", "reference", "report_reference")
     list_select_related = ("person",)
+    autocomplete_fields = ("people",)
+    actions = ("approve_withholding", "reject_withholding", "lift_withholding")
+    add_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "recipient",
+                    "recipient_kind",
+                    "lawful_basis",
+                    "fields",
+                    "purpose",
+                    "people",
+                    "report_reference",
+                )
+            },
+        ),
+        (
+            _("Withhold from the person (needs a second person's approval)"),
+            {"fields": ("withhold_exemption", "withhold_reason")},
+        ),
+    )
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [f.name for f in Disclosure._meta.fields] + ["people"]
+
+    @admin.display(description=_("withheld"))
+    def withholding(self, obj):
+        if obj.is_withheld:
+            return _("Withheld (%(exemption)s)") % {
+                "exemption": obj.get_withhold_exemption_display()
+            }
+        if obj.awaiting_second_approver:
+            return _("Awaiting second approver: asked for by %(who)s on %(when)s") % {
+                "who": asked_by(obj.withhold_requested_by),
+                "when": when(obj.withhold_requested_at),
+            }
+        return "-"
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(disclosures.RECORD_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_withhold_permission(self, request):
+        return request.user.has_perm(disclosures.RECORD_PERMISSION)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        disclosure = disclosures.record_disclosure(
+            recipient=data["recipient"],
+            recipient_kind=data["recipient_kind"],
+            lawful_basis=data["lawful_basis"],
+            fields=data["fields"],
+            purpose=data["purpose"],
+            people=data["people"],
+            report_reference=data.get("report_reference", ""),
+            withhold_exemption=data.get("withhold_exemption", ""),
+            withhold_reason=data.get("withhold_reason", ""),
+            by=request.user,
+        )
+        obj.pk = disclosure.pk
+        obj.disclosed_at = disclosure.disclosed_at
+        obj._state.adding = False
+        if disclosure.awaiting_second_approver:
+            self.message_user(
+                request,
+                _(
+                    "Withholding this disclosure is now awaiting a second "
+                    "approver. Until another data-protection lead approves it, "
+                    "the people concerned can see it."
+                ),
+                messages.WARNING,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        """The people were set by `record_disclosure`."""
+
+    def _one(self, request, queryset):
+        disclosure = queryset.first() if queryset.count() == 1 else None
+        if disclosure is None:
+            self.message_user(
+                request, _("Choose exactly one disclosure."), messages.ERROR
+            )
+        return disclosure
+
+    @admin.action(
+        description=_("Approve withholding (second approver)"),
+        permissions=["withhold"],
+    )
+    def approve_withholding(self, request, queryset):
+        disclosure = self._one(request, queryset)
+        if disclosure is None:
+            return
+        try:
+            asker = disclosures.approve_withholding(disclosure, by=request.user)
+        except services.PrivacyError as exc:
+            self.message_user(
+                request,
+                _("Nothing was withheld. %(problem)s") % {"problem": exc},
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            _(
+                "The disclosure is now withheld from the people concerned: asked "
+                "for by %(who)s, approved by you."
+            )
+            % {"who": asker},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Reject or cancel a pending withholding"),
+        permissions=["withhold"],
+    )
+    def reject_withholding(self, request, queryset):
+        disclosure = self._one(request, queryset)
+        if disclosure is None:
+            return None
+        if not disclosure.awaiting_second_approver:
+            self.message_user(
+                request,
+                _("This disclosure is not awaiting a second approver."),
+                messages.ERROR,
+            )
+            return None
+        return refusal_step(
+            self,
+            request,
+            queryset,
+            action_name="reject_withholding",
+            title=_("Reject or cancel withholding this disclosure?"),
+            pending_text=_(
+                "%(who)s asked on %(when)s for this disclosure to be withheld "
+                "from the people concerned."
+            )
+            % {
+                "who": asked_by(disclosure.withhold_requested_by),
+                "when": when(disclosure.withhold_requested_at),
+            },
+            reject=lambda reason: disclosures.reject_withholding(
+                disclosure, by=request.user, reason=reason
+            ),
+            error=services.PrivacyError,
+            done=lambda outcome: (
+                _(
+                    "Withholding was %(outcome)s: the people concerned can see "
+                    "this disclosure. The reason is recorded on it."
+                )
+                % {"outcome": outcome}
+            ),
+        )
+
+    @admin.action(description=_("Lift withholding"), permissions=["withhold"])
+    def lift_withholding(self, request, queryset):
+        disclosure = self._one(request, queryset)
+        if disclosure is None:
+            return
+        try:
+            disclosures.lift_withholding(disclosure, by=request.user)
+        except services.PrivacyError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("The people concerned can now see this disclosure."),
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Transmission)
+class TransmissionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "request",
+        "recipient_name",
+        "recipient_email",
+        "sent_at",
+        "expires_at",
+        "downloaded_at",
+    )
+    list_select_related = ("request",)
+    exclude = ("token_hash", "file")
+
+
+@admin.register(TransmissionMail)
+class TransmissionMailAdmin(SendAgainMixin, admin.ModelAdmin):
+    send_again_service = disclosures.send_transmission_mail_again
+    list_display = (
+        "created_at",
+        "to",
+        "status",
+        "attempts",
+        "last_error",
+        "retry_until",
+        "sent_at",
+    )
+    list_filter = ("status",)
+    actions = ("send_again",)
+    search_fields = ("to", "key")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in TransmissionMail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RetentionRun)

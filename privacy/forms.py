@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import DataSubjectRequest
+from .models import DataSubjectRequest, Disclosure
 
 LEARNER_KINDS = [
     (DataSubjectRequest.Kind.ERASURE, _("Erase my data")),
@@ -35,3 +35,73 @@ class ExtendForm(forms.Form):
         label=_("Extend by"), choices=[("1", "1 month"), ("2", "2 months")], coerce=int
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class TransmissionRequestForm(forms.Form):
+    recipient_name = forms.CharField(
+        label=_("Name of the organisation"),
+        max_length=200,
+        error_messages={"required": _("Enter the name of the organisation")},
+    )
+    recipient_email = forms.EmailField(
+        label=_("Their email address"),
+        help_text=_(
+            "We email them a link to your data. It works once and expires after "
+            "a few days."
+        ),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the organisation's email address"),
+            "invalid": _(
+                "Enter an email address in the correct format, like name@example.org"
+            ),
+        },
+    )
+
+
+class DisclosureAdminForm(forms.ModelForm):
+    """Recording a disclosure in the back office: the people concerned or a
+    report reference, and an exemption with its reason or neither."""
+
+    class Meta:
+        model = Disclosure
+        fields = (
+            "recipient",
+            "recipient_kind",
+            "lawful_basis",
+            "fields",
+            "purpose",
+            "people",
+            "report_reference",
+            "withhold_exemption",
+            "withhold_reason",
+        )
+
+    def clean(self):
+        data = super().clean()
+        people = data.get("people")
+        reference = (data.get("report_reference") or "").strip()
+        if not people and not reference:
+            self.add_error(
+                None,
+                _(
+                    "Choose the people it was about, or give the reference of "
+                    "the aggregated report that names no one."
+                ),
+            )
+        if people and reference:
+            self.add_error(
+                "report_reference",
+                _("Leave this empty when the disclosure names people."),
+            )
+        if people and any(p.erased_at is not None for p in people):
+            self.add_error("people", _("One of the people chosen has been erased."))
+        exemption = data.get("withhold_exemption")
+        reason = (data.get("withhold_reason") or "").strip()
+        if exemption and not reason:
+            self.add_error("withhold_reason", _("Give the reason it must be withheld."))
+        if reason and not exemption:
+            self.add_error(
+                "withhold_exemption", _("Choose the exemption it is withheld under.")
+            )
+        return data

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.outbox import OutboxMessage
+
 
 class DataSubjectRequest(models.Model):
     """A request from a person about their data, and its handling."""
@@ -16,6 +18,7 @@ class DataSubjectRequest(models.Model):
         OBJECT_PROFILING = "object_profiling", _("Objection to profiling")
         OBJECT_ANALYTICS = "object_analytics", _("Objection to analytics")
         RECTIFICATION = "rectification", _("Correction")
+        PORTABILITY = "portability", _("Send my data to another organisation")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -162,7 +165,48 @@ class Disclosure(models.Model):
 
     The privacy app records disclosures without importing the apps that make
     them: `reference` names the object ("booking:42") in the caller's terms.
+    Rows logged by the service itself (a provider's attendee list) name one
+    `person`; a disclosure staff record names the `people` it concerned, or
+    only a `report_reference` for an aggregated report that names no one.
+
+    Append-only: after it is recorded only the withholding steps change it.
+    A disclosure is withheld from the person (their export and "Your data")
+    only once a second person approved it (`withheld_at`); until then the
+    person sees it (see privacy/disclosures.py).
     """
+
+    class RecipientKind(models.TextChoices):
+        TRAINING_PROVIDER = "training_provider", _("Training provider of a course")
+        LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement agency")
+        COURT = "court", _("Court or tribunal")
+        REGULATOR = "regulator", _("Regulator")
+        GOVERNMENT = "government", _("Government authority")
+        PROFESSIONAL_ADVISERS = "professional_advisers", _("Our professional advisers")
+        HIGHER_EDUCATION = "higher_education", _("Higher education institution")
+        COMMISSIONER = "commissioner", _("Commissioner (including NHS England)")
+        FUNDER = "funder", _("Funding provider")
+        PERSONS_REQUEST = (
+            "persons_request",
+            _("Another organisation, at the person's request"),
+        )
+        OTHER = "other", _("Other third party")
+
+    class LawfulBasis(models.TextChoices):
+        CONSENT = "consent", _("Consent")
+        CONTRACT = "contract", _("Contract")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+        VITAL_INTERESTS = "vital_interests", _("Vital interests")
+        PUBLIC_TASK = "public_task", _("Public task")
+        LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests")
+
+    class Exemption(models.TextChoices):
+        CRIME = "crime", _("Prevention or detection of crime (DPA 2018 Sch. 2 para. 2)")
+        LEGAL_PROCEEDINGS = (
+            "legal_proceedings",
+            _("Legal proceedings or legal advice (DPA 2018 Sch. 2 para. 5)"),
+        )
+        REGULATORY = "regulatory", _("Regulatory functions (DPA 2018 Sch. 2 para. 7)")
+        SAFEGUARDING = "safeguarding", _("Serious harm to someone (DPA 2018 Sch. 3)")
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -171,19 +215,110 @@ class Disclosure(models.Model):
         blank=True,
         related_name="disclosures",
     )
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="disclosures_concerning",
+        verbose_name=_("people concerned"),
+    )
     recipient = models.CharField(_("shared with"), max_length=200)
+    recipient_kind = models.CharField(
+        _("kind of recipient"),
+        max_length=30,
+        choices=RecipientKind.choices,
+        default=RecipientKind.TRAINING_PROVIDER,
+        db_default=RecipientKind.TRAINING_PROVIDER,
+    )
+    lawful_basis = models.CharField(
+        _("lawful basis"),
+        max_length=30,
+        choices=LawfulBasis.choices,
+        default=LawfulBasis.CONTRACT,
+        db_default=LawfulBasis.CONTRACT,
+    )
     fields = models.CharField(_("data shared"), max_length=300)
     purpose = models.CharField(_("purpose"), max_length=300)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
+    report_reference = models.CharField(
+        _("report reference"),
+        max_length=100,
+        blank=True,
+        db_default="",
+        help_text=_("For an aggregated report that names no one."),
+    )
     disclosed_at = models.DateTimeField(
         _("shared at"), auto_now_add=True, db_index=True
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    # Withholding under an exemption: asked for by one person, in force only
+    # once a second, different person approves.
+    withhold_exemption = models.CharField(
+        _("exemption"),
+        max_length=30,
+        choices=Exemption.choices,
+        blank=True,
+        db_default="",
+    )
+    withhold_reason = models.CharField(
+        _("why it is withheld"), max_length=500, blank=True, db_default=""
+    )
+    withhold_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withholding asked for by"),
+    )
+    withhold_requested_at = models.DateTimeField(
+        _("withholding awaiting a second approver since"), null=True, blank=True
+    )
+    withheld_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withholding approved by"),
+    )
+    withheld_at = models.DateTimeField(
+        _("withheld from the person since"), null=True, blank=True
+    )
+    withhold_refusal_reason = models.CharField(
+        _("why the last request to withhold it was rejected or cancelled"),
+        max_length=500,
+        blank=True,
+        db_default="",
     )
 
     class Meta:
         ordering = ["-disclosed_at"]
+        constraints = [
+            # Withheld only with a stated exemption and a second person.
+            models.CheckConstraint(
+                condition=models.Q(withheld_at__isnull=True)
+                | (~models.Q(withhold_exemption="") & ~models.Q(withhold_reason="")),
+                name="disclosure_withheld_states_exemption",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.fields} to {self.recipient} ({self.disclosed_at:%Y-%m-%d})"
+
+    @property
+    def is_withheld(self) -> bool:
+        return self.withheld_at is not None
+
+    @property
+    def awaiting_second_approver(self) -> bool:
+        return self.withhold_requested_at is not None and self.withheld_at is None
 
 
 class ExportFile(models.Model):
@@ -213,3 +348,63 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.removed}"
+
+
+class Transmission(models.Model):
+    """A person's data sent straight to another organisation (portability).
+
+    Asked for on "Your data" (with a portability request); sent by the
+    data-protection lead as a link that works once and expires. Only a hash of
+    the link's token is stored: the token is made when the mail is sent and
+    exists only in that mail."""
+
+    request = models.OneToOneField(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="transmission"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="transmissions",
+    )
+    recipient_name = models.CharField(_("organisation"), max_length=200)
+    recipient_email = models.EmailField(_("organisation's email address"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    file = models.FileField(upload_to="transmissions/", blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("collected"), null=True, blank=True)
+    disclosure = models.OneToOneField(
+        Disclosure,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transmission",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Data sent to {self.recipient_name} (request {self.request_id})"
+
+
+class TransmissionMail(OutboxMessage):
+    """The mail carrying a transmission's link (rules in config/outbox.py). Its
+    body is built when it is sent, with a fresh token, so no usable link is
+    ever stored."""
+
+    transmission = models.ForeignKey(
+        Transmission, on_delete=models.CASCADE, related_name="mails"
+    )
+
+    class Meta(OutboxMessage.Meta):
+        pass

@@ -1,10 +1,14 @@
 """Thin Celery wrappers around privacy.services."""
 
+import random
+from smtplib import SMTPException
+
 from celery import shared_task
 
 from accounts.models import User
+from config.outbox import task_retry_countdown
 
-from . import services
+from . import disclosures, services
 
 
 @shared_task
@@ -16,3 +20,26 @@ def prepare_export(person_id: int) -> int:
 @shared_task
 def apply_retention() -> dict:
     return services.apply_retention()
+
+
+@shared_task(bind=True, max_retries=8)
+def send_transmission_mail(self, record_id: int) -> bool:
+    """Send one transmission link; transient failures retry with back-off.
+    Run in-process, a failure is left to the periodic sweep instead."""
+    try:
+        return disclosures.send_transmission_mail(record_id)
+    except (SMTPException, OSError) as exc:
+        if self.request.is_eager:
+            return False
+        countdown = task_retry_countdown(
+            self.request.retries,
+            jitter=random.randint(0, 15),  # noqa: S311
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task
+def send_pending_transmission_mail(older_than_seconds: int = 60) -> int:
+    return disclosures.send_pending_transmission_mail(
+        older_than_seconds=older_than_seconds
+    )

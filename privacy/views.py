@@ -4,12 +4,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.idempotency import idempotent
 
-from . import services
-from .forms import RequestForm
+from . import disclosures, selectors, services
+from .forms import RequestForm, TransmissionRequestForm
 from .models import DataSubjectRequest, ExportFile
 
 
@@ -54,8 +55,72 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
                 person=request.user, expires_at__gt=timezone.now()
             ),
             "sources": services.data_sources(request.user),
+            "disclosures": selectors.disclosures_for_person(person=request.user),
+            "transmissions": selectors.transmissions_for_person(person=request.user),
+            "now": timezone.now(),
         },
     )
+
+
+@login_required
+@idempotent
+def my_data_transfer_view(request: HttpRequest) -> HttpResponse:
+    form = TransmissionRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transmission = disclosures.ask_for_transmission(
+                request.user, **form.cleaned_data
+            )
+        except services.PrivacyError as exc:
+            form.add_error("recipient_email", str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "We have your request to send your data to %(name)s. Our data "
+                    "protection lead will send it within one month."
+                )
+                % {"name": transmission.recipient_name},
+            )
+            return redirect("privacy:my_data")
+    return render(request, "privacy/transfer_form.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def transfer_collect_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The recipient's one-time link (no sign-in). GET shows what it is and a
+    button, so a mail scanner that follows links cannot use it up; the POST
+    gives the file once."""
+    problem = ""
+    if request.method == "POST":
+        try:
+            _transmission, content = disclosures.collect_transmission(token)
+        except services.PrivacyError as exc:
+            problem = str(exc)
+        else:
+            response = HttpResponse(content, content_type="application/zip")
+            response["Content-Disposition"] = 'attachment; filename="personal-data.zip"'
+            return _private(response)
+    else:
+        link = selectors.transmission_get(token=token)
+        problem = disclosures.transmission_link_problem(link)
+    response = render(
+        request,
+        "privacy/transfer_collect.html",
+        {"problem": problem},
+        status=410 if problem else 200,
+    )
+    return _private(response)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token is in the address: keep it out of caches, indexes and other
+    # sites' Referer headers.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @login_required

@@ -88,6 +88,7 @@ def first_policies(db):
         "0004_privacy_notice_covers_organisations",
         "0005_privacy_notice_covers_bank_transfers",
         "0006_privacy_notice_covers_cards_and_services",
+        "0007_privacy_notice_covers_disclosures_and_transmission",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 

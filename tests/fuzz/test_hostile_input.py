@@ -38,7 +38,7 @@ from organisations.forms import (
     MembershipDecisionForm,
     SwapForm,
 )
-from privacy.forms import RequestForm
+from privacy.forms import RequestForm, TransmissionRequestForm
 from products.forms import BuyForm
 from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
@@ -248,6 +248,20 @@ def test_my_data_requests(learner, data):
 
 
 @FUZZ
+@given(data=field_values(*form_fields(TransmissionRequestForm)))
+def test_my_data_send_to_another_organisation(learner, data):
+    send(learner, "post", "/my-data/send/", data)
+
+
+@FUZZ
+@given(token=hostile)
+def test_data_transfer_link(client, token):
+    token = token.replace("/", "").replace("?", "").replace("#", "") or "x"
+    send(client, "get", f"/data-transfer/{token}/", {})
+    send(client, "post", f"/data-transfer/{token}/", {})
+
+
+@FUZZ
 @given(data=field_values(*form_fields(ProfileForm)))
 def test_profile(learner, data):
     send(learner, "post", "/profile/edit/", data)
@@ -398,6 +412,7 @@ STAFF_ONLY = {
     "RecordPaymentForm",
     "StatementUploadForm",  # bank statements, in the back office
     "ResolveLineForm",
+    "DisclosureAdminForm",  # recording a disclosure, in the back office
 }
 FUZZED = {
     "CatalogueForm",
@@ -419,6 +434,7 @@ FUZZED = {
     "ApprovalForm",
     "MembershipDecisionForm",
     "BuyForm",
+    "TransmissionRequestForm",
 }
 
 

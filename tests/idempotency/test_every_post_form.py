@@ -102,6 +102,8 @@ EXEMPT = {
     "privacy:download": "answers with the file itself, given again each time it "
     "is asked for (a large export is queued once per request)",
     "privacy:export": "GET only",
+    "privacy:collect": "a recipient's one-time link without sign-in: the first "
+    "POST gives the file, a second finds the link used (410) and gives nothing",
     "privacy:processing_record": "GET only",
     "organisations:index": "GET only",
     "organisations:detail": "GET only",
@@ -507,6 +509,18 @@ def s_my_data():
     )
 
 
+def s_my_data_transfer():
+    return Scenario(
+        signed_in(verified_person()),
+        "/my-data/send/",
+        "/my-data/send/",
+        lambda: {
+            "recipient_name": "Records Ltd",
+            "recipient_email": "records@example.org",
+        },
+    )
+
+
 def s_profile_edit():
     return Scenario(
         signed_in(verified_person()),
@@ -679,6 +693,7 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "funding:officer_application": s_officer_application,
     "consent:preferences": s_preferences,
     "privacy:my_data": s_my_data,
+    "privacy:transfer": s_my_data_transfer,
     "accounts:edit": s_profile_edit,
     "accounts:equality": s_profile_equality,
     "organisations:book": s_org_book,

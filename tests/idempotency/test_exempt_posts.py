@@ -62,6 +62,15 @@ def download():
     )
 
 
+def collect():
+    # The recipient's one-time link: the first POST gives the file and is
+    # audited; the second is refused (410) and records nothing.
+    from tests.privacy.test_transmission import sent_transmission
+
+    _transmission, token = sent_transmission()
+    return Client(), f"/data-transfer/{token}/", {}, {"privacy.AuditEvent"}
+
+
 class _Stripe(Client):
     """Posts one signed webhook event, as Stripe does, whatever `data` is."""
 
@@ -113,6 +122,7 @@ POST_EXEMPT: dict[str, Callable] = {
     "marketing:unsubscribe": unsubscribe,
     "funding:support": support,
     "privacy:download": download,
+    "privacy:collect": collect,
 }
 
 

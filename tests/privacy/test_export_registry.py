@@ -153,6 +153,13 @@ def build(model, path: str, person, values: dict | None = None):
             setattr(person, name, value)
         person.save()
         return person
+    if head and model._meta.get_field(head).many_to_many:
+        # Owned through a many-to-many (a disclosure's people): the row first,
+        # then the link.
+        obj = build(model, "", person, values)
+        related = model._meta.get_field(head).related_model
+        getattr(obj, head).add(build(related, rest, person, {"_owner": True}))
+        return obj
     if head:
         related = model._meta.get_field(head).related_model
         values[head] = build(related, rest, person, {"_owner": True})

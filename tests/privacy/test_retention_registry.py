@@ -5,6 +5,7 @@ kept. A new rule fails here until it has a scenario: an expired and a fresh
 example of what it removes."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from unittest import mock
 
@@ -188,7 +189,33 @@ def bank_lines_scenario():
     )
 
 
+def transmissions_scenario():
+    """A file whose link was used goes; one whose link still works stays."""
+    from privacy.models import DataSubjectRequest, Transmission
+
+    def make(downloaded_at):
+        person = UserFactory.create()
+        transmission = Transmission(
+            request=DataSubjectRequest.objects.create(
+                person=person, kind="portability"
+            ),
+            person=person,
+            recipient_name="Records Ltd",
+            recipient_email="records@example.org",
+            sent_at=_ago(dt.timedelta(hours=1)),
+            expires_at=timezone.now() + dt.timedelta(hours=1),
+            token_hash=uuid.uuid4().hex,
+            downloaded_at=downloaded_at,
+        )
+        transmission.file.save("x.zip", ContentFile(b"PK"), save=False)
+        transmission.save()
+        return lambda: bool(Transmission.objects.get(pk=transmission.pk).file)
+
+    return make(_ago(dt.timedelta(minutes=5))), make(None)
+
+
 SCENARIOS = {
+    "spent data transmission links": transmissions_scenario,
     "bank statement line descriptions": bank_lines_scenario,
     "form submission tokens": form_submissions_scenario,
     "expired data exports": exports_scenario,

@@ -295,7 +295,10 @@ ADMIN_NEVER = {
     "consent.consentrecord": {"change", "delete"},  # consent is a record
     "privacy.datasubjectrequest": {"delete"},
     "privacy.auditevent": {"add", "change", "delete"},
-    "privacy.disclosure": {"add", "change", "delete"},
+    # disclosures are recorded, never edited or deleted (withholding is an action)
+    "privacy.disclosure": {"change", "delete"},
+    "privacy.transmission": {"add", "change", "delete"},
+    "privacy.transmissionmail": {"add", "delete"},
     "privacy.retentionrun": {"add", "change", "delete"},
     "marketing.delivery": {"add", "change", "delete"},
     # invoices are raised by the service and never edited: a credit note corrects
@@ -387,6 +390,8 @@ RULES: dict[str, Rule] = {
     "marketing:unsubscribe": link_holder,
     "funding:support": link_holder,
     "privacy:export": owner_only,  # the link also needs the owner signed in
+    # data sent to another organisation: the recipient holds the link
+    "privacy:collect": link_holder,
     # the signed-in person's own pages
     "accounts:profile": signed_in,
     "accounts:edit": signed_in,
@@ -394,6 +399,7 @@ RULES: dict[str, Rule] = {
     "consent:preferences": signed_in,
     "privacy:my_data": signed_in,
     "privacy:download": signed_in,
+    "privacy:transfer": signed_in,
     "bookings:book": signed_in,
     "bookings:list": signed_in,
     "bookings:training_record": signed_in,
@@ -569,6 +575,7 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "marketing:unsubscribe": {"token": lambda world: world.things["unsubscribe_token"]},
     "funding:support": {"token": lambda world: world.things["support_token"]},
     "privacy:export": {"token": t("export", "token")},
+    "privacy:collect": {"token": lambda world: world.things["transfer_token"]},
     "bookings:book": {"session_id": t("bookable_session")},
     "bookings:cancel": {"booking_id": t("booking")},
     "bookings:calendar": {"booking_id": t("booking")},

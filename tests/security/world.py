@@ -43,12 +43,15 @@ from marketing.services import unsubscribe_token
 from organisations.services import raise_invoices, record_payment
 from payments.services import reference_for, upload_statement
 from payments.statements import ParsedLine, ParsedStatement
+from privacy.disclosures import hash_token as transfer_hash
 from privacy.models import (
     AuditEvent,
     DataSubjectRequest,
     Disclosure,
     ExportFile,
     RetentionRun,
+    Transmission,
+    TransmissionMail,
 )
 from products.models import Product
 from products.services import buy_product
@@ -373,6 +376,7 @@ def build_world() -> World:
         "privacy.disclosure": Disclosure.objects.create(
             person=learner, recipient="Provider", fields="name", purpose="booking"
         ),
+        "privacy.transmission": _transmission(world, learner),
         "privacy.retentionrun": RetentionRun.objects.create(
             category="matrix", removed=0
         ),
@@ -390,6 +394,13 @@ def build_world() -> World:
     # its pages must not exist for them (tests/organisations cover it too).
     Membership.objects.create(person=learner, organisation=organisation)
     world.things["organisation_invoice"] = world.objects["organisations.invoice"]
+    world.objects["privacy.transmissionmail"] = TransmissionMail.objects.create(
+        key=f"matrix-{secrets.token_hex(4)}",
+        kind="transmission",
+        to="records@example.org",
+        status=TransmissionMail.Status.SENT,
+        transmission=world.objects["privacy.transmission"],
+    )
     world.things["org_payment"] = record_payment(
         org, amount=Decimal("5"), reference="matrix", by=staff
     )
@@ -434,3 +445,23 @@ def build_world() -> World:
     for role, user in world.users.items():
         world.clients[role] = _client(user)
     return world
+
+
+def _transmission(world, learner) -> Transmission:
+    """Learner A's data, sent to another organisation: its one-time link."""
+    token = secrets.token_urlsafe(32)
+    transmission = Transmission(
+        request=DataSubjectRequest.objects.create(
+            person=learner, kind="portability", identity_verified=True
+        ),
+        person=learner,
+        recipient_name="Records Ltd",
+        recipient_email="records@example.org",
+        sent_at=timezone.now(),
+        token_hash=transfer_hash(token),
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    transmission.file.save("matrix.zip", ContentFile(b"PK matrix"), save=False)
+    transmission.save()
+    world.things["transfer_token"] = token
+    return transmission
