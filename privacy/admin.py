@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from accounts.four_eyes_admin import asked_by, refusal_step, when
 
 from . import services
+from .forms import CorrectFieldForm
 from .models import AuditEvent, DataSubjectRequest, Disclosure, RetentionRun
 
 
@@ -111,6 +112,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "reject_erasure",
         "restrict",
         "lift",
+        "correct_field",
         "complete",
     )
 
@@ -377,6 +379,75 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         self.message_user(request, _("Restriction lifted."), messages.SUCCESS)
 
     @admin.action(
+        description=_("Correct a field (correction request)"), permissions=["change"]
+    )
+    def correct_field(self, request, queryset):
+        dsr = self._one(request, queryset)
+        if dsr is None:
+            return None
+        if dsr.kind != DataSubjectRequest.Kind.RECTIFICATION:
+            self.message_user(
+                request,
+                _("Only a correction request can correct data."),
+                messages.ERROR,
+            )
+            return None
+        form = CorrectFieldForm(
+            request.POST if request.POST.get("confirm") else None,
+            choices=services.correction_choices(),
+        )
+        if form.is_valid():
+            try:
+                event = services.correct_personal_data(
+                    dsr,
+                    field=form.cleaned_data["field"],
+                    value=form.cleaned_data["value"],
+                    by=request.user,
+                )
+            except services.PrivacyError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            # Neither value is repeated here: the old one lives only in the
+            # audit event.
+            self.message_user(
+                request,
+                _(
+                    "Corrected %(field)s for request #%(pk)s; the change is in the "
+                    "audit trail (event #%(event)s). Mark the request completed "
+                    "when nothing else needs correcting."
+                )
+                % {
+                    "field": dict(form.fields["field"].choices)[event.detail],
+                    "pk": dsr.pk,
+                    "event": event.pk,
+                },
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Correct a field for request #%(pk)s") % {"pk": dsr.pk},
+                "intro": [
+                    _("What the person told us:"),
+                    dsr.details or _("(nothing written)"),
+                    _(
+                        "The field's old value is kept only in the audit trail, "
+                        "with the new one, for the retention period."
+                    ),
+                ],
+                "form": form,
+                "submit_label": _("Correct it"),
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": "correct_field",
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(
         description=_("Mark completed and tell the person"), permissions=["change"]
     )
     def complete(self, request, queryset):
@@ -414,6 +485,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    # old_value and new_value (a correction's) show on the event's own page
+    # only, never in the list.
     list_display = ("created_at", "actor", "action", "subject", "request", "detail")
     list_filter = ("action",)
     list_select_related = ("actor", "request")
