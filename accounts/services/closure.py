@@ -70,6 +70,11 @@ def close_own_account(person: User) -> AccountClosure:
         problem = _refusal_to_close(person)
         if problem:
             raise _error(problem)
+        if person.is_privileged:
+            # A back-office account ends through deactivation (four eyes).
+            raise _error(
+                _("This is a staff account: ask a superuser to deactivate it instead.")
+            )
         closure = _live_closure(person)
         if closure is None:
             closure = AccountClosure.objects.create(

@@ -390,3 +390,12 @@ def test_a_booking_admin_is_not_offered_closure_actions():
     officer.groups.add(Group.objects.get(name=roles.BOOKING_ADMINS))
     page = staff_client(officer).get("/admin/accounts/user/")
     assert "schedule_closure" not in page.content.decode()
+
+
+def test_a_staff_account_is_not_closed_from_the_learner_page(client):
+    officer = verified(is_staff=True)
+    client.force_login(officer)
+    response = client.post("/profile/close/", {"confirm": "on"})
+    assert response["Location"] == "/profile/"
+    assert User.objects.get(pk=officer.pk).is_active
+    assert not AccountClosure.objects.exists()
