@@ -146,8 +146,8 @@ class AuditEvent(models.Model):
     # Only for a correction (privacy.services.correct_personal_data): the value
     # before and after. This is the one place the old value is kept; erasure
     # and the retention rule clear both.
-    old_value = models.TextField(blank=True)
-    new_value = models.TextField(blank=True)
+    old_value = models.TextField(blank=True, default="", db_default="")
+    new_value = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
