@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.shortcuts import redirect
 
 from config.redirects import safe_next_path
 
@@ -13,6 +14,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             services.profile_for(user)
         return user
+
+    def respond_user_inactive(self, request, user):
+        # A closed account is told it is closed and how to ask to reopen it;
+        # any other inactive account gets allauth's page.
+        if getattr(user, "closed_at", None) is not None:
+            return redirect("accounts:closed")
+        return super().respond_user_inactive(request, user)
 
     def is_safe_url(self, url):
         # allauth's own check calls "foo" safe (it is relative) and redirects

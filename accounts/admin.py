@@ -5,12 +5,20 @@ Deactivating a staff or superuser account needs four eyes
 one person with the permission to change accounts chooses "Ask a second
 approver to deactivate" and a different one "Approve deactivation (second
 approver)"; "Reject or cancel a pending deactivation" withdraws it with a
-reason. Every step is in the audit trail."""
+reason. Every step is in the audit trail.
+
+Closing an account (accounts/services/closure.py) is the data-protection
+lead's: "Close account after notice" asks for the reason, which the person is
+emailed; the account closes after ACCOUNT_CLOSURE_NOTICE_DAYS. "Withdraw a
+scheduled closure" and "Reopen closed account" undo it, each telling the
+person."""
 
 from allauth.socialaccount.models import SocialApp, SocialToken
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
@@ -18,10 +26,12 @@ from import_export.admin import ImportMixin
 from privacy.imports import SourceImportMixin
 
 from . import services
+from .forms import ClosureReasonForm
 from .four_eyes import may_act_alone_on
 from .four_eyes_admin import asked_by, refusal_step, when
 from .imports import PersonResource
 from .models import Membership, Organisation, Profile, User
+from .services.closure import CLOSE_PERMISSION
 
 
 class ProfileInline(admin.StackedInline):
@@ -76,7 +86,14 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
         "is_active",
         "groups",
     )
-    actions = ("request_deactivation", "approve_deactivation", "reject_deactivation")
+    actions = (
+        "request_deactivation",
+        "approve_deactivation",
+        "reject_deactivation",
+        "schedule_closure",
+        "cancel_closure",
+        "reopen",
+    )
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -100,6 +117,8 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
                     "processing_restricted",
                     "objects_to_direct_marketing",
                     "erased_at",
+                    "closed_at",
+                    "closure",
                 )
             },
         ),
@@ -124,6 +143,11 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        fields = (*fields, "closed_at", "closure")
+        if obj is not None and obj.closed_at is not None:
+            # A closed account opens again only through "Reopen closed
+            # account", which tells the person and records it.
+            fields = (*fields, "is_active")
         if obj is not None and not may_act_alone_on(obj, by=request.user):
             # Only a superuser deactivates a staff or superuser account alone,
             # and not their own; anyone else asks for a second approver.
@@ -147,6 +171,121 @@ class UserAdmin(SourceImportMixin, ImportMixin, BaseUserAdmin):
             "who": obj.deactivation_requested_by or _("someone no longer on record"),
             "when": when(obj.deactivation_requested_at),
         }
+
+    @admin.display(description=_("closure"))
+    def closure(self, obj):
+        closure = obj.closures.first() if obj.pk else None
+        if closure is None:
+            return "-"
+        if closure.state == "scheduled":
+            return _("Closes on %(when)s (the person was told the reason)") % {
+                "when": when(closure.takes_effect_at)
+            }
+        if closure.state == "closed":
+            return _("Closed on %(when)s%(by)s") % {
+                "when": when(closure.closed_at),
+                "by": _(" by our staff")
+                if closure.by_staff
+                else _(" at their request"),
+            }
+        if closure.state == "withdrawn":
+            return _("A closure was withdrawn on %(when)s") % {
+                "when": when(closure.cancelled_at)
+            }
+        return _("Reopened on %(when)s") % {"when": when(closure.reopened_at)}
+
+    def has_close_accounts_permission(self, request):
+        return request.user.has_perm(CLOSE_PERMISSION)
+
+    @admin.action(
+        description=_("Close account after notice (give the reason)"),
+        permissions=["close_accounts"],
+    )
+    def schedule_closure(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return None
+        form = ClosureReasonForm(request.POST if request.POST.get("confirm") else None)
+        if form.is_valid():
+            try:
+                closure = services.schedule_account_closure(
+                    person, reason=form.cleaned_data["reason"], by=request.user
+                )
+            except services.AccountsError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "%(person)s is being told the reason by email. The account "
+                    "closes on %(when)s unless you withdraw the closure."
+                )
+                % {"person": person, "when": when(closure.takes_effect_at)},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Close this account after notice?"),
+                "intro": [
+                    _(
+                        "%(person)s is emailed the reason now. The account closes "
+                        "%(days)s days later: sign-in stops, marketing stops and "
+                        "future places pass to the next person waiting. Training "
+                        "records and transactions are kept."
+                    )
+                    % {"person": person, "days": settings.ACCOUNT_CLOSURE_NOTICE_DAYS}
+                ],
+                "form": form,
+                "submit_label": _("Send the notice"),
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": "schedule_closure",
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(
+        description=_("Withdraw a scheduled closure"), permissions=["close_accounts"]
+    )
+    def cancel_closure(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return
+        try:
+            services.cancel_scheduled_closure(person, by=request.user)
+        except services.AccountsError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("The closure is withdrawn; %(person)s is being told.")
+            % {"person": person},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Reopen closed account (at the person's request)"),
+        permissions=["close_accounts"],
+    )
+    def reopen(self, request, queryset):
+        person = self._one(request, queryset)
+        if person is None:
+            return
+        try:
+            services.reopen_account(person, by=request.user)
+        except services.AccountsError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("%(person)s's account is open again; they are being told.")
+            % {"person": person},
+            messages.SUCCESS,
+        )
 
     def _one(self, request, queryset):
         user = queryset.first() if queryset.count() == 1 else None

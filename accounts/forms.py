@@ -219,3 +219,29 @@ class RefusalForm(forms.Form):
 
 # What a refusal did, as the admin's message says it.
 OUTCOMES = {"cancelled": _("cancelled"), "rejected": _("rejected")}
+
+
+class CloseAccountForm(forms.Form):
+    """The person confirms they want their account closed."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that I will no longer be able to sign in"),
+        error_messages={
+            "required": _("Tick the box to confirm that you want to close your account")
+        },
+    )
+
+
+class ClosureReasonForm(forms.Form):
+    """Staff close an account: the reason the person is told."""
+
+    reason = forms.CharField(
+        label=_("Why must the account be closed?"),
+        help_text=_(
+            "The person is sent this reason now; the account closes after the "
+            "notice period."
+        ),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Give the reason: the person is told it.")},
+    )

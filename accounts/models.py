@@ -45,6 +45,9 @@ class User(AbstractUser):
         _("objects to direct marketing"), default=False
     )
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Set while the account is closed (accounts.services.close_account): it
+    # cannot sign in, nothing is sent to it, and staff may reopen it.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Where the record came from when it was imported rather than typed here.
     import_source = models.CharField(_("imported from"), max_length=200, blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
@@ -94,6 +97,70 @@ class User(AbstractUser):
     @property
     def deactivation_pending(self) -> bool:
         return self.deactivation_requested_at is not None
+
+
+class AccountClosure(models.Model):
+    """One closure of an account: asked for by the person (effective at once)
+    or by the data-protection lead with a reason (effective after a notice
+    period), and, perhaps, its reopening. The `*_mailed_at` fields make each
+    mail go once, whatever retries happen."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="closures"
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("asked for by"),
+    )
+    by_staff = models.BooleanField(_("closed by our staff"), default=False)
+    reason = models.CharField(_("reason given to the person"), max_length=500)
+    asked_at = models.DateTimeField(_("asked for at"), auto_now_add=True)
+    takes_effect_at = models.DateTimeField(_("takes effect at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        _("closure withdrawn at"), null=True, blank=True
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reopened by"),
+    )
+    notice_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopened_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-asked_at", "-pk"]
+        constraints = [
+            # The database, not only the service, refuses a second live closure.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(cancelled_at__isnull=True, reopened_at__isnull=True),
+                name="one_live_closure_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure of {self.person_id} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.reopened_at:
+            return "reopened"
+        if self.cancelled_at:
+            return "withdrawn"
+        if self.closed_at:
+            return "closed"
+        return "scheduled"
 
 
 class Organisation(models.Model):

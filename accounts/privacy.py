@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from privacy.registry import Category, not_personal, register, register_retention
 
-from .models import FormSubmission, Membership, Organisation, Profile, User
+from .models import (
+    AccountClosure,
+    FormSubmission,
+    Membership,
+    Organisation,
+    Profile,
+    User,
+)
 
 PROFILE_FIELDS = [
     "job_title",
@@ -38,6 +45,7 @@ def export_user(person: User) -> list[dict]:
             "date_joined": person.date_joined,
             "last_login": person.last_login,
             "processing_restricted": person.processing_restricted,
+            "closed_at": person.closed_at,
             "objects_to_direct_marketing": person.objects_to_direct_marketing,
             "imported_from": person.import_source,
             "imported_at": person.imported_at,
@@ -292,3 +300,109 @@ def remove_expired_form_submissions() -> int:
 
 
 register_retention("form submission tokens", remove_expired_form_submissions)
+
+
+# --- closed accounts ---------------------------------------------------------
+
+
+def export_closures(person: User) -> list[dict]:
+    return [
+        {
+            "asked_for_at": c.asked_at,
+            "by_our_staff": c.by_staff,
+            "reason": c.reason,
+            "takes_effect_at": c.takes_effect_at,
+            "closed_at": c.closed_at,
+            "withdrawn_at": c.cancelled_at,
+            "reopened_at": c.reopened_at,
+        }
+        for c in AccountClosure.objects.filter(person=person)
+    ]
+
+
+register(
+    Category(
+        name="account_closures",
+        model=AccountClosure,
+        # asked_by and reopened_by name who acted (the person or our staff).
+        fields=["reason"],
+        export=export_closures,
+        erase=lambda person: AccountClosure.objects.filter(person=person).update(
+            reason=""
+        ),
+        note="Kept as the record that the account was closed; the reason is cleared.",
+    )
+)
+
+
+def _erase_long_closed_accounts() -> int:
+    from .services import erase_long_closed_accounts
+
+    return erase_long_closed_accounts()
+
+
+register_retention("closed accounts", _erase_long_closed_accounts)
+
+
+# --- fields staff may correct for a correction request ------------------------
+# A safe list: names, contact details and job title. Email addresses change
+# through allauth (verified); equality answers are the person's own to give.
+
+_USER_FIELDS = {"first_name": "First name", "last_name": "Last name"}
+_PROFILE_FIELDS = {
+    "job_title": "Job title",
+    "phone": "Phone number",
+    "address_line_1": "Address line 1",
+    "address_line_2": "Address line 2",
+    "town": "Town or city",
+    "postcode": "Postcode",
+}
+
+
+def _read_field(name: str):
+    def read(person: User) -> str:
+        if name in _USER_FIELDS:
+            return getattr(person, name)
+        profile = Profile.objects.filter(user=person).first()
+        return getattr(profile, name) if profile else ""
+
+    return read
+
+
+def _write_field(name: str):
+    def write(person: User, value: str) -> None:
+        from .forms import ProfileForm
+        from .services import profile_for
+
+        field = ProfileForm.base_fields[name]
+        try:
+            value = field.clean(value)
+        except Exception as exc:  # a ValidationError, its messages safe to show
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            raise ValueError(" ".join(str(m) for m in messages)) from exc
+        if name == "postcode":
+            value = value.upper().strip()
+        value = value.strip()
+        if name in _USER_FIELDS:
+            User.objects.filter(pk=person.pk).update(**{name: value})
+            setattr(person, name, value)
+        else:
+            profile = profile_for(person)
+            setattr(profile, name, value)
+            profile.save(update_fields=[name, "updated_at"])
+
+    return write
+
+
+def _register_correctables() -> None:
+    from privacy.registry import Correctable, register_correctable
+
+    for name, label in {**_USER_FIELDS, **_PROFILE_FIELDS}.items():
+        register_correctable(
+            Correctable(
+                key=name, label=label, read=_read_field(name), write=_write_field(name)
+            )
+        )
+
+
+_register_correctables()

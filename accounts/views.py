@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,7 +9,7 @@ from django.utils.translation import gettext as _
 from config.idempotency import idempotent
 
 from . import selectors, services
-from .forms import EqualityForm, ProfileForm
+from .forms import CloseAccountForm, EqualityForm, ProfileForm
 
 
 @login_required
@@ -75,3 +77,37 @@ def profile_equality_view(request: HttpRequest) -> HttpResponse:
         )
         return redirect("accounts:profile")
     return render(request, "accounts/profile_equality.html", {"form": form})
+
+
+@login_required
+@idempotent
+def account_close_view(request: HttpRequest) -> HttpResponse:
+    form = CloseAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close_own_account(request.user)
+        except services.AccountsError as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:profile")
+        logout(request)
+        messages.success(
+            request, _("Your account is closed. You have been signed out.")
+        )
+        return redirect("accounts:closed")
+    return render(
+        request,
+        "accounts/account_close.html",
+        {
+            "form": form,
+            "retention_years": settings.PRIVACY_RETENTION["closed_accounts_years"],
+        },
+    )
+
+
+def account_closed_view(request: HttpRequest) -> HttpResponse:
+    """Shown after closing, and to anyone who signs in to a closed account."""
+    return render(
+        request,
+        "accounts/account_closed.html",
+        {"retention_years": settings.PRIVACY_RETENTION["closed_accounts_years"]},
+    )

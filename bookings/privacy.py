@@ -11,6 +11,7 @@ from privacy.registry import (
     Category,
     not_personal,
     register,
+    register_on_closure,
     register_on_restriction,
     register_retention,
 )
@@ -295,6 +296,20 @@ def withdraw_restricted(person, by) -> None:
 
 
 register_on_restriction("future bookings", withdraw_restricted)
+
+
+def withdraw_closed(person, by) -> None:
+    """A closed account keeps no place: future places and waiting-list places
+    are cancelled (refunded in full) and passed to the next person waiting.
+    No mail per booking: the closure mail says so, once."""
+    from .services import withdraw_person_from_future_sessions
+
+    withdraw_person_from_future_sessions(
+        person, by=by, reason="Withdrawn: account closed", notify=False
+    )
+
+
+register_on_closure("future bookings", withdraw_closed)
 
 
 def remove_old_mail_records() -> int:

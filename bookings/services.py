@@ -473,7 +473,11 @@ def book_members(
             if locked.bookings.live().filter(person=person).exists():
                 results.append((person, None, _("Already booked on this session.")))
                 continue
-            if person.processing_restricted or person.erased_at is not None:
+            if (
+                person.processing_restricted
+                or person.erased_at is not None
+                or person.closed_at is not None
+            ):
                 # Why is the person's own business: not said to the booker.
                 results.append((person, None, _("Cannot be booked at the moment.")))
                 continue
@@ -521,7 +525,11 @@ def swap_booking(booking: Booking, to_person: User, *, by: User) -> Booking:
             )
         if to_person.pk == booking.person_id:
             raise BookingError(_("Choose a different person."))
-        if to_person.processing_restricted or to_person.erased_at is not None:
+        if (
+            to_person.processing_restricted
+            or to_person.erased_at is not None
+            or to_person.closed_at is not None
+        ):
             raise BookingError(_("That person cannot be booked."))
         if session.bookings.live().filter(person=to_person).exists():
             raise BookingError(_("That person already has a booking for this session."))
@@ -630,8 +638,12 @@ def book_session(
             raise BookingError(_("Booking for this session has closed."))
         if by is None and not has_verified_email(person):
             raise BookingError(_("Confirm your email address before you book."))
-        if person.processing_restricted or person.erased_at is not None:
-            # Restriction stops new processing: a new booking would be one.
+        if (
+            person.processing_restricted
+            or person.erased_at is not None
+            or person.closed_at is not None
+        ):
+            # Restriction (and closure) stops new processing: a new booking would be one.
             raise BookingError(
                 _(
                     "You cannot book while the use of your data is restricted at your "
@@ -835,7 +847,11 @@ def _first_waiting(session: Session) -> Booking | None:
     # erasure withdrew people): they would be mailed and their details shared.
     waiting = (
         session.bookings.waiting()
-        .filter(person__erased_at__isnull=True, person__processing_restricted=False)
+        .filter(
+            person__erased_at__isnull=True,
+            person__processing_restricted=False,
+            person__closed_at__isnull=True,
+        )
         .order_by("created_at", "pk")
     )
     now = timezone.now()
@@ -1011,22 +1027,26 @@ def accept_offer(booking: Booking, by: User) -> Booking:
 
 
 def withdraw_erased_and_restricted() -> int:
-    """Places on future sessions still held by someone erased or restricted
-    (from before erasure withdrew them, or booked in the instant before the
-    erasure or restriction committed) are withdrawn and passed on, with no
-    mail to the person. Runs with the offer sweep; idempotent."""
+    """Places on future sessions still held by someone erased, restricted or
+    closed (from before erasure withdrew them, or booked in the instant before
+    the erasure, restriction or closure committed) are withdrawn and passed
+    on, with no mail to the person. Runs with the offer sweep; idempotent."""
     people = User.objects.filter(
-        models.Q(erased_at__isnull=False) | models.Q(processing_restricted=True),
+        models.Q(erased_at__isnull=False)
+        | models.Q(processing_restricted=True)
+        | models.Q(closed_at__isnull=False),
         bookings__status__in=WITHDRAWABLE,
         bookings__session__starts_at__gt=timezone.now(),
     ).distinct()
     withdrawn = 0
     for person in people:
-        reason = (
-            "Withdrawn: personal data erased"
-            if person.erased_at is not None
-            else "Withdrawn: processing restricted"
-        )
+        if person.erased_at is not None:
+            reason = "Withdrawn: personal data erased"
+        elif person.closed_at is not None:
+            reason = "Withdrawn: account closed"
+        else:
+            reason = "Withdrawn: processing restricted"
+
         withdrawn += withdraw_person_from_future_sessions(
             person, by=None, reason=reason, notify=False
         )

@@ -114,13 +114,16 @@ OUTBOX_HEADER = "X-CPD-Outbox-Row"
 
 def refuses(address: str) -> bool:
     """True when mail must never go to this address: it is empty, on the
-    domain erasure gives accounts, or belongs to an erased account."""
+    domain erasure gives accounts, or belongs to an erased or closed account."""
     from accounts.models import User
 
     address = (address or "").strip()
     if not address or address.lower().endswith("@" + ERASED_DOMAIN):
         return True
-    return User.objects.filter(email__iexact=address, erased_at__isnull=False).exists()
+    return User.objects.filter(
+        models.Q(erased_at__isnull=False) | models.Q(closed_at__isnull=False),
+        email__iexact=address,
+    ).exists()
 
 
 def outbox_models() -> list[type["OutboxMessage"]]:
@@ -129,12 +132,20 @@ def outbox_models() -> list[type["OutboxMessage"]]:
     return [m for m in apps.get_models() if issubclass(m, OutboxMessage)]
 
 
-def cancel_pending_to(address: str) -> int:
+def cancel_pending_to(address: str, *, closed: bool = False) -> int:
     """Cancel every row still waiting to go to `address` (or not sent, which
     staff could send again), in every outbox, and forget the address on them.
-    Called by erasure before the account is anonymised; returns how many rows
-    were cancelled."""
+    Called by erasure before the account is anonymised, and by the closure of
+    an account (`closed`: the address is kept, as the account is); returns
+    how many rows were cancelled."""
     cancelled = 0
+    if closed:
+        change = {"last_error": "Cancelled: the person's account was closed."}
+    else:
+        change = {
+            "to": f"cancelled@{ERASED_DOMAIN}",
+            "last_error": "Cancelled: the person's data was erased.",
+        }
     for model in outbox_models():
         cancelled += model.objects.filter(
             to__iexact=address,
@@ -143,11 +154,7 @@ def cancel_pending_to(address: str) -> int:
                 OutboxMessage.Status.FAILED,
                 OutboxMessage.Status.GAVE_UP,
             ],
-        ).update(
-            status=OutboxMessage.Status.CANCELLED,
-            to=f"cancelled@{ERASED_DOMAIN}",
-            last_error="Cancelled: the person's data was erased.",
-        )
+        ).update(status=OutboxMessage.Status.CANCELLED, **change)
     return cancelled
 
 
@@ -175,7 +182,9 @@ def send_row(
             return False
         if refuses(record.to):
             record.status = OutboxMessage.Status.CANCELLED
-            record.last_error = "Not sent: the address belongs to an erased account."
+            record.last_error = (
+                "Not sent: the address belongs to an erased or closed account."
+            )
             record.save()
             return False
         record.attempts += 1

@@ -302,6 +302,19 @@ PRIVACY_RETENTION = {
     # Bank statement lines: what the payer's bank sent (their name) is cleared
     # after this many years (accounting records); date and amount stay.
     "bank_lines_years": env.int("RETENTION_BANK_LINES_YEARS", default=6),
+    # A closed account can be reopened for this long; then it is erased.
+    "closed_accounts_years": env.int("RETENTION_CLOSED_ACCOUNTS_YEARS", default=6),
+    # A corrected field's old (and new) value is kept in the audit trail this
+    # long, as evidence of what changed; then both are cleared.
+    "corrected_values_months": env.int("RETENTION_CORRECTED_VALUES_MONTHS", default=12),
+}
+# Days between telling a person that staff will close their account (with the
+# reason) and the closure taking effect.
+ACCOUNT_CLOSURE_NOTICE_DAYS = env.int("ACCOUNT_CLOSURE_NOTICE_DAYS", default=14)
+CELERY_BEAT_SCHEDULE["close-due-accounts"] = {
+    # Closures staff scheduled take effect once their notice period has run.
+    "task": "accounts.tasks.close_due_accounts",
+    "schedule": 3600.0,
 }
 # Exports with more rows than this are prepared by a task and a link is emailed.
 PRIVACY_EXPORT_INLINE_MAX_ROWS = env.int("PRIVACY_EXPORT_INLINE_MAX_ROWS", default=2000)

@@ -19,7 +19,7 @@ from accounts.four_eyes_admin import asked_by, refusal_step, when
 from config.outbox_admin import SendAgainMixin
 
 from . import disclosures, services
-from .forms import DisclosureAdminForm
+from .forms import CorrectFieldForm, DisclosureAdminForm
 from .models import (
     AuditEvent,
     DataSubjectRequest,
@@ -121,6 +121,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "restrict",
         "lift",
         "send_transmission",
+        "correct_field",
         "complete",
     )
 
@@ -417,6 +418,75 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
+        description=_("Correct a field (correction request)"), permissions=["change"]
+    )
+    def correct_field(self, request, queryset):
+        dsr = self._one(request, queryset)
+        if dsr is None:
+            return None
+        if dsr.kind != DataSubjectRequest.Kind.RECTIFICATION:
+            self.message_user(
+                request,
+                _("Only a correction request can correct data."),
+                messages.ERROR,
+            )
+            return None
+        form = CorrectFieldForm(
+            request.POST if request.POST.get("confirm") else None,
+            choices=services.correction_choices(),
+        )
+        if form.is_valid():
+            try:
+                event = services.correct_personal_data(
+                    dsr,
+                    field=form.cleaned_data["field"],
+                    value=form.cleaned_data["value"],
+                    by=request.user,
+                )
+            except services.PrivacyError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            # Neither value is repeated here: the old one lives only in the
+            # audit event.
+            self.message_user(
+                request,
+                _(
+                    "Corrected %(field)s for request #%(pk)s; the change is in the "
+                    "audit trail (event #%(event)s). Mark the request completed "
+                    "when nothing else needs correcting."
+                )
+                % {
+                    "field": dict(form.fields["field"].choices)[event.detail],
+                    "pk": dsr.pk,
+                    "event": event.pk,
+                },
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Correct a field for request #%(pk)s") % {"pk": dsr.pk},
+                "intro": [
+                    _("What the person told us:"),
+                    dsr.details or _("(nothing written)"),
+                    _(
+                        "The field's old value is kept only in the audit trail, "
+                        "with the new one, for the retention period."
+                    ),
+                ],
+                "form": form,
+                "submit_label": _("Correct it"),
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_name": "correct_field",
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(
         description=_("Mark completed and tell the person"), permissions=["change"]
     )
     def complete(self, request, queryset):
@@ -454,6 +524,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    # old_value and new_value (a correction's) show on the event's own page
+    # only, never in the list.
     list_display = ("created_at", "actor", "action", "subject", "request", "detail")
     list_filter = ("action",)
     list_select_related = ("actor", "request")

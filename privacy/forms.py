@@ -105,3 +105,55 @@ class DisclosureAdminForm(forms.ModelForm):
                 "withhold_exemption", _("Choose the exemption it is withheld under.")
             )
         return data
+
+
+class CorrectionForm(forms.Form):
+    """Ask us to correct something the person cannot change themselves."""
+
+    what_is_wrong = forms.CharField(
+        label=_("What is wrong?"),
+        help_text=_(
+            "Say where you saw it, for example on a certificate or in your "
+            "training record."
+        ),
+        max_length=900,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Say what is wrong")},
+    )
+    should_say = forms.CharField(
+        label=_("What should it say?"),
+        max_length=900,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what it should say")},
+    )
+
+
+class AccessForm(forms.Form):
+    """Ask for access to something the person cannot find."""
+
+    looking_for = forms.CharField(
+        label=_("What are you looking for?"),
+        help_text=_(
+            "For example, records of training before a date, or what a provider "
+            "was told about you."
+        ),
+        max_length=1900,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Say what you are looking for")},
+    )
+
+
+class CorrectFieldForm(forms.Form):
+    """Staff correct one field for a correction request."""
+
+    field = forms.ChoiceField(label=_("Field to correct"), choices=())
+    value = forms.CharField(
+        label=_("What it should say"),
+        help_text=_("Leave empty to clear it."),
+        max_length=200,
+        required=False,
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = choices

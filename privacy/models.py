@@ -146,6 +146,11 @@ class AuditEvent(models.Model):
         related_name="audit_events",
     )
     detail = models.CharField(max_length=300, blank=True)
+    # Only for a correction (privacy.services.correct_personal_data): the value
+    # before and after. This is the one place the old value is kept; erasure
+    # and the retention rule clear both.
+    old_value = models.TextField(blank=True, default="", db_default="")
+    new_value = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -155,6 +160,8 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.subject}"
 
     def save(self, *args, **kwargs):
+        # Erasure and retention clear old_value/new_value with update(), the
+        # only change an audit event may ever see.
         if self.pk is not None:
             raise ValueError("Audit events cannot be changed.")
         super().save(*args, **kwargs)

@@ -214,13 +214,16 @@ register(
         },
         owner=lambda person: Q(subject=f"user:{person.pk}"),
         model=AuditEvent,
-        fields=["detail", "subject"],
+        fields=["detail", "subject", "old_value", "new_value"],
         export=lambda person: list(
             AuditEvent.objects.filter(subject=f"user:{person.pk}").values(
-                "created_at", "action", "detail"
+                "created_at", "action", "detail", "old_value", "new_value"
             )
         ),
-        erase=lambda person: None,
-        note="Kept: it records what was done, by whom and when, and holds no personal data.",
+        erase=lambda person: AuditEvent.objects.filter(
+            subject=f"user:{person.pk}"
+        ).update(old_value="", new_value=""),
+        note="Kept: it records what was done, by whom and when; the old and new "
+        "values of a corrected field are cleared.",
     )
 )

@@ -171,3 +171,39 @@ def register_on_restriction(name: str, apply: Callable) -> None:
 
 def on_restriction() -> dict[str, Callable]:
     return dict(_ON_RESTRICTION)
+
+
+# What each app stops when an account is closed (bookings: future places pass
+# to the next person waiting): name -> callable(person, by) -> None.
+_ON_CLOSURE: dict[str, Callable] = {}
+
+
+def register_on_closure(name: str, apply: Callable) -> None:
+    _ON_CLOSURE[name] = apply
+
+
+def on_closure() -> dict[str, Callable]:
+    return dict(_ON_CLOSURE)
+
+
+@dataclass(frozen=True)
+class Correctable:
+    """A field staff may correct for a correction request: `read(person)` gives
+    its value as text, `write(person, value)` validates (raising ValueError
+    with a message safe to show) and saves it."""
+
+    key: str
+    label: str
+    read: Callable
+    write: Callable
+
+
+_CORRECTABLE: dict[str, Correctable] = {}
+
+
+def register_correctable(field: Correctable) -> None:
+    _CORRECTABLE[field.key] = field
+
+
+def correctable() -> dict[str, Correctable]:
+    return dict(_CORRECTABLE)

@@ -37,13 +37,20 @@ def audit(
     by: User | None = None,
     request: DataSubjectRequest | None = None,
     detail: str = "",
+    old_value: str = "",
+    new_value: str = "",
 ) -> AuditEvent:
+    """Record who did what to whose data. `detail` never holds personal data;
+    a correction's old and new values go in `old_value` and `new_value`, which
+    erasure and the retention rule clear."""
     return AuditEvent.objects.create(
         actor=by,
         action=action,
         subject=f"user:{person.pk}" if person else "",
         request=request,
         detail=detail[:300],
+        old_value=old_value,
+        new_value=new_value,
     )
 
 
@@ -95,6 +102,103 @@ def create_request(
             dsr.save()
         audit("request received", person=person, by=by, request=dsr, detail=kind)
     return dsr
+
+
+def ask_for_correction(
+    person: User, *, what_is_wrong: str, should_say: str
+) -> DataSubjectRequest:
+    """A correction request from "Your data": what is wrong and what it should
+    say, in the person's words, for staff to act on."""
+    details = _("What is wrong: %(wrong)s\nWhat it should say: %(right)s") % {
+        "wrong": " ".join(what_is_wrong.split())[:900],
+        "right": " ".join(should_say.split())[:900],
+    }
+    return create_request(
+        person, DataSubjectRequest.Kind.RECTIFICATION, details=details
+    )
+
+
+def ask_for_access(person: User, *, looking_for: str) -> DataSubjectRequest:
+    """An access request for something the person cannot find in the service
+    or in their download."""
+    details = _("Looking for: %(what)s") % {
+        "what": " ".join(looking_for.split())[:1900]
+    }
+    return create_request(person, DataSubjectRequest.Kind.ACCESS, details=details)
+
+
+def requests_of(person: User):
+    """The person's requests, newest first, for "Your data"."""
+    return DataSubjectRequest.objects.filter(person=person).order_by(
+        "-received_at", "-pk"
+    )
+
+
+def correction_choices() -> list[tuple[str, str]]:
+    return [(c.key, c.label) for c in registry.correctable().values()]
+
+
+def correct_personal_data(
+    dsr: DataSubjectRequest, *, field: str, value: str, by: User
+) -> AuditEvent:
+    """Staff correct one field (from the registry's safe list) for a correction
+    request. The old value is kept only in the audit event, with the new one;
+    never on the request. Correcting a field to what it already says records
+    nothing, so a double submit is one correction."""
+    correctable = registry.correctable().get(field)
+    if correctable is None:
+        raise PrivacyError(_("That field cannot be corrected here."))
+    with transaction.atomic():
+        dsr = _locked_request(dsr)
+        if dsr.kind != DataSubjectRequest.Kind.RECTIFICATION:
+            raise PrivacyError(_("Only a correction request can correct data."))
+        if not dsr.is_open:
+            raise PrivacyError(_("This request is already closed."))
+        person = dsr.person
+        if person is None or person.erased_at is not None:
+            raise PrivacyError(
+                _("This request names no account that can be corrected.")
+            )
+        if not dsr.identity_verified:
+            raise PrivacyError(_("Verify the person's identity first."))
+        person = User.objects.select_for_update(of=("self",)).get(pk=person.pk)
+        old = str(correctable.read(person) or "")
+        try:
+            correctable.write(person, value)
+        except ValueError as exc:
+            raise PrivacyError(str(exc)) from exc
+        new = str(correctable.read(person) or "")
+        if new == old:
+            raise PrivacyError(
+                _("%(field)s already says that: nothing was changed.")
+                % {"field": correctable.label}
+            )
+        if dsr.status == DataSubjectRequest.Status.RECEIVED:
+            dsr.status = DataSubjectRequest.Status.IN_PROGRESS
+            dsr.save()
+        return audit(
+            "data corrected",
+            person=person,
+            by=by,
+            request=dsr,
+            detail=field,
+            old_value=old,
+            new_value=new,
+        )
+
+
+def clear_old_corrected_values() -> int:
+    """Retention: a correction's old and new values are cleared from the audit
+    trail after `RETENTION_CORRECTED_VALUES_MONTHS`; the event itself stays."""
+    from dateutil.relativedelta import relativedelta
+
+    months = settings.PRIVACY_RETENTION["corrected_values_months"]
+    cutoff = timezone.now() - relativedelta(months=months)
+    return (
+        AuditEvent.objects.filter(created_at__lt=cutoff)
+        .exclude(old_value="", new_value="")
+        .update(old_value="", new_value="")
+    )
 
 
 def object_to_direct_marketing(person: User, *, request=None, by=None) -> None:
@@ -626,3 +730,6 @@ def remove_expired_exports() -> int:
 
 
 registry.register_retention("expired data exports", remove_expired_exports)
+registry.register_retention(
+    "corrected values in the audit trail", clear_old_corrected_values
+)

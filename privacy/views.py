@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.idempotency import idempotent
 
 from . import disclosures, selectors, services
-from .forms import RequestForm, TransmissionRequestForm
+from .forms import AccessForm, CorrectionForm, RequestForm, TransmissionRequestForm
 from .models import DataSubjectRequest, ExportFile
 
 
@@ -48,9 +48,7 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
         "privacy/my_data.html",
         {
             "form": form,
-            "requests": DataSubjectRequest.objects.filter(person=request.user).order_by(
-                "-received_at"
-            ),
+            "requests": services.requests_of(request.user),
             "exports": ExportFile.objects.filter(
                 person=request.user, expires_at__gt=timezone.now()
             ),
@@ -160,3 +158,33 @@ def processing_record_view(request: HttpRequest) -> HttpResponse:
     return render(
         request, "privacy/processing_record.html", {"purposes": processing_purposes()}
     )
+
+
+@login_required
+@idempotent
+def correction_new_view(request: HttpRequest) -> HttpResponse:
+    form = CorrectionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        dsr = services.ask_for_correction(request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _("We have your request to correct your data. We will reply by %(due)s.")
+            % {"due": timezone.localtime(dsr.due_at).strftime("%-d %B %Y")},
+        )
+        return redirect("privacy:my_data")
+    return render(request, "privacy/correction_new.html", {"form": form})
+
+
+@login_required
+@idempotent
+def access_new_view(request: HttpRequest) -> HttpResponse:
+    form = AccessForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        dsr = services.ask_for_access(request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _("We have your request and will send you what we find by %(due)s.")
+            % {"due": timezone.localtime(dsr.due_at).strftime("%-d %B %Y")},
+        )
+        return redirect("privacy:my_data")
+    return render(request, "privacy/access_new.html", {"form": form})

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import services
-from accounts.forms import EqualityForm, ProfileForm, SignupForm
+from accounts.forms import CloseAccountForm, EqualityForm, ProfileForm, SignupForm
 from bookings.forms import EvaluationForm, PriorLearningForm
 from consent.forms import PreferencesForm
 from courses.forms import CatalogueForm
@@ -38,7 +38,12 @@ from organisations.forms import (
     MembershipDecisionForm,
     SwapForm,
 )
-from privacy.forms import RequestForm, TransmissionRequestForm
+from privacy.forms import (
+    AccessForm,
+    CorrectionForm,
+    RequestForm,
+    TransmissionRequestForm,
+)
 from products.forms import BuyForm
 from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
@@ -261,6 +266,25 @@ def test_data_transfer_link(client, token):
     send(client, "post", f"/data-transfer/{token}/", {})
 
 
+@given(data=field_values(*form_fields(CorrectionForm)))
+def test_correction_requests(learner, data):
+    send(learner, "post", "/my-data/correct/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(AccessForm)))
+def test_access_requests(learner, data):
+    send(learner, "post", "/my-data/find/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(CloseAccountForm)))
+def test_close_account(learner, data):
+    # A value the form takes as a tick closes the account (and signs out):
+    # later examples are then sent to sign in. Never a 500 either way.
+    send(learner, "post", "/profile/close/", data)
+
+
 @FUZZ
 @given(data=field_values(*form_fields(ProfileForm)))
 def test_profile(learner, data):
@@ -413,6 +437,8 @@ STAFF_ONLY = {
     "StatementUploadForm",  # bank statements, in the back office
     "ResolveLineForm",
     "DisclosureAdminForm",  # recording a disclosure, in the back office
+    "ClosureReasonForm",  # the data-protection lead closes an account
+    "CorrectFieldForm",  # the data-protection lead corrects a field
 }
 FUZZED = {
     "CatalogueForm",
@@ -435,6 +461,9 @@ FUZZED = {
     "MembershipDecisionForm",
     "BuyForm",
     "TransmissionRequestForm",
+    "CorrectionForm",
+    "AccessForm",
+    "CloseAccountForm",
 }
 
 

@@ -58,6 +58,7 @@ EXEMPT = {
     "healthz": "GET only",
     "readyz": "GET only",
     "accounts:profile": "GET only",
+    "accounts:closed": "GET only, public",
     "bookings:list": "GET only",
     "bookings:calendar": "GET only",
     "bookings:training_record_csv": "GET only",
@@ -151,6 +152,9 @@ class Scenario:
     action: str  # where it posts
     data: Callable[[], dict] = dict  # what the person fills in (fresh files each time)
     creates: bool = True  # the first POST writes at least one row
+    # The first POST signs the person out (closing their account): a second
+    # one comes from a signed-out browser and is sent to sign in.
+    signs_out: bool = False
 
 
 def staff(group: str) -> Client:
@@ -664,7 +668,41 @@ def s_buy():
     return Scenario(signed_in(verified_person()), url, url, lambda: {"quantity": "2"})
 
 
+def s_close_account():
+    person = verified_person()
+    booking = BookingFactory.create(person=person)
+    BookingFactory.create(session=booking.session, status="waitlisted")
+    return Scenario(
+        signed_in(person),
+        "/profile/close/",
+        "/profile/close/",
+        lambda: {"confirm": "on"},
+        signs_out=True,
+    )
+
+
+def s_correction_new():
+    return Scenario(
+        signed_in(verified_person()),
+        "/my-data/correct/",
+        "/my-data/correct/",
+        lambda: {"what_is_wrong": "My surname is misspelt", "should_say": "Smyth"},
+    )
+
+
+def s_access_new():
+    return Scenario(
+        signed_in(verified_person()),
+        "/my-data/find/",
+        "/my-data/find/",
+        lambda: {"looking_for": "My 2019 safeguarding course"},
+    )
+
+
 SCENARIOS: dict[str, Callable[..., Scenario]] = {
+    "accounts:close": s_close_account,
+    "privacy:correction_new": s_correction_new,
+    "privacy:access_new": s_access_new,
     "payments:pay_card": s_pay_card,
     "bookings:book": s_book,
     "bookings:cancel": s_cancel,
@@ -750,6 +788,11 @@ def test_a_second_identical_post_does_nothing_and_shows_the_first_result(
 
     second = post()
     assert second.status_code == 302
+    if scenario.signs_out:
+        assert second["Location"].startswith("/accounts/login/")
+        assert row_counts() == after_first
+        assert len(mail.outbox) == mails_after_first
+        return
     assert second["Location"] == first["Location"]
     assert row_counts() == after_first
     assert len(mail.outbox) == mails_after_first

@@ -214,8 +214,42 @@ def transmissions_scenario():
     return make(_ago(dt.timedelta(minutes=5))), make(None)
 
 
+def closed_accounts_scenario():
+    years = settings.PRIVACY_RETENTION["closed_accounts_years"]
+
+    def make(closed_at):
+        person = UserFactory.create()
+        User.objects.filter(pk=person.pk).update(closed_at=closed_at, is_active=False)
+        return lambda: User.objects.filter(
+            pk=person.pk, erased_at__isnull=True
+        ).exists()
+
+    return make(_ago()), make(_ago(dt.timedelta(days=365 * (years - 1))))
+
+
+def corrected_values_scenario():
+    from privacy.models import AuditEvent
+
+    months = settings.PRIVACY_RETENTION["corrected_values_months"]
+
+    def make(created_at):
+        event = services.audit(
+            "data corrected",
+            person=UserFactory.create(),
+            detail="first_name",
+            old_value="Old",
+            new_value="New",
+        )
+        AuditEvent.objects.filter(pk=event.pk).update(created_at=created_at)
+        return lambda: AuditEvent.objects.filter(pk=event.pk, old_value="Old").exists()
+
+    return make(_ago()), make(_ago(dt.timedelta(days=28 * (months - 1))))
+
+
 SCENARIOS = {
     "spent data transmission links": transmissions_scenario,
+    "closed accounts": closed_accounts_scenario,
+    "corrected values in the audit trail": corrected_values_scenario,
     "bank statement line descriptions": bank_lines_scenario,
     "form submission tokens": form_submissions_scenario,
     "expired data exports": exports_scenario,

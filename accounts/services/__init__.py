@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from privacy.services import audit
 
-from .four_eyes import MANAGE_USERS, second_approver_refusal
-from .models import Membership, Organisation, Profile, User
+from ..four_eyes import MANAGE_USERS, second_approver_refusal
+from ..models import Membership, Organisation, Profile, User
 
 
 class AccountsError(Exception):
@@ -347,3 +347,36 @@ def record_activity_change(person: User, *, by: User) -> None:
         by=by,
         detail="on the account's page",
     )
+
+
+# Closing and reopening an account (a subdomain of its own).
+from .closure import (  # noqa: E402
+    cancel_scheduled_closure,
+    close_due_accounts,
+    close_own_account,
+    erase_long_closed_accounts,
+    reopen_account,
+    schedule_account_closure,
+)
+
+__all__ = [
+    "AccountsError",
+    "approve_deactivation",
+    "cancel_scheduled_closure",
+    "close_due_accounts",
+    "close_own_account",
+    "confirm_membership",
+    "decline_membership",
+    "erase_long_closed_accounts",
+    "find_or_create_organisation",
+    "profile_for",
+    "record_activity_change",
+    "reject_deactivation",
+    "reopen_account",
+    "request_deactivation",
+    "request_membership",
+    "schedule_account_closure",
+    "set_workplace",
+    "update_equality_data",
+    "update_profile",
+]
