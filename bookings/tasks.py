@@ -1,12 +1,9 @@
 """Thin Celery wrappers around bookings.services; all idempotent."""
 
-import random
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.conf import settings
 
-from config.outbox import task_retry_countdown
+from config.outbox import send_or_retry
 
 from . import services
 
@@ -17,16 +14,7 @@ def send_booking_mail(self, record_id: int) -> bool:
 
     Run in-process (the embedded default) a failure is left to the periodic
     outbox sweep instead, so a request never waits on retries."""
-    try:
-        return services.send_mail_record(record_id)
-    except (SMTPException, OSError) as exc:
-        if self.request.is_eager:
-            return False
-        countdown = task_retry_countdown(
-            self.request.retries,
-            jitter=random.randint(0, 15),  # noqa: S311
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+    return send_or_retry(self, services.send_mail_record, record_id)
 
 
 @shared_task

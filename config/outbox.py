@@ -25,7 +25,9 @@ is sent, and erasure cancels whatever was still waiting for the person
 """
 
 import logging
+import random
 from collections.abc import Callable
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -106,6 +108,23 @@ def task_retry_countdown(retries: int, jitter: int = 0) -> int:
     visibility = getattr(settings, "CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
     cap = max(30, visibility - 60)
     return min(cap, 30 * 2**retries) + jitter
+
+
+def send_or_retry(task, send: Callable[[int], bool], record_id: int) -> bool:
+    """The body of every outbox send task (`bind=True`): send the row; on a
+    transient failure retry with `task_retry_countdown` and some jitter. Run
+    in-process (the embedded default), a failure is left to the periodic
+    sweep instead, so a request never waits on retries."""
+    try:
+        return send(record_id)
+    except (SMTPException, OSError) as exc:
+        if task.request.is_eager:
+            return False
+        countdown = task_retry_countdown(
+            task.request.retries,
+            jitter=random.randint(0, 15),  # noqa: S311 - spreading retries
+        )
+        raise task.retry(exc=exc, countdown=countdown) from exc
 
 
 ERASED_DOMAIN = "erased.invalid"

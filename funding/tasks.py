@@ -1,11 +1,8 @@
 """Thin Celery wrappers around funding.services; all idempotent."""
 
-import random
-from smtplib import SMTPException
-
 from celery import shared_task
 
-from config.outbox import task_retry_countdown
+from config.outbox import send_or_retry
 
 from . import services
 
@@ -14,16 +11,7 @@ from . import services
 def send_funding_mail(self, record_id: int) -> bool:
     """Send one outbox row; transient failures retry with exponential back-off.
     Run in-process, a failure is left to the periodic sweep instead."""
-    try:
-        return services.send_mail_record(record_id)
-    except (SMTPException, OSError) as exc:
-        if self.request.is_eager:
-            return False
-        countdown = task_retry_countdown(
-            self.request.retries,
-            jitter=random.randint(0, 15),  # noqa: S311
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+    return send_or_retry(self, services.send_mail_record, record_id)
 
 
 @shared_task

@@ -1,12 +1,9 @@
 """Thin Celery wrappers around privacy.services."""
 
-import random
-from smtplib import SMTPException
-
 from celery import shared_task
 
 from accounts.models import User
-from config.outbox import task_retry_countdown
+from config.outbox import send_or_retry
 
 from . import disclosures, services
 
@@ -26,16 +23,7 @@ def apply_retention() -> dict:
 def send_transmission_mail(self, record_id: int) -> bool:
     """Send one transmission link; transient failures retry with back-off.
     Run in-process, a failure is left to the periodic sweep instead."""
-    try:
-        return disclosures.send_transmission_mail(record_id)
-    except (SMTPException, OSError) as exc:
-        if self.request.is_eager:
-            return False
-        countdown = task_retry_countdown(
-            self.request.retries,
-            jitter=random.randint(0, 15),  # noqa: S311
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+    return send_or_retry(self, disclosures.send_transmission_mail, record_id)
 
 
 @shared_task

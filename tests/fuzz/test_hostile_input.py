@@ -266,6 +266,7 @@ def test_data_transfer_link(client, token):
     send(client, "post", f"/data-transfer/{token}/", {})
 
 
+@FUZZ
 @given(data=field_values(*form_fields(CorrectionForm)))
 def test_correction_requests(learner, data):
     send(learner, "post", "/my-data/correct/", data)
