@@ -13,10 +13,10 @@ from bookings.models import Transaction
 from payments import gateway, services
 from payments.models import CardPayment, CardRefund
 from tests.accounts.factories import verified_person
+from tests.concurrency import race
 from tests.payments.stripe_fake import SECRET_KEY, pay_on_hosted_page
 
 from .helpers import owes
-from .test_races import _race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_the_webhook_and_the_return_page_at_once_record_one_payment(card_payment
     pay_on_hosted_page(payment.checkout_url)
     paid = _checkout(payment)
 
-    errors = _race(
+    errors = race(
         lambda: services.record_card_payment(paid),
         lambda: services.refresh_card_payment(CardPayment.objects.get(pk=payment.pk)),
         lambda: services.record_card_payment(paid),
@@ -74,7 +74,7 @@ def test_one_balance_paid_twice_at_once_is_refunded_back_to_zero(card_payments):
     pay_on_hosted_page(first.checkout_url)
     pay_on_hosted_page(second.checkout_url)
 
-    errors = _race(
+    errors = race(
         lambda: services.record_card_payment(_checkout(first)),
         lambda: services.record_card_payment(_checkout(second)),
     )
@@ -108,7 +108,7 @@ def test_a_balance_below_zero_always_has_its_refund_row(card_payments):
     for session in sessions:
         pay_on_hosted_page(session.checkout_url)
 
-    errors = _race(
+    errors = race(
         *[lambda s=s: services.record_card_payment(_checkout(s)) for s in sessions]
     )
 

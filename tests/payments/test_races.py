@@ -3,37 +3,17 @@
 there: the balance goes below zero only with a line flagged for review. The
 same statement uploaded twice at once records each payment once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from bookings.models import Transaction
 from payments import services
 from payments.models import StatementLine
 from tests.accounts.factories import UserFactory
+from tests.concurrency import race
 
 from .helpers import line, owes, reference, statement
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        barrier.wait()
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +27,7 @@ def test_two_payments_for_one_balance_at_once_flag_the_one_that_overpays():
         for n in (1, 2)
     ]
 
-    errors = _race(
+    errors = race(
         *[
             lambda p=p: services.upload_statement(
                 p, filename="s.sta", format="mt940", by=staff
@@ -73,7 +53,7 @@ def test_the_same_statement_uploaded_twice_at_once_pays_each_line_once():
         line("J SMITH CPD-4K7QM-D", day=1), line("J SMITH CPD-4K7QM-D", day=2)
     )
 
-    errors = _race(
+    errors = race(
         *[
             lambda: services.upload_statement(
                 parsed, filename="s.sta", format="mt940", by=staff

@@ -1,39 +1,19 @@
 """Stock under concurrency: the product row is locked while a purchase takes
 from it, so two people buying the last one at once never both get it."""
 
-import threading
 import time
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from bookings import services as booking_services
 from bookings.models import Transaction
 from products import services
 from products.models import Product, Purchase
 from tests.accounts.factories import verified_person
+from tests.concurrency import race
 
 from .factories import ProductFactory
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        barrier.wait()
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,7 +21,7 @@ def test_the_last_one_goes_to_exactly_one_of_two_buyers():
     pack = ProductFactory.create(stock=1)
     people = [verified_person(), verified_person()]
 
-    errors = _race(*[lambda p=p: services.buy_product(p, pack) for p in people])
+    errors = race(*[lambda p=p: services.buy_product(p, pack) for p in people])
 
     assert Purchase.objects.count() == 1
     assert Transaction.objects.filter(kind="charge").count() == 1
@@ -55,7 +35,7 @@ def test_many_buyers_at_once_never_take_more_than_the_stock():
     pack = ProductFactory.create(stock=3)
     people = [verified_person() for _ in range(6)]
 
-    errors = _race(
+    errors = race(
         *[lambda p=p: services.buy_product(p, pack, quantity=2) for p in people]
     )
 
@@ -78,7 +58,7 @@ def test_two_staff_cancelling_at_once_credit_once():
         return record(**kwargs)
 
     with mock.patch.object(booking_services, "record_ledger_entry", slow_record):
-        errors = _race(
+        errors = race(
             *[lambda s=s: services.cancel_purchase(purchase, by=s) for s in staff]
         )
 
