@@ -90,6 +90,7 @@ def first_policies(db):
         "0006_privacy_notice_covers_cards_and_services",
         "0007_privacy_notice_covers_disclosures_and_transmission",
         "0008_privacy_notice_covers_closure_corrections_and_backups",
+        "0009_privacy_notice_covers_surveys_measurement_and_analytics",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 
