@@ -11,6 +11,7 @@ COURSE_ADMINS = "Course administrators"
 BOOKING_ADMINS = "Booking administrators"
 FUNDING_OFFICERS = "Funding officers"
 DATA_PROTECTION_LEAD = "Data protection lead"
+MARKETING_OFFICERS = "Marketing officers"
 
 ALL = ("add", "change", "delete", "view")
 
@@ -98,6 +99,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent.consentrecord": ("add", "view"),
         "consent.policyversion": ALL,
         "consent.processingpurpose": ALL,
+    },
+    # Campaigns and surveys: who gets them is decided by consent at sending,
+    # and results are totals, so no page of theirs shows one person's answers.
+    MARKETING_OFFICERS: {
+        "marketing.campaign": ("add", "change", "view"),
+        "marketing.delivery": ("change", "view"),
+        "surveys.survey": ("add", "change", "view"),
+        "surveys.question": ALL,
+        "courses.topic": ("view",),
     },
 }
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "funding",
     "consent",
     "privacy",
+    "surveys",
     "marketing",
     "organisations",
     "products",
@@ -307,7 +308,15 @@ PRIVACY_RETENTION = {
     # A corrected field's old (and new) value is kept in the audit trail this
     # long, as evidence of what changed; then both are cleared.
     "corrected_values_months": env.int("RETENTION_CORRECTED_VALUES_MONTHS", default=12),
+    # Survey answers (privacy notice 1.7 says 24 months).
+    "survey_answers_months": env.int("RETENTION_SURVEY_ANSWERS_MONTHS", default=24),
 }
+# Reports and survey results show a count below this as "<N" (a 0 stays 0),
+# with secondary suppression so that no hidden count follows from the totals.
+REPORT_SUPPRESSION_THRESHOLD = env.int("REPORT_SUPPRESSION_THRESHOLD", default=5)
+# Bookings made within this many days after a person opened a campaign email or
+# followed one of its links count as that campaign's bookings.
+CAMPAIGN_ATTRIBUTION_DAYS = env.int("CAMPAIGN_ATTRIBUTION_DAYS", default=14)
 # Days between telling a person that staff will close their account (with the
 # reason) and the closure taking effect.
 ACCOUNT_CLOSURE_NOTICE_DAYS = env.int("ACCOUNT_CLOSURE_NOTICE_DAYS", default=14)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("privacy.urls")),
     path("", include("marketing.urls")),
+    path("", include("surveys.urls")),
     path("", include("bookings.urls")),
     path("", include("payments.urls")),
     path("", include("funding.urls")),

@@ -9,7 +9,12 @@ EXPLANATIONS = {
     ),
     Purpose.PARTNER_MARKETING: _(
         "Offers from organisations we work with, such as local training partners, "
-        "sent by post. We send them ourselves: we do not give partners your details."
+        "by email or post. We send them ourselves: we do not give partners your "
+        "details."
+    ),
+    Purpose.SURVEYS: _(
+        "Short surveys by email about training and this service. Staff see your "
+        "answers only as totals; you can see, download or erase them."
     ),
     Purpose.PROFILING: _(
         "Using the courses you have booked to choose which offers to show or send "

@@ -8,6 +8,7 @@ class Purpose(models.TextChoices):
     PARTNER_MARKETING = "partner_marketing", _("Offers from partner organisations")
     PROFILING = "profiling", _("Offers chosen from your bookings")
     ANALYTICS = "analytics", _("Analytics cookies")
+    SURVEYS = "surveys", _("Surveys about training and the service")
 
 
 class Channel(models.TextChoices):
@@ -21,11 +22,19 @@ class Channel(models.TextChoices):
 # Which channels each purpose can use; the preferences page offers exactly these.
 PURPOSE_CHANNELS: dict[str, tuple[str, ...]] = {
     Purpose.MARKETING: (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST),
-    Purpose.PARTNER_MARKETING: (Channel.POST,),
+    Purpose.PARTNER_MARKETING: (Channel.EMAIL, Channel.POST),
+    Purpose.SURVEYS: (Channel.EMAIL,),
     Purpose.PROFILING: (Channel.WEB,),
     Purpose.ANALYTICS: (Channel.WEB,),
 }
-MARKETING_PURPOSES = (Purpose.MARKETING, Purpose.PARTNER_MARKETING, Purpose.PROFILING)
+# What an objection to direct marketing stops (and withdraws). Surveys are
+# included: an objection stops every message that is not about a booking.
+MARKETING_PURPOSES = (
+    Purpose.MARKETING,
+    Purpose.PARTNER_MARKETING,
+    Purpose.SURVEYS,
+    Purpose.PROFILING,
+)
 
 
 class PolicyVersion(models.Model):

@@ -1,9 +1,14 @@
 """Campaigns in the back office. Sending, stopping and list downloads go
-through marketing.services. Only superusers hold these permissions: no role
-grants them."""
+through marketing.services. The "Marketing officers" role holds these
+permissions; "How campaigns did" shows each campaign's results."""
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +19,10 @@ from .forms import CampaignForm
 from .models import Campaign, Delivery
 
 
+def _window() -> int:
+    return settings.CAMPAIGN_ATTRIBUTION_DAYS
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
@@ -22,10 +31,12 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ("name", "subject")
     filter_horizontal = ("topics",)
     actions = ("send_selected", "stop_selected", "download_list")
+    change_list_template = "admin/marketing/campaign/change_list.html"
     readonly_fields = (
         "who_gets_it",
         "partner_note",
         "outcome",
+        "results",
         "status",
         "started_at",
         "finished_at",
@@ -45,7 +56,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Message"), {"fields": ("subject", "body", "send_at")}),
+        (_("Message"), {"fields": ("survey", "subject", "body", "send_at")}),
         (
             _("Sending"),
             {
@@ -53,6 +64,7 @@ class CampaignAdmin(admin.ModelAdmin):
                     "partner_note",
                     "status",
                     "outcome",
+                    "results",
                     "started_at",
                     "finished_at",
                 )
@@ -127,6 +139,45 @@ class CampaignAdmin(admin.ModelAdmin):
             "</table>",
             rows,
             queued,
+        )
+
+    @admin.display(description=_("results"))
+    def results(self, obj):
+        if obj is None or obj.pk is None or not obj.is_sent_by_us:
+            return "-"
+        if obj.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            return _("Not sent yet.")
+        return render_to_string(
+            "admin/marketing/campaign/measures.html",
+            {"rows": [selectors.campaign_measures(obj)], "window": _window()},
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "results/",
+                self.admin_site.admin_view(self.results_view),
+                name="marketing_campaign_results",
+            ),
+            *super().get_urls(),
+        ]
+
+    def results_view(self, request):
+        """Every campaign's results, and partner offers' per partner."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        campaigns, partners = selectors.measures_overview()
+        return TemplateResponse(
+            request,
+            "admin/marketing/campaign/results.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("How campaigns did"),
+                "opts": self.model._meta,
+                "campaigns": [m for _c, m in campaigns],
+                "partners": partners,
+                "window": _window(),
+            },
         )
 
     @admin.action(

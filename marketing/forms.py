@@ -29,10 +29,22 @@ class CampaignForm(forms.ModelForm):
             "job_titles",
             "organisation_kinds",
             "areas",
+            "survey",
             "subject",
             "body",
             "send_at",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "survey" in self.fields:
+            from surveys.models import Survey
+
+            # Drafts too, so a campaign can be prepared; it is sent only once
+            # its survey is open.
+            self.fields["survey"].queryset = Survey.objects.exclude(
+                status=Survey.Status.CLOSED
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -51,6 +63,13 @@ class CampaignForm(forms.ModelForm):
             and not cleaned.get("partner_name", "").strip()
         ):
             self.add_error("partner_name", _("Name the partner this offer is for."))
+        survey = cleaned.get("survey")
+        if purpose == Purpose.SURVEYS and survey is None:
+            self.add_error("survey", _("Choose the survey to send."))
+        elif purpose and purpose != Purpose.SURVEYS and survey is not None:
+            self.add_error(
+                "survey", _("Only a campaign for surveys sends a survey: clear it.")
+            )
         if channel == Channel.EMAIL and not cleaned.get("subject", "").strip():
             self.add_error("subject", _("An email needs a subject."))
         for name in ("subject", "body"):

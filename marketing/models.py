@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import JSONField, Value
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -25,6 +26,7 @@ class Campaign(models.Model):
     PURPOSES = [
         (Purpose.MARKETING.value, Purpose.MARKETING.label),
         (Purpose.PARTNER_MARKETING.value, Purpose.PARTNER_MARKETING.label),
+        (Purpose.SURVEYS.value, Purpose.SURVEYS.label),
     ]
     CHANNELS = [
         (c.value, c.label)
@@ -81,6 +83,23 @@ class Campaign(models.Model):
             "who have not agreed to offers chosen from their bookings. The "
             "unsubscribe link is added for you."
         ),
+    )
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("survey"),
+        help_text=_(
+            "For the “Surveys” purpose: the open survey to send. Its link is "
+            "added to the email for you."
+        ),
+    )
+    # The web addresses in the message when it started sending, in order: a
+    # measured link `/m/<code>/<n>/` leads to links[n] and nowhere else.
+    links = models.JSONField(
+        default=list, db_default=Value([], JSONField()), blank=True, editable=False
     )
     send_at = models.DateTimeField(
         _("send at"),
@@ -174,6 +193,19 @@ class Delivery(models.Model):
     retry_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Measuring (privacy notice 1.7, "Measuring our offers"). The code is set
+    # only for a person who had accepted analytics and not objected to
+    # analytics or profiling when the message was sent; it is the only thing
+    # in the measured links and the opening image, and it is random.
+    track_code = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    clicks = models.PositiveIntegerField(default=0, db_default=0)
+    # The first open or click: bookings within CAMPAIGN_ATTRIBUTION_DAYS of it
+    # count as the campaign's.
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    # Withdrew consent with this message's unsubscribe link (counted for all).
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

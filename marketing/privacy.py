@@ -6,7 +6,14 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from privacy.registry import Category, not_personal, register, register_retention
+from privacy.registry import (
+    Category,
+    not_personal,
+    register,
+    register_on_objection,
+    register_on_restriction,
+    register_retention,
+)
 
 from .models import Campaign, Delivery
 
@@ -20,6 +27,12 @@ def export_deliveries(person) -> list[dict]:
             "outcome": d.get_status_display(),
             "error": d.error,
             "at": d.sent_at or d.created_at,
+            "measuring_code": d.track_code,
+            "opened_at": d.opened_at,
+            "clicked_at": d.clicked_at,
+            "links_followed": d.clicks,
+            "first_opened_or_clicked_at": d.engaged_at,
+            "unsubscribed_at": d.unsubscribed_at,
         }
         for d in Delivery.objects.filter(person=person).select_related("campaign")
     ]
@@ -27,18 +40,38 @@ def export_deliveries(person) -> list[dict]:
 
 def erase_deliveries(person) -> None:
     # The rows stay, against the anonymised account, so campaign counts stay
-    # right; an error message can quote the address, so it goes.
-    Delivery.objects.filter(person=person).update(error="")
+    # right; an error message can quote the address, so it goes, and so does
+    # the measuring code (a link in an old email no longer leads to the row).
+    Delivery.objects.filter(person=person).update(error="", track_code=None)
 
 
 register(
     Category(
         name="marketing_messages",
         model=Delivery,
-        fields=["error"],
+        fields=[
+            "error",
+            "track_code",
+            "opened_at",
+            "clicked_at",
+            "clicks",
+            "engaged_at",
+            "unsubscribed_at",
+        ],
         export=export_deliveries,
         erase=erase_deliveries,
-        note="Kept as anonymous counts; any error text is removed.",
+        kept_on_erasure={
+            name: "Kept against the anonymised account so that each "
+            "campaign's totals stay right."
+            for name in (
+                "opened_at",
+                "clicked_at",
+                "clicks",
+                "engaged_at",
+                "unsubscribed_at",
+            )
+        },
+        note="Kept as anonymous counts; any error text and measuring code are removed.",
     )
 )
 not_personal(
@@ -62,3 +95,20 @@ def remove_old_deliveries() -> int:
 
 
 register_retention("marketing delivery records", remove_old_deliveries)
+
+
+def _forget_measuring(person, *_args) -> None:
+    from .services import forget_measuring
+
+    forget_measuring(person)
+
+
+# An objection to analytics or profiling, or a restriction, removes what was
+# measured about the person and stops any more being recorded.
+register_on_objection(
+    "marketing measuring",
+    lambda person, purpose: (
+        _forget_measuring(person) if purpose in ("analytics", "profiling") else None
+    ),
+)
+register_on_restriction("marketing measuring", _forget_measuring)

@@ -6,9 +6,15 @@ for counts and lists; a test holds the two equal. Sending never relies on it:
 each message asks `can_contact` at the moment it is sent.
 """
 
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
+    F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -131,6 +137,37 @@ def contact_list_rows(campaign: Campaign):
     ).iterator(chunk_size=2000)
 
 
+def may_measure(person: User) -> bool:
+    """Whether opens and clicks may be recorded for this person now: they
+    accepted analytics and have not objected to profiling (privacy notice
+    1.7), and nothing overrides consent (restriction, erasure, an inactive
+    account). One query."""
+    if (
+        not person.is_active
+        or person.erased_at is not None
+        or person.processing_restricted
+    ):
+        return False
+    latest: dict[str, tuple[bool, str]] = {}
+    for purpose, granted, source in (
+        ConsentRecord.objects.filter(
+            person=person,
+            channel="web",
+            purpose__in=[Purpose.ANALYTICS, Purpose.PROFILING],
+        )
+        .order_by("-recorded_at", "-pk")
+        .values_list("purpose", "granted", "source")
+    ):
+        latest.setdefault(purpose, (granted, source))
+    analytics = latest.get(Purpose.ANALYTICS, (False, ""))[0]
+    profiling = latest.get(Purpose.PROFILING)
+    objected = profiling is not None and profiling == (
+        False,
+        ConsentRecord.Source.OBJECTION,
+    )
+    return analytics and not objected
+
+
 def profiling_allowed(person: User) -> bool:
     """Recommendations use bookings only with consent to profiling (which is
     also refused while processing is restricted or the person objected)."""
@@ -165,3 +202,126 @@ def recommended_courses(person: User, *, limit: int = 3) -> QuerySet[Course]:
         .annotate(matches=Count("topics", distinct=True))
         .order_by("-matches", "title", "pk")[:limit]
     )
+
+
+# --- measuring --------------------------------------------------------------------
+
+
+@dataclass
+class Measures:
+    """One campaign's (or one partner's) results. Opens and clicks are known
+    only for the `measured` people (who allowed it); their rates are of those."""
+
+    name: str
+    campaigns: int
+    delivered: int
+    measured: int
+    opened: int
+    clicked: int
+    bookings: int
+    bookers: int
+    unsubscribed: int
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> str:
+        return f"{100 * part / whole:.0f}%" if whole else "none measured"
+
+    @property
+    def open_rate(self) -> str:
+        return self._rate(self.opened, self.measured)
+
+    @property
+    def click_rate(self) -> str:
+        return self._rate(self.clicked, self.measured)
+
+    @property
+    def unsubscribe_rate(self) -> str:
+        return self._rate(self.unsubscribed, self.delivered)
+
+
+def _attributed_bookings(campaign_ref, *, distinct_people: bool) -> Subquery:
+    """Bookings made within CAMPAIGN_ATTRIBUTION_DAYS after the booker first
+    opened or clicked the campaign `campaign_ref` names (an OuterRef)."""
+    window = dt.timedelta(days=settings.CAMPAIGN_ATTRIBUTION_DAYS)
+    engaged = Delivery.objects.filter(
+        campaign=campaign_ref,
+        person=OuterRef("person"),
+        engaged_at__isnull=False,
+        engaged_at__lte=OuterRef("created_at"),
+        engaged_at__gte=OuterRef("created_at") - window,
+    )
+    counted = "person" if distinct_people else "pk"
+    count = Func(
+        F(counted), function="COUNT", template="COUNT(DISTINCT %(expressions)s)"
+    )
+    return Subquery(
+        Booking.objects.filter(Exists(engaged))
+        .order_by()
+        .annotate(n=count)
+        .values("n")[:1]
+    )
+
+
+def campaigns_measured(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """`campaigns` with their results as annotations, in one query."""
+    sent = Q(deliveries__status=Delivery.Status.SENT)
+    return campaigns.annotate(
+        m_delivered=Count("deliveries", filter=sent),
+        m_measured=Count(
+            "deliveries", filter=sent & Q(deliveries__track_code__isnull=False)
+        ),
+        m_opened=Count("deliveries", filter=Q(deliveries__opened_at__isnull=False)),
+        m_clicked=Count("deliveries", filter=Q(deliveries__clicked_at__isnull=False)),
+        m_unsubscribed=Count(
+            "deliveries", filter=Q(deliveries__unsubscribed_at__isnull=False)
+        ),
+        m_bookings=_attributed_bookings(OuterRef("pk"), distinct_people=False),
+        m_bookers=_attributed_bookings(OuterRef("pk"), distinct_people=True),
+    )
+
+
+def _measures(name: str, rows: list[Campaign]) -> Measures:
+    return Measures(
+        name=name,
+        campaigns=len(rows),
+        **{
+            key: sum(getattr(c, f"m_{key}") or 0 for c in rows)
+            for key in (
+                "delivered",
+                "measured",
+                "opened",
+                "clicked",
+                "bookings",
+                "bookers",
+                "unsubscribed",
+            )
+        },
+    )
+
+
+def campaign_measures(campaign: Campaign) -> Measures:
+    row = campaigns_measured(Campaign.objects.filter(pk=campaign.pk)).get()
+    return _measures(campaign.name, [row])
+
+
+def measures_overview() -> tuple[list[tuple[Campaign, Measures]], list[Measures]]:
+    """Every campaign we sent, newest first, with its results; and the
+    partner offers' results added up per partner. Two queries."""
+    rows = list(
+        campaigns_measured(
+            Campaign.objects.filter(
+                channel__in=Campaign.SENT_CHANNELS,
+                status__in=[
+                    Campaign.Status.SENDING,
+                    Campaign.Status.SENT,
+                    Campaign.Status.STOPPED,
+                ],
+            )
+        ).order_by("-started_at", "-pk")
+    )
+    per_partner: dict[str, list[Campaign]] = {}
+    for c in rows:
+        if c.is_partner_offer:
+            per_partner.setdefault(c.partner_name.strip(), []).append(c)
+    partners = [_measures(name, cs) for name, cs in sorted(per_partner.items())]
+    return [(c, _measures(c.name, [c])) for c in rows], partners

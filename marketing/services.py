@@ -27,24 +27,26 @@ import csv
 import io
 import logging
 import re
+import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from config import outbox
 from config.spreadsheet import safe_cell
-from consent.models import PURPOSE_CHANNELS, Channel, ConsentRecord
+from consent.models import PURPOSE_CHANNELS, Channel, ConsentRecord, Purpose
 from consent.selectors import can_contact
 from consent.services import update_preferences
 from privacy.services import audit
@@ -68,20 +70,28 @@ class MarketingError(Exception):
 # --- unsubscribe ---------------------------------------------------------------
 
 
-def unsubscribe_token(person: User, *, purpose: str, channel: str) -> str:
-    """Signed, no expiry: a link in an old message must still work."""
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(
-        [person.pk, purpose, channel]
+def unsubscribe_token(
+    person: User, *, purpose: str, channel: str, campaign_id: int | None = None
+) -> str:
+    """Signed, no expiry: a link in an old message must still work. A link in
+    a campaign's message also names the campaign, so unsubscribes are counted
+    per campaign."""
+    value = [person.pk, purpose, channel]
+    if campaign_id is not None:
+        value.append(campaign_id)
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(value)
+
+
+def unsubscribe_url(
+    person: User, *, purpose: str, channel: str, campaign_id: int | None = None
+) -> str:
+    token = unsubscribe_token(
+        person, purpose=purpose, channel=channel, campaign_id=campaign_id
     )
-
-
-def unsubscribe_url(person: User, *, purpose: str, channel: str) -> str:
-    token = unsubscribe_token(person, purpose=purpose, channel=channel)
     return settings.SITE_URL + reverse("marketing:unsubscribe", args=[token])
 
 
-def read_unsubscribe_token(token: str) -> tuple[User, str, str]:
-    """(person, purpose, channel), or MarketingError for a bad or tampered link."""
+def _read_token(token: str) -> tuple[User, str, str, int | None]:
     invalid = MarketingError(
         _(
             "This unsubscribe link is not valid. It may have been changed or "
@@ -89,26 +99,39 @@ def read_unsubscribe_token(token: str) -> tuple[User, str, str]:
         )
     )
     try:
-        person_id, purpose, channel = signing.Signer(
-            salt=UNSUBSCRIBE_SALT
-        ).unsign_object(token)
+        value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+        person_id, purpose, channel, *rest = value
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise invalid from exc
+    campaign_id = rest[0] if len(rest) == 1 and isinstance(rest[0], int) else None
+    if len(rest) > 1 or (rest and campaign_id is None):
+        raise invalid
     if channel not in PURPOSE_CHANNELS.get(purpose, ()):
         raise invalid
     person = User.objects.filter(pk=person_id).first()
     if person is None:
         raise invalid
+    return person, purpose, channel, campaign_id
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, str, str]:
+    """(person, purpose, channel), or MarketingError for a bad or tampered link."""
+    person, purpose, channel, _campaign = _read_token(token)
     return person, purpose, channel
 
 
 def unsubscribe(token: str) -> ConsentRecord | None:
     """Withdraw the consent the link names. Idempotent: a second click records
-    nothing new. Returns the new record, or None when it was already withdrawn."""
-    person, purpose, channel = read_unsubscribe_token(token)
+    nothing new. Returns the new record, or None when it was already withdrawn.
+    A withdrawal through a campaign's link is counted against that campaign."""
+    person, purpose, channel, campaign_id = _read_token(token)
     records = update_preferences(
         person, {(purpose, channel): False}, source=ConsentRecord.Source.UNSUBSCRIBE
     )
+    if records and campaign_id is not None:
+        Delivery.objects.filter(
+            campaign_id=campaign_id, person=person, unsubscribed_at__isnull=True
+        ).update(unsubscribed_at=timezone.now())
     return records[0] if records else None
 
 
@@ -143,6 +166,119 @@ def recommendation_line(person: User) -> str:
     }
 
 
+# --- measuring ----------------------------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+")
+_TRAILING = ".,;:!?"
+
+
+def find_links(text: str) -> list[str]:
+    """The web addresses in `text`, each once, in order of first appearance."""
+    links: list[str] = []
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        if url not in links:
+            links.append(url)
+    return links
+
+
+def campaign_links(campaign: Campaign) -> list[str]:
+    """What `campaign.links` holds once it starts: the message's links, then
+    the survey's link for a survey."""
+    links = find_links(campaign.body)
+    if campaign.survey_id:
+        links.append(settings.SITE_URL + campaign.survey.get_absolute_url())
+    return links
+
+
+def measured_link(code: str, n: int) -> str:
+    return settings.SITE_URL + reverse("marketing:link", args=[code, n])
+
+
+def opening_image(code: str) -> str:
+    return settings.SITE_URL + reverse("marketing:opened", args=[code])
+
+
+def _swap_links(text: str, swap) -> str:
+    """`text` with each web address replaced by `swap(url)` (or left as it is
+    when that gives None); trailing punctuation stays outside the address."""
+
+    def one(match: re.Match) -> str:
+        whole = match.group(0)
+        url = whole.rstrip(_TRAILING)
+        new = swap(url)
+        return whole if new is None else new + whole[len(url) :]
+
+    return _URL.sub(one, text)
+
+
+def html_body(text: str, link_for) -> str:
+    """The message as simple HTML: paragraphs and line breaks, everything
+    escaped, and each web address a link to `link_for(url)`."""
+    out = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        parts, last = [], 0
+        for match in _URL.finditer(paragraph):
+            url = match.group(0).rstrip(_TRAILING)
+            parts.append(escape(paragraph[last : match.start()]))
+            parts.append(f'<a href="{escape(link_for(url))}">{escape(url)}</a>')
+            last = match.start() + len(url)
+        parts.append(escape(paragraph[last:]))
+        out.append("<p>" + "".join(parts).replace("\n", "<br>\n") + "</p>")
+    return "\n".join(out)
+
+
+def record_opened(code: str) -> bool:
+    """The opening image was fetched: record the first open, if the person
+    still allows measuring. True when something was recorded."""
+    return _record_engagement(code, clicked=False)
+
+
+def record_click(code: str, n: int) -> str | None:
+    """A measured link was followed: where to send the reader (None when the
+    code or number is unknown). The click is recorded only if the person
+    still allows measuring; the reader is sent on either way."""
+    delivery = (
+        Delivery.objects.filter(track_code=code)
+        .select_related("campaign")
+        .only("pk", "person_id", "campaign__links")
+        .first()
+    )
+    if delivery is None or not 0 <= n < len(delivery.campaign.links):
+        return None
+    _record_engagement(code, clicked=True)
+    return delivery.campaign.links[n]
+
+
+def _record_engagement(code: str, *, clicked: bool) -> bool:
+    delivery = Delivery.objects.filter(track_code=code).select_related("person").first()
+    if (
+        delivery is None
+        or delivery.person is None
+        or not selectors.may_measure(delivery.person)
+    ):
+        return False
+    now = timezone.now()
+    mine = Delivery.objects.filter(pk=delivery.pk)
+    # Conditional updates: a double fetch or two clicks at once record the
+    # first time once; a click also counts as an open (images are often off).
+    mine.filter(opened_at__isnull=True).update(opened_at=now)
+    mine.filter(engaged_at__isnull=True).update(engaged_at=now)
+    if clicked:
+        mine.filter(clicked_at__isnull=True).update(clicked_at=now)
+        mine.update(clicks=F("clicks") + 1)
+    return True
+
+
+def forget_measuring(person: User, *_args, **_kwargs) -> int:
+    """After an objection to analytics or profiling, or a restriction: the
+    person's opens, clicks and codes are removed, so nothing about them is
+    counted or can be recorded again (unsubscribes stay: they are choices)."""
+    return Delivery.objects.filter(person=person).update(
+        track_code=None, opened_at=None, clicked_at=None, clicks=0, engaged_at=None
+    )
+
+
 # --- starting and stopping ------------------------------------------------------
 
 
@@ -162,6 +298,16 @@ def _validate_for_sending(campaign: Campaign) -> None:
         raise MarketingError(
             _("Unknown placeholders: %(names)s") % {"names": ", ".join(unknown)}
         )
+    if campaign.purpose == Purpose.SURVEYS:
+        if campaign.survey is None:
+            raise MarketingError(_("A survey campaign needs a survey to send."))
+        if campaign.survey.status != campaign.survey.Status.OPEN:
+            raise MarketingError(
+                _("Open “%(survey)s” to answers before sending it.")
+                % {"survey": campaign.survey}
+            )
+    elif campaign.survey_id:
+        raise MarketingError(_("Only a survey campaign can send a survey."))
 
 
 def send_campaign(campaign: Campaign, *, by: User | None = None) -> Campaign:
@@ -186,7 +332,8 @@ def _start(campaign: Campaign) -> Campaign:
 
     campaign.status = Campaign.Status.SENDING
     campaign.started_at = timezone.now()
-    campaign.save(update_fields=["status", "started_at"])
+    campaign.links = campaign_links(campaign)
+    campaign.save(update_fields=["status", "started_at", "links"])
     campaign_id = campaign.pk
     # robust: with the broker down the campaign stays "sending" with nothing
     # queued, and `start_due_campaigns` queues it again later.
@@ -346,6 +493,7 @@ class _Sender:
         self.wants_recommendation = "{recommended_course}" in campaign.body
         if campaign.channel == Channel.EMAIL:
             self.template = get_template("marketing/email/campaign.txt")
+            self.html_template = get_template("marketing/email/campaign.html")
             # One connection for the whole batch, not one per message; opened
             # by the first message, so a server that is down fails (and
             # retries) each delivery instead of losing the batch.
@@ -364,7 +512,10 @@ class _Sender:
                 time.sleep(self.next_at - now)
             self.next_at = max(now, self.next_at) + self.interval
 
-    def send(self, person: User) -> None:
+    def send(self, person: User, *, code: str | None = None) -> None:
+        """Send the message to `person`. With a measuring `code` (email only),
+        links pass through our own site and the HTML part holds the opening
+        image; without one, links go straight to where they point."""
         campaign = self.campaign
         body = personalise(
             campaign.body,
@@ -374,16 +525,32 @@ class _Sender:
             else "",
         )
         url = unsubscribe_url(
-            person, purpose=campaign.purpose, channel=campaign.channel
+            person,
+            purpose=campaign.purpose,
+            channel=campaign.channel,
+            campaign_id=campaign.pk,
         )
+        links = campaign.links or campaign_links(campaign)
+
+        def link_for(target: str) -> str:
+            if code is None or target not in links:
+                return target
+            return measured_link(code, links.index(target))
+
+        survey_url = ""
+        if campaign.survey_id:
+            survey_url = link_for(
+                settings.SITE_URL + campaign.survey.get_absolute_url()
+            )
+        context = {
+            "campaign": campaign,
+            "unsubscribe_url": url,
+            "preferences_url": settings.SITE_URL + reverse("consent:preferences"),
+            "site_name": settings.SITE_NAME,
+            "survey_url": survey_url,
+        }
         text = self.template.render(
-            {
-                "body": body,
-                "campaign": campaign,
-                "unsubscribe_url": url,
-                "preferences_url": settings.SITE_URL + reverse("consent:preferences"),
-                "site_name": settings.SITE_NAME,
-            }
+            {**context, "body": _swap_links(body, link_for) if code else body}
         )
         self.pace()
         if self.mail is not None:
@@ -393,7 +560,7 @@ class _Sender:
             if not self.opened:
                 self.mail.open()
                 self.opened = True
-            EmailMessage(
+            message = EmailMultiAlternatives(
                 subject=subject,
                 body=text,
                 to=[person.email],
@@ -404,7 +571,17 @@ class _Sender:
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                     "X-CPD-Campaign": str(campaign.pk),
                 },
-            ).send()
+            )
+            html = self.html_template.render(
+                {
+                    **context,
+                    "body_html": html_body(body, link_for),
+                    "opening_image": opening_image(code) if code else "",
+                    "subject": subject,
+                }
+            )
+            message.attach_alternative(html, "text/html")
+            message.send()
         else:
             phone = getattr(getattr(person, "profile", None), "phone", "")
             if not phone:
@@ -482,7 +659,7 @@ def _deliver(sender: _Sender, delivery_id: int, person: User) -> str:
         Delivery.objects.filter(pk=delivery_id).update(status=status)
         return status
     try:
-        sender.send(person)
+        sender.send(person, code=_measuring_code(campaign, delivery_id, person))
     except MarketingError as exc:
         # Nothing to retry (no phone number): not sent, shown to staff.
         Delivery.objects.filter(pk=delivery_id).update(
@@ -499,6 +676,23 @@ def _deliver(sender: _Sender, delivery_id: int, person: User) -> str:
         status=Delivery.Status.SENT, sent_at=timezone.now(), retry_at=None
     )
     return Delivery.Status.SENT
+
+
+def _measuring_code(campaign: Campaign, delivery_id: int, person: User) -> str | None:
+    """A random code for this delivery when the person allows measuring now
+    (an earlier attempt's code is kept), else None. One query to ask, one to
+    set the code."""
+    if campaign.channel != Channel.EMAIL or not selectors.may_measure(person):
+        return None
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET track_code = COALESCE(track_code, %s) "  # noqa: S608 (table name from the model)
+            "WHERE id = %s RETURNING track_code",
+            [secrets.token_urlsafe(16), delivery_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _record_failure(delivery_id: int, exc: Exception) -> str:

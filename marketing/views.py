@@ -1,5 +1,8 @@
-from django.http import HttpRequest, HttpResponse
+import base64
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -34,3 +37,29 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
         },
     )
+
+
+# A transparent 1x1 GIF.
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def opened_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The opening image in a campaign email. The same image whatever the
+    code, so it tells a visitor nothing; an open is recorded only for a
+    person who still allows measuring."""
+    if len(code) <= 40:
+        services.record_opened(code)
+    return HttpResponse(_PIXEL, content_type="image/gif")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def link_view(request: HttpRequest, code: str, n: int) -> HttpResponse:
+    """A measured link: on to the campaign's own link number `n` (never an
+    address from the request), recording the click if the person allows it."""
+    target = services.record_click(code, n) if len(code) <= 40 else None
+    if target is None:
+        return render(request, "marketing/link_unknown.html", status=404)
+    return HttpResponseRedirect(target)

@@ -173,6 +173,19 @@ def on_restriction() -> dict[str, Callable]:
     return dict(_ON_RESTRICTION)
 
 
+# What each app forgets when a person objects to profiling or analytics
+# (marketing: the opens and clicks it measured): name -> callable(person, purpose).
+_ON_OBJECTION: dict[str, Callable] = {}
+
+
+def register_on_objection(name: str, apply: Callable) -> None:
+    _ON_OBJECTION[name] = apply
+
+
+def on_objection() -> dict[str, Callable]:
+    return dict(_ON_OBJECTION)
+
+
 # What each app stops when an account is closed (bookings: future places pass
 # to the next person waiting): name -> callable(person, by) -> None.
 _ON_CLOSURE: dict[str, Callable] = {}

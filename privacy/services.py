@@ -221,6 +221,8 @@ def _object_to(purpose: str, action: str, person: User, *, request=None, by=None
 
     for channel in PURPOSE_CHANNELS[purpose]:
         record_consent(person, purpose, channel, False, ConsentRecord.Source.OBJECTION)
+    for forget in registry.on_objection().values():
+        forget(person, purpose)
     audit(action, person=person, by=by, request=request)
 
 

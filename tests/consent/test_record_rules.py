@@ -25,7 +25,7 @@ def test_an_unknown_purpose_is_refused_with_a_message(verified_user):
 def test_a_channel_the_purpose_does_not_use_is_refused(verified_user):
     with pytest.raises(services.ConsentError) as refused:
         services.record_consent(
-            verified_user, "partner_marketing", "email", True, "preferences"
+            verified_user, "partner_marketing", "sms", True, "preferences"
         )
     assert str(refused.value) == "That purpose cannot use that channel."
 

@@ -46,12 +46,14 @@ def test_a_partner_campaign_page_says_no_details_go_to_the_partner(admin_client)
 
 
 @pytest.mark.django_db
-def test_staff_compose_a_campaign_and_partner_offers_are_post_only(admin_client):
+def test_staff_compose_a_campaign_and_partner_offers_go_by_email_or_post(
+    admin_client,
+):
     data = {
         "name": "Spring offers",
         "purpose": "partner_marketing",
         "partner_name": "",
-        "channel": "email",
+        "channel": "sms",
         "audience": "everyone",
         "subject": "Hello {name}",
         "body": "Hi",
@@ -60,7 +62,7 @@ def test_staff_compose_a_campaign_and_partner_offers_are_post_only(admin_client)
     }
     page = admin_client.post("/admin/marketing/campaign/add/", data)
     errors = page.context["adminform"].form.errors
-    assert "can only be sent by post" in errors["channel"][0]
+    assert "can only be sent by email, post" in errors["channel"][0]
     assert errors["partner_name"] == ["Name the partner this offer is for."]
     assert "Unknown placeholders: {name}" in errors["subject"][0]
     data.update(purpose="marketing", subject="Hello {first_name}")

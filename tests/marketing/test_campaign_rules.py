@@ -39,7 +39,7 @@ def refusal(campaign):
     ("fields", "message"),
     [
         (
-            {"purpose": "partner_marketing", "channel": "email"},
+            {"purpose": "partner_marketing", "channel": "sms"},
             "That purpose cannot use that channel.",
         ),
         # A purpose this version does not know (an old row) is refused, not a crash.

@@ -76,9 +76,12 @@ def test_every_email_has_a_personal_one_click_unsubscribe(
     django_capture_on_commit_callbacks,
 ):
     p = person(consents=EMAIL, first_name="Ada")
-    send_now(CampaignFactory.create(), django_capture_on_commit_callbacks)
+    campaign = CampaignFactory.create()
+    send_now(campaign, django_capture_on_commit_callbacks)
     (message,) = mail.outbox
-    url = services.unsubscribe_url(p, purpose="marketing", channel="email")
+    url = services.unsubscribe_url(
+        p, purpose="marketing", channel="email", campaign_id=campaign.pk
+    )
     assert url.startswith("http://testserver/unsubscribe/")
     assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == (

@@ -40,7 +40,7 @@ def test_a_link_that_names_no_valid_choice_is_refused_with_a_clear_message(bad, 
         "tampered": services.unsubscribe_token(p, purpose="marketing", channel="email")
         + "x",
         "unknown purpose": signed(p.pk, "newsletter", "email"),
-        "channel not used for the purpose": signed(p.pk, "partner_marketing", "email"),
+        "channel not used for the purpose": signed(p.pk, "partner_marketing", "sms"),
         "person gone": signed(p.pk + 1000, "marketing", "email"),
         "wrong shape": signed(p.pk, "marketing"),
     }[bad]

@@ -51,6 +51,7 @@ NOTICE_TERMS = {
     "card_payments": "Paying by card",
     "card_refunds": "refund goes back to your card",
     "purchases": "other services you buy",
+    "survey_answers": "Your answers are linked to your account",
 }
 
 # Where imported records come from, as the issue named them.

@@ -74,8 +74,10 @@ def test_an_objection_to_direct_marketing_stops_every_marketing_channel(
         ("marketing", channel, False, "objection", None)
         for channel in ("email", "phone", "post", "sms")
     ] + [
+        ("partner_marketing", "email", False, "objection", None),
         ("partner_marketing", "post", False, "objection", None),
         ("profiling", "web", False, "objection", None),
+        ("surveys", "email", False, "objection", None),
     ]
     assert audit_trail(person) == [("objection to direct marketing", lead, dsr, "")]
 
@@ -101,8 +103,10 @@ def test_an_objection_to_direct_marketing_touches_nobody_else(first_policies):
                 ("marketing", "phone"),
                 ("marketing", "post"),
                 ("marketing", "sms"),
+                ("partner_marketing", "email"),
                 ("partner_marketing", "post"),
                 ("profiling", "web"),
+                ("surveys", "email"),
             ],
         ),
     ],

@@ -146,6 +146,25 @@ def deliveries_scenario():
     return make(_mail_age(1)), make(_mail_age(-1))
 
 
+def survey_answers_scenario():
+    from surveys.models import Answer, Question, Response, Survey
+
+    survey = Survey.objects.create(title="How was it?", status="open")
+    question = Question.objects.create(survey=survey, kind="text", text="Why?")
+    months = settings.PRIVACY_RETENTION["survey_answers_months"]
+
+    def make(submitted_at):
+        response = Response.objects.create(survey=survey, person=UserFactory.create())
+        Response.objects.filter(pk=response.pk).update(submitted_at=submitted_at)
+        answer = Answer.objects.create(response=response, question=question, text="x")
+        return _exists(Answer, answer.pk)
+
+    return (
+        make(_ago(dt.timedelta(days=31 * months + 5))),
+        make(_ago(dt.timedelta(days=30 * months - 5))),
+    )
+
+
 def form_submissions_scenario():
     def make(created_at):
         row = FormSubmission.objects.create(
@@ -258,6 +277,7 @@ SCENARIOS = {
     "sent funding messages": funding_mail_scenario,
     "funding documents": funding_documents_scenario,
     "marketing delivery records": deliveries_scenario,
+    "survey answers": survey_answers_scenario,
 }
 
 
