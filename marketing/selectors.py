@@ -275,8 +275,11 @@ def campaigns_measured(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
         m_unsubscribed=Count(
             "deliveries", filter=Q(deliveries__unsubscribed_at__isnull=False)
         ),
-        m_bookings=_attributed_bookings(OuterRef("pk"), distinct_people=False),
-        m_bookers=_attributed_bookings(OuterRef("pk"), distinct_people=True),
+        # The campaign is two levels out: campaign > booking > delivery.
+        m_bookings=_attributed_bookings(
+            OuterRef(OuterRef("pk")), distinct_people=False
+        ),
+        m_bookers=_attributed_bookings(OuterRef(OuterRef("pk")), distinct_people=True),
     )
 
 

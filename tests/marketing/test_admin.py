@@ -13,7 +13,7 @@ from .factories import EMAIL, CampaignFactory, person
 
 @pytest.fixture
 def admin_client():
-    # Superusers only: no back-office role holds the marketing permissions.
+    # A superuser (the Marketing officers role is tested in test_measuring).
     admin = UserFactory.create(is_staff=True, is_superuser=True)
     give_totp(admin)
     client = Client()
