@@ -279,6 +279,15 @@ def admin_permission(perm: str) -> Rule:
     return rule
 
 
+def autocomplete(role, method) -> Expect:
+    """Admin's autocomplete answers a GET to those who may view organisations;
+    a POST is refused by method (405) before it asks who you are."""
+    expect = admin_model("accounts.organisation", "view")(role, method)
+    if method == "POST" and expect.outcomes == {FORBIDDEN}:
+        return refused(FORBIDDEN, METHOD)
+    return expect
+
+
 def superuser_only(role, method) -> Expect:
     return refused(FORBIDDEN) if role in w.STAFF_GROUPS else refused(LOGIN)
 
@@ -388,6 +397,11 @@ RULES: dict[str, Rule] = {
     "products:detail": public_to_read,
     # token links
     "marketing:unsubscribe": link_holder,
+    # measured links and the opening image: a random code, no account
+    "marketing:opened": public,
+    "marketing:link": public,
+    # a survey's unguessable link: anyone signed in who has it may answer
+    "surveys:answer": signed_in,
     "funding:support": link_holder,
     "privacy:export": owner_only,  # the link also needs the owner signed in
     # data sent to another organisation: the recipient holds the link
@@ -525,7 +539,7 @@ RULES: dict[str, Rule] = {
     "admin:password_change_done": admin_site,
     "admin:jsi18n": admin_site,
     "admin:view_on_site": admin_site,
-    "admin:autocomplete": admin_model("accounts.organisation", "view"),
+    "admin:autocomplete": autocomplete,
     "admin:auth_user_password_change": superuser_only,
     "admin:?admin/(?P<url>.*)$": admin_missing,
     "admin:organisations_invoice_raise": admin_permission(
@@ -541,6 +555,7 @@ RULES: dict[str, Rule] = {
     "admin:payments_statementline_resolve": admin_permission(
         "payments.resolve_statement_line"
     ),
+    "admin:marketing_campaign_results": admin_permission("marketing.view_campaign"),
 }
 
 ADMIN_PAGE = re.compile(
@@ -577,6 +592,12 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "consent:cookies_version": {"version_id": t("cookies_version")},
     "bookings:certificate_verify": {"code": t("attended", "certificate_code")},
     "marketing:unsubscribe": {"token": lambda world: world.things["unsubscribe_token"]},
+    "marketing:opened": {"code": lambda world: "matrix-measuring-code"},
+    "marketing:link": {
+        "code": lambda world: "matrix-measuring-code",
+        "n": lambda world: 0,
+    },
+    "surveys:answer": {"key": lambda world: world.objects["surveys.survey"].key},
     "funding:support": {"token": lambda world: world.things["support_token"]},
     "privacy:export": {"token": t("export", "token")},
     "privacy:collect": {"token": lambda world: world.things["transfer_token"]},

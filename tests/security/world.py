@@ -74,6 +74,7 @@ COURSE_ADMIN = "course_admin"
 BOOKING_ADMIN = "booking_admin"
 FUNDING_OFFICER = "funding_officer"
 DPO = "data_protection_lead"
+MARKETING_OFFICER = "marketing_officer"
 SUPERUSER = "superuser_without_mfa"
 SUPERUSER_NO_STAFF_FLAG = "superuser_without_mfa_or_staff_flag"
 
@@ -83,6 +84,7 @@ STAFF_GROUPS = {
     BOOKING_ADMIN: roles.BOOKING_ADMINS,
     FUNDING_OFFICER: roles.FUNDING_OFFICERS,
     DPO: roles.DATA_PROTECTION_LEAD,
+    MARKETING_OFFICER: roles.MARKETING_OFFICERS,
 }
 MATRIX_ROLES = (ANONYMOUS, LEARNER, OTHER_LEARNER, *STAFF_GROUPS, SUPERUSER)
 
@@ -233,6 +235,14 @@ def _learner_things(person, *, suffix: str) -> dict:
     }
 
 
+def _survey():
+    from surveys.models import Question, Survey
+
+    survey = Survey.objects.create(title="Matrix survey", status="open")
+    Question.objects.create(survey=survey, kind="text", text="Why?", required=False)
+    return survey
+
+
 def _invoiced(organisation):
     """An invoice on the organisation's account (a charge staff entered)."""
     Transaction.objects.create(
@@ -303,7 +313,7 @@ def build_world() -> World:
         expires_at=now + dt.timedelta(days=14),
     )
     staff = world.users[BOOKING_ADMIN]
-    campaign = CampaignFactory.create()
+    campaign = CampaignFactory.create(links=["https://example.org/"])
     draft_policy = PolicyVersion.objects.create(
         kind=PolicyVersion.Kind.PRIVACY, version="matrix-draft", body="## Draft\n"
     )
@@ -386,7 +396,9 @@ def build_world() -> World:
             person=learner,
             status=Delivery.Status.SENT,
             sent_at=now,
+            track_code="matrix-measuring-code",
         ),
+        "surveys.survey": _survey(),
         # An invoice of learner A's organisation, where A is finance contact.
         "organisations.invoice": _invoiced(org),
     }
