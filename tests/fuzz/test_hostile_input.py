@@ -272,6 +272,34 @@ def test_correction_requests(learner, data):
     send(learner, "post", "/my-data/correct/", data)
 
 
+@pytest.fixture
+def open_survey(db):
+    from surveys.models import Question, Survey
+
+    survey = Survey.objects.create(title="Fuzzed", status="open")
+    for kind, choices in (("choice", "Yes\nNo"), ("scale", ""), ("text", "")):
+        Question.objects.create(survey=survey, kind=kind, text=kind, choices=choices)
+    return survey
+
+
+@FUZZ
+@given(
+    data=field_values(
+        ["choice", "scale", "text"],
+        {"choice": ["Yes", "No"], "scale": ["1", "3", "5"]},
+    )
+)
+def test_survey_answers(learner, open_survey, data):
+    # AnswerForm's fields are named after the survey's questions (q<id>).
+    ids = {q.kind: q.pk for q in open_survey.questions.all()}
+    send(
+        learner,
+        "post",
+        open_survey.get_absolute_url(),
+        {f"q{ids[kind]}": value for kind, value in data.items()},
+    )
+
+
 @FUZZ
 @given(data=field_values(*form_fields(AccessForm)))
 def test_access_requests(learner, data):
@@ -465,6 +493,7 @@ FUZZED = {
     "CorrectionForm",
     "AccessForm",
     "CloseAccountForm",
+    "AnswerForm",  # a survey's answers: test_survey_answers
 }
 
 
