@@ -310,6 +310,11 @@ FAILED_FOR_GOOD = (
     ("bookings.MailRecord", OutboxMessage.Status.GAVE_UP, _("Booking emails")),
     ("funding.FundingMail", OutboxMessage.Status.GAVE_UP, _("Funding emails")),
     ("marketing.Delivery", "failed", _("Campaign messages")),
+    (
+        "privacy.TransmissionMail",
+        OutboxMessage.Status.GAVE_UP,
+        _("Data transfer emails"),
+    ),
 )
 
 

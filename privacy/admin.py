@@ -19,7 +19,7 @@ from accounts.four_eyes_admin import asked_by, refusal_step, when
 from config.outbox_admin import SendAgainMixin
 
 from . import disclosures, services
-from .forms import CorrectFieldForm, DisclosureAdminForm
+from .forms import CorrectFieldForm, DisclosureAdminForm, WithholdForm
 from .models import (
     AuditEvent,
     DataSubjectRequest,
@@ -572,7 +572,12 @@ class DisclosureAdmin(admin.ModelAdmin):
     search_fields = ("person__email", "recipient", "reference", "report_reference")
     list_select_related = ("person",)
     autocomplete_fields = ("people",)
-    actions = ("approve_withholding", "reject_withholding", "lift_withholding")
+    actions = (
+        "ask_to_withhold",
+        "approve_withholding",
+        "reject_withholding",
+        "lift_withholding",
+    )
     add_fieldsets = (
         (
             None,
@@ -670,6 +675,54 @@ class DisclosureAdmin(admin.ModelAdmin):
                 request, _("Choose exactly one disclosure."), messages.ERROR
             )
         return disclosure
+
+    @admin.action(
+        description=_(
+            "Ask to withhold from the people concerned (needs a second approver)"
+        ),
+        permissions=["withhold"],
+    )
+    def ask_to_withhold(self, request, queryset):
+        """For a disclosure already recorded: the exemption and the reason are
+        asked for on a page of their own; a second lead then approves."""
+        disclosure = self._one(request, queryset)
+        if disclosure is None:
+            return None
+        form = WithholdForm(request.POST if request.POST.get("confirm") else None)
+        if form.is_valid():
+            try:
+                disclosures.request_withholding(
+                    disclosure,
+                    exemption=form.cleaned_data["withhold_exemption"],
+                    reason=form.cleaned_data["withhold_reason"],
+                    by=request.user,
+                )
+            except services.PrivacyError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "Withholding this disclosure is now awaiting a second "
+                    "approver. Until another data-protection lead approves it, "
+                    "the people concerned can see it."
+                ),
+                messages.WARNING,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/privacy/disclosure/ask_to_withhold.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Withhold this disclosure from the people concerned?"),
+                "disclosure": disclosure,
+                "form": form,
+                "queryset": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(
         description=_("Approve withholding (second approver)"),

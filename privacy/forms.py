@@ -157,3 +157,20 @@ class CorrectFieldForm(forms.Form):
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = choices
+
+
+class WithholdForm(forms.Form):
+    """Asking, after a disclosure was recorded, for it to be withheld from the
+    people concerned (a second data-protection lead must approve)."""
+
+    withhold_exemption = forms.ChoiceField(
+        label=_("Exemption it is withheld under"),
+        choices=[("", "---------"), *Disclosure.Exemption.choices],
+        error_messages={"required": _("Choose the exemption it is withheld under.")},
+    )
+    withhold_reason = forms.CharField(
+        label=_("Why it must be withheld"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={"required": _("Give the reason it must be withheld.")},
+    )

@@ -169,17 +169,46 @@ def test_the_staff_pages_count_messages_not_sent(settings):
     assert "3 messages could not be sent" in index
 
 
+def transfer_mail_not_sent():
+    """The mail carrying a data transfer link, given up at its horizon."""
+    from privacy.models import DataSubjectRequest, Transmission, TransmissionMail
+
+    someone = UserFactory.create()
+    transmission = Transmission.objects.create(
+        request=DataSubjectRequest.objects.create(person=someone, kind="portability"),
+        person=someone,
+        recipient_name="Records Ltd",
+        recipient_email="records@example.org",
+        token_hash="x" * 64,
+        expires_at=timezone.now(),
+    )
+    TransmissionMail.objects.create(
+        transmission=transmission,
+        key="t",
+        kind="transmission",
+        to="records@example.org",
+        status="gave_up",
+    )
+
+
 def test_the_count_adds_every_outbox_the_person_may_view(settings):
     not_sent_booking_mail(settings)
     FundingMail.objects.create(key="f", kind="k", to="a@example.org", status="gave_up")
     campaign = CampaignFactory.create(status=Campaign.Status.SENT)
     Delivery.objects.create(campaign=campaign, person=person(), status="failed")
     Delivery.objects.create(campaign=campaign, person=person(), status="retrying")
+    transfer_mail_not_sent()
     superuser = staff_client(UserFactory.create(is_staff=True, is_superuser=True))
     html = superuser.get("/admin/").content.decode()
-    assert "3 messages could not be sent" in html
-    for label in ("Booking emails: 1", "Funding emails: 1", "Campaign messages: 1"):
+    assert "4 messages could not be sent" in html
+    for label in (
+        "Booking emails: 1",
+        "Funding emails: 1",
+        "Campaign messages: 1",
+        "Data transfer emails: 1",
+    ):
         assert label in html
+    assert "/admin/privacy/transmissionmail/?status__exact=gave_up" in html
     # A booking administrator sees the booking outbox only.
     html = booking_admin().get("/admin/").content.decode()
     assert "1 message could not be sent" in html

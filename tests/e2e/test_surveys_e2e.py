@@ -63,7 +63,8 @@ def test_a_survey_by_real_mail_answered_with_the_keyboard(
     message = email.message_from_bytes(envelope.content, policy=policy.default)
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "Hello Ada" in text and "Hello Ada" in html
+    assert "Hello Ada" in text
+    assert "Hello Ada" in html
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     (link,) = re.findall(r'<a href="([^"]+/m/[^"]+/0/)"', html)
     assert "ada" not in link.lower().removeprefix(live_server.url.lower())

@@ -138,7 +138,7 @@ def test_opening_and_following_links_are_recorded_once_and_lead_to_the_link(
 def test_a_link_followed_before_the_image_counts_as_opened(
     client, django_capture_on_commit_callbacks
 ):
-    someone, campaign, message = _sent_to(MEASURED, django_capture_on_commit_callbacks)
+    _someone, campaign, message = _sent_to(MEASURED, django_capture_on_commit_callbacks)
     client.get(measured_links(message.body)[0].removeprefix("http://testserver"))
     delivery = Delivery.objects.get(campaign=campaign)
     assert delivery.opened_at == delivery.clicked_at == delivery.engaged_at

@@ -294,3 +294,43 @@ def test_other_roles_cannot_record_a_disclosure():
     assert staff_client(booking_admin).get(DISCLOSURES + "add/").status_code == 403
     with pytest.raises(services.PrivacyError, match="permission"):
         record(booking_admin, [UserFactory.create()])
+
+
+def test_withholding_can_be_asked_for_after_a_disclosure_was_recorded():
+    first, second = dp_lead(), dp_lead()
+    person = UserFactory.create()
+    disclosure = record(first, [person])
+    client = staff_client(first)
+    chosen = {"action": "ask_to_withhold", "_selected_action": [disclosure.pk]}
+    page = client.post(DISCLOSURES, chosen)
+    assert "Withhold this disclosure from the people concerned?" in (
+        page.content.decode()
+    )
+    page = client.post(DISCLOSURES, {**chosen, "confirm": "yes"})
+    html = page.content.decode()
+    assert "Choose the exemption it is withheld under." in html
+    assert "Give the reason it must be withheld." in html
+    disclosure.refresh_from_db()
+    assert not disclosure.awaiting_second_approver
+    page = client.post(
+        DISCLOSURES,
+        {
+            **chosen,
+            "confirm": "yes",
+            "withhold_exemption": "crime",
+            "withhold_reason": "Police investigation under way",
+        },
+        follow=True,
+    )
+    assert "now awaiting a second approver" in page.content.decode()
+    disclosure.refresh_from_db()
+    assert disclosure.awaiting_second_approver
+    assert not disclosure.is_withheld
+    assert exported(person) != []  # not withheld until approved
+    staff_client(second).post(
+        DISCLOSURES,
+        {"action": "approve_withholding", "_selected_action": [disclosure.pk]},
+    )
+    disclosure.refresh_from_db()
+    assert disclosure.is_withheld
+    assert exported(person) == []

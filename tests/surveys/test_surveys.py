@@ -14,7 +14,7 @@ from consent.services import record_consent
 from marketing import services as marketing
 from marketing.models import Delivery
 from privacy import services as privacy_services
-from surveys import selectors, services
+from surveys import selectors
 from surveys.models import Answer, Question, Response, Survey
 from tests.fuzz.test_hostile_input import FUZZ
 from tests.marketing.factories import CampaignFactory, person
@@ -74,7 +74,8 @@ def test_a_survey_goes_only_to_people_who_said_yes_to_surveys(
     assert [m.to for m in mail.outbox] == [[yes.email]]
     (message,) = mail.outbox
     assert f"http://testserver{survey.get_absolute_url()}" in message.body
-    assert "hear from" in message.body and "about surveys" in message.body
+    assert "hear from" in message.body
+    assert "about surveys" in message.body
     assert Delivery.objects.get(campaign=campaign, person=restricted).status == (
         "skipped_restricted"
     )
@@ -163,11 +164,9 @@ def test_answering_once_and_seeing_what_you_said(learner_client):
         "More online",
     ]
     shown = learner_client.get(survey.get_absolute_url()).content.decode()
-    assert (
-        "You answered on" in shown
-        and "Evenings" in shown
-        and "Send answers" not in shown
-    )
+    assert "You answered on" in shown
+    assert "Evenings" in shown
+    assert "Send answers" not in shown
 
 
 @pytest.mark.django_db
@@ -216,7 +215,8 @@ def test_closed_draft_and_restricted_answer_nothing(learner_client, state):
 def test_a_survey_needs_signing_in_and_its_link_cannot_be_guessed(client):
     survey = a_survey()
     page = client.get(survey.get_absolute_url())
-    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    assert page.status_code == 302
+    assert "/accounts/login/" in page["Location"]
     assert len(survey.key) >= 20
     assert client.get(f"/surveys/{survey.pk}/").status_code in (302, 404)
 
@@ -287,7 +287,8 @@ def test_staff_see_totals_with_small_counts_hidden_and_no_names(
     rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', html))
     assert rows["Mornings"] == "7"
     assert rows["Afternoons"] == rows["Evenings"] == "hidden"
-    assert rows["4"] == "12" and rows["1 (Not at all)"] == "0"
+    assert rows["4"] == "12"
+    assert rows["1 (Not at all)"] == "0"
     assert "Idea from Person3" in html  # free text, without who wrote it
     assert "Person3</" not in html.replace("Idea from Person3", "")
     assert "Response" not in html.split("Results")[-1]
@@ -296,7 +297,7 @@ def test_staff_see_totals_with_small_counts_hidden_and_no_names(
 @pytest.mark.django_db
 def test_results_wait_for_enough_answers(marketing_client_surveys):
     survey = a_survey()
-    for n in range(4):
+    for _n in range(4):
         c = Client()
         c.force_login(person())
         answer(c, survey, text="secret idea")
