@@ -169,6 +169,7 @@ def close_due_accounts() -> int:
             send_closure_mail(pk, "notice")
         except Exception:  # tried again at the next run
             log.exception("Closure notice %s not sent", pk)
+    send_missed_closure_mail()
     due = list(
         scheduled.filter(takes_effect_at__lte=timezone.now())
         .exclude(by_staff=True, notice_mailed_at__isnull=True)
@@ -280,6 +281,40 @@ MAILED_AT = {
     "cancelled": "cancelled_mailed_at",
     "reopened": "reopened_mailed_at",
 }
+
+
+# When each step after the notice happened: its mail is owed from then.
+HAPPENED_AT = {
+    "closed": "closed_at",
+    "cancelled": "cancelled_at",
+    "reopened": "reopened_at",
+}
+
+
+def send_missed_closure_mail(*, older_than_seconds: int = 300) -> int:
+    """Send the "closed", "cancelled" and "reopened" mails whose task was lost
+    (the broker was down) or gave up (the mail server was down for longer
+    than its retries), for steps taken more than `older_than_seconds` ago and
+    within the outbox horizon (OUTBOX_RETRY_HORIZON_HOURS); each is still sent
+    at most once (`send_closure_mail` locks and marks the row). Runs with
+    `close_due_accounts`, hourly."""
+    now = timezone.now()
+    sent = 0
+    for event, happened in HAPPENED_AT.items():
+        owed = AccountClosure.objects.filter(
+            **{
+                f"{happened}__lte": now
+                - timezone.timedelta(seconds=older_than_seconds),
+                f"{happened}__gte": now - outbox.retry_horizon(),
+                f"{MAILED_AT[event]}__isnull": True,
+            }
+        ).values_list("pk", flat=True)
+        for pk in list(owed):
+            try:
+                sent += send_closure_mail(pk, event)
+            except Exception:  # tried again at the next run, until the horizon
+                log.exception("Closure mail %s for %s not sent", event, pk)
+    return sent
 
 
 def send_closure_mail(closure_id: int, event: str) -> bool:

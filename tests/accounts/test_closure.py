@@ -399,3 +399,38 @@ def test_a_staff_account_is_not_closed_from_the_learner_page(client):
     assert response["Location"] == "/profile/"
     assert User.objects.get(pk=officer.pk).is_active
     assert not AccountClosure.objects.exists()
+
+
+def test_a_closed_or_reopened_mail_whose_task_was_lost_is_sent_by_the_sweep_once(
+    settings,
+):
+    """The broker was down when the person closed their account (no task ran)
+    and again when staff reopened it: the hourly sweep sends each mail once,
+    from five minutes after the step until the outbox horizon."""
+    person, lead = verified(), dp_lead()
+    close_own_account(person)  # on_commit never runs here: the task is "lost"
+    reopen_account(person, by=lead)
+    assert mail.outbox == []
+    close_due_accounts()
+    assert mail.outbox == []  # too soon: the task may still be on its way
+    closure = AccountClosure.objects.get(person=person)
+    five_minutes_ago = timezone.now() - dt.timedelta(minutes=6)
+    AccountClosure.objects.filter(pk=closure.pk).update(
+        closed_at=five_minutes_ago, reopened_at=five_minutes_ago
+    )
+    close_due_accounts()
+    close_due_accounts()
+    assert sorted(m.subject for m in mail.outbox) == [
+        "Your account has been reopened",
+        "Your account is closed",
+    ]
+    assert all(m.to == [person.email] for m in mail.outbox)
+    # Past the horizon nothing more is tried (a new step, never mailed).
+    mail.outbox = []
+    gone = verified()
+    close_own_account(gone)
+    AccountClosure.objects.filter(person=gone).update(
+        closed_at=timezone.now() - outbox.retry_horizon() - dt.timedelta(hours=1)
+    )
+    close_due_accounts()
+    assert mail.outbox == []
