@@ -552,6 +552,12 @@ class WithholdingFilter(admin.SimpleListFilter):
         return queryset
 
 
+AWAITING_SECOND_APPROVER = _(
+    "Withholding this disclosure is now awaiting a second approver. Until "
+    "another data-protection lead approves it, the people concerned can see it."
+)
+
+
 @admin.register(Disclosure)
 class DisclosureAdmin(admin.ModelAdmin):
     """Record a disclosure (append-only: never edited or deleted). Withholding
@@ -657,11 +663,7 @@ class DisclosureAdmin(admin.ModelAdmin):
         if disclosure.awaiting_second_approver:
             self.message_user(
                 request,
-                _(
-                    "Withholding this disclosure is now awaiting a second "
-                    "approver. Until another data-protection lead approves it, "
-                    "the people concerned can see it."
-                ),
+                AWAITING_SECOND_APPROVER,
                 messages.WARNING,
             )
 
@@ -702,11 +704,7 @@ class DisclosureAdmin(admin.ModelAdmin):
                 return None
             self.message_user(
                 request,
-                _(
-                    "Withholding this disclosure is now awaiting a second "
-                    "approver. Until another data-protection lead approves it, "
-                    "the people concerned can see it."
-                ),
+                AWAITING_SECOND_APPROVER,
                 messages.WARNING,
             )
             return None

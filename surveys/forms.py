@@ -33,7 +33,7 @@ class AnswerForm(forms.Form):
                 choices = (
                     [(c, c) for c in q.choice_list]
                     if q.kind == Question.Kind.CHOICE
-                    else [(str(n), self._scale(q, n)) for n in range(1, 6)]
+                    else [(str(n), q.scale_label(n)) for n in range(1, 6)]
                 )
                 field = forms.ChoiceField(
                     label=q.text,
@@ -48,14 +48,6 @@ class AnswerForm(forms.Form):
                     },
                 )
             self.fields[field_name(q)] = field
-
-    @staticmethod
-    def _scale(q: Question, n: int) -> str:
-        if n == 1 and q.low_label:
-            return f"1: {q.low_label}"
-        if n == 5 and q.high_label:
-            return f"5: {q.high_label}"
-        return str(n)
 
     def answers(self) -> dict[int, object]:
         return {q.pk: self.cleaned_data.get(field_name(q)) for q in self.questions}

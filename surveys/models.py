@@ -90,6 +90,14 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    def scale_label(self, n: int) -> str:
+        """How a point of the scale is named: "1: Not at all", "3", "5: Very"."""
+        if n == 1 and self.low_label:
+            return f"1: {self.low_label}"
+        if n == 5 and self.high_label:
+            return f"5: {self.high_label}"
+        return str(n)
+
     @property
     def choice_list(self) -> list[str]:
         return [c.strip() for c in self.choices.splitlines() if c.strip()]

@@ -110,7 +110,7 @@ def results(survey: Survey) -> Results:
                 raw.append(other)
         shown_counts = suppress_counts(raw, limit) if shown else [None] * len(raw)
         display = [
-            _scale_label(q, label) if q.kind == Question.Kind.SCALE else label
+            q.scale_label(label) if q.kind == Question.Kind.SCALE else label
             for label in labels
         ]
         out.append(
@@ -119,14 +119,6 @@ def results(survey: Survey) -> Results:
             )
         )
     return Results(survey, responses, shown, limit, out)
-
-
-def _scale_label(question: Question, n: int) -> str:
-    if n == 1 and question.low_label:
-        return f"1 ({question.low_label})"
-    if n == 5 and question.high_label:
-        return f"5 ({question.high_label})"
-    return str(n)
 
 
 def response_of(survey: Survey, person) -> Response | None:

@@ -76,6 +76,23 @@ def give_totp(user) -> Authenticator:
 
 
 @pytest.fixture
+def marketing_client(db):
+    """Signed in as a member of the "Marketing officers" role, with two-factor."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from accounts import roles
+    from tests.accounts.factories import UserFactory
+
+    officer = UserFactory.create(is_staff=True)
+    officer.groups.add(Group.objects.get(name=roles.MARKETING_OFFICERS))
+    give_totp(officer)
+    client = Client()
+    client.force_login(officer)
+    return client
+
+
+@pytest.fixture
 def first_policies(db):
     """The first privacy notice, cookie policy and processing purposes come from
     a data migration. A transactional test flushes them from a reused test

@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 from consent.services import record_consent
 from marketing import services as marketing
 from marketing.models import Delivery
-from surveys.models import Question, Response, Survey
+from surveys.models import Response
 from tests.accounts.factories import UserFactory
 from tests.marketing.factories import CampaignFactory
+from tests.surveys.test_surveys import a_survey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,27 +34,7 @@ def test_a_survey_by_real_mail_answered_with_the_keyboard(
     )
     record_consent(person, "surveys", "email", True, "preferences")
     record_consent(person, "analytics", "web", True, "cookie_banner")
-    survey = Survey.objects.create(
-        title="Your training this year", introduction="Two minutes.", status="open"
-    )
-    Question.objects.create(
-        survey=survey,
-        order=1,
-        kind="choice",
-        text="Which time suits you?",
-        choices="Mornings\nEvenings",
-    )
-    Question.objects.create(
-        survey=survey,
-        order=2,
-        kind="scale",
-        text="How useful was it?",
-        low_label="Not at all",
-        high_label="Very",
-    )
-    Question.objects.create(
-        survey=survey, order=3, kind="text", text="What should we add?", required=False
-    )
+    survey = a_survey()
     campaign = CampaignFactory.create(
         purpose="surveys", survey=survey, subject="Tell us", body="Hello {first_name}"
     )
@@ -80,7 +61,7 @@ def test_a_survey_by_real_mail_answered_with_the_keyboard(
     page.get_by_role("button", name="Send answers").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Choose an answer to “Which time suits you?”")
+    expect(summary).to_contain_text("Choose an answer to “Which suits you?”")
     summary.get_by_role("link", name="Choose an answer to “How useful was it?”").click()
     expect(page.get_by_label("1: Not at all")).to_be_focused()
 

@@ -35,21 +35,3 @@ def _marketing_settings(settings):
     sms.outbox.clear()
     yield
     sms.outbox.clear()
-
-
-@pytest.fixture
-def marketing_client(db):
-    """Signed in as a member of the "Marketing officers" role, with two-factor."""
-    from django.contrib.auth.models import Group
-    from django.test import Client
-
-    from accounts import roles
-    from tests.accounts.factories import UserFactory
-    from tests.conftest import give_totp
-
-    officer = UserFactory.create(is_staff=True)
-    officer.groups.add(Group.objects.get(name=roles.MARKETING_OFFICERS))
-    give_totp(officer)
-    client = Client()
-    client.force_login(officer)
-    return client
