@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.organisation": ("add", "change", "view"),
         "accounts.membership": ("add", "change", "delete", "view"),
         "consent.consentrecord": ("add", "view"),
+        # The contact page (booking and funding teams' details).
+        "consent.contactpoint": ("add", "change", "view"),
         # Purchases are made by buyers; staff cancel one with a credit.
         "products.product": ("view",),
         "products.purchase": ("view", "cancel_purchase"),
@@ -99,6 +101,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent.consentrecord": ("add", "view"),
         "consent.policyversion": ALL,
         "consent.processingpurpose": ALL,
+        # The contact page: the data-protection lead's own details among them.
+        "consent.contactpoint": ("add", "change", "view"),
     },
     # Campaigns and surveys: who gets them is decided by consent at sending,
     # and results are totals, so no page of theirs shows one person's answers.

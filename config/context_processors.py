@@ -8,6 +8,7 @@ NAV_NAMES = (
     "consent:cookies",
     "consent:privacy",
     "consent:preferences",
+    "consent:contact",
     "courses:list",
     "products:list",
     "bookings:list",

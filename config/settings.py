@@ -357,6 +357,11 @@ DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="CPD Booking <no-reply@cpd.invalid>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The contact page's details for a team that staff have not entered in admin
+# (Consent > Contact points).
+CONTACT_EMAIL = env("CONTACT_EMAIL", default="cpd-team@cpd.invalid")
+CONTACT_PHONE = env("CONTACT_PHONE", default="")
+CONTACT_ADDRESS = env("CONTACT_ADDRESS", default="")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .forms import StaffConsentForm
-from .models import ConsentRecord, PolicyVersion, ProcessingPurpose
+from .models import ConsentRecord, ContactPoint, PolicyVersion, ProcessingPurpose
 
 
 @admin.register(PolicyVersion)
@@ -36,6 +36,13 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
         cache.delete("consent:privacy-current")
         self.message_user(request, _("Published."), messages.SUCCESS)
+
+
+@admin.register(ContactPoint)
+class ContactPointAdmin(admin.ModelAdmin):
+    """The contact page's details, per team (`/contact/`)."""
+
+    list_display = ("team", "email", "phone", "hours")
 
 
 @admin.register(ProcessingPurpose)

@@ -176,3 +176,37 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Consent records are append-only; only erasure removes them.")
+
+
+class ContactPoint(models.Model):
+    """How people reach a team (the contact page, `/contact/`). A team with no
+    row is shown with the settings' fallback (CONTACT_EMAIL, CONTACT_PHONE,
+    CONTACT_ADDRESS), so the page is never empty."""
+
+    class Team(models.TextChoices):
+        BOOKING = "booking", _("Booking team")
+        FUNDING = "funding", _("Funding team")
+        DATA_PROTECTION = "data_protection", _("Data protection lead")
+
+    team = models.CharField(_("team"), max_length=20, choices=Team.choices, unique=True)
+    email = models.EmailField(_("email address"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.TextField(_("postal address"), blank=True)
+    hours = models.CharField(
+        _("opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: Monday to Friday, 9am to 5pm."),
+    )
+    note = models.CharField(
+        _("what to contact them about"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown under the team's name. Leave empty for the usual text."),
+    )
+
+    class Meta:
+        ordering = ["team"]
+
+    def __str__(self) -> str:
+        return self.get_team_display()

@@ -2,7 +2,7 @@
 
 from privacy.registry import Category, not_personal, register
 
-from .models import ConsentRecord, PolicyVersion, ProcessingPurpose
+from .models import ConsentRecord, ContactPoint, PolicyVersion, ProcessingPurpose
 
 
 def export_consent(person) -> list[dict]:
@@ -56,4 +56,9 @@ not_personal(
     ProcessingPurpose,
     ["name", "description", "data_categories", "recipients", "retention"],
     reason="Published text.",
+)
+not_personal(
+    ContactPoint,
+    ["email", "phone", "address", "hours", "note"],
+    reason="A team's published contact details, not a person's.",
 )

@@ -96,3 +96,38 @@ def analytics_allowed(request: HttpRequest) -> bool:
     if user is not None and user.is_authenticated:
         return can_contact(user, "web", Purpose.ANALYTICS)
     return True
+
+
+TEAM_NOTES = {
+    "booking": "Bookings, places, cancellations, attendance, certificates and "
+    "payments.",
+    "funding": "Funding requests, apprenticeship applications, invoices and "
+    "payments of funding.",
+    "data_protection": "Your personal data: a copy of it, corrections, erasure, "
+    "restricting or objecting to its use, and complaints about how we use it.",
+}
+
+
+def contact_points() -> list[dict]:
+    """Each team's contact details, in the page's order: a staff-entered row,
+    or the settings' fallback for a team without one. One query."""
+    from django.conf import settings
+
+    from .models import ContactPoint
+
+    rows = {c.team: c for c in ContactPoint.objects.all()}
+    out = []
+    for team, label in ContactPoint.Team.choices:
+        row = rows.get(team)
+        out.append(
+            {
+                "team": team,
+                "name": label,
+                "note": (row.note if row and row.note else TEAM_NOTES[team]),
+                "email": row.email if row else settings.CONTACT_EMAIL,
+                "phone": row.phone if row else settings.CONTACT_PHONE,
+                "address": row.address if row else settings.CONTACT_ADDRESS,
+                "hours": row.hours if row else "",
+            }
+        )
+    return out

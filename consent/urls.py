@@ -16,4 +16,5 @@ urlpatterns = [
         "cookies/versions/<int:version_id>/", views.cookies_view, name="cookies_version"
     ),
     path("preferences/", views.preferences_view, name="preferences"),
+    path("contact/", views.contact_view, name="contact"),
 ]

@@ -109,3 +109,9 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
             "objected": request.user.objects_to_direct_marketing,
         },
     )
+
+
+def contact_view(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "consent/contact.html", {"teams": selectors.contact_points()}
+    )

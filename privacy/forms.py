@@ -15,6 +15,40 @@ LEARNER_KINDS = [
 ]
 
 
+# What each choice on "Your data" does to bookings, funding and transactions
+# (shown as hint text under the choice).
+KIND_HINTS = {
+    DataSubjectRequest.Kind.ERASURE: _(
+        "We check it is you, then erase your account, profile, bookings' "
+        "details, training record, funding requests and everything else we hold "
+        "about you, and you can no longer sign in. Your future places are "
+        "cancelled and offered to the next person waiting. We keep transactions "
+        "(amounts and dates, with no name) because accounting law requires it, "
+        "and funders' invoices for as long as the funder requires."
+    ),
+    DataSubjectRequest.Kind.RESTRICTION: _(
+        "We keep your data but stop using it: your future places and waiting-list "
+        "places are cancelled and offered to the next person, you cannot book "
+        "until the restriction is lifted, and we send no offers, surveys or "
+        "analytics. Funding requests and transactions are kept as they are."
+    ),
+    DataSubjectRequest.Kind.OBJECT_MARKETING: _(
+        "At once: no more offers, partner offers, surveys or offers chosen from "
+        "your bookings, by any channel. Bookings, funding and transactions are "
+        "not affected, and you still get messages about your bookings."
+    ),
+    DataSubjectRequest.Kind.OBJECT_PROFILING: _(
+        "At once: we stop choosing offers from your bookings and stop measuring "
+        "whether you open our emails. Bookings, funding and transactions are not "
+        "affected."
+    ),
+    DataSubjectRequest.Kind.OBJECT_ANALYTICS: _(
+        "At once: we record nothing about your visits and stop measuring whether "
+        "you open our emails. Bookings, funding and transactions are not affected."
+    ),
+}
+
+
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What would you like us to do?"),
@@ -28,6 +62,15 @@ class RequestForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # Set by the check-your-answers page of an erasure request.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def options(self):
+        """(bound radio option, its hint) for the template."""
+        return [
+            (option, KIND_HINTS.get(option.data["value"], ""))
+            for option in self["kind"]
+        ]
 
 
 class ExtendForm(forms.Form):

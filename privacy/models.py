@@ -113,6 +113,11 @@ class DataSubjectRequest(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def reference(self) -> str:
+        """What the person and staff quote: "DR-2026-00042"."""
+        return f"DR-{self.received_at:%Y}-{self.pk:05d}"
+
+    @property
     def is_open(self) -> bool:
         return self.status in (self.Status.RECEIVED, self.Status.IN_PROGRESS)
 

@@ -20,7 +20,16 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
-        services.create_request(
+        if kind == DataSubjectRequest.Kind.ERASURE and not form.cleaned_data.get(
+            "confirmed"
+        ):
+            # Check your answers before anything is asked for.
+            return render(
+                request,
+                "privacy/erasure_check.html",
+                {"details": form.cleaned_data["details"]},
+            )
+        dsr = services.create_request(
             request.user, kind, details=form.cleaned_data["details"]
         )
         if kind == DataSubjectRequest.Kind.OBJECT_MARKETING:
@@ -39,8 +48,10 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "We have your request. Our data protection lead will reply within one month."
-                ),
+                    "We have your request (reference %(reference)s). Our data "
+                    "protection lead will reply within one month."
+                )
+                % {"reference": dsr.reference},
             )
         return redirect("privacy:my_data")
     return render(

@@ -79,6 +79,7 @@ EXEMPT = {
     "consent:cookies": "no sign-in needed; records a choice only when it changes, "
     "and every answer must set the cookie again",
     "consent:cookies_version": "GET only",
+    "consent:contact": "GET only, public",
     "courses:home": "GET only",
     "courses:list": "GET only",
     "courses:detail": "GET only",

@@ -176,11 +176,42 @@ def test_objection_to_direct_marketing_applies_at_once(client):
     dsr = DataSubjectRequest.objects.get(person=person)
     assert dsr.status == "completed"
     client.post("/my-data/", {"kind": "erasure", "details": "Please remove me"})
-    assert DataSubjectRequest.objects.filter(
+    assert DataSubjectRequest.objects.filter(person=person).count() == 1
+    confirmed = client.post(
+        "/my-data/",
+        {"kind": "erasure", "details": "Please remove me", "confirmed": "True"},
+        follow=True,
+    ).content.decode()
+    dsr = DataSubjectRequest.objects.get(
         person=person, kind="erasure", status="received"
-    ).exists()
+    )
+    assert f"We have your request (reference {dsr.reference})" in confirmed
+    assert dsr.reference == f"DR-{dsr.received_at:%Y}-{dsr.pk:05d}"
     html = client.get("/my-data/").content.decode()
     assert "Erasure" in html
+    assert dsr.reference in html
+
+
+@pytest.mark.django_db
+def test_an_erasure_request_is_checked_before_it_is_sent(client):
+    person = UserFactory.create()
+    client.force_login(person)
+    page = client.get("/my-data/").content.decode()
+    # Each choice says what happens to bookings, funding and transactions.
+    for n in range(5):
+        assert f'aria-describedby="id_kind_{n}-hint"' in page
+        assert (
+            f'<div id="id_kind_{n}-hint" class="govuk-hint govuk-radios__hint">' in page
+        )
+    assert "We keep transactions (amounts and dates, with no name)" in page
+    assert "you cannot book until the restriction is lifted" in page
+    check = client.post("/my-data/", {"kind": "erasure", "details": "Ada & co <b>"})
+    html = check.content.decode()
+    assert check.status_code == 200
+    assert "Check your answers before asking us to erase your data" in html
+    assert "Ada &amp; co &lt;b&gt;" in html
+    assert 'name="confirmed" value="True"' in html
+    assert not DataSubjectRequest.objects.filter(person=person).exists()
 
 
 @pytest.mark.django_db

@@ -392,6 +392,7 @@ RULES: dict[str, Rule] = {
     "consent:privacy_version": public,
     "consent:cookies": public,
     "consent:cookies_version": public,
+    "consent:contact": public,
     "bookings:certificate_verify": public,
     "products:list": public,
     "products:detail": public_to_read,

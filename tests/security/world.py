@@ -28,7 +28,7 @@ from bookings.models import (
     StaffLog,
     Transaction,
 )
-from consent.models import ConsentRecord, PolicyVersion, ProcessingPurpose
+from consent.models import ConsentRecord, ContactPoint, PolicyVersion, ProcessingPurpose
 from consent.services import record_consent
 from funding.models import (
     FundingDocument,
@@ -399,6 +399,9 @@ def build_world() -> World:
             track_code="matrix-measuring-code",
         ),
         "surveys.survey": _survey(),
+        "consent.contactpoint": ContactPoint.objects.create(
+            team="booking", email="bookings@example.org"
+        ),
         # An invoice of learner A's organisation, where A is finance contact.
         "organisations.invoice": _invoiced(org),
     }
