@@ -119,9 +119,19 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.person}: {self.session} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("bookings:detail", args=[self.pk])
+
     @property
     def holds_place(self) -> bool:
         return self.status in self.PLACE_HOLDING
+
+    @property
+    def reference(self) -> str:
+        """What the person and staff quote: "B-000123"."""
+        return f"B-{self.pk:06d}"
 
     def status_message(self) -> str:
         # Set by book_session when free places were reserved for others.

@@ -7,6 +7,7 @@ app_name = "bookings"
 urlpatterns = [
     path("sessions/<int:session_id>/book/", views.session_book_view, name="book"),
     path("bookings/", views.booking_list_view, name="list"),
+    path("bookings/<int:booking_id>/", views.booking_detail_view, name="detail"),
     path("bookings/<int:booking_id>/cancel/", views.booking_cancel_view, name="cancel"),
     path(
         "bookings/<int:booking_id>/calendar.ics",

@@ -38,7 +38,7 @@ def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(session.course)
     messages.success(request, booking.status_message())
-    return redirect("bookings:list")
+    return redirect(booking)
 
 
 @login_required
@@ -56,6 +56,27 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
     past = selectors.bookings_past(person=request.user)
     return render(
         request, "bookings/booking_list.html", {"upcoming": upcoming, "past": past}
+    )
+
+
+@login_required
+def booking_detail_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """One booking of the person's own: what, when, where, its reference and
+    what they can do with it (calendar, cancel, certificate, pay)."""
+    booking = get_object_or_404(
+        selectors.bookings_for_person(person=request.user), pk=booking_id
+    )
+    booking.cancellable = services.can_cancel(booking)
+    unpaid = payment_selectors.unpaid_places(person=request.user).get(booking.pk)
+    return render(
+        request,
+        "bookings/booking_detail.html",
+        {
+            "booking": booking,
+            "session": booking.session,
+            "course": booking.session.course,
+            "unpaid": unpaid.amount if unpaid is not None else None,
+        },
     )
 
 

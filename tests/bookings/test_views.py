@@ -1,5 +1,6 @@
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -28,7 +29,42 @@ def test_booking_from_the_course_page_shows_the_result(learner_client):
         f"/sessions/{full.pk}/book/", follow=True
     ).content.decode()
     assert "you are on the waiting list" in html
-    assert "You are number 1 on the waiting list" in html
+    # The booking's own page: its reference and the place in the queue.
+    assert "You are number 1. We will email you if a place comes free." in html
+    booking = full.bookings.get(person=learner_client.user)
+    assert f"Booking {booking.reference}</span>" in html
+
+
+def test_a_booking_has_its_own_page_and_the_course_page_says_it_is_held(
+    learner_client, client, django_assert_max_num_queries
+):
+    session = SessionFactory.create(
+        starts_at=dt.datetime(2031, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/London")),
+        ends_at=dt.datetime(2031, 3, 4, 13, 30, tzinfo=ZoneInfo("Europe/London")),
+        venue="Westmoor Library",
+    )
+    learner_client.post(f"/sessions/{session.pk}/book/")
+    booking = session.bookings.get(person=learner_client.user)
+    assert booking.reference == f"B-{booking.pk:06d}"
+    page = learner_client.get(f"/bookings/{booking.pk}/").content.decode()
+    assert "10am to 1:30pm (UK time)" in page
+    assert "Westmoor Library" in page
+    assert f'href="/bookings/{booking.pk}/calendar.ics"' in page
+    assert f'href="/bookings/{booking.pk}/cancel/"' in page
+    course = learner_client.get(session.course.get_absolute_url()).content.decode()
+    assert (
+        f'You are booked: <a class="govuk-link" href="/bookings/{booking.pk}/">'
+        in course
+    )
+    assert f'action="/sessions/{session.pk}/book/"' not in course
+    # Somebody else's booking page does not exist for them.
+    other = UserFactory.create()
+    client.force_login(other)
+    assert client.get(f"/bookings/{booking.pk}/").status_code == 404
+    other_course = client.get(session.course.get_absolute_url()).content.decode()
+    assert f'action="/sessions/{session.pk}/book/"' in other_course
+    with django_assert_max_num_queries(12):
+        learner_client.get(f"/bookings/{booking.pk}/")
 
 
 def test_booking_twice_shows_a_clear_message(learner_client):

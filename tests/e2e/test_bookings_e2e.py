@@ -94,9 +94,13 @@ def test_book_download_ics_cancel_and_the_next_learner_is_promoted_by_mail(
     expect(page.get_by_text("1 place left")).to_be_visible()
     page.get_by_role("button", name=re.compile("^Book")).click()
 
-    expect(page).to_have_url(f"{live_server.url}/bookings/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My bookings")
+    # The booking's own page, with its reference; then the list of bookings.
+    expect(page).to_have_url(re.compile(rf"^{live_server.url}/bookings/\d+/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.get_by_text("Your place is booked")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Booking B-\d{6}$"))).to_be_visible()
+    page.get_by_role("link", name="All your bookings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My bookings")
     card = booking_card(page, title)
     expect(card).to_have_count(1)
     expect(card.get_by_role("link", name=title, exact=True)).to_be_visible()
@@ -126,10 +130,20 @@ def test_book_download_ics_cancel_and_the_next_learner_is_promoted_by_mail(
             0
         )
         ben_page.get_by_role("button", name=re.compile("^Join waiting list")).click()
-        expect(ben_page).to_have_url(f"{live_server.url}/bookings/")
+        expect(ben_page).to_have_url(re.compile(rf"^{live_server.url}/bookings/\d+/$"))
         expect(
             ben_page.get_by_text("The session is full, so you are on the waiting list")
         ).to_be_visible()
+        expect(ben_page.get_by_text("You are number 1.")).to_be_visible()
+        # The course page now says where he stands instead of a second button.
+        ben_page.goto(f"{live_server.url}{course.get_absolute_url()}")
+        expect(
+            ben_page.get_by_text("You are number 1 on the waiting list")
+        ).to_be_visible()
+        expect(
+            ben_page.get_by_role("button", name=re.compile("^Join waiting list"))
+        ).to_have_count(0)
+        ben_page.goto(f"{live_server.url}/bookings/")
         ben_card = booking_card(ben_page, title)
         expect(ben_card.locator(".govuk-tag")).to_have_text("Waiting list")
         expect(ben_card).to_contain_text("You are number 1 on the waiting list.")

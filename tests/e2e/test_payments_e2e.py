@@ -49,6 +49,9 @@ def sign_in_and_book(page, live_server, person, course) -> None:
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
     page.get_by_role("button", name=re.compile("^Book")).click()
     expect(page.get_by_text("Your place is booked")).to_be_visible()
+    # The booking's own page says it is not paid; the list shows it too.
+    expect(page.get_by_text("£220 is owed.")).to_be_visible()
+    page.get_by_role("link", name="All your bookings").click()
 
 
 def card(page):

@@ -55,6 +55,7 @@ EXEMPT = {
     "accounts:profile": "GET only",
     "accounts:closed": "GET only, public",
     "bookings:list": "GET only",
+    "bookings:detail": "GET only",
     "bookings:calendar": "GET only",
     "bookings:training_record_csv": "GET only",
     "bookings:certificate": "GET only",

@@ -429,6 +429,7 @@ RULES: dict[str, Rule] = {
     "funding:application_new": signed_in,
     # learner A's objects
     "bookings:cancel": owner_only,
+    "bookings:detail": owner_only,
     "bookings:calendar": owner_only,
     "bookings:accept": owner_only_post,
     "bookings:evaluate": owner_only,
@@ -604,6 +605,7 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "privacy:collect": {"token": lambda world: world.things["transfer_token"]},
     "bookings:book": {"session_id": t("bookable_session")},
     "bookings:cancel": {"booking_id": t("booking")},
+    "bookings:detail": {"booking_id": t("booking")},
     "bookings:calendar": {"booking_id": t("booking")},
     "bookings:accept": {"booking_id": t("booking")},
     "bookings:evaluate": {"booking_id": t("attended")},

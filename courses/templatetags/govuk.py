@@ -1,0 +1,53 @@
+"""GOV.UK style for times and money in templates.
+
+- `clock`: "10am", "1:30pm", "midday", "midnight".
+- `time_range`: a session's "10am to 1pm" (dates are written separately).
+- `money`: "£1,850", "£75.50", and a negative amount with a real minus
+  sign (U+2212) before the pound sign, never "£-60.00".
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+MINUS = "\N{MINUS SIGN}"
+
+
+@register.filter
+def clock(value: dt.datetime | dt.time | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).time()
+    if (value.hour, value.minute) == (12, 0):
+        return "midday"
+    if (value.hour, value.minute) == (0, 0):
+        return "midnight"
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return (
+        f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+    )
+
+
+@register.simple_tag
+def time_range(starts: dt.datetime, ends: dt.datetime) -> str:
+    return f"{clock(starts)} to {clock(ends)}"
+
+
+@register.filter
+def money(value: Decimal | int | None, pence: str = "") -> str:
+    """Whole pounds without pence unless `pence` is "always" (ledgers, where
+    amounts line up)."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    sign = MINUS if value < 0 else ""
+    value = abs(value)
+    if value == value.to_integral_value() and pence != "always":
+        return f"{sign}£{value:,.0f}"
+    return f"{sign}£{value:,.2f}"
