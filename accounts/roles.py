@@ -11,6 +11,7 @@ COURSE_ADMINS = "Course administrators"
 BOOKING_ADMINS = "Booking administrators"
 FUNDING_OFFICERS = "Funding officers"
 DATA_PROTECTION_LEAD = "Data protection lead"
+ANALYTICS_VIEWERS = "Analytics viewers"
 
 ALL = ("add", "change", "delete", "view")
 
@@ -98,6 +99,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent.consentrecord": ("add", "view"),
         "consent.policyversion": ALL,
         "consent.processingpurpose": ALL,
+        # The analytics dashboard: what is recorded, and that it is only totals.
+        "analytics.pageview": ("view_dashboard",),
+    },
+    # The staff analytics dashboard (/staff/analytics/): totals only, no person.
+    ANALYTICS_VIEWERS: {
+        "analytics.pageview": ("view_dashboard",),
     },
 }
 

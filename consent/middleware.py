@@ -26,6 +26,9 @@ class ConsentMiddleware:
             self._tell_of_new_policy(request, user)
         response = self.get_response(request)
         allowed = selectors.analytics_allowed(request)
+        # analytics.middleware.AnalyticsMiddleware (outside this one) records
+        # a page view only when this is true, without asking again.
+        request.analytics_allowed = allowed
         if allowed and ANALYTICS_COOKIE not in request.COOKIES:
             response.set_cookie(
                 ANALYTICS_COOKIE,
