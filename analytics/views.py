@@ -84,9 +84,9 @@ def _visit_codes(cookie_id: str) -> set[str]:
     }
 
 
-@require_GET
 @login_required
 @permission_required("analytics.view_dashboard", raise_exception=True)
+@require_GET
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     if form.is_bound:

@@ -74,6 +74,7 @@ COURSE_ADMIN = "course_admin"
 BOOKING_ADMIN = "booking_admin"
 FUNDING_OFFICER = "funding_officer"
 DPO = "data_protection_lead"
+ANALYTICS_VIEWER = "analytics_viewer"
 SUPERUSER = "superuser_without_mfa"
 SUPERUSER_NO_STAFF_FLAG = "superuser_without_mfa_or_staff_flag"
 
@@ -83,6 +84,7 @@ STAFF_GROUPS = {
     BOOKING_ADMIN: roles.BOOKING_ADMINS,
     FUNDING_OFFICER: roles.FUNDING_OFFICERS,
     DPO: roles.DATA_PROTECTION_LEAD,
+    ANALYTICS_VIEWER: roles.ANALYTICS_VIEWERS,
 }
 MATRIX_ROLES = (ANONYMOUS, LEARNER, OTHER_LEARNER, *STAFF_GROUPS, SUPERUSER)
 
