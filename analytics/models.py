@@ -54,6 +54,36 @@ class PageView(models.Model):
         return f"{self.visited_at:%Y-%m-%d %H:%M} {self.path}"
 
 
+class PageViewDay(models.Model):
+    """Page views of one local day, counted for the dashboard, so that a range
+    of 26 months reads hundreds of thousands of small rows, not millions.
+
+    Visits add up across days because a visit code lives for one day only. Rows
+    per day: all routes together (`route_name` ""), each route (`path` ""),
+    and each course page (route "courses:detail" with its `path`). Rebuilt for
+    yesterday and today after every flush (services.roll_up_page_views).
+    """
+
+    day = models.DateField()
+    route_name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=PageView.Kind.choices)
+    path = models.CharField(max_length=500, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "route_name", "kind", "path"],
+                name="pageviewday_one_row_per_count",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "route_name"], name="pageviewday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.route_name or 'all'} {self.path}"
+
+
 class Engagement(models.Model):
     """What the beacon reported for one page view: the latest report wins."""
 

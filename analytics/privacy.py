@@ -12,6 +12,7 @@ from .models import (
     ErrorMinute,
     OutboundClick,
     PageView,
+    PageViewDay,
     RouteMinute,
     Search,
 )
@@ -37,6 +38,12 @@ not_personal(
     ],
     reason=_NO_LINK + " Addresses keep query names, never their values; "
     "another site's address is kept as its origin only.",
+)
+not_personal(
+    PageViewDay,
+    ["route_name", "path"],
+    reason="Counts of page views and visits per day and route or course page, "
+    "for everyone together.",
 )
 not_personal(
     Search,

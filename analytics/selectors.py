@@ -3,7 +3,9 @@ date range (local days, both ends included), so the page's query count does
 not grow with the data; percentiles are worked out from the summed histogram
 buckets of RouteMinute, not from single requests.
 
-The funnel counts, per week, the visits (one visit = one visitor on one day,
+Page views are read from their daily counts (PageViewDay, rebuilt every
+minute by the flush task), which add up across days because a visit code
+lives for one day. The funnel counts, per week, the visits (one visit = one visitor on one day,
 since the visit code changes daily) that reached each step: the catalogue,
 a course page, a booking made. Steps are counted independently: a visit that
 came straight to a course page counts at the second step only.
@@ -25,6 +27,7 @@ from .models import (
     BUCKETS_MS,
     ErrorMinute,
     PageView,
+    PageViewDay,
     RouteMinute,
     Search,
 )
@@ -49,13 +52,9 @@ def visits_and_bookings_by_day(
     tz = timezone.get_current_timezone()
     views = {
         row["day"]: row
-        for row in PageView.objects.filter(
-            visited_at__gte=low, visited_at__lt=high, kind=PageView.Kind.VIEW
-        )
-        .annotate(day=TruncDate("visited_at", tzinfo=tz))
-        .values("day")
-        .annotate(visits=Count("visit", distinct=True), views=Count("id"))
-        .order_by()
+        for row in PageViewDay.objects.filter(
+            day__gte=start, day__lte=end, route_name="", kind=PageView.Kind.VIEW
+        ).values("day", "visits", "views")
     }
     bookings = dict(
         Booking.objects.filter(created_at__gte=low, created_at__lt=high)
@@ -80,16 +79,16 @@ def top_courses_viewed(
     *, start: dt.date, end: dt.date, limit: int = 10
 ) -> list[tuple[str, str, int, int]]:
     """(title, path, views, visits) of the most viewed course pages."""
-    low, high = _bounds(start, end)
     rows = list(
-        PageView.objects.filter(
-            visited_at__gte=low,
-            visited_at__lt=high,
-            kind=PageView.Kind.VIEW,
+        PageViewDay.objects.filter(
+            day__gte=start,
+            day__lte=end,
             route_name="courses:detail",
+            kind=PageView.Kind.VIEW,
         )
+        .exclude(path="")
         .values("path")
-        .annotate(views=Count("id"), visits=Count("visit", distinct=True))
+        .annotate(views=Sum("views"), visits=Sum("visits"))
         .order_by("-views", "path")[:limit]
     )
     slugs = {row["path"].strip("/").split("/")[-1]: row["path"] for row in rows}
@@ -128,26 +127,21 @@ def funnel_by_week(
     *, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, int, int, int]]:
     """(Monday of the week, catalogue visits, course-page visits, booking visits)."""
-    low, high = _bounds(start, end)
-    tz = timezone.get_current_timezone()
-    view = Q(kind=PageView.Kind.VIEW)
+    view, booking = PageView.Kind.VIEW, PageView.Kind.BOOKING
     rows = (
-        PageView.objects.filter(visited_at__gte=low, visited_at__lt=high)
-        .annotate(week=TruncWeek("visited_at", tzinfo=tz))
+        PageViewDay.objects.filter(day__gte=start, day__lte=end, path="")
+        .annotate(week=TruncWeek("day"))
         .values("week")
         .annotate(
-            catalogue=Count(
-                "visit", distinct=True, filter=view & Q(route_name="courses:list")
-            ),
-            course=Count(
-                "visit", distinct=True, filter=view & Q(route_name="courses:detail")
-            ),
-            booked=Count("visit", distinct=True, filter=Q(kind=PageView.Kind.BOOKING)),
+            catalogue=Sum("visits", filter=Q(route_name="courses:list", kind=view)),
+            course=Sum("visits", filter=Q(route_name="courses:detail", kind=view)),
+            booked=Sum("visits", filter=Q(route_name="bookings:book", kind=booking)),
         )
         .order_by("week")
     )
     return [
-        (_as_date(r["week"]), r["catalogue"], r["course"], r["booked"]) for r in rows
+        (_as_date(r["week"]), r["catalogue"] or 0, r["course"] or 0, r["booked"] or 0)
+        for r in rows
     ]
 
 

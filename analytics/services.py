@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from .cleaning import parse_user_agent
@@ -30,6 +31,7 @@ from .models import (
     ErrorMinute,
     OutboundClick,
     PageView,
+    PageViewDay,
     RouteMinute,
     Search,
 )
@@ -37,6 +39,8 @@ from .models import (
 log = logging.getLogger(__name__)
 
 BUFFER_KEY = "analytics:page-views"
+# About 100 minutes of a busy day's page views: far more than one flush needs.
+BUFFER_MAX = 100_000
 _UNAVAILABLE = object()
 
 
@@ -56,17 +60,25 @@ def record_page_view(event: dict) -> None:
     found = _redis()
     if found is not None:
         store, client = found
-        pushed = store._call(
-            client.rpush, _UNAVAILABLE, store.make_key(BUFFER_KEY), line
-        )
-        if pushed is not _UNAVAILABLE:
+        key = store.make_key(BUFFER_KEY)
+
+        def push():
+            # One round trip. The list is capped, so that a beat that stopped
+            # running cannot fill Redis: the oldest views go first.
+            pipe = client.pipeline(transaction=False)
+            pipe.rpush(key, line)
+            pipe.ltrim(key, -BUFFER_MAX, -1)
+            return pipe.execute()
+
+        if store._call(push, _UNAVAILABLE) is not _UNAVAILABLE:
             return
     _insert([event])
 
 
 def flush_page_views(*, batch: int = 1000) -> int:
     """Move buffered page views into the database; safe to run twice at once
-    (LPOP hands each line to one caller; view ids are unique)."""
+    (LPOP hands each line to one caller; view ids are unique). Needs Redis 6.2
+    or later (LPOP with a count; compose.yaml runs 7)."""
     found = _redis()
     if found is None:
         return 0
@@ -128,6 +140,51 @@ def _insert(events: list[dict]) -> int:
         PageView.objects.bulk_create(views, ignore_conflicts=True)
         Search.objects.bulk_create(searches)
     return len(views)
+
+
+def roll_up_page_views(*, days: list[dt.date] | None = None) -> int:
+    """Rebuild the dashboard's daily counts (PageViewDay) of `days`; by default
+    of every day since the last one rolled up (yesterday at the latest, so that
+    views flushed after midnight count), up to today. Idempotent."""
+    today = timezone.localdate()
+    if days is None:
+        last = PageViewDay.objects.aggregate(last=Max("day"))["last"]
+        if last is None:
+            first = PageView.objects.aggregate(first=Min("visited_at"))["first"]
+            last = timezone.localdate(first) if first else today
+        start = min(last, today - dt.timedelta(days=1))
+        days = [start + dt.timedelta(n) for n in range((today - start).days + 1)]
+    written = 0
+    tz = timezone.get_current_timezone()
+    for day in days:
+        low = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+        high = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        views = PageView.objects.filter(visited_at__gte=low, visited_at__lt=high)
+        counted = {"views": Count("id"), "visits": Count("visit", distinct=True)}
+        rows = [
+            *(
+                PageViewDay(day=day, route_name="", path="", **r)
+                for r in views.values("kind").annotate(**counted).order_by()
+            ),
+            *(
+                PageViewDay(day=day, path="", **r)
+                for r in views.values("route_name", "kind")
+                .annotate(**counted)
+                .order_by()
+            ),
+            *(
+                PageViewDay(day=day, route_name="courses:detail", kind="view", **r)
+                for r in views.filter(route_name="courses:detail", kind="view")
+                .values("path")
+                .annotate(**counted)
+                .order_by()
+            ),
+        ]
+        with transaction.atomic():
+            PageViewDay.objects.filter(day=day).delete()
+            PageViewDay.objects.bulk_create(rows)
+        written += len(rows)
+    return written
 
 
 # --- the beacon ---------------------------------------------------------------
@@ -195,8 +252,8 @@ def _cutoff() -> dt.datetime:
 
 
 def remove_old_analytics() -> int:
-    """Page views, searches, engagement and clicks older than
-    RETENTION_ANALYTICS_MONTHS."""
+    """Page views (and their daily counts), searches, engagement and clicks
+    older than RETENTION_ANALYTICS_MONTHS."""
     cutoff = _cutoff()
     removed = 0
     for model, field in (
@@ -207,7 +264,8 @@ def remove_old_analytics() -> int:
     ):
         count, _ = model.objects.filter(**{f"{field}__lt": cutoff}).delete()
         removed += count
-    return removed
+    count, _ = PageViewDay.objects.filter(day__lt=timezone.localdate(cutoff)).delete()
+    return removed + count
 
 
 def remove_old_performance_counts() -> int:

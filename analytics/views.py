@@ -1,10 +1,12 @@
 """The beacon endpoint and the staff dashboard."""
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,10 +75,6 @@ def beacon_view(request: HttpRequest) -> HttpResponse:
 
 def _visit_codes(cookie_id: str) -> set[str]:
     """Today's code and yesterday's: a page opened before midnight reports after."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     today = timezone.localdate()
     return {
         cleaning.visit_code(cookie_id, today),

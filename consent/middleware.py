@@ -15,6 +15,9 @@ class ConsentMiddleware:
 
     The first-party analytics identifier is set only after the person accepts
     analytics cookies, and removed as soon as they reject (or send Sec-GPC: 1).
+    The decision is left on `request.analytics_allowed` for
+    analytics.middleware.AnalyticsMiddleware, which records a page view only
+    when it is true.
     """
 
     def __init__(self, get_response):

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import roles
+from analytics import services
 from analytics.models import PageView, RouteMinute, Search
 from bookings.models import Booking
 from courses.models import Course
@@ -92,6 +93,7 @@ def build_world(day: dt.date, *, scale: int = 1) -> None:
             ),
         ]
     )
+    services.roll_up_page_views(days=[day])
 
 
 def _cells(html: str, heading: str, *, section: str = "") -> list[str]:

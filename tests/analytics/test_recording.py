@@ -9,11 +9,12 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from analytics import services
+from analytics import services, tasks
 from analytics.cleaning import clean_path, clean_referrer, truncate_ip, visit_code
 from analytics.middleware import TOKEN_SLOT
-from analytics.models import PageView, Search
+from analytics.models import PageView, PageViewDay, Search
 from consent.services import record_consent
 from courses.services import reindex_courses
 from tests.accounts.factories import UserFactory
@@ -273,3 +274,47 @@ def test_with_redis_down_pages_answer_and_views_are_written_at_once(client, sett
         assert client.get(path).status_code == 200
     assert PageView.objects.count() == 3
     assert services.flush_page_views() == 0  # nothing to flush, nothing fails
+
+
+def test_the_buffer_is_capped_so_a_stopped_beat_cannot_fill_redis(client, monkeypatch):
+    monkeypatch.setattr(services, "BUFFER_MAX", 2)
+    accepting(client)
+    for path in ("/", "/privacy/", "/cookies/"):
+        client.get(path)
+    assert services.flush_page_views() == 2
+    assert sorted(PageView.objects.values_list("route_name", flat=True)) == [
+        "consent:cookies",
+        "consent:privacy",
+    ]
+
+
+def test_the_daily_counts_add_visits_and_are_rebuilt_whole(client):
+    day = timezone.localdate()
+    accepting(client)
+    client.get("/courses/")
+    client.get("/courses/")
+    accepting(client, "another-browser").get("/courses/")
+    assert tasks.flush_page_views.delay().get() == 3
+    counts = {
+        (r.route_name, r.path): (r.views, r.visits)
+        for r in PageViewDay.objects.filter(day=day)
+    }
+    assert counts == {("", ""): (3, 2), ("courses:list", ""): (3, 2)}
+    # Again, with nothing new: the same counts, not twice them.
+    services.roll_up_page_views()
+    assert PageViewDay.objects.get(day=day, route_name="").views == 3
+
+
+def test_views_flushed_after_midnight_count_on_their_own_day(client):
+    today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
+    services.roll_up_page_views(days=[yesterday])  # rolled up before midnight
+    accepting(client)
+    with mock.patch(
+        "analytics.middleware.timezone.now",
+        return_value=timezone.now() - dt.timedelta(days=1),
+    ):
+        client.get("/privacy/")
+    services.flush_page_views()
+    services.roll_up_page_views()  # the task's default: yesterday and today
+    assert PageViewDay.objects.get(day=yesterday, route_name="").views == 1

@@ -256,7 +256,13 @@ def _analytics_age(months_over):
 def analytics_events_scenario():
     """Page views (with their engagement, clicks and searches) past
     RETENTION_ANALYTICS_MONTHS go; a month-younger one stays."""
-    from analytics.models import Engagement, OutboundClick, PageView, Search
+    from analytics.models import (
+        Engagement,
+        OutboundClick,
+        PageView,
+        PageViewDay,
+        Search,
+    )
 
     def make(at):
         view = PageView.objects.create(
@@ -272,8 +278,12 @@ def analytics_events_scenario():
             view_id=view.view_id, clicked_at=at, target="https://example.org"
         )
         search = Search.objects.create(searched_at=at, visit="v", terms="x", results=0)
+        daily = PageViewDay.objects.create(
+            day=timezone.localdate(at), route_name="", kind="view", views=1, visits=1
+        )
         return lambda: (
             PageView.objects.filter(pk=view.pk).exists()
+            and PageViewDay.objects.filter(pk=daily.pk).exists()
             and Search.objects.filter(pk=search.pk).exists()
             and Engagement.objects.filter(view_id=view.view_id).exists()
             and OutboundClick.objects.filter(view_id=view.view_id).exists()
