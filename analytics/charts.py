@@ -45,12 +45,12 @@ def column_chart(
     series: list[tuple[str, list[float]]],
 ) -> SafeString:
     """Grouped columns: one group per label, one column per series, a legend."""
-    width, height, left, bottom, top = 640, 300, 48, 40, 34
+    width, height, left, bottom, top = 560, 300, 52, 40, 34
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = _nice_max(max((v for _, values in series for v in values), default=0))
-    body = [f'<g font-family="Arial, sans-serif" font-size="12" fill="{TEXT}">']
+    body = [f'<g font-family="Arial, sans-serif" font-size="14" fill="{TEXT}">']
     for n, (name, _values) in enumerate(series):
-        x = left + n * 150
+        x = left + n * 130
         body.append(
             f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[n % 4]}"/>'
             f'<text x="{x + 18}" y="17">{escape(name)}</text>'
@@ -97,14 +97,14 @@ def bar_chart(
     unit: str = "",
 ) -> SafeString:
     """Horizontal bars, one per row, each labelled with its value."""
-    row_h, label_w, width = 26, 260, 640
+    row_h, label_w, width = 28, 240, 560
     height = max(1, len(rows)) * row_h + 10
     peak = max((v for _, v in rows), default=0) or 1
-    body = [f'<g font-family="Arial, sans-serif" font-size="12" fill="{TEXT}">']
+    body = [f'<g font-family="Arial, sans-serif" font-size="14" fill="{TEXT}">']
     for i, (label, value) in enumerate(rows):
         y = 5 + i * row_h
         w = (width - label_w - 80) * value / peak
-        short = label if len(label) <= 40 else label[:39] + "…"
+        short = label if len(label) <= 32 else label[:31] + "…"
         body.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{escape(short)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '

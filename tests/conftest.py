@@ -38,6 +38,17 @@ def _erasure_log_of_the_sessions_own(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_performance_counts_left_at_exit():
+    """Requests made by tests add to this process's performance counts
+    (analytics.metrics), which an atexit hook would write to the reused test
+    database: drop them when the session ends."""
+    yield
+    from analytics import metrics
+
+    metrics._take()
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process_by_default():
     """Most tests run tasks in-process; tests about delivery start a real worker."""

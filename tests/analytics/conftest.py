@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from analytics import metrics
+from analytics.models import ErrorMinute, RouteMinute
 from tests.accounts.factories import UserFactory
 from tests.conftest import give_totp
 
@@ -13,9 +14,11 @@ TOKEN = re.compile(r'data-token="([^"]*)"')
 
 
 @pytest.fixture(autouse=True)
-def _no_counts_from_before():
+def _no_counts_from_before(db):
     """Each test sees only its own performance counts."""
     metrics._take()
+    RouteMinute.objects.all().delete()
+    ErrorMinute.objects.all().delete()
     yield
     metrics._take()
 

@@ -222,3 +222,14 @@ def test_the_query_count_does_not_grow_with_the_data(
     with django_assert_max_num_queries(len(small.captured_queries)):
         html = viewer.get(URL).content.decode()
     assert _cells(html, "Infection control")[0] == "62"
+
+
+def test_chart_labels_are_escaped():
+    from analytics import charts
+
+    svg = charts.bar_chart(
+        chart_id="c", title="<b>T</b>", desc="d&d", rows=[("<script>x</script>", 3)]
+    )
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert '<title id="c-title">&lt;b&gt;T&lt;/b&gt;</title>' in svg

@@ -318,3 +318,15 @@ def test_views_flushed_after_midnight_count_on_their_own_day(client):
     services.flush_page_views()
     services.roll_up_page_views()  # the task's default: yesterday and today
     assert PageViewDay.objects.get(day=yesterday, route_name="").views == 1
+
+
+def test_only_pages_that_were_shown_are_recorded(client):
+    accepting(client)
+    client.get("/courses/no-such-course/")  # 404
+    client.get("/cookies/", HTTP_ACCEPT="text/html")
+    client.post("/cookies/", {"analytics": "accept"})  # a form, not a page view
+    client.get("/static/js/analytics.js")
+    services.flush_page_views()
+    assert list(PageView.objects.values_list("route_name", flat=True)) == [
+        "consent:cookies"
+    ]
