@@ -6,8 +6,10 @@ person once it has been through these functions.
   day and cannot be turned back into the cookie.
 - `truncate_ip`: the address cut to its network, /24 for IPv4 and /48 for
   IPv6, before anything stores it.
-- `clean_path`: our own address with each query value dropped, only the
-  names kept ("/courses/?q&topic"), since a value may be something typed.
+- `page_address`: our own address with each query value dropped, only the
+  names kept ("/courses/?q&topic"), since a value may be something typed; an
+  address holding an id or a token ("/unsubscribe/<token>/") is kept as its
+  route pattern.
 - `clean_referrer`: the same for our own pages; another site is kept as its
   origin only ("https://www.example.org").
 - `parse_user_agent`: browser family and major version, OS family and a
@@ -21,7 +23,8 @@ import ipaddress
 from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.urls import resolve
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -79,6 +82,32 @@ def clean_path(path: str, query: str) -> str:
     return cleaned[:PATH_MAX]
 
 
+# Routes whose address parts name something public (a course, a service, a
+# published notice): their addresses are kept as they are. Any other route with
+# parts in its address (a booking's id, an unsubscribe token, a reset key) is
+# kept as its pattern, "/bookings/<int:booking_id>/cancel/", since the part
+# could lead to a person or is itself a secret.
+PUBLIC_ADDRESS_ROUTES = frozenset(
+    {
+        "courses:detail",
+        "products:detail",
+        "consent:privacy_version",
+        "consent:cookies_version",
+    }
+)
+
+
+def page_address(path: str, query: str, match) -> str:
+    """The address to keep for a page: its path, or its route pattern when
+    the path holds an id or a token (see PUBLIC_ADDRESS_ROUTES), with query
+    names only."""
+    if match is None:
+        return ""
+    if match.kwargs and match.view_name not in PUBLIC_ADDRESS_ROUTES:
+        path = "/" + match.route
+    return clean_path(path, query)
+
+
 def clean_referrer(referrer: str, *, own_hosts: set[str]) -> str:
     if not referrer:
         return ""
@@ -89,7 +118,11 @@ def clean_referrer(referrer: str, *, own_hosts: set[str]) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return ""
     if parts.netloc.lower() in own_hosts:
-        return clean_path(parts.path or "/", parts.query)
+        try:
+            match = resolve(parts.path or "/")
+        except Http404:
+            return ""  # not one of our pages: nothing typed in it is kept
+        return page_address(parts.path or "/", parts.query, match)
     return f"{parts.scheme}://{parts.netloc.lower()}"[:REFERRER_MAX]
 
 

@@ -95,8 +95,8 @@ class AnalyticsMiddleware:
             "visit": visit,
             "route_name": match.view_name or "",
             "route": match.route,
-            "path": cleaning.clean_path(
-                request.path, request.META.get("QUERY_STRING", "")
+            "path": cleaning.page_address(
+                request.path, request.META.get("QUERY_STRING", ""), match
             ),
             "referrer": cleaning.clean_referrer(
                 request.headers.get("Referer", ""),

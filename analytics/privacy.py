@@ -36,8 +36,9 @@ not_personal(
         "os",
         "ip_prefix",
     ],
-    reason=_NO_LINK + " Addresses keep query names, never their values; "
-    "another site's address is kept as its origin only.",
+    reason=_NO_LINK + " Addresses keep query names, never their values; an "
+    "address holding an id or a token is kept as its route pattern; another "
+    "site's address is kept as its origin only.",
 )
 not_personal(
     PageViewDay,

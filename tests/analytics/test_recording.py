@@ -106,6 +106,12 @@ def test_own_referrers_keep_the_path_and_query_names_only():
     assert clean_referrer("javascript:alert(1)", own_hosts=own) == ""
     assert clean_path("/courses/", "q=x&q=y&free=1") == "/courses/?q&free"
     assert clean_path("/courses/", "") == "/courses/"
+    # Our own addresses that hold a token or an id keep only their pattern.
+    assert (
+        clean_referrer("http://testserver/unsubscribe/s3cr3t-t0ken/", own_hosts=own)
+        == "/unsubscribe/<str:token>/"
+    )
+    assert clean_referrer("http://testserver/no/such/page/", own_hosts=own) == ""
 
 
 @pytest.mark.parametrize(
@@ -329,4 +335,21 @@ def test_only_pages_that_were_shown_are_recorded(client):
     services.flush_page_views()
     assert list(PageView.objects.values_list("route_name", flat=True)) == [
         "consent:cookies"
+    ]
+
+
+def test_addresses_holding_a_token_or_an_id_are_kept_as_their_pattern(client):
+    from tests.funding.factories import FundingRequestFactory
+
+    person = _signed_in(client)
+    funding = FundingRequestFactory.create(person=person)
+    course = CourseFactory.create(slug="public-course")
+    SessionFactory.create(course=course)
+    accepting(client)
+    assert client.get(f"/funding/{funding.pk}/").status_code == 200
+    assert client.get("/courses/public-course/").status_code == 200
+    services.flush_page_views()
+    assert sorted(PageView.objects.values_list("path", flat=True)) == [
+        "/courses/public-course/",
+        "/funding/<int:pk>/",
     ]
