@@ -67,7 +67,8 @@ def parse_beacon(data, *, own_hosts: set[str]) -> Beacon | None:
 
 
 def _outbound(href: object, own_hosts: set[str]) -> str:
-    """'https://example.org/page' for a link to another site, else ''."""
+    """'https://example.org' for a link to another site, else ''. The origin
+    only: a path can be a meeting's joining link or hold someone's name."""
     if not isinstance(href, str) or not href or len(href) > 2000:
         return ""
     if any(ord(c) < 32 or ord(c) == 127 for c in href):
@@ -81,7 +82,7 @@ def _outbound(href: object, own_hosts: set[str]) -> str:
         return ""
     if parts.netloc.lower() in own_hosts:
         return ""
-    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"[:300]
+    return f"{parts.scheme}://{parts.netloc.lower()}"[:300]
 
 
 # --- the dashboard --------------------------------------------------------------

@@ -100,7 +100,7 @@ class Engagement(models.Model):
 class OutboundClick(models.Model):
     view_id = models.UUIDField(db_index=True)
     clicked_at = models.DateTimeField(db_index=True)
-    # Origin and path of the link followed; never its query string.
+    # The origin of the site a link led to; never its path or query string.
     target = models.CharField(max_length=300)
 
     def __str__(self) -> str:

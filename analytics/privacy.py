@@ -60,7 +60,7 @@ not_personal(
 not_personal(
     OutboundClick,
     ["target"],
-    reason=_NO_LINK + " The origin and path of a link to another website.",
+    reason=_NO_LINK + " The origin of another website a link led to.",
 )
 not_personal(
     RouteMinute,
