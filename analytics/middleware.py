@@ -63,7 +63,15 @@ class AnalyticsMiddleware:
                 queries=counter.count,
                 exception=getattr(request, "_analytics_exception", ""),
             )
+        except Exception:
+            log.exception("A request was not counted; the page is unaffected")
+        token = ""
+        try:
             token = self._record(request, response)
+        except Exception:
+            log.exception("A page view was not recorded; the page is unaffected")
+        try:
+            # Always: with no token the beacon script is taken out of the page.
             self._fill_token(response, token)
             if metrics.flush_due():
                 metrics.flush_metrics()

@@ -353,3 +353,16 @@ def test_addresses_holding_a_token_or_an_id_are_kept_as_their_pattern(client):
         "/courses/public-course/",
         "/funding/<int:pk>/",
     ]
+
+
+def test_a_failure_to_record_leaves_the_page_whole_and_without_the_script(
+    client, monkeypatch
+):
+    def broken(event):
+        raise RuntimeError("Redis and the database are both gone")
+
+    monkeypatch.setattr(services, "record_page_view", broken)
+    page = accepting(client).get("/")
+    assert page.status_code == 200
+    assert b"js/analytics.js" not in page.content
+    assert TOKEN_SLOT not in page.content
