@@ -12,6 +12,7 @@ BOOKING_ADMINS = "Booking administrators"
 FUNDING_OFFICERS = "Funding officers"
 DATA_PROTECTION_LEAD = "Data protection lead"
 MARKETING_OFFICERS = "Marketing officers"
+ANALYTICS_VIEWERS = "Analytics viewers"
 
 ALL = ("add", "change", "delete", "view")
 
@@ -103,6 +104,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent.processingpurpose": ALL,
         # The contact page: the data-protection lead's own details among them.
         "consent.contactpoint": ("add", "change", "view"),
+        # The analytics dashboard: what is recorded, and that it is only totals.
+        "analytics.pageview": ("view_dashboard",),
     },
     # Campaigns and surveys: who gets them is decided by consent at sending,
     # and results are totals, so no page of theirs shows one person's answers.
@@ -112,6 +115,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "surveys.survey": ("add", "change", "view"),
         "surveys.question": ALL,
         "courses.topic": ("view",),
+    },
+    # The staff analytics dashboard (/staff/analytics/): totals only, no person.
+    ANALYTICS_VIEWERS: {
+        "analytics.pageview": ("view_dashboard",),
     },
 }
 

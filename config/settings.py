@@ -98,11 +98,17 @@ INSTALLED_APPS = [
     "marketing",
     "organisations",
     "products",
+    "analytics",
 ]
 
 MIDDLEWARE = [
     # A request id on every log line and in the X-Request-ID header.
     "config.observability.RequestIdMiddleware",
+    # Performance counts of every request (time, queries, status, per route
+    # pattern), and page views of visitors who accepted analytics cookies:
+    # outside everything it times, and outside ConsentMiddleware, whose
+    # decision it reads after the response (analytics/middleware.py).
+    "analytics.middleware.AnalyticsMiddleware",
     # Database outages answer 503 with Retry-After (see config/middleware.py).
     "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -149,6 +155,8 @@ TEMPLATES = [
                 "config.context_processors.site",
                 "config.context_processors.failed_mail",
                 "consent.context_processors.cookies",
+                # Whether base.html loads the analytics beacon script.
+                "analytics.context_processors.beacon",
                 # CSP_NONCE: this response's nonce, for each inline <script>.
                 "csp.context_processors.nonce",
             ],
@@ -285,6 +293,18 @@ CELERY_BEAT_SCHEDULE["apply-retention"] = {
     "task": "privacy.tasks.apply_retention",
     "schedule": 24 * 3600.0,
 }
+
+# First-party analytics (analytics/): page views buffered in Redis are written
+# by this task; performance counts are written by each web process every
+# ANALYTICS_METRICS_FLUSH_SECONDS (a crash loses at most that much of them);
+# the beacon accepts at most ANALYTICS_BEACON_PER_MINUTE reports per visit.
+CELERY_BEAT_SCHEDULE["flush-analytics-page-views"] = {
+    # Page views buffered in Redis go into the database.
+    "task": "analytics.tasks.flush_page_views",
+    "schedule": 60.0,
+}
+ANALYTICS_METRICS_FLUSH_SECONDS = env.int("ANALYTICS_METRICS_FLUSH_SECONDS", default=30)
+ANALYTICS_BEACON_PER_MINUTE = env.int("ANALYTICS_BEACON_PER_MINUTE", default=30)
 
 # Imports from CSV (people, bookings, prior training): all rows or none, and only
 # for staff who may add what they import.

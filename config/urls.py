@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("funding.urls")),
     path("", include("organisations.urls")),
     path("", include("products.urls")),
+    path("", include("analytics.urls")),
     path("", include("courses.urls")),
 ]

@@ -15,6 +15,9 @@ class ConsentMiddleware:
 
     The first-party analytics identifier is set only after the person accepts
     analytics cookies, and removed as soon as they reject (or send Sec-GPC: 1).
+    The decision is left on `request.analytics_allowed` for
+    analytics.middleware.AnalyticsMiddleware, which records a page view only
+    when it is true.
     """
 
     def __init__(self, get_response):
@@ -26,6 +29,9 @@ class ConsentMiddleware:
             self._tell_of_new_policy(request, user)
         response = self.get_response(request)
         allowed = selectors.analytics_allowed(request)
+        # analytics.middleware.AnalyticsMiddleware (outside this one) records
+        # a page view only when this is true, without asking again.
+        request.analytics_allowed = allowed
         if allowed and ANALYTICS_COOKIE not in request.COOKIES:
             response.set_cookie(
                 ANALYTICS_COOKIE,

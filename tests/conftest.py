@@ -22,6 +22,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Performance counts are written only when a test asks (tests/analytics):
+    # a write falling inside another test's request would add to its queries.
+    settings.ANALYTICS_METRICS_FLUSH_SECONDS = 10**9
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,6 +36,17 @@ def _erasure_log_of_the_sessions_own(tmp_path_factory):
     path = tmp_path_factory.mktemp("erasures") / "erasure-log.jsonl"
     with override_settings(ERASURE_LOG_PATH=str(path)):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_performance_counts_left_at_exit():
+    """Requests made by tests add to this process's performance counts
+    (analytics.metrics), which an atexit hook would write to the reused test
+    database: drop them when the session ends."""
+    yield
+    from analytics import metrics
+
+    metrics._take()
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from accounts import services
 from accounts.forms import CloseAccountForm, EqualityForm, ProfileForm, SignupForm
+from analytics.forms import DateRangeForm
 from bookings.forms import EvaluationForm, PriorLearningForm
 from consent.forms import PreferencesForm
 from courses.forms import CatalogueForm
@@ -446,6 +447,62 @@ def test_buying_a_service(org_lead, data):
     send(org_lead, "get", f"/services/{product.slug}/", data)
 
 
+# --- analytics: the beacon (anyone's browser) and the dashboard's dates -------
+
+
+BEACON_FIELDS = ["token", "kind", "seconds", "scroll", "tz", "href"]
+BEACON_CHOICES = {
+    "kind": ["engagement", "click"],
+    "seconds": ["0", "42", "86400"],
+    "scroll": ["0", "100"],
+    "tz": ["Europe/London", "UTC"],
+    "href": ["https://example.org/a?b=c", "http://testserver/"],
+}
+
+
+@pytest.fixture
+def analytics_browser(client):
+    """A browser that accepted analytics cookies, with a real page-view token."""
+    import re
+
+    client.cookies["cookie_choice"] = "accepted"
+    client.cookies["cpd_analytics_id"] = "fuzzed-browser"
+    page = client.get("/").content.decode()
+    client.real_token = re.search(r'data-token="([^"]+)"', page).group(1)
+    return client
+
+
+@FUZZ
+@given(data=field_values(BEACON_FIELDS, BEACON_CHOICES), real=st.booleans())
+def test_analytics_beacon(analytics_browser, data, real):
+    # With the page's own token half the time, so the other fields are reached.
+    if real:
+        data = {**data, "token": [analytics_browser.real_token]}
+    before = row_counts()
+    response = analytics_browser.post(
+        "/analytics/beacon/",
+        {k: v for k, v in data.items() if v},
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code in (204, 400, 429), response.status_code
+    if response.status_code != 204:
+        assert row_counts() == before
+
+
+@FUZZ
+@given(data=field_values(*form_fields(DateRangeForm)))
+def test_analytics_dashboard_dates(analytics_viewer, data):
+    send(analytics_viewer, "get", "/staff/analytics/", data)
+
+
+@pytest.fixture
+def analytics_viewer(db):
+    from accounts import roles
+    from tests.analytics.conftest import staff_client
+
+    return staff_client(roles.ANALYTICS_VIEWERS)
+
+
 # Forms used only by staff pages (behind permissions and two-factor sign-in),
 # which this folder does not fuzz.
 STAFF_ONLY = {
@@ -494,6 +551,7 @@ FUZZED = {
     "AccessForm",
     "CloseAccountForm",
     "AnswerForm",  # a survey's answers: test_survey_answers
+    "DateRangeForm",  # the analytics dashboard's dates (staff, but fuzzed)
 }
 
 

@@ -114,6 +114,10 @@ EXEMPT = {
     "organisations:receipt_pdf": "GET only",
     "products:list": "GET only",
     "products:purchase": "GET only",
+    "analytics:dashboard": "GET only",
+    "analytics:beacon": "sendBeacon sends no form token (its signed page-view "
+    "token and the Origin check stand in for CSRF); a report replaces the page "
+    "view's previous one, so the same report twice leaves one row",
 }
 
 

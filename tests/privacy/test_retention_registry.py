@@ -265,7 +265,75 @@ def corrected_values_scenario():
     return make(_ago()), make(_ago(dt.timedelta(days=28 * (months - 1))))
 
 
+def _analytics_age(months_over):
+    from dateutil.relativedelta import relativedelta
+
+    months = settings.PRIVACY_RETENTION["analytics_events_months"]
+    return timezone.now() - relativedelta(months=months + months_over)
+
+
+def analytics_events_scenario():
+    """Page views (with their engagement, clicks and searches) past
+    RETENTION_ANALYTICS_MONTHS go; a month-younger one stays."""
+    from analytics.models import (
+        Engagement,
+        OutboundClick,
+        PageView,
+        PageViewDay,
+        Search,
+    )
+
+    def make(at):
+        view = PageView.objects.create(
+            view_id=uuid.uuid4(),
+            visited_at=at,
+            visit="v",
+            route_name="courses:list",
+            route="courses/",
+            path="/courses/",
+        )
+        Engagement.objects.create(view_id=view.view_id, reported_at=at, seconds=3)
+        OutboundClick.objects.create(
+            view_id=view.view_id, clicked_at=at, target="https://example.org"
+        )
+        search = Search.objects.create(searched_at=at, visit="v", terms="x", results=0)
+        daily = PageViewDay.objects.create(
+            day=timezone.localdate(at), route_name="", kind="view", views=1, visits=1
+        )
+        return lambda: (
+            PageView.objects.filter(pk=view.pk).exists()
+            and PageViewDay.objects.filter(pk=daily.pk).exists()
+            and Search.objects.filter(pk=search.pk).exists()
+            and Engagement.objects.filter(view_id=view.view_id).exists()
+            and OutboundClick.objects.filter(view_id=view.view_id).exists()
+        )
+
+    return make(_analytics_age(1)), make(_analytics_age(-1))
+
+
+def performance_counts_scenario():
+    """Per-minute counts are kept as long as analytics (the notice: 26 months)."""
+    from analytics.models import ErrorMinute, RouteMinute
+
+    def make(at):
+        minute = at.replace(second=0, microsecond=0)
+        row = RouteMinute.objects.create(
+            minute=minute, route="courses/", method="GET", status_class=5, count=1
+        )
+        error = ErrorMinute.objects.create(
+            minute=minute, route="courses/", method="GET", exception="E", count=1
+        )
+        return lambda: (
+            RouteMinute.objects.filter(pk=row.pk).exists()
+            and ErrorMinute.objects.filter(pk=error.pk).exists()
+        )
+
+    return make(_analytics_age(1)), make(_analytics_age(-1))
+
+
 SCENARIOS = {
+    "analytics events": analytics_events_scenario,
+    "service performance counts": performance_counts_scenario,
     "spent data transmission links": transmissions_scenario,
     "closed accounts": closed_accounts_scenario,
     "corrected values in the audit trail": corrected_values_scenario,

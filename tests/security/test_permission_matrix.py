@@ -279,11 +279,12 @@ def admin_permission(perm: str) -> Rule:
     return rule
 
 
-def autocomplete(role, method) -> Expect:
-    """Admin's autocomplete answers a GET to those who may view organisations;
-    a POST is refused by method (405) before it asks who you are."""
+def admin_autocomplete(role, method) -> Expect:
+    """The organisation autocomplete; Django's view refuses a POST by method
+    before it asks who you are (the first role without the permission to see
+    organisations, the analytics viewer, meets this)."""
     expect = admin_model("accounts.organisation", "view")(role, method)
-    if method == "POST" and expect.outcomes == {FORBIDDEN}:
+    if method == "POST" and FORBIDDEN in expect.outcomes:
         return refused(FORBIDDEN, METHOD)
     return expect
 
@@ -480,6 +481,11 @@ RULES: dict[str, Rule] = {
         "funding.change_apprenticeshipapplication"
     ),
     "privacy:processing_record": permission("privacy.view_datasubjectrequest"),
+    # the analytics dashboard: totals only, for analytics viewers and the DPO
+    "analytics:dashboard": permission("analytics.view_dashboard"),
+    # the analytics beacon: no session needed; without a page view's signed
+    # token from our own origin it is a 400 and writes nothing
+    "analytics:beacon": public,
     # the organisation's account: learner A is its finance contact
     "organisations:account": owner_only,
     "organisations:invoice": owner_only,
@@ -541,7 +547,7 @@ RULES: dict[str, Rule] = {
     "admin:password_change_done": admin_site,
     "admin:jsi18n": admin_site,
     "admin:view_on_site": admin_site,
-    "admin:autocomplete": autocomplete,
+    "admin:autocomplete": admin_autocomplete,
     "admin:auth_user_password_change": superuser_only,
     "admin:?admin/(?P<url>.*)$": admin_missing,
     "admin:organisations_invoice_raise": admin_permission(

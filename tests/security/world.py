@@ -75,6 +75,7 @@ BOOKING_ADMIN = "booking_admin"
 FUNDING_OFFICER = "funding_officer"
 DPO = "data_protection_lead"
 MARKETING_OFFICER = "marketing_officer"
+ANALYTICS_VIEWER = "analytics_viewer"
 SUPERUSER = "superuser_without_mfa"
 SUPERUSER_NO_STAFF_FLAG = "superuser_without_mfa_or_staff_flag"
 
@@ -85,6 +86,7 @@ STAFF_GROUPS = {
     FUNDING_OFFICER: roles.FUNDING_OFFICERS,
     DPO: roles.DATA_PROTECTION_LEAD,
     MARKETING_OFFICER: roles.MARKETING_OFFICERS,
+    ANALYTICS_VIEWER: roles.ANALYTICS_VIEWERS,
 }
 MATRIX_ROLES = (ANONYMOUS, LEARNER, OTHER_LEARNER, *STAFF_GROUPS, SUPERUSER)
 
