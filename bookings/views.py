@@ -18,6 +18,7 @@ from payments import services as payment_services
 from . import selectors, services
 from .calendar import booking_ics
 from .forms import CancelForm, EvaluationForm, PriorLearningForm
+from .pdf import verify_url
 
 
 @login_required
@@ -248,7 +249,22 @@ def certificate_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
         selectors.attended_for_person(person=request.user), pk=booking_id
     )
-    return render(request, "bookings/certificate.html", {"booking": booking})
+    if request.GET.get("format") == "pdf":
+        from .pdf import render_certificate_pdf
+
+        response = HttpResponse(
+            render_certificate_pdf(booking), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="certificate-{booking.reference}.pdf"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return render(
+        request,
+        "bookings/certificate.html",
+        {"booking": booking, "verify_url": verify_url(booking)},
+    )
 
 
 def certificate_verify_view(request: HttpRequest, code: str) -> HttpResponse:

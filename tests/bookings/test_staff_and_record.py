@@ -350,3 +350,40 @@ def test_place_holding_statuses_agree_between_apps():
     from courses.selectors import PLACE_HOLDING
 
     assert set(PLACE_HOLDING) == set(Booking.PLACE_HOLDING)
+
+
+def test_a_certificate_downloads_as_a_pdf_with_its_verification_address(
+    booking_admin, settings
+):
+    settings.SITE_URL = "https://cpd.westmoor.example"
+    session = SessionFactory.create(starts_at=timezone.now() - dt.timedelta(hours=1))
+    came = BookingFactory.create(
+        session=session, person__first_name="Ada", person__last_name="Lovelace"
+    )
+    booking_admin.post(f"/staff/sessions/{session.pk}/", {"attended": [came.pk]})
+    came.refresh_from_db()
+    owner = Client()
+    owner.force_login(came.person)
+    page = owner.get(f"/training-record/certificates/{came.pk}/").content.decode()
+    verify = f"https://cpd.westmoor.example/certificates/{came.certificate_code}/"
+    assert f'<a class="govuk-link" href="{verify}">{verify}</a>' in page
+    assert 'href="?format=pdf"' in page
+    pdf = owner.get(f"/training-record/certificates/{came.pk}/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert f'filename="certificate-{came.reference}.pdf"' in pdf["Content-Disposition"]
+    body = pdf.content.decode("latin-1")
+    assert body.startswith("%PDF")
+    for text in (
+        "Certificate of attendance",
+        "Ada Lovelace",
+        verify,
+        came.certificate_code,
+    ):
+        assert text in body
+    # Nobody else gets it.
+    other = Client()
+    other.force_login(BookingFactory.create().person)
+    assert (
+        other.get(f"/training-record/certificates/{came.pk}/?format=pdf").status_code
+        == 404
+    )
