@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "marketing",
     "organisations",
     "products",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -598,3 +599,11 @@ CELERY_BEAT_SCHEDULE["retry-campaign-deliveries"] = {
     "task": "marketing.tasks.retry_deliveries",
     "schedule": 60.0,
 }
+
+# Reports (reports/): any count below this is shown as "<N>" in reports shared
+# outside, with secondary suppression so it cannot be worked out from totals.
+REPORT_SUPPRESSION_THRESHOLD = env.int("REPORT_SUPPRESSION_THRESHOLD", default=5)
+# A session is "at risk" when it starts within this many days and fewer than
+# this percentage of its places are taken.
+REPORT_AT_RISK_DAYS = env.int("REPORT_AT_RISK_DAYS", default=14)
+REPORT_AT_RISK_FILL_PERCENT = env.int("REPORT_AT_RISK_FILL_PERCENT", default=50)

@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("funding.urls")),
     path("", include("organisations.urls")),
     path("", include("products.urls")),
+    path("", include("reports.urls")),
     path("", include("courses.urls")),
 ]
