@@ -8,8 +8,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from . import selectors, services
 from .charts import bar_chart
@@ -54,6 +55,8 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
     reports = [r for r in REPORTS if request.user.has_perm(r[3])]
     if not reports:
         raise PermissionDenied
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     return render(
         request,
         "reports/report_list.html",
@@ -144,6 +147,7 @@ def _chart(table: selectors.Table, chart_id: str):
 
 @login_required
 @permission_required(BOOKINGS, raise_exception=True)
+@require_GET
 def bookings_report_view(request: HttpRequest) -> HttpResponse:
     return _report(
         request,
@@ -165,6 +169,7 @@ def bookings_report_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(BOOKINGS, raise_exception=True)
+@require_GET
 def fill_report_view(request: HttpRequest) -> HttpResponse:
     def extra(table):
         bands = selectors.fill_bands(table)
@@ -192,6 +197,7 @@ def fill_report_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(FUNDING, raise_exception=True)
+@require_GET
 def funding_report_view(request: HttpRequest) -> HttpResponse:
     return _report(
         request,
@@ -208,6 +214,7 @@ def funding_report_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(WORKFORCE, raise_exception=True)
+@require_GET
 def workforce_report_view(request: HttpRequest) -> HttpResponse:
     return _report(
         request,
