@@ -186,7 +186,11 @@ def bookings_table(
         ("No-show rate (%)", RATE),
     ]
     rows, totals = _count_rows(
-        labels, counts, suppressed=suppressed, column_totals=not overlapping
+        labels,
+        counts,
+        width=4,
+        suppressed=suppressed,
+        column_totals=not overlapping,
     )
     for row in [*rows, *([totals] if totals else [])]:
         attended, no_show = row[1], row[2]
@@ -225,13 +229,13 @@ def _count_rows(
     labels: list[str],
     counts: list[list[int]],
     *,
+    width: int,
     suppressed: bool,
     column_totals: bool = True,
     row_totals: bool = True,
 ) -> tuple[list[list], list | None]:
-    """Rows of [label, counts..., row total] and the totals row, suppressed
-    when asked."""
-    width = len(counts[0]) if counts else 0
+    """Rows of [label, counts..., row total] and the totals row (of `width`
+    counts, zeros when there are no rows), suppressed when asked."""
     col_sums = [sum(r[j] for r in counts) for j in range(width)]
     grand = sum(col_sums)
     if not suppressed or not counts:
@@ -482,7 +486,7 @@ def funding_table(
         ]
         for k in keys
     ]
-    rows, totals = _count_rows(labels, counts, suppressed=suppressed)
+    rows, totals = _count_rows(labels, counts, width=3, suppressed=suppressed)
     money_totals = [sum((m[j] for m in money), Decimal("0")) for j in range(3)]
     for i, row in enumerate(rows):
         row += _money_cells(row, money[i])
@@ -651,7 +655,7 @@ def workforce_table(*, start: dt.date, end: dt.date, by: str) -> Table:
     labels.append(_NOT_GIVEN)
     values.append(not_given)
     rows, totals = _count_rows(
-        labels, [[v] for v in values], suppressed=True, row_totals=False
+        labels, [[v] for v in values], width=1, suppressed=True, row_totals=False
     )
     total = totals[1] if totals else None
     for row in [*rows, *([totals] if totals else [])]:

@@ -470,3 +470,29 @@ def test_query_counts_do_not_grow_with_the_data(
         assert dpo.get(URLS[key], query).status_code == 200
     with django_assert_max_num_queries(most + 2):
         assert dpo.get(URLS[key], {**query, "download": "xlsx"}).status_code == 200
+
+
+@pytest.mark.parametrize("key", list(URLS))
+def test_a_range_with_nothing_in_it_shows_zeros(world, dpo, key):
+    response = dpo.get(URLS[key], {"from": "2020-01-01", "to": "2020-01-31"})
+    assert response.status_code == 200
+    rows = tables(response)["report-table"]
+    if key in ("bookings", "funding"):
+        assert rows[1] == ["Nothing in these dates."]
+        assert rows[2][0] == "Total"
+        assert set(rows[2][1:5]) == {"0"}
+    elif key == "workforce":
+        assert rows[-1] == ["Total", "0", "\u2013"]  # no share of nobody
+    csv_data = csv_rows(
+        dpo.get(
+            URLS[key], {"from": "2020-01-01", "to": "2020-01-31", "download": "csv"}
+        )
+    )
+    assert csv_data[0] == [
+        {
+            "bookings": "Bookings and attendance",
+            "fill": "Fill rate per session",
+            "funding": "Funding requested, approved and paid",
+            "workforce": "Workforce monitoring: who attends",
+        }[key]
+    ]
