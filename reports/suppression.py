@@ -186,46 +186,99 @@ def _arcs(e: Entry, grid, unknown, m, n) -> list[tuple[tuple, tuple]]:
     return arcs
 
 
-def _graph(entries, grid, unknown, m, n) -> dict:
-    """vertex -> [(next vertex, the entry whose arc it is)]."""
-    graph: dict = {}
-    for e in entries:
-        for a, b in _arcs(e, grid, unknown, m, n):
-            graph.setdefault(a, []).append((b, e))
-    return graph
+class _Residual:
+    """The residual graph: arcs of every unknown entry, kept both ways round
+    (vertex -> [(next vertex, entry)]) and grown as entries are hidden."""
 
+    def __init__(self, entries, grid, unknown, m, n):
+        self.grid, self.unknown, self.m, self.n = grid, unknown, m, n
+        self.forward: dict = {}
+        self.backward: dict = {}
+        # For the quick look for a rectangle: unknown rows of each column,
+        # unknown columns of each row, and which way each entry may move.
+        self.rows_of: dict[int, set[int]] = {}
+        self.cols_of: dict[int, set[int]] = {}
+        self.moves: dict[Entry, tuple[bool, bool]] = {}
+        for e in entries:
+            self.add(e)
 
-def _reach(graph: dict, start, *, without: Entry, goal=None, reverse=False) -> set:
-    """Vertices reachable from `start` (leading to it when `reverse`) by arcs
-    of entries other than `without`; stops early once `goal` is reached."""
-    if reverse:
-        flipped: dict = {}
-        for a, targets in graph.items():
-            for b, e in targets:
-                flipped.setdefault(b, []).append((a, e))
-        graph = flipped
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        v = queue.popleft()
-        for w, e in graph.get(v, ()):
-            if e != without and w not in seen:
-                seen.add(w)
-                if w == goal:
-                    return seen
-                queue.append(w)
-    return seen
+    def arcs(self, e: Entry):
+        return _arcs(e, self.grid, self.unknown, self.m, self.n)
+
+    def add(self, e: Entry) -> None:
+        up = down = False
+        for a, b in self.arcs(e):
+            self.forward.setdefault(a, []).append((b, e))
+            self.backward.setdefault(b, []).append((a, e))
+            up, down = (True, down) if a[0] == "r" else (up, True)
+        i, j = e
+        self.rows_of.setdefault(j, set()).add(i)
+        self.cols_of.setdefault(i, set()).add(j)
+        self.moves[e] = (up, down)
+
+    def _up(self, e: Entry) -> bool:
+        return e in self.moves and self.moves[e][0]
+
+    def _down(self, e: Entry) -> bool:
+        return e in self.moves and self.moves[e][1]
+
+    def on_a_rectangle(self, e: Entry) -> bool:
+        """A cycle of four: e, another entry in its row, one in its column and
+        the one where those meet, moving up, down, up, down in turn."""
+        i, j = e
+        up, down = self.moves[e]
+        for j2 in self.cols_of.get(i, ()):
+            if j2 == j:
+                continue
+            # e up: (i2, j) down, (i2, j2) up, (i, j2) down; e down: reversed.
+            for e_up, need in ((True, up), (False, down)):
+                if not need:
+                    continue
+                if e_up and not self._down((i, j2)):
+                    continue
+                if not e_up and not self._up((i, j2)):
+                    continue
+                for i2 in self.rows_of.get(j, set()) & self.rows_of.get(j2, set()):
+                    if i2 == i:
+                        continue
+                    if e_up and self._down((i2, j)) and self._up((i2, j2)):
+                        return True
+                    if not e_up and self._up((i2, j)) and self._down((i2, j2)):
+                        return True
+        return False
+
+    def reach(self, start, *, without: Entry, goal=None, reverse=False) -> set:
+        """Vertices reachable from `start` (leading to it when `reverse`) by
+        arcs of entries other than `without`; stops once `goal` is reached."""
+        graph = self.backward if reverse else self.forward
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            v = queue.popleft()
+            for w, e in graph.get(v, ()):
+                if e != without and w not in seen:
+                    seen.add(w)
+                    if w == goal:
+                        return seen
+                    queue.append(w)
+        return seen
+
+    def on_a_cycle(self, e: Entry) -> bool:
+        if self.on_a_rectangle(e):
+            return True
+        # A path back from b to a closes a cycle through e's arc a->b.
+        return any(a in self.reach(b, without=e, goal=a) for a, b in self.arcs(e))
 
 
 def _protect_cycles(grid, published, hidden, unknown, m, n) -> bool:
     """Step 2b: every hidden entry on a cycle that can move; hide more where
     one is not."""
     changed = False
-    graph = _graph(hidden | unknown, grid, unknown, m, n)
+    residual = _Residual(hidden | unknown, grid, unknown, m, n)
     for e in sorted(hidden):
-        if _on_a_cycle(e, graph, grid, unknown, m, n):
+        if residual.on_a_cycle(e):
             continue
-        extra = _closing_entry(e, grid, published, hidden, unknown, m, n)
+        extra = _closing_entry(e, residual, published, hidden)
         if extra is None:
             i, j = e
             line = [(i, k) for k in range(n + 1)] + [(k, j) for k in range(m + 1)]
@@ -234,39 +287,36 @@ def _protect_cycles(grid, published, hidden, unknown, m, n) -> bool:
             extra = _smallest(grid, published, hidden, list(grid))
         if extra is not None:
             hidden.add(extra)
-            graph = _graph(hidden | unknown, grid, unknown, m, n)
+            residual.add(extra)
             changed = True
     return changed
 
 
-def _on_a_cycle(e: Entry, graph, grid, unknown, m, n) -> bool:
-    # A path back from b to a closes a cycle through e's arc a->b.
-    return any(
-        a in _reach(graph, b, without=e, goal=a)
-        for a, b in _arcs(e, grid, unknown, m, n)
-    )
-
-
-def _closing_entry(e: Entry, grid, published, hidden, unknown, m, n) -> Entry | None:
+def _closing_entry(e: Entry, residual: _Residual, published, hidden) -> Entry | None:
     """The smallest shown value with an arc from a vertex reachable after one
     of e's arcs to a vertex that leads back to that arc's start."""
-    graph = _graph(hidden | unknown, grid, unknown, m, n)
-    ends = [
-        (_reach(graph, b, without=e), _reach(graph, a, without=e, reverse=True))
-        for a, b in _arcs(e, grid, unknown, m, n)
-    ]
-    options = [
-        f
-        for f in grid
-        if published[f]
-        and f not in hidden
-        and grid[f] > 0
-        and any(
-            x in forward and y in backward
-            for forward, backward in ends
-            for x, y in _arcs(f, grid, unknown, m, n)
-        )
-    ]
+    grid, m, n = residual.grid, residual.m, residual.n
+    options = set()
+    for a, b in residual.arcs(e):
+        forward = residual.reach(b, without=e)
+        backward = residual.reach(a, without=e, reverse=True)
+        for kind, k in forward:
+            # From a row an entry's arc goes up to a column; from a column,
+            # down to a row.
+            line = (
+                [((k, j), ("c", j)) for j in range(n + 1)]
+                if kind == "r"
+                else [((i, k), ("r", i)) for i in range(m + 1)]
+            )
+            for f, other in line:
+                if (
+                    other in backward
+                    and published[f]
+                    and f not in hidden
+                    and grid[f] > 0
+                    and ((kind, k), other) in residual.arcs(f)
+                ):
+                    options.add(f)
     if not options:
         return None
     return min(options, key=lambda f: (grid[f], f))
