@@ -273,22 +273,28 @@ def _count_rows(
 
 
 def _sessions_with_places():
-    return Session.objects.select_related("course").annotate(
+    # Plain values, not model instances: a year holds thousands of sessions.
+    return Session.objects.values(
+        "id", "course__title", "starts_at", "status", "capacity"
+    ).annotate(
         taken=Count("bookings", filter=Q(bookings__status__in=Booking.PLACE_HOLDING)),
         waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)),
     )
 
 
-def _session_row(s: Session) -> list:
-    local = timezone.localtime(s.starts_at)
+_SESSION_STATUS = dict(Session.Status.choices)
+
+
+def _session_row(s: dict) -> list:
+    local = timezone.localtime(s["starts_at"])
     return [
-        s.course.title,
+        s["course__title"],
         local.strftime("%-d %b %Y %H:%M"),
-        s.get_status_display(),
-        s.capacity,
-        s.taken,
-        s.waiting,
-        _percent(s.taken, s.capacity),
+        str(_SESSION_STATUS.get(s["status"], s["status"])),
+        s["capacity"],
+        s["taken"],
+        s["waiting"],
+        _percent(s["taken"], s["capacity"]),
     ]
 
 
@@ -318,7 +324,7 @@ def fill_table(*, start: dt.date, end: dt.date, limit: int = 500) -> Table:
     sessions = (
         _sessions_with_places()
         .filter(starts_at__gte=begins, starts_at__lt=ends)
-        .order_by("starts_at", "pk")
+        .order_by("starts_at", "id")
     )
     rows = [_session_row(s) for s in sessions]
     return Table(
@@ -378,7 +384,7 @@ def sessions_at_risk(*, now: dt.datetime | None = None) -> Table:
         )
         .annotate(needed=F("capacity") * percent)
         .filter(needed__gt=F("taken") * 100)
-        .order_by("starts_at", "pk")
+        .order_by("starts_at", "id")
     )
     return Table(
         key="at-risk",
