@@ -496,3 +496,11 @@ def test_a_range_with_nothing_in_it_shows_zeros(world, dpo, key):
             "workforce": "Workforce monitoring: who attends",
         }[key]
     ]
+
+
+def test_the_back_office_and_the_funding_queue_link_to_the_reports(
+    world, funding_officer, learner
+):
+    assert 'href="/staff/reports/"' in funding_officer.get("/admin/").content.decode()
+    queue = funding_officer.get("/staff/funding/").content.decode()
+    assert 'href="/staff/reports/funding/"' in queue
