@@ -504,3 +504,31 @@ def test_the_back_office_and_the_funding_queue_link_to_the_reports(
     assert 'href="/staff/reports/"' in funding_officer.get("/admin/").content.decode()
     queue = funding_officer.get("/staff/funding/").content.decode()
     assert 'href="/staff/reports/funding/"' in queue
+
+
+def test_erasing_a_person_keeps_every_report_total(world, dpo):
+    """Erasure (through the privacy registry) anonymises the person but keeps
+    their bookings and requests as anonymous rows: totals do not move; their
+    equality answers go, so they count as "Not given"."""
+    from privacy.services import erase_person
+
+    def totals():
+        return {
+            (key, by): tables(dpo.get(URLS[key], {**RANGE, "by": by}))["report-table"][
+                -1
+            ]
+            for key, by in (
+                ("bookings", "course"),
+                ("funding", "stream"),
+                ("workforce", "gender"),
+            )
+        }
+
+    before = totals()
+    woman = world["people"][0]  # attended, and has an approved request
+    erase_person(woman, by=dpo.user)
+    assert totals() == before
+    gender = tables(dpo.get(URLS["workforce"], {**RANGE, "by": "gender"}))[
+        "report-table"
+    ]
+    assert [visible(c) for c in gender[1]] == ["Woman", "5", "55.6"]
