@@ -89,7 +89,8 @@ def bar_chart(
     svg = format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" '
         'viewBox="0 0 {w} {h}" aria-labelledby="{cid}-title {cid}-desc" '
-        'id="{cid}" class="app-chart">'
+        'id="{cid}" class="app-chart" '
+        'font-family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif">'
         '<title id="{cid}-title">{title}</title>'
         '<desc id="{cid}-desc">Bar chart. The figures are in the table '
         '"{table}" on this page. {more}</desc>{body}</svg>',
