@@ -66,8 +66,9 @@ class Table:
     # The column (index into a row, 1 = first value) the chart draws.
     chart_column: int = 1
     notes: list[str] = field(default_factory=list)
-    # Rows the page leaves out (the downloads have them all).
-    shown_limit: int | None = None
+    # The page shows at most this many rows (the downloads have them all):
+    # thousands of rows are a download, not a page.
+    shown_limit: int | None = 500
     caption_text: str = ""
 
     @property

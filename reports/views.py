@@ -4,6 +4,7 @@ downloads are GET: the same query string with `download=csv` or
 `download=xlsx` gives the file, and every download is audited."""
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
@@ -13,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
-from .charts import bar_chart
+from .charts import MAX_BARS, bar_chart
 from .forms import ReportFilterForm, last_twelve_months, next_three_months
 
 BOOKINGS = "reports.view_booking_reports"
@@ -136,9 +137,20 @@ def _report(
 def _chart(table: selectors.Table, chart_id: str):
     heading = table.columns[table.chart_column - 1][0]
     rows = table.rows
+    title = f"{table.title}: {heading.lower()} by {table.group_label.lower()}"
+    if len(rows) > MAX_BARS and table.group_label != "Month":
+        # Too many to draw: the largest, in the table's order (hidden values,
+        # which have no size to show, last).
+        def size(row):
+            value = row[table.chart_column]
+            return value if isinstance(value, int | Decimal) else -1
+
+        largest = set(map(id, sorted(rows, key=size, reverse=True)[:MAX_BARS]))
+        rows = [r for r in rows if id(r) in largest]
+        title += f" (the {MAX_BARS} largest)"
     return bar_chart(
         chart_id=chart_id,
-        title=f"{table.title}: {heading.lower()} by {table.group_label.lower()}",
+        title=title,
         labels=[str(r[0]) for r in rows],
         values=[r[table.chart_column] for r in rows],
         table_caption=table.caption,

@@ -48,3 +48,26 @@ def test_labels_are_escaped_and_shortened():
     assert "<script>" not in svg
     assert "&lt;b&gt;" in svg
     assert "…" in svg
+
+
+def test_a_report_with_many_rows_charts_the_largest_in_order():
+    from reports.selectors import COUNT, Table
+    from reports.views import _chart
+
+    rows = [[f"Course {k:02d}", k % 7 if k != 3 else Hidden(5)] for k in range(60)]
+    table = Table(
+        key="t",
+        title="Bookings",
+        group_label="Course",
+        columns=[("Bookings", COUNT)],
+        rows=rows,
+        totals=None,
+        suppressed=True,
+    )
+    svg = _chart(table, "c")
+    assert "Bookings: bookings by course (the 40 largest)" in svg
+    assert svg.count("</rect>") == 40  # all of them more than 0
+    # Every 6 (the largest) is drawn; the hidden one is not among the largest.
+    for k in range(6, 60, 7):
+        assert f">Course {k:02d}<" in svg
+    assert ">Course 03<" not in svg
