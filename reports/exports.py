@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from config.spreadsheet import safe_cell
@@ -54,14 +55,17 @@ def _csv_cell(value) -> str:
 
 
 def table_xlsx(table: Table, *, filters: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.key[:31]
+    # Write-only: rows are streamed out, so ten thousand sessions stay cheap.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(table.key[:31])
     for line in _preamble(table, filters):
         sheet.append([safe_cell(line)])
-    sheet.append([safe_cell(h) for h in _header(table)])
-    for cell in sheet[sheet.max_row]:
+    header = []
+    for heading in _header(table):
+        cell = WriteOnlyCell(sheet, value=safe_cell(heading))
         cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
     for row in _rows(table):
         sheet.append([_xlsx_cell(v) for v in row])
     out = io.BytesIO()

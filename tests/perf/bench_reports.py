@@ -356,7 +356,49 @@ def main() -> int:
                 for q in queries.captured_queries:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
                     print("\n".join("    " + r[0] for r in cursor.fetchall()))
+    pages(start, end, args.runs)
     return 0
+
+
+def pages(start: dt.date, end: dt.date, runs: int) -> None:
+    """The same through the views: the page (rendered) and its XLSX download
+    (built and audited), as a superuser."""
+    from django.test import RequestFactory
+
+    from accounts.models import User
+    from reports import views
+
+    reader, _ = User.objects.get_or_create(
+        email="bench-reader@example.org",
+        defaults={"is_superuser": True, "is_staff": True},
+    )
+    span = {"from": f"{start:%Y-%m-%d}", "to": f"{end:%Y-%m-%d}"}
+    cases = [
+        ("bookings by course", views.bookings_report_view, "course"),
+        ("bookings by month", views.bookings_report_view, "month"),
+        ("fill rate and at risk", views.fill_report_view, ""),
+        ("funding by course", views.funding_report_view, "course"),
+        ("workforce by age band", views.workforce_report_view, "age_band"),
+    ]
+    print(f"\n{'page / download':36} {'queries':>7} {'median':>9} {'bytes':>9}")
+    for name, view, by in cases:
+        for fmt in ("", "xlsx"):
+            query = {**span, **({"by": by} if by else {})}
+            if fmt:
+                query["download"] = fmt
+            times = []
+            for _ in range(runs):
+                request = RequestFactory().get("/", query)
+                request.user = reader
+                with CaptureQueriesContext(connection) as queries:
+                    t0 = time.perf_counter()
+                    response = view(request)
+                    times.append(time.perf_counter() - t0)
+            label = f"{name}{' (XLSX)' if fmt else ' (page)'}"
+            print(
+                f"{label:36} {len(queries.captured_queries):>7} "
+                f"{statistics.median(times) * 1000:>7.0f}ms {len(response.content):>9}"
+            )
 
 
 if __name__ == "__main__":
