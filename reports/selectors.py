@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import Organisation, Profile
 from bookings.models import Booking
 from courses.models import Session
-from funding.models import FundingRequest, Payment
+from funding.models import FundingRequest, FundingRound, Payment
 
 from .suppression import suppress_table
 
@@ -538,8 +538,6 @@ def _money_cells(row: list, money: list[Decimal]) -> list:
 
 def _funding_labels(by: str, keys) -> dict:
     if by == "round":
-        from funding.models import FundingRound
-
         rounds = {
             r.pk: str(r)
             for r in FundingRound.objects.select_related("stream").filter(
