@@ -30,6 +30,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Services sold besides places: taken off sale, never deleted (a
         # purchase keeps what it bought).
         "products.product": ("add", "change", "view"),
+        # Bookings, attendance and fill rates (reports/).
+        "reports.report": ("view_booking_reports",),
     },
     BOOKING_ADMINS: {
         "bookings.booking": ("add", "change", "view"),
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Purchases are made by buyers; staff cancel one with a credit.
         "products.product": ("view",),
         "products.purchase": ("view", "cancel_purchase"),
+        "reports.report": ("view_booking_reports",),
     },
     FUNDING_OFFICERS: {
         "funding.fundingrequest": ("change", "view"),
@@ -79,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # a refund Stripe has not confirmed can be asked about again.
         "payments.cardpayment": ("view",),
         "payments.cardrefund": ("view",),
+        "reports.report": ("view_funding_report",),
     },
     DATA_PROTECTION_LEAD: {
         "accounts.user": ("change", "view"),
@@ -106,6 +110,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "consent.contactpoint": ("add", "change", "view"),
         # The analytics dashboard: what is recorded, and that it is only totals.
         "analytics.pageview": ("view_dashboard",),
+        # Every report; the only role that sees workforce (equality) monitoring.
+        "reports.report": (
+            "view_booking_reports",
+            "view_funding_report",
+            "view_workforce_report",
+        ),
     },
     # Campaigns and surveys: who gets them is decided by consent at sending,
     # and results are totals, so no page of theirs shows one person's answers.

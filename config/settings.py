@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "organisations",
     "products",
     "analytics",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -331,9 +332,6 @@ PRIVACY_RETENTION = {
     # Survey answers (privacy notice 1.7 says 24 months).
     "survey_answers_months": env.int("RETENTION_SURVEY_ANSWERS_MONTHS", default=24),
 }
-# Reports and survey results show a count below this as "<N" (a 0 stays 0),
-# with secondary suppression so that no hidden count follows from the totals.
-REPORT_SUPPRESSION_THRESHOLD = env.int("REPORT_SUPPRESSION_THRESHOLD", default=5)
 # Bookings made within this many days after a person opened a campaign email or
 # followed one of its links count as that campaign's bookings.
 CAMPAIGN_ATTRIBUTION_DAYS = env.int("CAMPAIGN_ATTRIBUTION_DAYS", default=14)
@@ -632,3 +630,12 @@ CELERY_BEAT_SCHEDULE["retry-campaign-deliveries"] = {
     "task": "marketing.tasks.retry_deliveries",
     "schedule": 60.0,
 }
+
+# Reports (reports/) and survey results: any count below this is shown as
+# "<N>" in reports shared outside (hidden in survey results), with secondary
+# suppression so it cannot be worked out from totals.
+REPORT_SUPPRESSION_THRESHOLD = env.int("REPORT_SUPPRESSION_THRESHOLD", default=5)
+# A session is "at risk" when it starts within this many days and fewer than
+# this percentage of its places are taken.
+REPORT_AT_RISK_DAYS = env.int("REPORT_AT_RISK_DAYS", default=14)
+REPORT_AT_RISK_FILL_PERCENT = env.int("REPORT_AT_RISK_FILL_PERCENT", default=50)

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("organisations.urls")),
     path("", include("products.urls")),
     path("", include("analytics.urls")),
+    path("", include("reports.urls")),
     path("", include("courses.urls")),
 ]

@@ -220,6 +220,19 @@ def permission(perm: str) -> Rule:
     return rule
 
 
+def any_permission(*perms: str) -> Rule:
+    """A page for holders of any one of `perms` (the reports' index)."""
+
+    def rule(role, method):
+        if role == w.ANONYMOUS:
+            return refused(LOGIN)
+        if any(holds(role, p) for p in perms):
+            return allowed(may_change=False)
+        return refused(FORBIDDEN)
+
+    return rule
+
+
 def link_holder(role, method) -> Expect:
     """Token links (unsubscribe, manager support): whoever holds the link."""
     return allowed()
@@ -438,6 +451,16 @@ RULES: dict[str, Rule] = {
     "bookings:evidence": owner_only,
     "funding:detail": owner_only,
     "products:purchase": owner_only,
+    # Reports (GET only: a POST is 405 for those allowed, and changes nothing).
+    "reports:index": any_permission(
+        "reports.view_booking_reports",
+        "reports.view_funding_report",
+        "reports.view_workforce_report",
+    ),
+    "reports:bookings": permission("reports.view_booking_reports"),
+    "reports:fill": permission("reports.view_booking_reports"),
+    "reports:funding": permission("reports.view_funding_report"),
+    "reports:workforce": permission("reports.view_workforce_report"),
     # organisation pages: learner A holds every role in the organisation
     "organisations:index": role_holder,
     "organisations:detail": owner_only,
