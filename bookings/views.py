@@ -2,13 +2,19 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.selectors import account_to_charge
 from config.idempotency import idempotent
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
@@ -22,12 +28,33 @@ from .pdf import verify_url
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @idempotent
 def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Book a place. A paid place is checked first: its GET (or a POST
+    without `confirm`) shows what will be booked and who pays, and only the
+    confirming POST books it. A free place books at once (POST only)."""
     session = get_object_or_404(sessions_bookable(), pk=session_id)
+    course = session.course
+    paid = bool(course.price)
+    if request.method == "GET" and not paid:
+        return HttpResponseNotAllowed(["POST"])
+    charge_account = account_to_charge(request.user) if paid else None
+    if paid and (request.method == "GET" or request.POST.get("confirm") != "yes"):
+        return render(
+            request,
+            "bookings/book_check.html",
+            {
+                "session": session,
+                "course": course,
+                "charge_account": charge_account,
+                "charge_to": request.POST.get("charge_to", ""),
+                "deadline": session.starts_at
+                - timezone.timedelta(hours=course.cancellation_deadline_hours),
+            },
+        )
     organisation = None
-    if request.POST.get("charge_to") == "organisation":
+    if request.POST.get("charge_to") == "organisation" and charge_account:
         organisation = getattr(
             getattr(request.user, "profile", None), "organisation", None
         )
@@ -37,7 +64,7 @@ def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
         )
     except services.BookingError as exc:
         messages.error(request, str(exc))
-        return redirect(session.course)
+        return redirect(course)
     messages.success(request, booking.status_message())
     return redirect(booking)
 

@@ -341,7 +341,9 @@ def test_booking_charged_to_the_organisation_account(learner_client):
     org = OrganisationFactory.create(pays_on_account=True)
     member_of(learner_client.user, org)
     session = SessionFactory.create(course__price=Decimal("80"))
-    learner_client.post(f"/sessions/{session.pk}/book/", {"charge_to": "organisation"})
+    learner_client.post(
+        f"/sessions/{session.pk}/book/", {"charge_to": "organisation", "confirm": "yes"}
+    )
     charge = Transaction.objects.get()
     assert (charge.organisation, charge.amount) == (org, Decimal("80.00"))
 

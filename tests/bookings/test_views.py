@@ -223,7 +223,7 @@ def test_training_record_rejects_bad_input_with_messages(learner_client):
 
 def test_transactions_show_a_running_balance(learner_client):
     session = SessionFactory.create(course__price=Decimal("60"))
-    learner_client.post(f"/sessions/{session.pk}/book/")
+    learner_client.post(f"/sessions/{session.pk}/book/", {"confirm": "yes"})
     Transaction.objects.create(
         person=learner_client.user,
         kind="payment",
@@ -275,3 +275,25 @@ def test_the_calendar_file_is_the_same_each_time_until_the_booking_changes():
     first = booking_ics(booking)
     assert f"DTSTAMP:{stamp}".encode() in first
     assert booking_ics(booking) == first
+
+
+def test_a_paid_place_is_checked_before_anything_is_booked(
+    learner_client, django_capture_on_commit_callbacks
+):
+    session = SessionFactory.create(course__price=Decimal("1850"))
+    url = f"/sessions/{session.pk}/book/"
+    for page in (learner_client.get(url), learner_client.post(url)):
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "Check your booking before you confirm it" in html
+        assert "£1,850" in html
+        assert "and get a full refund" in html
+        assert 'name="confirm" value="yes"' in html
+    assert not Booking.objects.exists()
+    assert not Transaction.objects.exists()
+    done = learner_client.post(url, {"confirm": "yes"}, follow=True)
+    assert "Your place is booked" in done.content.decode()
+    assert Booking.objects.get().status == "confirmed"
+    # A free place still books in one step, and has no page to GET.
+    free = SessionFactory.create()
+    assert learner_client.get(f"/sessions/{free.pk}/book/").status_code == 405

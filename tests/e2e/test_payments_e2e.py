@@ -48,6 +48,16 @@ def sign_in_and_book(page, live_server, person, course) -> None:
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
     page.get_by_role("button", name=re.compile("^Book")).click()
+    # A paid place is checked before anything is booked.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your booking before you confirm it"
+    )
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("£220")
+    expect(summary).to_contain_text("and get a full refund")
+    expect(summary).to_contain_text("You. Pay by card or bank transfer")
+    assert not Booking.objects.filter(person=person).exists()
+    page.get_by_role("button", name="Confirm and book").click()
     expect(page.get_by_text("Your place is booked")).to_be_visible()
     # The booking's own page says it is not paid; the list shows it too.
     expect(page.get_by_text("£220 is owed.")).to_be_visible()

@@ -50,7 +50,9 @@ def test_a_members_booking_is_held_and_each_approver_mailed_once(
     org, head, deputy, teacher = school
     session = SessionFactory.create(capacity=1, course__title="Phonics")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(teacher).post(f"/sessions/{session.pk}/book/")
+        response = client_for(teacher).post(
+            f"/sessions/{session.pk}/book/", {"confirm": "yes"}
+        )
     assert response.status_code == 302
     booking = Booking.objects.get(person=teacher)
     assert booking.status == "awaiting_approval"
@@ -90,7 +92,8 @@ def test_approver_approves_from_the_link_in_the_mail(
     session = SessionFactory.create(capacity=3, course__price=Decimal("45"))
     with django_capture_on_commit_callbacks(execute=True):
         client_for(teacher).post(
-            f"/sessions/{session.pk}/book/", {"charge_to": "organisation"}
+            f"/sessions/{session.pk}/book/",
+            {"charge_to": "organisation", "confirm": "yes"},
         )
     booking = Booking.objects.get(person=teacher)
     # Nothing is charged while the place only waits for approval.
