@@ -40,6 +40,16 @@ def visit_code(cookie_id: str, day: dt.date | None = None) -> str:
     ).hexdigest()[:32]
 
 
+_ACCOUNT_SALT = "cpd.analytics.account-code"
+
+
+def account_code(user_id: int) -> str:
+    """The code a signed-in person's analytics rows carry, so that erasure and
+    export find them: an HMAC of the account id (keyed from SECRET_KEY), never
+    shown to staff and never the id itself."""
+    return salted_hmac(_ACCOUNT_SALT, str(user_id), algorithm="sha256").hexdigest()[:32]
+
+
 def client_address(request: HttpRequest) -> str:
     """REMOTE_ADDR, or the address the trusted proxies saw (as allauth's limits
     read it: TRUSTED_PROXY_COUNT entries from the right of X-Forwarded-For)."""

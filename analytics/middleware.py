@@ -114,6 +114,10 @@ class AnalyticsMiddleware:
             "ua": request.headers.get("User-Agent", "")[:500],
             "ip_prefix": cleaning.truncate_ip(cleaning.client_address(request)),
             "search": _search(request, response, match),
+            "account": cleaning.account_code(request.user.pk)
+            if getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+            else "",
         }
         services.record_page_view(event)
         return beacon_token(view_id, visit) if kind == "view" else ""
@@ -143,12 +147,13 @@ def _kind(request, response, match) -> str | None:
         and response.get("Content-Type", "").startswith("text/html")
     ):
         return "view"
-    # The funnel's last step: a booking made (its page redirects to My bookings).
+    # The funnel's last step: a booking made (it redirects to the booking's
+    # own page under My bookings; a refusal goes back to the course page).
     if (
         request.method == "POST"
         and match.view_name == "bookings:book"
         and response.status_code in (302, 303)
-        and response.get("Location", "") == reverse("bookings:list")
+        and response.get("Location", "").startswith(reverse("bookings:list"))
     ):
         return "booking"
     return None

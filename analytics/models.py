@@ -41,6 +41,11 @@ class PageView(models.Model):
         max_length=10, choices=Device.choices, default=Device.OTHER
     )
     ip_prefix = models.CharField(max_length=50, blank=True)
+    # Signed-in page views only: `cleaning.account_code` of the account, so
+    # that erasing (or exporting) the account reaches them; "" otherwise.
+    account_code = models.CharField(
+        max_length=32, blank=True, default="", db_default="", db_index=True
+    )
 
     class Meta:
         permissions = [("view_dashboard", "Can see the analytics dashboard")]
@@ -114,6 +119,9 @@ class Search(models.Model):
     visit = models.CharField(max_length=32)
     terms = models.CharField(max_length=200)
     results = models.PositiveIntegerField()
+    account_code = models.CharField(
+        max_length=32, blank=True, default="", db_default="", db_index=True
+    )
 
     def __str__(self) -> str:
         return f"{self.terms} ({self.results})"

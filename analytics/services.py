@@ -1,6 +1,8 @@
 """Writes of first-party analytics. Every function here is called only for a
 visitor whose analytics choice allows it (middleware and views check); none
-stores an account id, a whole IP address or a query-string value.
+stores an account id, a whole IP address or a query-string value. A signed-in
+visitor's page views and searches carry `account_code` (an HMAC of the
+account id), only so that erasure and export reach them (analytics/privacy.py).
 
 Page views are buffered: `record_page_view` pushes one JSON line onto a Redis
 list (one round trip, no database query in the request) and
@@ -125,6 +127,7 @@ def _insert(events: list[dict]) -> int:
                 os=os_family,
                 device=device,
                 ip_prefix=event.get("ip_prefix", "")[:50],
+                account_code=event.get("account", "")[:32],
             )
         )
         if search := event.get("search"):
@@ -134,6 +137,7 @@ def _insert(events: list[dict]) -> int:
                     visit=event["visit"],
                     terms=search["terms"][:200],
                     results=max(0, int(search["results"])),
+                    account_code=event.get("account", "")[:32],
                 )
             )
     with transaction.atomic():

@@ -26,7 +26,7 @@ Offers from partner organisations can come by email as well as by post, only if 
 For each offer or survey we email, we count whether it was delivered and whether you unsubscribed through it. Only if you have accepted analytics, and have not objected to analytics or to profiling, the email also holds a small image from our own website that tells us it was opened, and its links pass through our own website so that we know which were followed. These links and the image carry a random code, never your name or email address. We use them, with whether you booked a course within 14 days after opening or following a link, to work out how well each offer works, reported to staff only as totals per offer and per partner. These records are kept as long as the record of the message (400 days).
 
 ## Analytics
-Only if you accept analytics cookies, we record in our own database, with no third party: the pages you view (the address without anything typed into it), the page you came from, the time, your browser, operating system and kind of device, your time zone, what you search for on this service and how many results it found, how long you stay on a page, how far you scroll, and which links to other websites you follow. Your page views are tied together only within one day, by a code that changes every day; we keep only the first part of your IP address, and we do not link these records to your account. Nothing is recorded if you reject analytics cookies, if your browser sends Global Privacy Control, if you object to analytics, or while you have restricted our use of your data. We delete these records after 26 months.
+Only if you accept analytics cookies, we record in our own database, with no third party: the pages you view (the address without anything typed into it), the page you came from, the time, your browser, operating system and kind of device, your time zone, what you search for on this service and how many results it found, how long you stay on a page, how far you scroll, and which links to other websites you follow. Your page views are tied together only within one day, by a code that changes every day, and we keep only the first part of your IP address. If you are signed in, your page views and searches also carry a code made from your account (never your name or email address), only so that they are in your download of your data and are deleted when you ask us to erase it; staff never see whose they are. Nothing is recorded if you reject analytics cookies, if your browser sends Global Privacy Control, if you object to analytics, or while you have restricted our use of your data. We delete these records after 26 months.
 
 ## Service performance
 For every request the service counts, per kind of page and per minute, how long it took, how many database queries it made and whether it failed. These counts hold nothing about you."""
@@ -80,7 +80,8 @@ def forwards(apps, schema_editor):
     ).update(
         data_categories="A code that changes daily, pages viewed, searches, time "
         "on page, scrolling, links followed, browser, device, time zone, the "
-        "first part of the IP address",
+        "first part of the IP address; when signed in, a code made from your "
+        "account so that erasure deletes them",
         retention="Cookie: 13 months; records: 26 months",
     )
 

@@ -215,7 +215,7 @@ def test_a_booking_made_is_the_funnels_last_step(client):
     _signed_in(client)
     accepting(client)
     response = client.post(f"/sessions/{session.pk}/book/")
-    assert response["Location"] == "/bookings/"
+    assert response["Location"].startswith("/bookings/")
     services.flush_page_views()
     assert list(PageView.objects.values_list("kind", "route_name")) == [
         ("booking", "bookings:book")

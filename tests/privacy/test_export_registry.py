@@ -200,9 +200,78 @@ def _audit_row(person, values):
     return values
 
 
+def _analytics_view(person, values=None, **extra):
+    import uuid
+
+    from analytics.cleaning import account_code
+    from analytics.models import PageView
+
+    values = {k: v for k, v in (values or {}).items() if k != "account_code"}
+    fields = {
+        "visit": "v",
+        "route_name": "r",
+        "route": "r",
+        "path": "/",
+        **values,
+    }
+    return PageView.objects.create(
+        view_id=uuid.uuid4(),
+        visited_at=dt.datetime.now(dt.UTC),
+        account_code=account_code(person.pk),
+        **fields,
+        **extra,
+    )
+
+
+def _analytics_page_view(person, values):
+    # The account code is the link itself and so cannot carry a marker.
+    _analytics_view(person, values)
+    return [k for k in values if k != "account_code"]
+
+
+def _analytics_search(person, values):
+    from analytics.cleaning import account_code
+    from analytics.models import Search
+
+    kept = {k: v for k, v in values.items() if k != "account_code"}
+    Search.objects.create(
+        searched_at=dt.datetime.now(dt.UTC),
+        results=0,
+        account_code=account_code(person.pk),
+        **kept,
+    )
+    return list(kept)
+
+
+def _analytics_engagement(person, values):
+    from analytics.models import Engagement
+
+    view = _analytics_view(person)
+    Engagement.objects.create(
+        view_id=view.view_id, reported_at=dt.datetime.now(dt.UTC), **values
+    )
+    return list(values)
+
+
+def _analytics_click(person, values):
+    from analytics.models import OutboundClick
+
+    view = _analytics_view(person)
+    OutboundClick.objects.create(
+        view_id=view.view_id, clicked_at=dt.datetime.now(dt.UTC), **values
+    )
+    return list(values)
+
+
 # Only categories whose owner is a callable need one; every other category is
 # built from its owner paths.
-CUSTOM_BUILDERS = {"audit": _audit_row}
+CUSTOM_BUILDERS = {
+    "audit": _audit_row,
+    "analytics_page_views": _analytics_page_view,
+    "analytics_searches": _analytics_search,
+    "analytics_engagement": _analytics_engagement,
+    "analytics_outbound_clicks": _analytics_click,
+}
 
 
 def fill_every_category(person) -> dict[str, list[tuple[str, object, bool]]]:

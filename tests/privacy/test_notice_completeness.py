@@ -52,6 +52,10 @@ NOTICE_TERMS = {
     "card_refunds": "refund goes back to your card",
     "purchases": "other services you buy",
     "survey_answers": "Your answers are linked to your account",
+    "analytics_page_views": "the pages you view",
+    "analytics_searches": "what you search for on this service",
+    "analytics_engagement": "how long you stay on a page",
+    "analytics_outbound_clicks": "which links to other websites you follow",
 }
 
 # Where imported records come from, as the issue named them.
