@@ -33,10 +33,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Profile
 from bookings.models import Booking
+from config.suppression import suppress_table
 from courses.models import Session
 from funding.models import FundingRequest, FundingRound, Payment
-
-from .suppression import suppress_table
 
 COUNT, MONEY, RATE, TEXT = "count", "money", "rate", "text"
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count
 
+from config.suppression import suppress_table
+
 from .models import Answer, Question, Response, Survey
 
 SCALE = (1, 2, 3, 4, 5)
@@ -22,25 +24,14 @@ def threshold() -> int:
 
 
 def suppress_counts(counts: list[int], limit: int) -> list[int | None]:
-    """The counts with those that must be hidden as None.
-
-    Each count from 1 to `limit - 1` is hidden (a 0 is shown). The total is
-    published, so the hidden counts' sum can be worked out: while only one
-    count is hidden, or the hidden ones add up to less than `limit`, the
-    smallest count still shown (above 0) is hidden too. Then at least two
-    counts, each at least 1, share a sum of at least `limit`, which fits more
-    than one set of values."""
-    hidden = [0 < n < limit for n in counts]
-
-    def needs_more() -> bool:
-        total = sum(n for n, h in zip(counts, hidden, strict=True) if h)
-        return any(hidden) and (sum(hidden) == 1 or total < limit)
-
-    while needs_more():
-        rest = [(n, i) for i, n in enumerate(counts) if n > 0 and not hidden[i]]
-        if not rest:
-            break
-        hidden[min(rest)[1]] = True
+    """The counts with those that must be hidden as None: the same rule as
+    the reports' (config.suppression), for one row whose total (the number
+    who answered) is known to the reader."""
+    if not counts:
+        return []
+    hidden = suppress_table(
+        [counts], threshold=limit, column_totals=False, grand_total=False
+    ).cells[0]
     return [None if h else n for n, h in zip(counts, hidden, strict=True)]
 
 

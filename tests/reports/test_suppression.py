@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.suppression import suppress_table
+from config.suppression import suppress_table
 
 T = 5
 

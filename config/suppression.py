@@ -1,4 +1,5 @@
-"""Small-number suppression for tables shared outside (commissioners, funders).
+"""Small-number suppression for tables shared outside (commissioners, funders)
+and for survey results (surveys.selectors).
 
 `suppress_table` is one pure function: counts in, a mask of what to hide out.
 
