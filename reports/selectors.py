@@ -7,7 +7,7 @@ downloads share, so they cannot disagree.
 
 `suppressed=True` gives the table as it may leave the organisation: every
 count from 1 to REPORT_SUPPRESSION_THRESHOLD-1 hidden, with secondary
-suppression (reports.suppression), and any money or rate worked out from a
+suppression (config.suppression), and any money or rate worked out from a
 hidden count hidden with it.
 """
 
