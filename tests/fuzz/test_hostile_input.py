@@ -561,6 +561,7 @@ STAFF_ONLY = {
     "StatementUploadForm",  # bank statements, in the back office
     "ResolveLineForm",
     "DisclosureAdminForm",  # recording a disclosure, in the back office
+    "WithholdForm",  # asking to withhold a recorded disclosure, in the back office
     "ClosureReasonForm",  # the data-protection lead closes an account
     "CorrectFieldForm",  # the data-protection lead corrects a field
 }
