@@ -202,6 +202,32 @@ class Session(models.Model):
         help_text=_("Leave blank to close booking when the session starts."),
     )
     venue = models.CharField(_("venue"), max_length=300, blank=True)
+    # Shown to learners on the course page, the check page and their booking,
+    # each only when staff entered it.
+    venue_address = models.TextField(
+        _("venue address"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The full postal address, with the postcode: a map link is made from it."
+        ),
+    )
+    accessibility_notes = models.TextField(
+        _("accessibility"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "For example: step-free entrance, hearing loop, accessible toilet."
+        ),
+    )
+    parking_notes = models.TextField(
+        _("parking and travel"),
+        blank=True,
+        default="",
+        db_default="",
+    )
     joining_url = models.URLField(
         _("joining link"),
         blank=True,
@@ -261,6 +287,17 @@ class Session(models.Model):
             self.status == self.Status.SCHEDULED
             and self.course.status == Course.Status.PUBLISHED
             and timezone.now() < self.closes_at
+        )
+
+    @property
+    def map_url(self) -> str:
+        """A map search for the venue's address (no API key, no tracking)."""
+        from urllib.parse import quote_plus
+
+        if not self.venue_address.strip():
+            return ""
+        return "https://www.openstreetmap.org/search?query=" + quote_plus(
+            " ".join(self.venue_address.split())
         )
 
     @property

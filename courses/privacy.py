@@ -9,4 +9,8 @@ not_personal(
 )
 not_personal(Topic, ["name"], reason="Catalogue data.")
 not_personal(Course, ["title", "summary", "description"], reason="Catalogue data.")
-not_personal(Session, ["venue", "joining_url"], reason="Catalogue data.")
+not_personal(
+    Session,
+    ["venue", "joining_url", "venue_address", "accessibility_notes", "parking_notes"],
+    reason="Catalogue data: where a session is held.",
+)

@@ -136,6 +136,9 @@ def add_session_like(
         if session.booking_closes_at
         else None,
         venue=session.venue,
+        venue_address=session.venue_address,
+        accessibility_notes=session.accessibility_notes,
+        parking_notes=session.parking_notes,
         joining_url=session.joining_url,
         status=Session.Status.SCHEDULED,
     )

@@ -297,3 +297,28 @@ def test_a_paid_place_is_checked_before_anything_is_booked(
     # A free place still books in one step, and has no page to GET.
     free = SessionFactory.create()
     assert learner_client.get(f"/sessions/{free.pk}/book/").status_code == 405
+
+
+def test_a_venue_shows_its_address_map_link_and_notes_where_entered(learner_client):
+    session = SessionFactory.create(
+        venue="Westmoor Library",
+        venue_address="Westmoor Library\n1 High Street\nWestmoor WM1 1AA",
+        accessibility_notes="Step-free entrance; hearing loop in room 2.",
+        parking_notes="Pay and display on Mill Lane.",
+    )
+    plain = SessionFactory.create(venue="Eastfield Hall")
+    learner_client.post(f"/sessions/{session.pk}/book/")
+    booking = session.bookings.get()
+    for url in (session.course.get_absolute_url(), f"/bookings/{booking.pk}/"):
+        html = learner_client.get(url).content.decode()
+        assert "Westmoor Library<br>1 High Street<br>Westmoor WM1 1AA" in html
+        assert (
+            'href="https://www.openstreetmap.org/search?query='
+            'Westmoor+Library+1+High+Street+Westmoor+WM1+1AA"'
+        ) in html
+        assert "<strong>Accessibility:</strong> Step-free entrance" in html
+        assert "<strong>Parking and travel:</strong> Pay and display" in html
+    html = learner_client.get(plain.course.get_absolute_url()).content.decode()
+    assert "Eastfield Hall" in html
+    assert "View on a map" not in html
+    assert "Accessibility:" not in html

@@ -57,7 +57,13 @@ def test_duplicate_publish_and_archive_actions(admin_client):
 
 
 def test_add_another_session_like_this(admin_client):
-    session = SessionFactory.create(capacity=17, venue="Hall")
+    session = SessionFactory.create(
+        capacity=17,
+        venue="Hall",
+        venue_address="1 High Street",
+        accessibility_notes="Step-free",
+        parking_notes="Mill Lane",
+    )
     admin_client.post(
         "/admin/courses/session/",
         {"action": "add_like_this", "_selected_action": [session.pk]},
@@ -65,6 +71,11 @@ def test_add_another_session_like_this(admin_client):
     new = Session.objects.exclude(pk=session.pk).get()
     assert new.course == session.course
     assert (new.capacity, new.venue) == (17, "Hall")
+    assert (new.venue_address, new.accessibility_notes, new.parking_notes) == (
+        "1 High Street",
+        "Step-free",
+        "Mill Lane",
+    )
     assert (new.starts_at - session.starts_at).days == 7
     assert new.ends_at - new.starts_at == session.ends_at - session.starts_at
 
