@@ -63,7 +63,8 @@ def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
             request.user, session, organisation=organisation
         )
     except services.BookingError as exc:
-        messages.error(request, str(exc))
+        # Linked to the dates on the course page, where another can be chosen.
+        messages.error(request, str(exc), extra_tags="sessions")
         return redirect(course)
     messages.success(request, booking.status_message())
     return redirect(booking)

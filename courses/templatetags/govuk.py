@@ -51,3 +51,10 @@ def money(value: Decimal | int | None, pence: str = "") -> str:
     if value == value.to_integral_value() and pence != "always":
         return f"{sign}£{value:,.0f}"
     return f"{sign}£{value:,.2f}"
+
+
+@register.filter
+def has_error(messages) -> bool:
+    """Whether the page shows an error message (its title then starts
+    "Error: "). Reading the messages here does not use them up for the page."""
+    return any(m.level_tag == "error" for m in messages or ())

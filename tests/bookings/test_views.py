@@ -74,6 +74,11 @@ def test_booking_twice_shows_a_clear_message(learner_client):
         f"/sessions/{session.pk}/book/", follow=True
     ).content.decode()
     assert "You already have a booking for this session." in html
+    # The error links to the dates, and the title says it is an error.
+    assert (
+        '<a href="#sessions">You already have a booking for this session.</a>' in html
+    )
+    assert "<title>Error: " in html
 
 
 def test_booking_needs_sign_in_and_post(client, learner_client):
