@@ -28,14 +28,17 @@ def home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/home.html", {"sessions": sessions})
 
 
-def _page_number(raw: str | None, problems: list[str]) -> int:
+def _page_number(raw: str | None, problems: list[tuple[str, str]]) -> int:
     if raw in (None, ""):
         return 1
     number = parse_int(raw, minimum=1)
     if number is None:
         problems.append(
-            _("There is no page “%(page)s”; showing the first page")
-            % {"page": raw[:20]}
+            (
+                _("There is no page “%(page)s”; showing the first page")
+                % {"page": raw[:20]},
+                "results",
+            )
         )
         return 1
     return number
@@ -67,7 +70,13 @@ def _catalogue_content(
     )
     form.is_valid()
     data = form.cleaned_data
-    problems = [str(e) for errors in form.errors.values() for e in errors]
+    # (message, the id of what it is about): each is a link in the summary.
+    problems = [
+        (str(e), form[name].id_for_label or f"id_{name}")
+        for name, errors in form.errors.items()
+        if name in form.fields
+        for e in errors
+    ]
     filters = selectors.CatalogueFilters(
         q=data.get("q", ""),
         topic=form.topics.get(data.get("topic") or ""),
@@ -95,8 +104,11 @@ def _catalogue_content(
     number = _page_number(params.get("page"), problems)
     if number > paginator.num_pages:
         problems.append(
-            _("There are only %(n)s pages; showing the last one")
-            % {"n": paginator.num_pages}
+            (
+                _("There are only %(n)s pages; showing the last one")
+                % {"n": paginator.num_pages},
+                "results",
+            )
         )
         number = paginator.num_pages
     page = paginator.page(number)
@@ -118,6 +130,8 @@ def _catalogue_content(
         title = _("Courses")
     if page.number > 1:
         title += _(" (page %(n)s)") % {"n": page.number}
+    if problems:
+        title = _("Error: %(title)s") % {"title": title}
     return title, content
 
 

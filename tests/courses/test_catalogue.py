@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -184,6 +185,13 @@ def test_nonsense_parameters_give_a_normal_page_with_a_message(client, query, me
     assert message in html
     if message:
         assert "Still shown" in html
+        # A linked error summary, and "Error: " starting the title.
+        assert "<title>Error: " in html
+        target = re.search(rf'<li><a href="#([\w-]+)">[^<]*{re.escape(message)}', html)
+        assert target, html
+        assert f'id="{target.group(1)}"' in html
+    else:
+        assert "<title>Error: " not in html
 
 
 def test_unknown_course_is_a_404_in_the_site_layout(client):
