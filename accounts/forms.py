@@ -11,8 +11,16 @@ class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form: name, and marketing choices that
     are all unticked unless the person ticks them."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        error_messages={"required": _("Enter your first name")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        error_messages={"required": _("Enter your last name")},
+    )
     organisation = forms.ModelChoiceField(
         label=_("Workplace (optional)"),
         queryset=Organisation.objects.all(),
@@ -73,8 +81,16 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        error_messages={"required": _("Enter your first name")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        error_messages={"required": _("Enter your last name")},
+    )
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     organisation = forms.ModelChoiceField(
         label=_("Workplace"),
