@@ -1,7 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from config.redirects import safe_next_path
 
@@ -9,6 +11,42 @@ from . import services
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # allauth's messages in the service's voice (GOV.UK: say what to do).
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": _(
+            "Enter the email address and password of your account. If you have "
+            "forgotten your password, reset it."
+        ),
+        "email_taken": _(
+            "An account already uses this email address. Sign in instead."
+        ),
+        "enter_current_password": _("Enter your current password"),
+        "incorrect_code": _(
+            "The code is not right. Enter the code your app shows now."
+        ),
+        "incorrect_password": _("The password is not right. Enter your password."),
+        "too_many_login_attempts": _(
+            "You have tried to sign in too many times. Wait 5 minutes, then try again."
+        ),
+        "rate_limited": _(
+            "You have asked too many times. Wait a minute, then try again."
+        ),
+        "same_as_current": _(
+            "Enter an address that is different from your current one"
+        ),
+    }
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # Every allauth mail signs off with the service's name and address
+        # (not the Sites framework's "example.com" or the request's host).
+        context = {
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+        }
+        return super().render_mail(template_prefix, email, context, headers=headers)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:

@@ -56,6 +56,14 @@ class SignupForm(forms.Form):
                 label=label, required=False, initial=False
             )
 
+    def marketing_fields(self) -> list:
+        """The marketing choices, shown together under one legend."""
+        return [f for f in self.visible_fields() if "marketing__" in f.name]
+
+    def account_fields(self) -> list:
+        """Every other visible field, in field_order."""
+        return [f for f in self.visible_fields() if "marketing__" not in f.name]
+
     def signup(self, request, user) -> None:
         from consent import selectors as consent_selectors
         from consent import services as consent_services
