@@ -3,11 +3,29 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from config.redirects import safe_next_path
 
-from . import services
+from . import selectors, services
+
+# Set on a person's first sign-in (their sign-up): the sign-in then goes on to
+# "Complete your profile" while the workplace or job title is missing.
+FIRST_SIGN_IN = "accounts.first_sign_in"
+
+
+def _complete_profile_first(request, then: str) -> str:
+    """`then`, or the "Complete your profile" step on the way there when this
+    is the person's first sign-in and their workplace or job title is missing.
+    Staff are never diverted (they land where they asked)."""
+    first = request.session.pop(FIRST_SIGN_IN, False)
+    user = request.user
+    if first and not user.is_staff and selectors.profile_missing(user):
+        query = urlencode({"next": then}) if then and then != "/" else ""
+        return reverse("accounts:complete") + (f"?{query}" if query else "")
+    return then
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -52,6 +70,27 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             services.profile_for(user)
         return user
+
+    def login(self, request, user):
+        first = user.last_login is None
+        super().login(request, user)
+        if first:
+            request.session[FIRST_SIGN_IN] = True
+
+    def get_login_redirect_url(self, request):
+        return _complete_profile_first(request, super().get_login_redirect_url(request))
+
+    def get_signup_redirect_url(self, request):
+        return _complete_profile_first(
+            request, super().get_signup_redirect_url(request)
+        )
+
+    def get_email_verification_redirect_url(self, email_address):
+        url = super().get_email_verification_redirect_url(email_address)
+        request = getattr(self, "request", None)
+        if request is None or not request.user.is_authenticated:
+            return url
+        return _complete_profile_first(request, url)
 
     def respond_user_inactive(self, request, user):
         # A closed account is told it is closed and how to ask to reopen it;

@@ -163,6 +163,56 @@ class ProfileForm(forms.Form):
         return cleaned
 
 
+class CompleteProfileForm(forms.Form):
+    """The "Complete your profile" step: the workplace (from the list or named)
+    and the job title, which paid places and funding rely on."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Workplace"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=_("Choose your workplace"),
+        help_text=_(
+            "The school, practice or service you work for. It confirms that you "
+            "work there before it books or pays for you."
+        ),
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Or name a workplace that is not in the list"),
+        max_length=200,
+        required=False,
+    )
+    job_title = forms.CharField(
+        label=_("Job title"),
+        max_length=120,
+        help_text=_("For example, practice nurse or teaching assistant"),
+        error_messages={"required": _("Enter your job title")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_title"].widget.attrs["autocomplete"] = "organization-title"
+        self.fields["new_organisation_name"].widget.attrs["autocomplete"] = (
+            "organization"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("organisation")
+        named = (cleaned.get("new_organisation_name") or "").strip()
+        if chosen and named:
+            self.add_error(
+                "new_organisation_name",
+                _("Choose a workplace from the list or name a new one, not both"),
+            )
+        elif not chosen and not named and "organisation" not in self.errors:
+            self.add_error(
+                "organisation",
+                _("Choose your workplace, or enter its name if it is not in the list"),
+            )
+        return cleaned
+
+
 def _year_choices() -> list[tuple[str, str]]:
     this_year = timezone.localdate().year
     years = [(str(y), str(y)) for y in range(this_year - 16, this_year - 100, -1)]
