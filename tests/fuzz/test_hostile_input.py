@@ -18,7 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import services
-from accounts.forms import CloseAccountForm, EqualityForm, ProfileForm, SignupForm
+from accounts.forms import (
+    CloseAccountForm,
+    CompleteProfileForm,
+    EqualityForm,
+    ProfileForm,
+    SignupForm,
+)
 from bookings.forms import EvaluationForm, PriorLearningForm
 from consent.forms import PreferencesForm
 from courses.forms import CatalogueForm
@@ -321,6 +327,12 @@ def test_profile(learner, data):
 
 
 @FUZZ
+@given(data=field_values(*form_fields(CompleteProfileForm)))
+def test_complete_profile(learner, data):
+    send(learner, "post", "/profile/complete/", data)
+
+
+@FUZZ
 @given(data=field_values(*form_fields(EqualityForm)))
 def test_equality(learner, data):
     send(learner, "post", "/profile/equality/", data)
@@ -458,6 +470,7 @@ STAFF_ONLY = {
     "PaymentForm",
     "QueueFilterForm",
     "StaffConsentForm",
+    "WithholdForm",  # the admin action asking to withhold a disclosure
     "ExtendForm",
     "CampaignForm",
     "RefusalForm",  # the back office's reason to reject a four-eyes request
@@ -478,6 +491,7 @@ FUZZED = {
     "PreferencesForm",
     "RequestForm",
     "ProfileForm",
+    "CompleteProfileForm",
     "EqualityForm",
     "SignupForm",
     "EvaluationForm",
