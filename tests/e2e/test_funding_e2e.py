@@ -45,7 +45,7 @@ def sign_in(page, live_server, address: str, *, totp_secret: str | None = None):
     if totp_secret:
         code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
         page.locator('input[name="code"]').fill(code)
-        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
 
 
