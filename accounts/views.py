@@ -34,11 +34,9 @@ def profile_detail_view(request: HttpRequest) -> HttpResponse:
 def profile_complete_view(request: HttpRequest) -> HttpResponse:
     """Workplace and job title, asked after sign-up and from the account page
     until given. "I'll do this later" goes on to `next` and changes nothing."""
-    next_path = safe_next_path(
-        request,
-        request.POST.get("next") or request.GET.get("next"),
-        fallback="",
-    )
+    next_path = safe_next_path(request, request.GET.get("next"), fallback="")
+    if request.method == "POST":
+        next_path = safe_next_path(request, request.POST.get("next"), fallback="")
     done_path = next_path or reverse("accounts:profile")
     if not selectors.profile_missing(request.user) and request.method == "GET":
         return redirect(done_path)
