@@ -304,7 +304,9 @@ def test_complete_your_profile_after_sign_up_can_wait_and_stays_until_done(
     # Straight after confirming: the step, which can be left for later.
     expect(page).to_have_url(f"{live_server.url}/profile/complete/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Complete your profile")
-    page.get_by_role("link", name="I\N{RIGHT SINGLE QUOTATION MARK}ll do this later").click()
+    page.get_by_role(
+        "link", name="I\N{RIGHT SINGLE QUOTATION MARK}ll do this later"
+    ).click()
     expect(page).to_have_url(f"{live_server.url}/profile/")
 
     # The account page keeps it as a task until it is done…
