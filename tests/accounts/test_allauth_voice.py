@@ -192,3 +192,54 @@ def test_the_two_factor_code_page_labels_its_field(client, verified_user):
     html = client.post("/accounts/2fa/authenticate/", {"code": ""}).content.decode()
     assert title(html).startswith("Error: Enter your code")
     assert '<a href="#id_code">Enter the code</a>' in html
+
+
+def _signed_in_with_two_factor(client, user):
+    """Through the real sign-in, code and all, so allauth counts the sign-in
+    as recent and shows its two-factor pages without asking again."""
+    import time
+
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+    )
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    client.post("/accounts/login/", {"login": user.email, "password": FACTORY_PASSWORD})
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    client.post("/accounts/2fa/authenticate/", {"code": code})
+
+
+def test_two_factor_pages_once_it_is_on(client, verified_user):
+    _signed_in_with_two_factor(client, verified_user)
+    index = client.get("/accounts/2fa/").content.decode()
+    assert h1(index) == "Two-factor authentication"
+    assert "Make new codes" in index
+    assert_no_allauth_voice(index)
+    # Seeing the codes asks for the password again ("Confirm it is you").
+    response = client.get("/accounts/2fa/recovery-codes/", follow=True)
+    assert h1(response.content.decode()) == "Confirm it is you"
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"password": FACTORY_PASSWORD},
+        follow=True,
+    )
+    codes = response.content.decode()
+    assert h1(codes) == "Your recovery codes"
+    assert re.search(
+        r'<label[^>]*for="recovery_codes"[^>]*>Unused codes</label>', codes
+    )
+    # "Make new codes" is a link, not a primary button.
+    assert re.search(r'<a class="govuk-link" href="[^"]+">Make new codes</a>', codes)
+    assert_no_allauth_voice(codes)
+    generate = client.get("/accounts/2fa/recovery-codes/generate/").content.decode()
+    assert h1(generate) == "Make new recovery codes"
+    assert "Your current codes will stop working." in generate
+    off = client.get("/accounts/2fa/totp/deactivate/").content.decode()
+    assert h1(off) == "Are you sure you want to turn off two-factor authentication?"
+    assert_no_allauth_voice(off)
