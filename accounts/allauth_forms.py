@@ -60,6 +60,24 @@ def speak_govuk(form, wording: dict) -> None:
             )
 
 
+# allauth's words for two passwords that differ, and ours.
+_DIFFERENT_PASSWORDS = "You must type the same password each time."
+SAME_PASSWORD = _("Enter the same password in both boxes")
+
+
+class SamePasswordMessage:
+    """Two different passwords are told in GOV.UK words."""
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = self._errors.get("password2") if self._errors else None
+        if errors:
+            for i, message in enumerate(errors):
+                if str(message) == _DIFFERENT_PASSWORDS:
+                    errors[i] = str(SAME_PASSWORD)
+        return cleaned
+
+
 def _new_password_wording(first, second):
     return {
         "password1": (first, password_hint(), _("Enter a password")),
@@ -80,7 +98,7 @@ class LoginForm(account_forms.LoginForm):
         )
 
 
-class SignupForm(account_forms.SignupForm):
+class SignupForm(SamePasswordMessage, account_forms.SignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         speak_govuk(
@@ -117,7 +135,7 @@ class ResetPasswordForm(account_forms.ResetPasswordForm):
         )
 
 
-class ResetPasswordKeyForm(account_forms.ResetPasswordKeyForm):
+class ResetPasswordKeyForm(SamePasswordMessage, account_forms.ResetPasswordKeyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         speak_govuk(
@@ -126,7 +144,7 @@ class ResetPasswordKeyForm(account_forms.ResetPasswordKeyForm):
         )
 
 
-class ChangePasswordForm(account_forms.ChangePasswordForm):
+class ChangePasswordForm(SamePasswordMessage, account_forms.ChangePasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         speak_govuk(
@@ -142,7 +160,7 @@ class ChangePasswordForm(account_forms.ChangePasswordForm):
         )
 
 
-class SetPasswordForm(account_forms.SetPasswordForm):
+class SetPasswordForm(SamePasswordMessage, account_forms.SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         speak_govuk(

@@ -243,3 +243,18 @@ def test_two_factor_pages_once_it_is_on(client, verified_user):
     off = client.get("/accounts/2fa/totp/deactivate/").content.decode()
     assert h1(off) == "Are you sure you want to turn off two-factor authentication?"
     assert_no_allauth_voice(off)
+
+
+def test_two_different_passwords_are_told_plainly(client):
+    html = client.post(
+        "/accounts/signup/",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@school.example",
+            "password1": PASSWORD,
+            "password2": PASSWORD + "x",
+        },
+    ).content.decode()
+    assert '<a href="#id_password2">Enter the same password in both boxes</a>' in html
+    assert "You must type the same password" not in html
