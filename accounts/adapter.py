@@ -1,19 +1,96 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from config.redirects import safe_next_path
 
-from . import services
+from . import selectors, services
+
+# Set on a person's first sign-in (their sign-up): the sign-in then goes on to
+# "Complete your profile" while the workplace or job title is missing.
+FIRST_SIGN_IN = "accounts.first_sign_in"
+
+
+def _complete_profile_first(request, then: str) -> str:
+    """`then`, or the "Complete your profile" step on the way there when this
+    is the person's first sign-in and their workplace or job title is missing.
+    Staff are never diverted (they land where they asked)."""
+    first = request.session.pop(FIRST_SIGN_IN, False)
+    user = request.user
+    if first and not user.is_staff and selectors.profile_missing(user):
+        query = urlencode({"next": then}) if then and then != "/" else ""
+        return reverse("accounts:complete") + (f"?{query}" if query else "")
+    return then
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # allauth's messages in the service's voice (GOV.UK: say what to do).
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": _(
+            "Enter the email address and password of your account. If you have "
+            "forgotten your password, reset it."
+        ),
+        "email_taken": _(
+            "An account already uses this email address. Sign in instead."
+        ),
+        "enter_current_password": _("Enter your current password"),
+        "incorrect_code": _(
+            "The code is not right. Enter the code your app shows now."
+        ),
+        "incorrect_password": _("The password is not right. Enter your password."),
+        "too_many_login_attempts": _(
+            "You have tried to sign in too many times. Wait 5 minutes, then try again."
+        ),
+        "rate_limited": _(
+            "You have asked too many times. Wait a minute, then try again."
+        ),
+        "same_as_current": _(
+            "Enter an address that is different from your current one"
+        ),
+    }
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # Every allauth mail signs off with the service's name and address
+        # (not the Sites framework's "example.com" or the request's host).
+        context = {
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+        }
+        return super().render_mail(template_prefix, email, context, headers=headers)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
             services.profile_for(user)
         return user
+
+    def login(self, request, user):
+        first = user.last_login is None
+        super().login(request, user)
+        if first:
+            request.session[FIRST_SIGN_IN] = True
+
+    def get_login_redirect_url(self, request):
+        return _complete_profile_first(request, super().get_login_redirect_url(request))
+
+    def get_signup_redirect_url(self, request):
+        return _complete_profile_first(
+            request, super().get_signup_redirect_url(request)
+        )
+
+    def get_email_verification_redirect_url(self, email_address):
+        url = super().get_email_verification_redirect_url(email_address)
+        request = getattr(self, "request", None)
+        if request is None or not request.user.is_authenticated:
+            return url
+        return _complete_profile_first(request, url)
 
     def respond_user_inactive(self, request, user):
         # A closed account is told it is closed and how to ask to reopen it;

@@ -11,8 +11,16 @@ class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form: name, and marketing choices that
     are all unticked unless the person ticks them."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        error_messages={"required": _("Enter your first name")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        error_messages={"required": _("Enter your last name")},
+    )
     organisation = forms.ModelChoiceField(
         label=_("Workplace (optional)"),
         queryset=Organisation.objects.all(),
@@ -48,6 +56,14 @@ class SignupForm(forms.Form):
                 label=label, required=False, initial=False
             )
 
+    def marketing_fields(self) -> list:
+        """The marketing choices, shown together under one legend."""
+        return [f for f in self.visible_fields() if "marketing__" in f.name]
+
+    def account_fields(self) -> list:
+        """Every other visible field, in field_order."""
+        return [f for f in self.visible_fields() if "marketing__" not in f.name]
+
     def signup(self, request, user) -> None:
         from consent import selectors as consent_selectors
         from consent import services as consent_services
@@ -73,8 +89,16 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        error_messages={"required": _("Enter your first name")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        error_messages={"required": _("Enter your last name")},
+    )
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     organisation = forms.ModelChoiceField(
         label=_("Workplace"),
@@ -135,6 +159,56 @@ class ProfileForm(forms.Form):
             self.add_error(
                 "new_organisation_name",
                 _("Choose a workplace from the list or name a new one, not both"),
+            )
+        return cleaned
+
+
+class CompleteProfileForm(forms.Form):
+    """The "Complete your profile" step: the workplace (from the list or named)
+    and the job title, which paid places and funding rely on."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Workplace"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=_("Choose your workplace"),
+        help_text=_(
+            "The school, practice or service you work for. It confirms that you "
+            "work there before it books or pays for you."
+        ),
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Or name a workplace that is not in the list"),
+        max_length=200,
+        required=False,
+    )
+    job_title = forms.CharField(
+        label=_("Job title"),
+        max_length=120,
+        help_text=_("For example, practice nurse or teaching assistant"),
+        error_messages={"required": _("Enter your job title")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_title"].widget.attrs["autocomplete"] = "organization-title"
+        self.fields["new_organisation_name"].widget.attrs["autocomplete"] = (
+            "organization"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("organisation")
+        named = (cleaned.get("new_organisation_name") or "").strip()
+        if chosen and named:
+            self.add_error(
+                "new_organisation_name",
+                _("Choose a workplace from the list or name a new one, not both"),
+            )
+        elif not chosen and not named and "organisation" not in self.errors:
+            self.add_error(
+                "organisation",
+                _("Choose your workplace, or enter its name if it is not in the list"),
             )
         return cleaned
 

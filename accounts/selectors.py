@@ -139,3 +139,25 @@ def memberships_of_people(
     ):
         pairs.setdefault(person_id, set()).add((org_id, kind))
     return {pk: frozenset(found) for pk, found in pairs.items()}
+
+
+def profile_missing(person: User) -> list[str]:
+    """What the "Complete your profile" step still asks for: "workplace" and
+    "job_title", which paid places and funding rely on. Empty once both are
+    given (and for anyone signed out)."""
+    from .models import Profile
+
+    if not person.is_authenticated:
+        return []
+    row = (
+        Profile.objects.filter(user=person)
+        .values_list("organisation_id", "job_title")
+        .first()
+    )
+    organisation_id, job_title = row or (None, "")
+    missing = []
+    if organisation_id is None:
+        missing.append("workplace")
+    if not (job_title or "").strip():
+        missing.append("job_title")
+    return missing

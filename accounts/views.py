@@ -4,12 +4,14 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from config.idempotency import idempotent
+from config.redirects import safe_next_path
 
 from . import selectors, services
-from .forms import CloseAccountForm, EqualityForm, ProfileForm
+from .forms import CloseAccountForm, CompleteProfileForm, EqualityForm, ProfileForm
 
 
 @login_required
@@ -22,7 +24,48 @@ def profile_detail_view(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "membership": selectors.membership_of(request.user, profile.organisation),
             "roles": selectors.roles_held(request.user),
+            "profile_missing": selectors.profile_missing(request.user),
         },
+    )
+
+
+@login_required
+@idempotent
+def profile_complete_view(request: HttpRequest) -> HttpResponse:
+    """Workplace and job title, asked after sign-up and from the account page
+    until given. "I'll do this later" goes on to `next` and changes nothing."""
+    next_path = safe_next_path(request, request.GET.get("next"), fallback="")
+    if request.method == "POST":
+        next_path = safe_next_path(request, request.POST.get("next"), fallback="")
+    done_path = next_path or reverse("accounts:profile")
+    if not selectors.profile_missing(request.user) and request.method == "GET":
+        return redirect(done_path)
+    profile = services.profile_for(request.user)
+    initial = {
+        "organisation": profile.organisation_id,
+        "job_title": profile.job_title,
+    }
+    suggestion = None
+    if profile.organisation is None:
+        suggestion = selectors.suggested_organisation(request.user.email)
+        if suggestion is not None:
+            initial["organisation"] = suggestion.pk
+    form = CompleteProfileForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+    if suggestion is not None:
+        form.fields["organisation"].help_text = _(
+            "We have chosen %(org)s because your email address ends in its "
+            "domain. Change it if you work somewhere else."
+        ) % {"org": suggestion.name}
+    if request.method == "POST" and form.is_valid():
+        services.complete_profile(request.user, **form.cleaned_data)
+        messages.success(request, _("Your profile is complete."))
+        return redirect(done_path)
+    return render(
+        request,
+        "accounts/profile_complete.html",
+        {"form": form, "next_path": next_path, "later_path": done_path},
     )
 
 

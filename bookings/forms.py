@@ -55,6 +55,13 @@ class PriorLearningForm(forms.ModelForm):
             "completed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        error_messages = {
+            "title": {"required": _("Enter the title of the course or activity")},
+            "completed_on": {
+                "required": _("Enter the date you completed the training")
+            },
+            "cpd_hours": {"required": _("Enter the number of CPD hours")},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,7 +126,14 @@ class EmailAttendeesForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose who to email")},
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Enter a subject for the email")},
+    )
     body = forms.CharField(
-        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Enter the message to send")},
     )

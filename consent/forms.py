@@ -82,11 +82,17 @@ class StaffConsentForm(forms.ModelForm):
         label=_("How did the person tell you?"),
         help_text=_("For example: phone call on 3 March, letter dated 1 March."),
         max_length=500,
+        error_messages={"required": _("Enter how the person told you")},
     )
 
     class Meta:
         model = ConsentRecord
         fields = ("person", "purpose", "channel", "granted", "note")
+        error_messages = {
+            "person": {"required": _("Choose the person")},
+            "purpose": {"required": _("Choose the purpose")},
+            "channel": {"required": _("Choose the channel")},
+        }
 
     def clean(self):
         cleaned = super().clean()

@@ -26,7 +26,13 @@ DATE_HINT = _("For example, 2026-09-14")
 
 
 def _date_field(
-    label, *, required=True, help_text=DATE_HINT, past_only=False, years_ahead=10
+    label,
+    *,
+    required=True,
+    help_text=DATE_HINT,
+    past_only=False,
+    years_ahead=10,
+    required_message=None,
 ):
     field = forms.DateField(
         label=label,
@@ -34,12 +40,15 @@ def _date_field(
         help_text=help_text,
         input_formats=DATE_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a real date, like 2026-09-14")},
+        error_messages={
+            "invalid": _("Enter a real date, like 2026-09-14"),
+            **({"required": required_message} if required_message else {}),
+        },
     )
     return bound_date(field, past_only=past_only, years_ahead=years_ahead)
 
 
-def _money_field(label, *, required=True, help_text=""):
+def _money_field(label, *, required=True, help_text="", required_message=None):
     return forms.DecimalField(
         label=label,
         required=required,
@@ -54,6 +63,7 @@ def _money_field(label, *, required=True, help_text=""):
             "max_decimal_places": _("Enter pence as 2 digits at most, like 450.50"),
             "max_digits": _("Enter a smaller amount"),
             "max_whole_digits": _("Enter a smaller amount"),
+            **({"required": required_message} if required_message else {}),
         },
     )
 
@@ -210,7 +220,11 @@ class SupportingDocumentForm(forms.Form):
 
 
 class ManagerForm(forms.Form):
-    manager_name = forms.CharField(label=_("Your manager's name"), max_length=200)
+    manager_name = forms.CharField(
+        label=_("Your manager's name"),
+        max_length=200,
+        error_messages={"required": _("Enter your manager's name")},
+    )
     manager_email = forms.EmailField(
         label=_("Your manager's work email"),
         error_messages={
@@ -409,11 +423,29 @@ class DecisionForm(forms.Form):
 
 
 class InvoiceForm(forms.Form):
-    supplier = forms.CharField(label=_("Supplier"), max_length=200)
-    number = forms.CharField(label=_("Invoice number"), max_length=100)
-    amount = _money_field(_("Amount in pounds"))
-    invoice_date = _date_field(_("Invoice date"), years_ahead=1)
-    file = UploadField(label=_("Invoice (PDF)"), pdf_only=True)
+    supplier = forms.CharField(
+        label=_("Supplier"),
+        max_length=200,
+        error_messages={"required": _("Enter the name of the supplier")},
+    )
+    number = forms.CharField(
+        label=_("Invoice number"),
+        max_length=100,
+        error_messages={"required": _("Enter the invoice number")},
+    )
+    amount = _money_field(
+        _("Amount in pounds"), required_message=_("Enter the amount of the invoice")
+    )
+    invoice_date = _date_field(
+        _("Invoice date"),
+        years_ahead=1,
+        required_message=_("Enter the date of the invoice"),
+    )
+    file = UploadField(
+        label=_("Invoice (PDF)"),
+        pdf_only=True,
+        error_messages={"required": _("Select the invoice to upload")},
+    )
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
@@ -423,8 +455,14 @@ class InvoiceForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = _money_field(_("Amount paid in pounds"))
-    paid_on = _date_field(_("Date paid"), past_only=True)
+    amount = _money_field(
+        _("Amount paid in pounds"), required_message=_("Enter the amount paid")
+    )
+    paid_on = _date_field(
+        _("Date paid"),
+        past_only=True,
+        required_message=_("Enter the date it was paid"),
+    )
     reference = forms.CharField(
         label=_("Payment reference (optional)"), max_length=100, required=False
     )

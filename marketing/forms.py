@@ -34,6 +34,13 @@ class CampaignForm(forms.ModelForm):
             "body",
             "send_at",
         )
+        error_messages = {
+            "name": {"required": _("Enter a name for the campaign")},
+            "purpose": {"required": _("Choose the purpose of the campaign")},
+            "channel": {"required": _("Choose how the campaign is sent")},
+            "audience": {"required": _("Choose who the campaign is for")},
+            "body": {"required": _("Enter the message")},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

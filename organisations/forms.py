@@ -126,6 +126,7 @@ class RaiseInvoicesForm(forms.Form):
         max_digits=5,
         decimal_places=2,
         help_text=_("Training is normally VAT-free: leave it at 0."),
+        error_messages={"required": _("Enter the VAT rate, or 0 for none")},
     )
 
     def __init__(self, *args, **kwargs):

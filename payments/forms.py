@@ -18,12 +18,14 @@ class StatementUploadForm(forms.Form):
         label=_("Format"),
         choices=BankStatement.Format.choices,
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the format of the statement")},
     )
     file = CheckedFileField(
         label=_("Statement file"),
         extensions=("sta", "mt940", "txt", "csv"),
         max_bytes=MAX_STATEMENT_BYTES,
         help_text=_("MT940 (.sta, .mt940 or .txt) or CSV (.csv), UTF-8."),
+        error_messages={"required": _("Select the statement file to upload")},
     )
     date_column = forms.CharField(
         label=_("CSV: date column"), max_length=100, required=False, initial="Date"
@@ -69,6 +71,7 @@ class ResolveLineForm(forms.Form):
             ("ignore", _("This is not a payment to us: ignore it")),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what this line is")},
     )
     reference = forms.CharField(
         label=_("Payer's payment reference"),

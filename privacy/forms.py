@@ -75,9 +75,16 @@ class RequestForm(forms.Form):
 
 class ExtendForm(forms.Form):
     months = forms.TypedChoiceField(
-        label=_("Extend by"), choices=[("1", "1 month"), ("2", "2 months")], coerce=int
+        label=_("Extend by"),
+        choices=[("1", "1 month"), ("2", "2 months")],
+        coerce=int,
+        error_messages={"required": _("Choose how long to extend it by")},
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        error_messages={"required": _("Enter the reason for extending it")},
+    )
 
 
 class TransmissionRequestForm(forms.Form):
@@ -119,6 +126,13 @@ class DisclosureAdminForm(forms.ModelForm):
             "withhold_exemption",
             "withhold_reason",
         )
+        error_messages = {
+            "recipient": {"required": _("Enter who it was shared with")},
+            "recipient_kind": {"required": _("Choose the kind of recipient")},
+            "lawful_basis": {"required": _("Choose the lawful basis")},
+            "fields": {"required": _("Enter the data that was shared")},
+            "purpose": {"required": _("Enter why it was shared")},
+        }
 
     def clean(self):
         data = super().clean()
@@ -189,7 +203,11 @@ class AccessForm(forms.Form):
 class CorrectFieldForm(forms.Form):
     """Staff correct one field for a correction request."""
 
-    field = forms.ChoiceField(label=_("Field to correct"), choices=())
+    field = forms.ChoiceField(
+        label=_("Field to correct"),
+        choices=(),
+        error_messages={"required": _("Choose the field to correct")},
+    )
     value = forms.CharField(
         label=_("What it should say"),
         help_text=_("Leave empty to clear it."),

@@ -61,6 +61,27 @@ def update_profile(
 
 
 @transaction.atomic
+def complete_profile(
+    user: User,
+    *,
+    job_title: str,
+    organisation: Organisation | None = None,
+    new_organisation_name: str = "",
+) -> Profile:
+    """The "Complete your profile" step: workplace (asks to join it, as a
+    change of workplace always does) and job title."""
+    profile = profile_for(user)
+    if new_organisation_name.strip():
+        organisation = find_or_create_organisation(new_organisation_name)
+    if organisation != profile.organisation:
+        _change_workplace(user, old=profile.organisation, new=organisation)
+        profile.organisation = organisation
+    profile.job_title = job_title.strip()
+    profile.save(update_fields=["organisation", "job_title", "updated_at"])
+    return profile
+
+
+@transaction.atomic
 def update_equality_data(
     user: User,
     *,

@@ -75,7 +75,7 @@ def test_repeated_failed_logins_are_rate_limited_with_a_clear_message(
     response = client.post(
         "/accounts/login/", {"login": verified_user.email, "password": "wrong"}
     )
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "You have tried to sign in too many times" in response.content.decode()
 
 
 def test_profile_saves_details_and_a_new_workplace(learner_client):

@@ -15,7 +15,7 @@ from tests.accounts.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"
-LOCKED = "Too many failed login attempts"
+LOCKED = "You have tried to sign in too many times"
 
 
 def person():

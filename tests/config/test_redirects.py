@@ -100,6 +100,10 @@ def test_no_view_redirects_to_a_user_supplied_target_without_the_helper():
 def test_signing_in_follows_next_only_to_a_path_on_this_site(
     client, verified_user, raw, location
 ):
+    # Not their first sign-in, which would go on to "Complete your profile"
+    # when there is no (safe) next.
+    verified_user.last_login = verified_user.date_joined
+    verified_user.save(update_fields=["last_login"])
     response = client.post(
         "/accounts/login/",
         {

@@ -142,7 +142,7 @@ def test_staff_record_a_choice_with_a_mandatory_note():
         "granted": "on",
     }
     response = client.post("/admin/consent/consentrecord/add/", data)
-    assert "This field is required" in response.content.decode()
+    assert "Enter how the person told you" in response.content.decode()
     assert not ConsentRecord.objects.exists()
     client.post(
         "/admin/consent/consentrecord/add/", {**data, "note": "Phone call 3 March"}

@@ -66,9 +66,9 @@ def on_live_server(link: str, live_server_url: str) -> str:
 
 def sign_in(page, live_server, email_address: str, password: str = PASSWORD) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email_address)
+    page.get_by_label("Email address", exact=True).fill(email_address)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
 
 
@@ -81,12 +81,12 @@ def test_sign_up_verify_by_real_mail_sign_in_and_keep_details(
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("First name").fill("Grace")
     page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email", exact=True).fill(address)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_label("Email address", exact=True).fill(address)
+    page.get_by_label("Create a password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile("verify your email", re.I)
+        re.compile("check your email", re.I)
     )
 
     assert len(smtp_server.envelopes) == 1
@@ -98,7 +98,7 @@ def test_sign_up_verify_by_real_mail_sign_in_and_keep_details(
 
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile("confirm email address", re.I)
+        re.compile("confirm your email address", re.I)
     )
     expect(page.get_by_text(address).first).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
@@ -106,7 +106,7 @@ def test_sign_up_verify_by_real_mail_sign_in_and_keep_details(
     sign_out = page.get_by_role("link", name="Sign out")
     if sign_out.count():
         sign_out.click()
-        page.get_by_role("button", name="Sign Out").click()
+        page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
     sign_in(page, live_server, address)
@@ -186,15 +186,15 @@ def test_sign_up_with_the_keyboard_alone(live_server, page, smtp_server):
     expect(page.locator("#id_partner_marketing__post")).to_be_focused()
 
     page.keyboard.press("Tab")
-    submit = page.get_by_role("button", name="Sign Up")
+    submit = page.get_by_role("button", name="Create account")
     expect(submit).to_be_focused()
     assert_focus_is_visible(page, background_counts=True)
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile("verify your email", re.I)
+        re.compile("check your email", re.I)
     )
-    expect(page.get_by_text("We have sent an email to you")).to_be_visible()
+    expect(page.get_by_text("We have sent you an email")).to_be_visible()
     assert [e.rcpt_tos for e in smtp_server.envelopes] == [["ada@keyboard.example"]]
 
 
@@ -210,7 +210,7 @@ def test_skip_link_moves_past_the_navigation_to_the_form(live_server, page):
 
 def test_empty_sign_up_shows_a_linked_error_summary(live_server, page):
     page.goto(f"{live_server.url}/accounts/signup/")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
 
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
@@ -221,7 +221,7 @@ def test_empty_sign_up_shows_a_linked_error_summary(live_server, page):
     for field_id in SIGNUP_FIELDS[:4]:
         assert f"#{field_id}" in hrefs
     # Each field shows its own message, tied to it for screen readers.
-    email_input = page.get_by_label("Email", exact=True)
+    email_input = page.get_by_label("Email address", exact=True)
     expect(email_input).to_have_attribute(
         "aria-describedby", re.compile("id_email_error")
     )
@@ -254,10 +254,10 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(live_server, page):
     # added (a fresh sign-in does not count), then continues to the set-up page.
     if page.url.startswith(f"{live_server.url}/accounts/reauthenticate/"):
         page.get_by_label("Password").fill("correct-horse-battery")
-        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(setup_url)
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile("activate authenticator app", re.I)
+        re.compile("set up two-factor authentication", re.I)
     )
 
     # The back office stays shut until an authenticator is set up...
@@ -266,11 +266,80 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(live_server, page):
     expect(page.locator("h1")).not_to_have_text(re.compile("site administration", re.I))
 
     # ...and opens once it is.
-    secret = page.get_by_label("Authenticator secret").input_value()
+    secret = page.get_by_label("Secret key").input_value()
     code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-    page.get_by_label("Authenticator code").fill(code)
-    page.get_by_role("button", name="Activate").click()
+    page.get_by_label("Code from your authenticator app").fill(code)
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
     expect(page).not_to_have_url(setup_url)
     page.goto(f"{live_server.url}/admin/")
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("h1")).to_have_text(re.compile("site administration", re.I))
+
+
+def _sign_up_and_confirm(page, live_server, smtp_server, address: str) -> None:
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("First name").fill("Mary")
+    page.get_by_label("Last name").fill("Somerville")
+    page.get_by_label("Email address", exact=True).fill(address)
+    page.get_by_label("Create a password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    message = email.message_from_bytes(
+        smtp_server.envelopes[-1].content, policy=policy.default
+    )
+    page.goto(on_live_server(link_in(message), live_server.url))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirm your email address"
+    )
+    page.get_by_role("button", name="Confirm").click()
+
+
+def test_complete_your_profile_after_sign_up_can_wait_and_stays_until_done(
+    live_server, page, smtp_server
+):
+    workplace = OrganisationFactory.create(name="Hillside Surgery")
+    _sign_up_and_confirm(page, live_server, smtp_server, "mary@hillside.example")
+
+    # Straight after confirming: the step, which can be left for later.
+    expect(page).to_have_url(f"{live_server.url}/profile/complete/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Complete your profile")
+    page.get_by_role(
+        "link", name="I\N{RIGHT SINGLE QUOTATION MARK}ll do this later"
+    ).click()
+    expect(page).to_have_url(f"{live_server.url}/profile/")
+
+    # The account page keeps it as a task until it is done…
+    task = page.locator(".govuk-task-list__item")
+    expect(task).to_have_count(1)
+    expect(task.get_by_role("link", name="Complete your profile")).to_be_visible()
+    expect(task.locator(".govuk-task-list__status")).to_have_text("Incomplete")
+
+    # …and "My bookings" shows a banner that leads to it and back.
+    page.get_by_role("link", name="My bookings").click()
+    banner = page.locator(".govuk-notification-banner").filter(
+        has_text="Tell us your workplace and job title"
+    )
+    expect(banner).to_be_visible()
+    banner.get_by_role("link", name="Complete your profile").click()
+    expect(page).to_have_url(f"{live_server.url}/profile/complete/?next=/bookings/")
+
+    # Nothing given: each field says what to enter, linked from the summary.
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_title(re.compile("^Error: Complete your profile"))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary.get_by_role("link", name="Enter your job title")).to_be_visible()
+    summary.get_by_role("link", name="Enter your job title").click()
+    expect(page.get_by_label("Job title")).to_be_focused()
+
+    page.get_by_label("Workplace", exact=True).select_option(label=workplace.name)
+    page.get_by_label("Job title").fill("Practice nurse")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(f"{live_server.url}/bookings/")
+    expect(page.get_by_text("Your profile is complete.")).to_be_visible()
+    expect(page.get_by_text("Tell us your workplace and job title")).to_have_count(0)
+
+    page.get_by_role("link", name="Your account").click()
+    expect(page.locator(".govuk-task-list")).to_have_count(0)
+    row = page.locator(".govuk-summary-list__row").filter(has_text="Job title")
+    expect(row).to_contain_text("Practice nurse")

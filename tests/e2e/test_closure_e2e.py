@@ -27,7 +27,7 @@ def sign_in(page, live_server, address: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(address)
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_close_my_account_in_a_browser(live_server, page):

@@ -65,13 +65,13 @@ def test_marketing_choice_from_sign_up_is_withdrawn_on_the_preferences_page(
         expect(page.get_by_label(label, exact=True)).not_to_be_checked()
     page.get_by_label("First name").fill("Mary")
     page.get_by_label("Last name").fill("Seacole")
-    page.get_by_label("Email", exact=True).fill(address)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_label("Email address", exact=True).fill(address)
+    page.get_by_label("Create a password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_label("Email me offers and news from us", exact=True).check()
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile("verify your email", re.I)
+        re.compile("check your email", re.I)
     )
 
     assert [e.rcpt_tos for e in smtp_server.envelopes] == [[address]]
@@ -83,7 +83,7 @@ def test_marketing_choice_from_sign_up_is_withdrawn_on_the_preferences_page(
     sign_out = page.get_by_role("link", name="Sign out")
     if sign_out.count():
         sign_out.click()
-        page.get_by_role("button", name="Sign Out").click()
+        page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
     sign_in(page, live_server, address)

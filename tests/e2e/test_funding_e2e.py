@@ -41,11 +41,11 @@ def sign_in(page, live_server, address: str, *, totp_secret: str | None = None):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(address)
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret:
         code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
         page.locator('input[name="code"]').fill(code)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
 
 

@@ -44,7 +44,7 @@ def sign_in_and_book(page, live_server, person, course) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(person.email)
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
     page.get_by_role("button", name=re.compile("^Book")).click()

@@ -52,7 +52,7 @@ def test_browse_buy_a_resource_pack_and_see_it_in_the_transaction_history(
     page.get_by_role("link", name="Sign in to buy").click()
     page.get_by_label("Email").fill(address)
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Classroom resource pack")
     expect(page.get_by_text("50 left")).to_be_visible()

@@ -175,7 +175,7 @@ def test_a_new_person_signs_in_with_sso_and_gets_an_account_and_profile(
     expect(page.get_by_role("link", name="privacy notice", exact=True)).to_be_visible()
     expect(page.get_by_label("First name")).to_have_value("Ada")
     expect(page.get_by_label("Last name")).to_have_value("Lovelace")
-    expect(page.get_by_label("Email", exact=True)).to_have_value(address)
+    expect(page.get_by_label("Email address", exact=True)).to_have_value(address)
     expect(page.get_by_label("Email me offers and news from us")).not_to_be_checked()
     page.get_by_role("button", name="Create account").click()
 
@@ -203,7 +203,7 @@ def test_a_new_person_signs_in_with_sso_and_gets_an_account_and_profile(
 def sign_out(page) -> None:
     # allauth signs out on a POST; its page asks first.
     page.get_by_role("link", name="Sign out").click()
-    page.get_by_role("button", name="Sign Out").click()
+    page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
 
 
@@ -257,9 +257,7 @@ def test_an_account_is_never_entered_or_linked_without_both_verifications(
     page.get_by_role("button", name="Create account").click()
     # …and a used address ends the way a sign-up with it always does: "check
     # your email", with a message to the address's owner, and nothing else.
-    expect(
-        page.get_by_role("heading", name="Verify Your Email Address")
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(page.get_by_role("link", name="Sign out")).to_have_count(0)
     _wait_for_mail_to(smtp_server, address)
 
@@ -293,7 +291,7 @@ def test_staff_signing_in_with_sso_still_give_their_authenticator_code(
     expect(page.get_by_role("link", name="Sign out")).to_have_count(0)
     code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
     page.locator('input[name="code"]').fill(code)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
     page.goto(f"{live_server.url}/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
@@ -304,7 +302,7 @@ def test_with_no_provider_configured_there_is_no_sso_button(
 ):
     configure(settings, [])
     page.goto(f"{live_server.url}/accounts/login/")
-    expect(page.get_by_role("button", name="Sign In", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("^Sign in with"))).to_have_count(
         0
     )

@@ -53,7 +53,7 @@ def test_a_survey_by_real_mail_answered_with_the_keyboard(
     page.goto(link)  # not signed in: through our link, then to sign in
     page.get_by_label("Email").fill(person.email)
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your training this year")
     assert Delivery.objects.get(campaign=campaign).clicked_at is not None
 

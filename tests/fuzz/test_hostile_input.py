@@ -18,7 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import services
-from accounts.forms import CloseAccountForm, EqualityForm, ProfileForm, SignupForm
+from accounts.forms import (
+    CloseAccountForm,
+    CompleteProfileForm,
+    EqualityForm,
+    ProfileForm,
+    SignupForm,
+)
 from analytics.forms import DateRangeForm
 from bookings.forms import EvaluationForm, PriorLearningForm
 from consent.forms import PreferencesForm
@@ -324,6 +330,12 @@ def test_profile(learner, data):
 
 
 @FUZZ
+@given(data=field_values(*form_fields(CompleteProfileForm)))
+def test_complete_profile(learner, data):
+    send(learner, "post", "/profile/complete/", data)
+
+
+@FUZZ
 @given(data=field_values(*form_fields(EqualityForm)))
 def test_equality(learner, data):
     send(learner, "post", "/profile/equality/", data)
@@ -553,6 +565,7 @@ STAFF_ONLY = {
     "PaymentForm",
     "QueueFilterForm",
     "StaffConsentForm",
+    "WithholdForm",  # the admin action asking to withhold a disclosure
     "ExtendForm",
     "CampaignForm",
     "RefusalForm",  # the back office's reason to reject a four-eyes request
@@ -561,7 +574,6 @@ STAFF_ONLY = {
     "StatementUploadForm",  # bank statements, in the back office
     "ResolveLineForm",
     "DisclosureAdminForm",  # recording a disclosure, in the back office
-    "WithholdForm",  # asking to withhold a recorded disclosure, in the back office
     "ClosureReasonForm",  # the data-protection lead closes an account
     "CorrectFieldForm",  # the data-protection lead corrects a field
 }
@@ -574,6 +586,7 @@ FUZZED = {
     "PreferencesForm",
     "RequestForm",
     "ProfileForm",
+    "CompleteProfileForm",
     "EqualityForm",
     "SignupForm",
     "EvaluationForm",

@@ -544,6 +544,17 @@ def s_profile_edit():
     )
 
 
+def s_profile_complete():
+    # Naming a new workplace creates it and asks to join it: twice would ask
+    # twice (or make a second workplace).
+    return Scenario(
+        signed_in(verified_person()),
+        "/profile/complete/",
+        "/profile/complete/",
+        lambda: {"new_organisation_name": "Hillside Surgery", "job_title": "Nurse"},
+    )
+
+
 def s_profile_equality():
     return Scenario(
         signed_in(verified_person()),
@@ -756,6 +767,7 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "privacy:my_data": s_my_data,
     "privacy:transfer": s_my_data_transfer,
     "accounts:edit": s_profile_edit,
+    "accounts:complete": s_profile_complete,
     "accounts:equality": s_profile_equality,
     "organisations:book": s_org_book,
     "organisations:swap": s_org_swap,

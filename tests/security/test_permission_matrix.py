@@ -424,6 +424,7 @@ RULES: dict[str, Rule] = {
     # the signed-in person's own pages
     "accounts:profile": signed_in,
     "accounts:edit": signed_in,
+    "accounts:complete": signed_in,
     "accounts:equality": signed_in,
     "accounts:close": signed_in,
     "accounts:closed": public,
