@@ -89,21 +89,32 @@ def give_totp(user) -> Authenticator:
     return TOTP.activate(user, generate_totp_secret()).instance
 
 
-@pytest.fixture
-def marketing_client(db):
-    """Signed in as a member of the "Marketing officers" role, with two-factor."""
+def staff_client(group: str | None = None, *, totp: bool = True):
+    """A client signed in as a new staff member, with two-factor set up unless
+    `totp` is False, in the role `group` (or none); `client.user` is that
+    person."""
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from accounts import roles
     from tests.accounts.factories import UserFactory
 
-    officer = UserFactory.create(is_staff=True)
-    officer.groups.add(Group.objects.get(name=roles.MARKETING_OFFICERS))
-    give_totp(officer)
+    user = UserFactory.create(is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    if totp:
+        give_totp(user)
     client = Client()
-    client.force_login(officer)
+    client.force_login(user)
+    client.user = user
     return client
+
+
+@pytest.fixture
+def marketing_client(db):
+    """Signed in as a member of the "Marketing officers" role, with two-factor."""
+    from accounts import roles
+
+    return staff_client(roles.MARKETING_OFFICERS)
 
 
 @pytest.fixture

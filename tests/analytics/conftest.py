@@ -1,13 +1,11 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from analytics import metrics
 from analytics.models import ErrorMinute, RouteMinute
-from tests.accounts.factories import UserFactory
-from tests.conftest import give_totp
+from tests.conftest import staff_client  # noqa: F401 (the tests import it from here)
 
 COOKIE_ID = "R4nd0m-analytics-cookie-id"
 TOKEN = re.compile(r'data-token="([^"]*)"')
@@ -39,13 +37,3 @@ def token_of(response) -> str:
     found = TOKEN.search(response.content.decode())
     assert found, "no beacon script on the page"
     return found.group(1)
-
-
-def staff_client(group_name: str) -> Client:
-    user = UserFactory.create(is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    give_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client

@@ -1,27 +1,13 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
-from django.test import Client
 
 from accounts import roles
 from funding import services
-from tests.accounts.factories import UserFactory
-from tests.conftest import give_totp
+from tests.conftest import give_totp, staff_client  # noqa: F401 (tests import it from here)
 
 from .factories import FundingRequestFactory
-
-
-def staff_client(group_name: str, *, totp: bool = True) -> Client:
-    user = UserFactory.create(is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    if totp:
-        give_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

@@ -492,17 +492,10 @@ def analytics_browser(client):
 
 @pytest.fixture
 def report_reader(db):
-    from django.contrib.auth.models import Group
-
     from accounts import roles
-    from tests.conftest import give_totp
+    from tests.conftest import staff_client
 
-    user = UserFactory.create(is_staff=True)
-    user.groups.add(Group.objects.get(name=roles.DATA_PROTECTION_LEAD))
-    give_totp(user)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(roles.DATA_PROTECTION_LEAD)
 
 
 @FUZZ

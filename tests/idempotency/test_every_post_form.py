@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,7 +27,7 @@ from funding import services as funding_services
 from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 from tests.bookings.factories import BookingFactory
 from tests.config.test_form_bounds import PROJECT_APPS as FORM_APPS
-from tests.conftest import give_totp
+from tests.conftest import staff_client
 from tests.courses.factories import SessionFactory
 from tests.funding.conftest import support_token
 from tests.funding.factories import (
@@ -166,14 +165,8 @@ class Scenario:
     signs_out: bool = False
 
 
-def staff(group: str) -> Client:
-    user = UserFactory.create(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    give_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+def staff(group: str | None) -> Client:
+    return staff_client(group)
 
 
 def signed_in(user) -> Client:

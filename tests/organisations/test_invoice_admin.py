@@ -6,14 +6,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts import roles
 from bookings.models import Transaction
 from organisations.models import Invoice
 from tests.accounts.factories import UserFactory
-from tests.conftest import give_totp
+from tests.conftest import staff_client
 
 from .helpers import charged_place, on_account, today
 
@@ -25,14 +24,7 @@ LIST = "/admin/organisations/invoice/"
 
 
 def _staff(group: str | None) -> Client:
-    user = UserFactory.create(is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    give_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+    return staff_client(group)
 
 
 @pytest.fixture

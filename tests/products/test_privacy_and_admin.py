@@ -7,7 +7,6 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
@@ -17,7 +16,7 @@ from privacy import services as privacy_services
 from products import services
 from products.models import Product, Purchase
 from tests.accounts.factories import UserFactory, verified_person
-from tests.conftest import give_totp
+from tests.conftest import give_totp, staff_client
 
 from .factories import ProductFactory
 from .helpers import buyer_for_org, org_balance, own_balance
@@ -76,14 +75,8 @@ def test_erasure_keeps_the_purchases_and_charges_without_the_persons_name():
     assert "Smith" not in json.dumps(_export(person), default=str)
 
 
-def _staff(group: str) -> Client:
-    user = UserFactory.create(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    give_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+def _staff(group: str | None) -> Client:
+    return staff_client(group)
 
 
 def test_course_admins_list_search_and_add_products_with_stock_unlimited_shown():

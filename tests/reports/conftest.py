@@ -22,7 +22,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from accounts.models import Organisation, Profile
 from bookings.models import Booking
 from funding.models import FundingRequest, Payment
 from tests.accounts.factories import OrganisationFactory, UserFactory
-from tests.conftest import give_totp
+from tests.conftest import staff_client as shared_staff_client
 from tests.courses.factories import (
     CourseFactory,
     ProviderFactory,
@@ -53,10 +52,10 @@ def at(day: str) -> dt.datetime:
 
 
 def staff_client(group_name: str | None, *, perms=()) -> Client:
-    user = UserFactory.create(is_staff=group_name is not None)
-    if group_name:
-        user.groups.add(Group.objects.get(name=group_name))
-        give_totp(user)
+    """Staff in the role `group_name`, or (None) a learner with no role."""
+    if group_name is not None:
+        return shared_staff_client(group_name)
+    user = UserFactory.create()
     client = Client()
     client.force_login(user)
     client.user = user
