@@ -54,7 +54,9 @@ def session_book_view(request: HttpRequest, session_id: int) -> HttpResponse:
             },
         )
     organisation = None
-    if request.POST.get("charge_to") == "organisation" and charge_account:
+    # Asked to charge the workplace: book_session refuses (with the reason)
+    # when it does not pay for this person, rather than charging them.
+    if request.POST.get("charge_to") == "organisation":
         organisation = getattr(
             getattr(request.user, "profile", None), "organisation", None
         )

@@ -133,7 +133,9 @@ def test_charge_to_my_organisation_only_for_confirmed_members_of_a_paying_one(
     page = client.get(session.course.get_absolute_url()).content.decode()
     assert ("Charge to Hillside Primary" in page) is charged
     response = client.post(
-        f"/sessions/{session.pk}/book/", {"charge_to": "organisation"}, follow=True
+        f"/sessions/{session.pk}/book/",
+        {"charge_to": "organisation", "confirm": "yes"},
+        follow=True,
     )
     if charged:
         assert Transaction.objects.get().organisation == org
