@@ -197,3 +197,41 @@ def test_no_sideways_scrolling_at_320_pixels(live_server, page, catalogue, where
         expect(
             page.get_by_role("table", name="Upcoming sessions (UK time)")
         ).to_be_attached()
+
+
+def test_on_a_phone_results_come_first_and_filters_fold_away(
+    live_server, page, catalogue
+):
+    """After the cookie banner is answered, the first result is on the first
+    screen of a phone; the filters are one "Filter courses" control away (a
+    details element, no JavaScript needed), and open on a wider screen."""
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(f"{live_server.url}/courses/")
+    page.get_by_role("button", name="Reject analytics cookies").click()
+    first = page.locator(".app-card").first
+    expect(first).to_be_visible()
+    assert first.bounding_box()["y"] < 667, first.bounding_box()
+    search = page.locator("#id_q")
+    expect(search).to_be_hidden()
+    # Keyboard: the link to the results comes before every filter control.
+    skip = page.get_by_role("link", name="Skip to results")
+    assert skip.evaluate(
+        "e => !!(e.compareDocumentPosition(document.getElementById('id_q'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    skip.focus()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_be_focused()
+    page.get_by_text("Filter courses").click()
+    expect(search).to_be_visible()
+    search.fill("safeguarding")
+    page.get_by_role("button", name="Apply filters").click()
+    # A filter in use keeps them open on the next page.
+    expect(page.locator("#id_q")).to_be_visible()
+    expect(page.locator("#id_q")).to_have_value("safeguarding")
+
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/courses/")
+    expect(page.locator("#id_q")).to_be_visible()
+    expect(page.get_by_text("Filter courses")).to_be_hidden()
