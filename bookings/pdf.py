@@ -77,3 +77,56 @@ def render_certificate_pdf(booking: Booking) -> bytes:
     )
     pdf.multi_cell(width, 5, _text(verify_url(booking)), new_x="LMARGIN")
     return bytes(pdf.output())
+
+
+def render_sign_in_sheet_pdf(session, places: list[Booking]) -> bytes:
+    """One row per place: name, workplace, and an empty box to sign."""
+    course = session.course
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.core_fonts_encoding = ENCODING
+    pdf.set_compression(False)
+    pdf.set_title(_text(f"Sign-in sheet: {course.title}"))
+    pdf.set_author(_text(settings.SITE_NAME))
+    pdf.set_margins(15, 15, 15)
+    pdf.add_page()
+    width = pdf.epw
+    starts = timezone.localtime(session.starts_at)
+    ends = timezone.localtime(session.ends_at)
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.multi_cell(width, 8, _text(course.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    where = (
+        "Online" if session.is_online else (session.venue or "Venue to be confirmed")
+    )
+    pdf.multi_cell(
+        width,
+        6,
+        _text(f"{starts:%A %-d %B %Y}, {starts:%H:%M} to {ends:%H:%M}. {where}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(4)
+    columns = (("Name", 0.38), ("Workplace", 0.34), ("Signature", 0.28))
+    pdf.set_font("Helvetica", "B", 10)
+    for label, share in columns:
+        pdf.cell(width * share, 8, label, border=1)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 10)
+    for booking in places:
+        person = booking.person
+        profile = getattr(person, "profile", None)
+        workplace = (
+            profile.organisation.name if profile and profile.organisation else ""
+        )
+        pdf.cell(
+            width * 0.38,
+            10,
+            _text(person.get_full_name() or person.email)[:48],
+            border=1,
+        )
+        pdf.cell(width * 0.34, 10, _text(workplace)[:44], border=1)
+        pdf.cell(width * 0.28, 10, "", border=1)
+        pdf.ln()
+    if not places:
+        pdf.cell(width, 10, "No one has a place.", border=1)
+    return bytes(pdf.output())

@@ -37,12 +37,16 @@ def session_register_view(request: HttpRequest, session_id: int) -> HttpResponse
     session = _session(session_id)
     bookings = list(selectors.register_for_session(session_id=session.pk))
     if request.method == "POST":
+        present = parse_ids(request.POST.getlist("attended"))
+        if request.POST.get("everyone") == "attended":
+            # "Mark everyone as attended": every place that can be marked.
+            present = {
+                b.pk
+                for b in bookings
+                if b.status in ("confirmed", "attended", "no_show")
+            }
         try:
-            services.save_register(
-                session,
-                present=parse_ids(request.POST.getlist("attended")),
-                by=request.user,
-            )
+            services.save_register(session, present=present, by=request.user)
         except services.BookingError as exc:
             messages.error(request, str(exc))
         else:
@@ -102,6 +106,30 @@ def session_attendees_csv_view(request: HttpRequest, session_id: int) -> HttpRes
             ]
         )
     services.log_staff_action(request.user, "exported attendee list", session=session)
+    return response
+
+
+@login_required
+@staff_required
+def session_sign_in_sheet_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    """A printable A4 sign-in sheet (PDF) of the people with a place: name,
+    workplace and a box to sign. Logged like the attendee list."""
+    from .pdf import render_sign_in_sheet_pdf
+
+    session = _session(session_id)
+    places = [
+        b
+        for b in selectors.register_for_session(session_id=session.pk)
+        if b.status in ("confirmed", "attended", "no_show")
+    ]
+    response = HttpResponse(
+        render_sign_in_sheet_pdf(session, places), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="session-{session.pk}-sign-in-sheet.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    services.log_staff_action(request.user, "printed sign-in sheet", session=session)
     return response
 
 

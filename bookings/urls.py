@@ -54,6 +54,11 @@ urlpatterns = [
         name="attendees_csv",
     ),
     path(
+        "staff/sessions/<int:session_id>/sign-in-sheet.pdf",
+        staff_views.session_sign_in_sheet_view,
+        name="sign_in_sheet",
+    ),
+    path(
         "staff/sessions/<int:session_id>/provider.csv",
         staff_views.session_provider_csv_view,
         name="provider_csv",

@@ -389,3 +389,49 @@ def test_a_certificate_downloads_as_a_pdf_with_its_verification_address(
         other.get(f"/training-record/certificates/{came.pk}/?format=pdf").status_code
         == 404
     )
+
+
+def test_mark_everyone_as_attended_and_print_a_sign_in_sheet(booking_admin):
+    session = SessionFactory.create(
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        venue="Westmoor Library",
+        venue_address="1 High Street, Westmoor",
+    )
+    ada = BookingFactory.create(
+        session=session, person__first_name="Ada", person__last_name="Lovelace"
+    )
+    ben = BookingFactory.create(session=session, person__first_name="Ben")
+    waiting = BookingFactory.create(session=session, status="waitlisted")
+    page = booking_admin.get(f"/staff/sessions/{session.pk}/").content.decode()
+    assert "Westmoor Library" in page
+    assert "1 High Street, Westmoor" in page
+    assert 'name="everyone" value="attended"' in page
+    assert f'href="/staff/sessions/{session.pk}/sign-in-sheet.pdf"' in page
+    sheet = booking_admin.get(f"/staff/sessions/{session.pk}/sign-in-sheet.pdf")
+    assert sheet["Content-Type"] == "application/pdf"
+    body = sheet.content.decode("latin-1")
+    assert "Ada Lovelace" in body
+    assert "Signature" in body
+    assert waiting.person.get_full_name() not in body
+    response = booking_admin.post(
+        f"/staff/sessions/{session.pk}/", {"everyone": "attended"}
+    )
+    assert response.status_code == 302
+    for b in (ada, ben, waiting):
+        b.refresh_from_db()
+    assert (ada.status, ben.status, waiting.status) == (
+        "attended",
+        "attended",
+        "waitlisted",
+    )
+
+
+def test_no_one_is_marked_attended_before_the_session_starts(booking_admin):
+    session = SessionFactory.create(starts_at=timezone.now() + dt.timedelta(hours=2))
+    place = BookingFactory.create(session=session)
+    html = booking_admin.post(
+        f"/staff/sessions/{session.pk}/", {"everyone": "attended"}, follow=True
+    ).content.decode()
+    assert "cannot be recorded before the session starts" in html
+    place.refresh_from_db()
+    assert place.status == "confirmed"

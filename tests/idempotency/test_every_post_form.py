@@ -79,6 +79,7 @@ EXEMPT = {
     "idempotent (a paid card payment is left alone, the ledger's provider "
     "reference is unique), tested by delivering events twice",
     "bookings:attendees_csv": "GET only (a download, logged each time)",
+    "bookings:sign_in_sheet": "GET only (a download, logged each time)",
     "bookings:provider_csv": "GET only (a download, each disclosure logged)",
     "bookings:evaluations": "GET only",
     "consent:privacy": "GET only",

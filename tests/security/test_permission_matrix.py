@@ -487,6 +487,7 @@ RULES: dict[str, Rule] = {
     # staff pages (under /staff/)
     "bookings:register": permission("bookings.change_booking"),
     "bookings:attendees_csv": permission("bookings.change_booking"),
+    "bookings:sign_in_sheet": permission("bookings.change_booking"),
     "bookings:provider_csv": permission("bookings.change_booking"),
     "bookings:session_cancel": permission("bookings.change_booking"),
     "bookings:waive_minimum": permission("bookings.change_booking"),
@@ -670,6 +671,7 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "funding:application_submit": {"pk": t("application")},
     "bookings:register": {"session_id": t("session")},
     "bookings:attendees_csv": {"session_id": t("session")},
+    "bookings:sign_in_sheet": {"session_id": t("session")},
     "bookings:provider_csv": {"session_id": t("session")},
     "bookings:session_cancel": {"session_id": t("session")},
     "bookings:waive_minimum": {"session_id": t("session")},
