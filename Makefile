@@ -37,11 +37,14 @@ static/css/app.css: node_modules/.installed static/scss/app.scss
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
 	cp -r node_modules/govuk-frontend/dist/govuk/assets static/govuk/
 
+# Links in mail and pages follow the port: SITE_URL defaults to the address
+# served (an explicit SITE_URL in the environment wins).
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving on $$SITE_URL/  (Ctrl-C to stop)"
 	exec $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 \
 		--access-logfile - --graceful-timeout 5
 
