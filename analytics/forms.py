@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.bounds import bound_date
 from config.numbers import parse_int
+from config.widgets import GovukDateField
 
 from .middleware import TOKEN_SALT
 
@@ -92,19 +93,15 @@ MAX_DAYS = 800  # about the 26 months analytics is kept
 
 
 def _date_field(label):
-    field = forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a real date, like 2026-09-14")},
+    field = GovukDateField(
+        label=label, required=False, help_text=_("For example, 14 9 2026")
     )
     return bound_date(field, past_only=False, years_ahead=1)
 
 
 class DateRangeForm(forms.Form):
-    date_from = _date_field(_("From"))
-    date_to = _date_field(_("To"))
+    date_from = _date_field(_("From date"))
+    date_to = _date_field(_("To date"))
 
     def clean(self):
         data = super().clean()

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.bounds import LONG_TEXT, bound_date, limit_text
 from config.uploads import MB, CheckedFileField
+from config.widgets import GovukDateField
 
 from .models import PriorLearning
 
@@ -37,6 +38,7 @@ class PriorLearningForm(forms.ModelForm):
 
     class Meta:
         model = PriorLearning
+        field_classes = {"completed_on": GovukDateField}
         fields = (
             "title",
             "provider_name",
@@ -49,10 +51,10 @@ class PriorLearningForm(forms.ModelForm):
             "title": _("Course or activity title"),
             "provider_name": _("Who provided it (optional)"),
             "cpd_hours": _("CPD hours"),
+            "completed_on": _("Date completed"),
             "notes": _("Notes (optional)"),
         }
         widgets = {
-            "completed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         error_messages = {
@@ -65,11 +67,7 @@ class PriorLearningForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["completed_on"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-        self.fields["completed_on"].help_text = _("For example, 2026-03-27")
-        self.fields["completed_on"].error_messages["invalid"] = _(
-            "Enter the date you completed it, like 2026-03-27"
-        )
+        self.fields["completed_on"].help_text = _("For example, 27 3 2026")
 
     def clean_completed_on(self):
         day = self.cleaned_data["completed_on"]

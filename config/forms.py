@@ -6,6 +6,8 @@ from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
 from django.forms.widgets import MultiWidget
 
+from config.widgets import GovukDateInput
+
 _CLASSES = {
     "select": "govuk-select",
     "selectmultiple": "govuk-select",
@@ -21,6 +23,10 @@ _CLASSES = {
 class GovukBoundField(BoundField):
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)
+        if isinstance(widget or self.field.widget, GovukDateInput):
+            if self.errors:
+                attrs["aria-invalid"] = "true"  # each box gets the error style
+            return attrs
         if isinstance(widget or self.field.widget, MultiWidget):
             # A class here would replace each part's own: admin's date and time
             # parts lose vDateField/vTimeField, which its calendar looks for.
@@ -39,7 +45,10 @@ class GovukBoundField(BoundField):
 
     @property
     def first_input_id(self) -> str:
-        """Where the error summary links: the first radio or checkbox of a group."""
+        """Where the error summary links: the first radio or checkbox of a group,
+        the day box of a date."""
+        if isinstance(self.field.widget, GovukDateInput):
+            return f"{self.auto_id}_day"
         if self.use_fieldset and self.field.widget.__class__.__name__ in (
             "RadioSelect",
             "CheckboxSelectMultiple",

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.bounds import bound_date
+from config.widgets import GovukDateField
 
 from .models import Course, Provider, Topic
 
@@ -43,24 +44,17 @@ class CatalogueForm(forms.Form):
         self.fields["provider"].choices = [("", _("Any provider"))] + [
             (str(p.pk), p.name) for p in providers
         ]
-        date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        formats = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"]
-        # "from" and "to" are the public parameter names (DESIGN.md).
-        self.fields["from"] = forms.DateField(
+        # "from" and "to" are the public parameter names (DESIGN.md): the boxes
+        # are from_day, from_month, from_year; ?from=2026-12-01 works too.
+        self.fields["from"] = GovukDateField(
             label=_("From date"),
             required=False,
-            widget=date_input,
-            input_formats=formats,
-            error_messages={
-                "invalid": _("“From” must be a real date, like 2026-12-01")
-            },
+            help_text=_("For example, 1 12 2026"),
         )
-        self.fields["to"] = forms.DateField(
+        self.fields["to"] = GovukDateField(
             label=_("To date"),
             required=False,
-            widget=date_input,
-            input_formats=formats,
-            error_messages={"invalid": _("“To” must be a real date, like 2026-12-31")},
+            help_text=_("For example, 31 12 2026"),
         )
         bound_date(self.fields["from"])
         bound_date(self.fields["to"])

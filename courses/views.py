@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import account_to_charge, roles_held
 from config.numbers import parse_int
+from config.widgets import fold_date_parts
 
 from . import selectors, services
 from .forms import PER_PAGE_CHOICES, CatalogueForm
@@ -50,8 +51,10 @@ def _catalogue_params(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
     on these alone, the catalogue version and the time, so they key the cache.
     """
     params = QueryDict(mutable=True)
+    # Dates come as day, month and year boxes (or as one ISO value in a link).
+    folded = fold_date_parts(query, ("from", "to"))
     for name in names:
-        if value := query.get(name, ""):
+        if value := folded.get(name, query.get(name, "")):
             params[name] = value
     return params
 
@@ -72,7 +75,7 @@ def _catalogue_content(
     data = form.cleaned_data
     # (message, the id of what it is about): each is a link in the summary.
     problems = [
-        (str(e), form[name].id_for_label or f"id_{name}")
+        (str(e), form[name].first_input_id or f"id_{name}")
         for name, errors in form.errors.items()
         if name in form.fields
         for e in errors

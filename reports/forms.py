@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.bounds import bound_date
+from config.widgets import GovukDateField
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"]
 # Longer ranges are refused: a report over decades answers nobody's question
 # and only makes the database work.
 MAX_DAYS = 366 * 5
@@ -29,30 +29,20 @@ class ReportFilterForm(forms.Form):
         default_to: dt.date,
     ):
         super().__init__(data)
-        date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        # "from" and "to", as on the catalogue.
+        # "from" and "to", as on the catalogue: day, month and year boxes, or
+        # one ISO value in a link.
         self.fields["from"] = bound_date(
-            forms.DateField(
+            GovukDateField(
                 label=_("From date"),
                 required=False,
-                widget=date_input,
-                input_formats=DATE_FORMATS,
-                help_text=_("For example, 2026-04-01"),
-                error_messages={
-                    "invalid": _("“From date” must be a real date, like 2026-04-01")
-                },
+                help_text=_("For example, 1 4 2026"),
             )
         )
         self.fields["to"] = bound_date(
-            forms.DateField(
+            GovukDateField(
                 label=_("To date"),
                 required=False,
-                widget=date_input,
-                input_formats=DATE_FORMATS,
-                help_text=_("For example, 2027-03-31"),
-                error_messages={
-                    "invalid": _("“To date” must be a real date, like 2027-03-31")
-                },
+                help_text=_("For example, 31 3 2027"),
             )
         )
         self.default_from, self.default_to = default_from, default_to

@@ -2,14 +2,17 @@ from decimal import Decimal
 
 from django import template
 
+from .govuk import money
+
 register = template.Library()
 
 
 @register.filter
 def price(value: Decimal | None) -> str:
+    """ "Free", or the price in GOV.UK style: "£1,850", "£75.50"."""
     if not value:
         return "Free"
-    return f"£{value:,.2f}"
+    return money(value)
 
 
 @register.filter

@@ -2,6 +2,8 @@
 
 - `clock`: "10am", "1:30pm", "midday", "midnight".
 - `time_range`: a session's "10am to 1pm" (dates are written separately).
+- `when`: a date and time, "Friday 11 December 2026 at 10am" (the date's
+  format can be given: `|when:"j M Y"` is "11 Dec 2026 at 10am").
 - `money`: "£1,850", "£75.50", and a negative amount with a real minus
   sign (U+2212) before the pound sign, never "£-60.00".
 """
@@ -10,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import date as date_format_filter
 from django.utils import timezone
 
 register = template.Library()
@@ -32,6 +35,13 @@ def clock(value: dt.datetime | dt.time | None) -> str:
     return (
         f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
     )
+
+
+@register.filter
+def when(value: dt.datetime | None, date_format: str = "l j F Y") -> str:
+    if value is None:
+        return ""
+    return f"{date_format_filter(timezone.localtime(value), date_format)} at {clock(value)}"
 
 
 @register.simple_tag

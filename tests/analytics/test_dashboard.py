@@ -162,8 +162,8 @@ def test_the_date_range_filters_the_figures(client):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"date_from": "2026-13-45"}, "date_from", "Enter a real date"),
-        ({"date_to": "yesterday"}, "date_to", "Enter a real date"),
+        ({"date_from": "2026-13-45"}, "date_from", "From date must be a real date"),
+        ({"date_to": "yesterday"}, "date_to", "To date must be a real date"),
         ({"date_from": "0001-01-01"}, "date_from", "Enter a date in or after 1900"),
         (
             {"date_from": "2026-05-02", "date_to": "2026-05-01"},
@@ -183,7 +183,7 @@ def test_dates_that_cannot_be_used_get_a_linked_message(params, field, message):
     assert response.status_code == 200
     html = response.content.decode()
     assert "There is a problem" in html
-    assert f'<a href="#id_{field}">{message}' in html
+    assert f'<a href="#id_{field}_day">{message}' in html
     assert f'id="id_{field}_error"' in html
     assert "<title>Error: " in html
 

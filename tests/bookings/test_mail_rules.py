@@ -103,7 +103,7 @@ def test_a_confirmation_greets_the_person_and_says_when_where_and_how_to_join(
     body = sent(record).body
 
     assert body.startswith("Hello Ada,\n\nYour place is booked.\n\nFirst Aid\n")
-    assert "When: Monday 7 July 2031, 9:30a.m. to 12:30p.m. (UK time)\n" in body
+    assert "When: Monday 7 July 2031, 9:30am to 12:30pm (UK time)\n" in body
     assert "Where: Online - join at https://meet.example.org/first-aid\n" in body
     assert f"Course page: http://testserver/courses/{course.slug}/\n" in body
     assert "Your bookings: http://testserver/bookings/\n" in body

@@ -217,12 +217,18 @@ def test_training_record_totals_per_year_and_adding_training(learner_client):
 def test_training_record_rejects_bad_input_with_messages(learner_client):
     response = learner_client.post(
         "/training-record/",
-        {"title": "", "completed_on": "yesterday", "cpd_hours": "-1"},
+        {
+            "title": "",
+            "completed_on_day": "31",
+            "completed_on_month": "2",
+            "completed_on_year": "2026",
+            "cpd_hours": "-1",
+        },
     )
     html = response.content.decode()
     assert response.status_code == 200
     assert "There is a problem" in html
-    assert "Enter the date you completed it" in html
+    assert '<a href="#id_completed_on_day">Date completed must be a real date' in html
     assert not PriorLearning.objects.exists()
 
 

@@ -71,7 +71,7 @@ def test_course_card_shows_what_a_learner_needs(client):
         "Safeguarding",
         "Live online webinar",
         "6 hours",
-        "£45.00",
+        "£45",
         "12 places left",
     ):
         assert text in html
@@ -132,7 +132,8 @@ def test_filters_combine_into_a_shareable_url(client):
     html = response.content.decode()
     assert 'value="leadership" selected' in html
     assert 'value="live_online" selected' in html
-    assert f'value="{day:%Y-%m-%d}"' in html
+    # The date is shown back in its day, month and year boxes.
+    assert re.search(rf'name="from_year"[^>]*value="{day.year}"', html), html
 
 
 def test_has_places_hides_full_sessions(client, django_user_model):
@@ -164,8 +165,16 @@ def test_sort_by_title_and_by_soonest(client):
     [
         ("page=abc", "There is no page “abc”"),
         ("page=999", "There are only 1 pages"),
-        ("from=notadate", "“From” must be a real date"),
-        ("to=2026-13-45", "“To” must be a real date"),
+        ("from=notadate", "From date must be a real date"),
+        ("to=2026-13-45", "To date must be a real date"),
+        ("from_day=1&from_month=&from_year=2026", "From date must include a month"),
+        ("to_day=&to_month=&to_year=2026", "To date must include a day and month"),
+        ("from_day=31&from_month=2&from_year=2027", "From date must be a real date"),
+        (
+            "from_day=%C2%B2&from_month=2&from_year=2027",
+            "From date must be a real date",
+        ),
+        ("from_day=1&from_month=12&from_year=26", "Year must include 4 numbers"),
         ("topic=unknown", "There is no topic called “unknown”"),
         ("mode=teleport", "“teleport” is not a way courses are delivered"),
         ("provider=abc", "There is no such provider"),
@@ -192,6 +201,38 @@ def test_nonsense_parameters_give_a_normal_page_with_a_message(client, query, me
         assert f'id="{target.group(1)}"' in html
     else:
         assert "<title>Error: " not in html
+
+
+def test_dates_are_day_month_and_year_boxes_that_filter_like_an_iso_date(client):
+    day = timezone.localdate() + dt.timedelta(days=20)
+    SessionFactory.create(
+        course__title="Later",
+        starts_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
+    )
+    SessionFactory.create(
+        course__title="Sooner", starts_at=timezone.now() + dt.timedelta(days=2)
+    )
+    parts = f"from_day={day.day}&from_month={day.month}&from_year={day.year}"
+    response = client.get(f"/courses/?{parts}")
+    assert titles(response) == ["Later"]
+    assert titles(client.get(f"/courses/?from={day:%Y-%m-%d}")) == ["Later"]
+    html = response.content.decode()
+    assert 'type="date"' not in html
+    # The GOV.UK date input: a fieldset with a legend and three labelled boxes,
+    # showing what was typed.
+    assert (
+        '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">From date'
+        in html
+    )
+    for part, value in (("day", day.day), ("month", day.month), ("year", day.year)):
+        assert (
+            f'<label class="govuk-label govuk-date-input__label" for="id_from_{part}">'
+            in html
+        )
+        assert re.search(
+            rf'name="from_{part}"[^>]*value="{value}"|value="{value}"[^>]*name="from_{part}"',
+            html,
+        )
 
 
 def test_unknown_course_is_a_404_in_the_site_layout(client):

@@ -17,8 +17,9 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.files.base import ContentFile
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from courses.templatetags.govuk import when
 from privacy import registry, services
 from privacy.models import AuditEvent, DataSubjectRequest, ExportFile
 from tests.accounts.factories import UserFactory
@@ -180,7 +181,7 @@ def test_a_prepared_export_is_stored_under_a_token_and_the_link_mailed(
     [sent] = mail.outbox
     assert sent.to == ["ada@example.org"]
     assert sent.subject == "Your data is ready to download"
-    expires = dateformat.format(timezone.localtime(export.expires_at), "j F Y, H:i")
+    expires = when(export.expires_at, "j F Y")
     assert sent.body == (
         "Hello Ada,\n\n"
         "The copy of your data you asked for is ready. Sign in and download it "

@@ -401,8 +401,8 @@ def test_signed_out_is_sent_to_log_in(client):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ({"from": "2026-02-30"}, "from", "“From date” must be a real date"),
-        ({"to": "yesterday"}, "to", "“To date” must be a real date"),
+        ({"from": "2026-02-30"}, "from", "From date must be a real date"),
+        ({"to": "yesterday"}, "to", "To date must be a real date"),
         (
             {"from": "2026-05-01", "to": "2026-04-01"},
             "to",
@@ -419,7 +419,9 @@ def test_a_bad_filter_is_a_linked_error_not_a_500(world, dpo, query, field, mess
     assert response.status_code == 400
     html = response.content.decode()
     assert "There is a problem" in html
-    assert f'href="#id_{field}"' in html
+    # A date's error links to its day box.
+    target = f"id_{field}_day" if field in ("from", "to") else f"id_{field}"
+    assert f'href="#{target}"' in html
     assert message in html
     # No report, and no download either.
     assert "report-table" not in html
