@@ -6,7 +6,7 @@ hold the permission its pages ask for (the same permission the view checks, so a
 link never leads to a 403). `PARENTS` gives each /staff/ page (by URL name) the
 pages above it, for GOV.UK breadcrumbs; `NOT_PAGES` names the /staff/ URLs that
 are files or POST-only actions, which have no breadcrumbs.
-tests/config/test_staff_nav.py checks that every /staff/ URL is in one of them.
+tests/bookings/test_staff_home.py checks that every /staff/ URL is in one of them.
 
 Permission checks read the person's permissions once per request (Django caches
 them on the user object), so the navigation costs at most two queries.
