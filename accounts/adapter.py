@@ -1,4 +1,7 @@
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -26,6 +29,33 @@ def _complete_profile_first(request, then: str) -> str:
         query = urlencode({"next": then}) if then and then != "/" else ""
         return reverse("accounts:complete") + (f"?{query}" if query else "")
     return then
+
+
+# Sign-ins in which the person typed a credential here: their password, or a
+# code from their authenticator. A sign-in through a provider (which may not
+# have asked for anything) or by an emailed link does not count.
+FRESH_SIGN_IN_METHODS = frozenset({"password", "mfa"})
+
+
+def signed_in_moments_ago(request) -> bool:
+    """Whether this session's sign-in, with a password or an authenticator
+    code, was less than ACCOUNT_REAUTHENTICATION_TIMEOUT ago: allauth's own
+    record of how the session was authenticated, read the way allauth reads
+    it for a reauthentication."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    records = [
+        r
+        for r in get_authentication_records(request, user)
+        if r.get("method") in FRESH_SIGN_IN_METHODS
+    ]
+    if not records:
+        return False
+    at = records[-1].get("at")
+    if not isinstance(at, int | float):
+        return False
+    return time.time() - at < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -98,6 +128,19 @@ class AccountAdapter(DefaultAccountAdapter):
         if getattr(user, "closed_at", None) is not None:
             return redirect("accounts:closed")
         return super().respond_user_inactive(request, user)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # allauth asks for the password again before anything touches two-factor
+        # authentication, even seconds after the sign-in itself (only a
+        # reauthentication counts as recent). A sign-in with a password or an
+        # authenticator code proves as much as a reauthentication does, so it
+        # counts for the same ACCOUNT_REAUTHENTICATION_TIMEOUT: staff sent to set
+        # up their authenticator straight after signing in are not asked again,
+        # and after the timeout everyone is, as before.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = getattr(self, "request", None)
+        return request is None or not signed_in_moments_ago(request)
 
     def is_safe_url(self, url):
         # allauth's own check calls "foo" safe (it is relative) and redirects

@@ -1,7 +1,9 @@
 """Two guards on back-office sessions.
 
 `StaffMFAMiddleware`: two-factor authentication before the back office
-(/admin/) or a staff page (/staff/) opens.
+(/admin/) or a staff page (/staff/) opens. The page the person asked for is
+kept in the session (`MFA_NEXT`, a safe local path only) while they set up
+their authenticator, so "Continue" after the recovery codes goes there.
 
 `StaffSessionTimeoutMiddleware`: a session that can reach the back office ends
 after `STAFF_SESSION_IDLE_MINUTES` without a request, and after
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 SIGNED_IN_AT = "auth_signed_in_at"
 SEEN_AT = "auth_seen_at"
 BACK_OFFICE = "auth_back_office"
+# The back-office page someone asked for before being sent to set up two-factor
+# authentication (read by `mfa_continue_path`).
+MFA_NEXT = "auth_mfa_next"
 # How stale the session's record of the last request (and of the person's
 # back-office access) may be: the session is written at most this often.
 RECHECK_SECONDS = 60
@@ -72,16 +77,34 @@ class StaffMFAMiddleware:
             user is not None
             and user.is_authenticated
             and self._needs_mfa(request.path, user)
-            and not Authenticator.objects.filter(
-                user=user, type=Authenticator.Type.TOTP
-            ).exists()
         ):
-            messages.warning(
-                request,
-                _("Set up two-factor authentication before you use the back office."),
-            )
-            return redirect("mfa_activate_totp")
+            if not Authenticator.objects.filter(
+                user=user, type=Authenticator.Type.TOTP
+            ).exists():
+                return self._set_up_first(request)
+            if MFA_NEXT in request.session:
+                # Back in the back office: the page kept for "Continue" is served
+                # or no longer wanted.
+                del request.session[MFA_NEXT]
         return self.get_response(request)
+
+    @staticmethod
+    def _set_up_first(request):
+        wanted = (
+            request.get_full_path()
+            if request.method in ("GET", "HEAD")
+            else _referer_path(request)
+        )
+        wanted = safe_next_path(request, wanted, fallback="")
+        # "/" is what a foreign or missing referer gives: the staff home is a
+        # better place to continue to.
+        if wanted and wanted != "/":
+            request.session[MFA_NEXT] = wanted
+        messages.warning(
+            request,
+            _("Set up two-factor authentication before you use the back office."),
+        )
+        return redirect("mfa_activate_totp")
 
     @staticmethod
     def _needs_mfa(path: str, user) -> bool:
@@ -92,6 +115,19 @@ class StaffMFAMiddleware:
         if path.startswith("/staff/"):
             return has_back_office_access(user)
         return False
+
+
+def mfa_continue_path(request) -> str:
+    """Where "Continue" goes once two-factor authentication is set up: the
+    back-office page the person asked for, else the staff home for back-office
+    staff, else the two-factor page."""
+    kept = safe_next_path(request, request.session.get(MFA_NEXT), fallback="")
+    if kept:
+        return kept
+    user = request.user
+    if user.is_authenticated and has_back_office_access(user):
+        return resolve_url("bookings:staff_home")
+    return resolve_url("mfa_index")
 
 
 def _now() -> int:

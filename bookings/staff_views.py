@@ -2,26 +2,60 @@
 to it. Each needs a permission; every action is written to the staff log."""
 
 import csv
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.middleware import has_back_office_access
 from config.idempotency import idempotent, request_key
 from config.numbers import parse_ids, parse_int
 from config.spreadsheet import safe_cell
 from courses.models import Session
-from courses.selectors import sessions_with_counts
+from courses.selectors import sessions_in_week, sessions_with_counts, week_of
 
 from . import selectors, services
 from .forms import CancelSessionForm, EmailAttendeesForm
 from .models import Booking
 
 staff_required = permission_required("bookings.change_booking", raise_exception=True)
+
+
+def _back_office_only(view):
+    """Anyone with a back-office role (the rule that gates /staff/ behind
+    two-factor authentication); others are refused before the method is read."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not has_back_office_access(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@login_required
+@_back_office_only
+@require_safe
+def staff_home_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    monday, sunday = week_of(today)
+    return render(
+        request,
+        "bookings/staff/home.html",
+        {
+            "sessions": sessions_in_week(day=today),
+            "monday": monday,
+            "sunday": sunday,
+            "may_open_registers": request.user.has_perm("bookings.change_booking"),
+        },
+    )
 
 
 def _session(session_id: int) -> Session:

@@ -42,6 +42,8 @@ urlpatterns = [
         name="certificate_verify",
     ),
     path("transactions/", views.transaction_list_view, name="transactions"),
+    # Staff: the home page of every back-office role
+    path("staff/", staff_views.staff_home_view, name="staff_home"),
     # Booking administrators
     path(
         "staff/sessions/<int:session_id>/",

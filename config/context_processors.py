@@ -56,3 +56,28 @@ def failed_mail(request: HttpRequest) -> dict:
         "failed_mail_total": sum(o["count"] for o in outboxes),
         "failed_mail_hours": settings.OUTBOX_RETRY_HORIZON_HOURS,
     }
+
+
+def staff(request: HttpRequest) -> dict:
+    """On /staff/ pages: the staff navigation (instead of the learner's) and
+    the breadcrumbs; on the admin index: the staff sections. Only for people
+    with a back-office role; other pages pay nothing."""
+    from . import staff_nav
+
+    path = request.path
+    on_staff_page = path.startswith(staff_nav.STAFF_PREFIX)
+    if not (on_staff_page or path == _nav_urls()["admin_index"]):
+        return {}
+    user = getattr(request, "user", None)
+    if user is None or not staff_nav.is_staff_member(user):
+        return {}
+    context = {"staff_sections": staff_nav.sections_for(user, current_path=path)}
+    if on_staff_page:
+        match = getattr(request, "resolver_match", None)
+        context["staff_nav"] = True
+        context["staff_breadcrumbs"] = (
+            staff_nav.breadcrumbs_for(match.view_name, match.kwargs)
+            if match is not None
+            else []
+        )
+    return context

@@ -155,6 +155,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
                 "config.context_processors.failed_mail",
+                # The staff navigation and breadcrumbs on /staff/ pages.
+                "config.context_processors.staff",
                 "consent.context_processors.cookies",
                 # Whether base.html loads the analytics beacon script.
                 "analytics.context_processors.beacon",
@@ -495,6 +497,11 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# How long a sign-in (with a password or an authenticator code) or a
+# reauthentication counts as recent: within it, turning two-factor on or off
+# and seeing recovery codes do not ask for the password again
+# (accounts.adapter.AccountAdapter.is_reauthentication_required).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_TOTP_ISSUER = SITE_NAME
 
 LANGUAGE_CODE = "en-gb"

@@ -157,6 +157,27 @@ def sessions_with_counts() -> QuerySet[Session]:
     )
 
 
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The Monday and the Sunday of the week that holds `day`."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def sessions_in_week(*, day: dt.date) -> QuerySet[Session]:
+    """Sessions starting from Monday to Sunday (local time) of the week that
+    holds `day`, cancelled ones included, with their booking counts."""
+    monday, sunday = week_of(day)
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(sunday + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return (
+        sessions_with_counts()
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("course")
+        .order_by("starts_at", "pk")
+    )
+
+
 def sessions_upcoming() -> QuerySet[Session]:
     return Session.objects.filter(
         status=Session.Status.SCHEDULED, starts_at__gt=timezone.now()

@@ -215,15 +215,22 @@ def _signed_in_with_two_factor(client, user):
     client.post("/accounts/2fa/authenticate/", {"code": code})
 
 
-def test_two_factor_pages_once_it_is_on(client, verified_user):
+def test_two_factor_pages_once_it_is_on(client, verified_user, settings):
     _signed_in_with_two_factor(client, verified_user)
     index = client.get("/accounts/2fa/").content.decode()
     assert h1(index) == "Two-factor authentication"
     assert "Make new codes" in index
     assert_no_allauth_voice(index)
-    # Seeing the codes asks for the password again ("Confirm it is you").
+    # Signed in with a password and a code moments ago: the codes are shown
+    # without asking for the password again.
+    codes = client.get("/accounts/2fa/recovery-codes/").content.decode()
+    assert h1(codes) == "Your recovery codes"
+    # Once the sign-in is no longer recent, seeing them asks for the password
+    # again ("Confirm it is you").
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
     response = client.get("/accounts/2fa/recovery-codes/", follow=True)
     assert h1(response.content.decode()) == "Confirm it is you"
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
     response = client.post(
         response.redirect_chain[-1][0],
         {"password": FACTORY_PASSWORD},
@@ -234,8 +241,12 @@ def test_two_factor_pages_once_it_is_on(client, verified_user):
     assert re.search(
         r'<label[^>]*for="recovery_codes"[^>]*>Unused codes</label>', codes
     )
-    # "Make new codes" is a link, not a primary button.
-    assert re.search(r'<a class="govuk-link" href="[^"]+">Make new codes</a>', codes)
+    # "Continue" is the primary button; "Make new codes" a secondary one.
+    assert re.search(r'<a class="govuk-button" [^>]*>Continue</a>', codes)
+    assert re.search(
+        r'<a class="govuk-button govuk-button--secondary" [^>]*>Make new codes</a>',
+        codes,
+    )
     assert_no_allauth_voice(codes)
     generate = client.get("/accounts/2fa/recovery-codes/generate/").content.decode()
     assert h1(generate) == "Make new recovery codes"

@@ -1,5 +1,10 @@
+import re
+from io import StringIO
+
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 
 from bookings.models import Booking
 from courses import services
@@ -119,6 +124,45 @@ def test_seed_demo_is_realistic_and_idempotent():
         Topic.objects.count(),
         Provider.objects.count(),
     )
+
+
+def test_seed_demo_gives_every_page_something_and_twice_adds_nothing():
+    from courses.selectors import sessions_in_week
+    from funding.models import ApprenticeshipApplication, FundingRequest
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    # Every demo login is printed with its role, the funding officer's too.
+    assert re.search(r"funding@example\.com\s+Funding officers", printed)
+    assert re.search(r"bookings@example\.com\s+Booking administrators", printed)
+    statuses = set(FundingRequest.objects.values_list("status", flat=True))
+    assert statuses == set(FundingRequest.Status.values)
+    assert set(ApprenticeshipApplication.objects.values_list("status", flat=True)) == (
+        set(ApprenticeshipApplication.Status.values)
+    )
+    now = timezone.now()
+    attended = Booking.objects.filter(status="attended", session__starts_at__lt=now)
+    assert attended.exclude(certificate_code="").exists()
+    assert Booking.objects.filter(status="no_show").exists()
+    assert attended.filter(person__email="learner@example.com").exists()
+    assert Booking.objects.filter(
+        status="confirmed", session__starts_at__gt=now
+    ).exists()
+    assert Booking.objects.filter(status="waitlisted").count() >= 2
+    assert sessions_in_week(day=timezone.localdate()).exists()
+
+    def counts():
+        return {
+            model.__name__: model.objects.count()
+            for model in apps.get_models()
+            if model._meta.app_label
+            in ("accounts", "bookings", "courses", "funding", "products")
+        }
+
+    before = counts()
+    call_command("seed_demo", verbosity=0, stdout=StringIO())
+    assert counts() == before
 
 
 def test_generate_catalogue_makes_a_searchable_catalogue():

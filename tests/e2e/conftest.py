@@ -13,9 +13,11 @@ blocked by the policy cannot break a page silently.
 
 import os
 import socket
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import sync_playwright
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
@@ -219,6 +221,17 @@ def smtp_server(settings):
         yield handler
     finally:
         controller.stop()
+
+
+def totp_code(secret: str) -> str:
+    """The authenticator code for `secret`, as a person would type it now.
+
+    A code made in the last seconds of its 30-second window can reach the
+    server in the next one and be refused: wait for a fresh window first.
+    Every browser test that types a code gets it here."""
+    if time.time() % 30 > 25:
+        time.sleep(30 - time.time() % 30 + 0.5)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def tab_until(page, selector: str, *, limit: int = 60) -> list[str]:

@@ -3,17 +3,18 @@ a browser: by label, by keyboard, with real mail delivery over SMTP."""
 
 import email
 import re
-import time
 from email import policy
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
+from accounts import roles
 from tests.accounts.factories import OrganisationFactory, UserFactory
-from tests.e2e.conftest import PASSWORD, focused_description, tab_until
+from tests.courses.factories import SessionFactory
+from tests.e2e.conftest import PASSWORD, focused_description, tab_until, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -250,11 +251,7 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(live_server, page):
             "Set up two-factor authentication before you use the back office."
         )
     ).to_be_visible()
-    # allauth always asks for the password again before an authenticator is
-    # added (a fresh sign-in does not count), then continues to the set-up page.
-    if page.url.startswith(f"{live_server.url}/accounts/reauthenticate/"):
-        page.get_by_label("Password").fill("correct-horse-battery")
-        page.get_by_role("button", name="Continue").click()
+    # Signed in moments ago: not asked for the password again.
     expect(page).to_have_url(setup_url)
     expect(page.get_by_role("heading", level=1)).to_have_text(
         re.compile("set up two-factor authentication", re.I)
@@ -267,13 +264,65 @@ def test_staff_without_two_factor_are_sent_to_set_it_up(live_server, page):
 
     # ...and opens once it is.
     secret = page.get_by_label("Secret key").input_value()
-    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-    page.get_by_label("Code from your authenticator app").fill(code)
+    page.get_by_label("Code from your authenticator app").fill(totp_code(secret))
     page.get_by_role("button", name="Turn on two-factor authentication").click()
     expect(page).not_to_have_url(setup_url)
     page.goto(f"{live_server.url}/admin/")
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("h1")).to_have_text(re.compile("site administration", re.I))
+
+
+def test_staff_first_use_of_two_factor_lands_on_the_page_they_asked_for(
+    live_server, page
+):
+    admin = UserFactory.create(email="bea.bookings@cpd.example", is_staff=True)
+    admin.groups.add(Group.objects.get(name=roles.BOOKING_ADMINS))
+    EmailAddress.objects.create(
+        user=admin, email=admin.email, primary=True, verified=True
+    )
+    session = SessionFactory.create(course__title="Safeguarding level 3")
+    register = f"{live_server.url}/staff/sessions/{session.pk}/"
+    visited = []
+    page.on(
+        "framenavigated",
+        lambda frame: visited.append(frame.url) if frame == page.main_frame else None,
+    )
+
+    # Asked for a register, they are sent to sign in first.
+    page.goto(register)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("Email address", exact=True).fill(admin.email)
+    page.get_by_label("Password", exact=True).fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    signed_in_at = len(visited)
+
+    # Then straight to setting up their authenticator: no second password.
+    expect(page).to_have_url(f"{live_server.url}/accounts/2fa/totp/activate/")
+    expect(
+        page.get_by_text(
+            "Set up two-factor authentication before you use the back office."
+        )
+    ).to_be_visible()
+    secret = page.get_by_label("Secret key").input_value()
+    page.get_by_label("Code from your authenticator app").fill(totp_code(secret))
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+
+    # The recovery codes, with "Continue" as the one primary button.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    expect(page.get_by_label("Unused codes")).not_to_be_empty()
+    expect(page.get_by_role("button", name="Make new codes")).to_have_class(
+        re.compile(r"\bgovuk-button--secondary\b")
+    )
+    page.get_by_role("button", name="Continue").click()
+
+    # ...to the register they asked for, with the staff navigation.
+    expect(page).to_have_url(register)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding level 3")
+    breadcrumbs = page.get_by_role("navigation", name="Breadcrumb")
+    expect(breadcrumbs.get_by_role("link", name="Staff home")).to_be_visible()
+    after_sign_in = visited[signed_in_at:]
+    assert not [u for u in after_sign_in if "/reauthenticate/" in u], after_sign_in
+    assert not [u for u in after_sign_in if "/accounts/login/" in u], after_sign_in
 
 
 def _sign_up_and_confirm(page, live_server, smtp_server, address: str) -> None:

@@ -11,18 +11,14 @@ from email import policy
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-)
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from accounts import roles
 from funding.models import FundingRequest
 from tests.accounts.factories import UserFactory
+from tests.e2e.conftest import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,12 +39,7 @@ def sign_in(page, live_server, address: str, *, totp_secret: str | None = None):
     page.get_by_label("Password", exact=True).fill(FACTORY_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret:
-        # A code made in the last seconds of its 30-second window can reach
-        # the server in the next one and be refused: wait for a fresh window.
-        if time.time() % 30 > 25:
-            time.sleep(30 - time.time() % 30 + 0.5)
-        code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
-        page.locator('input[name="code"]').fill(code)
+        page.locator('input[name="code"]').fill(totp_code(totp_secret))
         page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Sign out")).to_be_visible()
 

@@ -53,6 +53,7 @@ EXEMPT = {
     # Reports: filters and downloads are GET (a download's audit row is a
     # record of each download, so two downloads are two rows on purpose).
     "reports:index": "GET only",
+    "bookings:staff_home": "GET only",
     "reports:bookings": "GET only",
     "reports:fill": "GET only",
     "reports:funding": "GET only",

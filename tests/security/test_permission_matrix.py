@@ -233,6 +233,16 @@ def any_permission(*perms: str) -> Rule:
     return rule
 
 
+def back_office(role, method) -> Expect:
+    """The staff home: anyone with a back-office role (GET only: a POST is 405
+    for them, and changes nothing)."""
+    if role == w.ANONYMOUS:
+        return refused(LOGIN)
+    if role in w.STAFF_GROUPS or role == w.SUPERUSER:
+        return allowed(may_change=False)
+    return refused(FORBIDDEN)
+
+
 def link_holder(role, method) -> Expect:
     """Token links (unsubscribe, manager support): whoever holds the link."""
     return allowed()
@@ -485,6 +495,7 @@ RULES: dict[str, Rule] = {
     "funding:officer_document": owner_or("funding.view_fundingrequest"),
     "funding:officer_invoice": owner_or("funding.view_fundingrequest"),
     # staff pages (under /staff/)
+    "bookings:staff_home": back_office,
     "bookings:register": permission("bookings.change_booking"),
     "bookings:attendees_csv": permission("bookings.change_booking"),
     "bookings:sign_in_sheet": permission("bookings.change_booking"),

@@ -1,4 +1,8 @@
-"""Demo data: four logins and a realistic catalogue. Running it twice changes nothing."""
+"""Demo data: logins for each role, a realistic catalogue, and activity so
+every page has something to show on first run: past sessions with attendance
+and certificates, bookings, waiting lists, funding requests in every status and
+apprenticeship applications in every status. Running it twice changes nothing
+(each piece is made only when it is missing)."""
 
 import datetime as dt
 import random
@@ -28,6 +32,7 @@ DEMO_USERS = [
     ("courses@example.com", "Cora", "Admin", roles.COURSE_ADMINS, True, False),
     ("bookings@example.com", "Bo", "Bookings", roles.BOOKING_ADMINS, True, False),
     ("dpo@example.com", "Dana", "Protection", roles.DATA_PROTECTION_LEAD, True, False),
+    ("funding@example.com", "Fay", "Funding", roles.FUNDING_OFFICERS, True, False),
     ("admin@example.com", "Sam", "Super", None, True, True),
 ]
 
@@ -147,6 +152,9 @@ class Command(BaseCommand):
             self._users()
             created = self._catalogue()
             self._services()
+            from courses.management.demo_activity import add_activity
+
+            add_activity()
         services.reindex_courses()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} new courses).")
@@ -158,8 +166,15 @@ class Command(BaseCommand):
             if email == LEAD:
                 role = "CPD lead of Oak Tree Primary School (/organisation/)"
             self.stdout.write(f"  {email:<24} {role}")
+        from courses.management.demo_activity import PEOPLE
+
         self.stdout.write(
-            "Staff accounts set up two-factor authentication on first use of /admin/."
+            f"  {PEOPLE[0][0]} ... {PEOPLE[-1][0]}: learners with bookings, "
+            "certificates, funding requests and applications"
+        )
+        self.stdout.write(
+            "Staff accounts set up two-factor authentication on first use of "
+            "/admin/ or /staff/."
         )
 
     def _users(self) -> None:
