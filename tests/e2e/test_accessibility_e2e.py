@@ -43,14 +43,13 @@ from tests.e2e.test_funding_e2e import sign_in as signed_in_through_the_form
 from tests.security import world as w
 from tests.security.test_permission_matrix import PATTERNS, paths_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {
     runOnly: {type: "tag", values: tags},
     preload: false,
+    resultTypes: ["violations"],
   });
   return result.violations.map((v) => ({
     id: v.id,
@@ -59,6 +58,9 @@ RUN_AXE = """async (tags) => {
     targets: v.nodes.map((n) => n.target.join(" ")),
   }));
 }"""
+
+# An error summary (GOV.UK) or admin's error note: an "errors" state shows one.
+ERRORS = ".govuk-error-summary, .errornote"
 
 # Roles of the sweep beyond the matrix's (tests/security/world.py).
 SUPERUSER = "superuser_with_mfa"  # Django admin's pages, every model
@@ -104,7 +106,7 @@ def wrong_code(page, world):
         page.get_by_role("button", name="Continue").click()
 
 
-def admin_action(model_path: str, action: str, pk: Callable) -> Callable:
+def admin_action(action: str, pk: Callable) -> Callable:
     """Run a changelist action on one row: its intermediate form page."""
 
     def act(page, world):
@@ -112,6 +114,7 @@ def admin_action(model_path: str, action: str, pk: Callable) -> Callable:
         page.locator('select[name="action"]').select_option(action)
         with page.expect_navigation():
             page.get_by_role("button", name="Go").click()
+        expect(page.locator('input[name="confirm"]')).to_have_count(1)
 
     return act
 
@@ -329,6 +332,12 @@ ADMIN_PAGES = [
     Visit("admin:app_list", SUPERUSER, "/admin/courses/"),
     Visit("admin:courses_course_changelist", SUPERUSER),
     Visit(
+        "admin:courses_course_changelist",
+        SUPERUSER,
+        "/admin/courses/course/?status__exact=published&mode__exact=in_person",
+        state="filtered",
+    ),
+    Visit(
         "admin:courses_session_changelist",
         SUPERUSER,
         "/admin/courses/session/?q=Course",
@@ -348,7 +357,7 @@ ADMIN_PAGES = [
     Visit(
         "admin:accounts_user_changelist",
         SUPERUSER,
-        then=admin_action("schedule_closure", "schedule_closure", t("learner")),
+        then=admin_action("schedule_closure", t("learner")),
         state="an action's form",
     ),
     Visit("admin:password_change", SUPERUSER),
@@ -570,6 +579,10 @@ def sweep(visits, browser, live_server) -> None:
                 problems.append(
                     f"{visit.label()} as {visit.role} ({path}): sent on to {landed}"
                 )
+            if visit.state == "errors" and not page.locator(ERRORS).count():
+                problems.append(
+                    f"{visit.label()} as {visit.role} ({page.url}): no error shown"
+                )
             if status != visit.status:
                 problems.append(
                     f"{visit.label()} as {visit.role} ({page.url}): answered "
@@ -587,6 +600,7 @@ def sweep(visits, browser, live_server) -> None:
     )
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "visits",
     [
