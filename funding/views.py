@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config.idempotency import idempotent
 
@@ -62,13 +62,14 @@ def _returns_to_check(request: HttpRequest) -> bool:
     return request.GET.get("return") == "check"
 
 
-def _after_task(request: HttpRequest, funding_request: FundingRequest):
+def _after_task(request: HttpRequest, funding_request: FundingRequest, section: str):
     if "later" in request.POST:
         messages.success(
             request,
             _("Your answers are saved. You can come back to this request later."),
         )
         return redirect("funding:list")
+    messages.success(request, _("%(section)s: saved.") % {"section": section})
     if _returns_to_check(request):
         return redirect("funding:check", funding_request.pk)
     return redirect(funding_request)
@@ -110,7 +111,7 @@ def _course_page(request: HttpRequest, funding_request: FundingRequest | None):
         except services.FundingError as exc:
             form.add_error(None, str(exc))
         else:
-            return _after_task(request, saved)
+            return _after_task(request, saved, _("Course, provider and cost"))
     return _task_page(
         request,
         "funding/task_course.html",
@@ -158,11 +159,14 @@ def funding_task_reason_view(request: HttpRequest, pk: int) -> HttpResponse:
         except services.FundingError as exc:
             form.add_error(None, str(exc))
         else:
-            return _after_task(request, funding_request)
+            return _after_task(
+                request, funding_request, _("Why you want to do this course")
+            )
     return _task_page(request, "funding/task_reason.html", funding_request, form)
 
 
 @login_required
+@require_GET
 def funding_request_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The old single form's address: the task list (or the request) now."""
     return redirect(_my_request(request, pk))
@@ -265,7 +269,7 @@ def funding_documents_view(request: HttpRequest, pk: int) -> HttpResponse:
         except services.FundingError as exc:
             messages.error(request, str(exc))
             return redirect(funding_request)
-        return _after_task(request, funding_request)
+        return _after_task(request, funding_request, _("Supporting documents"))
     return render(
         request,
         "funding/task_documents.html",
@@ -342,7 +346,7 @@ def funding_manager_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             if drafting:
-                return _after_task(request, funding_request)
+                return _after_task(request, funding_request, _("Your manager"))
             messages.success(
                 request,
                 _("Your manager has been changed. We have emailed %(manager)s.")
