@@ -167,7 +167,7 @@ def test_funding_task_list_from_start_to_submit(
     page.get_by_role("link", name="Supporting documents").click()
     page.get_by_role("link", name="Add a document").click()
     page.get_by_label("Upload a supporting document").set_input_files(str(offer))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_text("The document has been added.")).to_be_visible()
     expect(page.get_by_role("link", name="offer-letter.pdf")).to_be_visible()
     page.get_by_role("button", name="Save and continue").click()
