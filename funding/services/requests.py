@@ -442,6 +442,17 @@ def withdraw_funding_request(
     manager's link stops working; officers see it withdrawn. Idempotent: a
     second call on a withdrawn request is refused, changing nothing."""
     with transaction.atomic():
+        # Links first, then the request: the order a manager's answer takes
+        # its locks, so the two cannot deadlock.
+        open_links = list(
+            ManagerSupport.objects.select_for_update()
+            .filter(
+                request_id=funding_request.pk,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+            )
+            .values_list("pk", flat=True)
+        )
         funding_request = _locked(funding_request)
         if by.pk != funding_request.person_id:
             raise FundingError(_("You can only withdraw your own requests."))
@@ -451,8 +462,8 @@ def withdraw_funding_request(
             raise FundingError(
                 _("Only a submitted request without a decision can be withdrawn.")
             )
-        funding_request.support_links.filter(
-            used_at__isnull=True, revoked_at__isnull=True
+        ManagerSupport.objects.filter(
+            pk__in=open_links, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
         record_event(
             funding_request,
@@ -635,7 +646,13 @@ def _record_support(
         if not statement.strip():
             raise FundingError(_("Enter your statement"))
         checked = sniff_file(letter) if letter else None
+        # The request may have moved on (withdrawn, say) since the link was
+        # read: look again under the request's lock.
         funding_request = _locked(link.request)
+        link.request = funding_request
+        problem = support_link_problem(link)
+        if problem:
+            raise FundingError(problem)
         link.used_at = timezone.now()
         link.supported = supported
         link.statement = statement.strip()
