@@ -291,6 +291,15 @@ CELERY_BEAT_SCHEDULE["send-pending-funding-mail"] = {
     "task": "funding.tasks.send_pending_funding_mail",
     "schedule": 60.0,
 }
+CELERY_BEAT_SCHEDULE["remind-funding-managers"] = {
+    # Managers who have not answered a funding request after
+    # FUNDING_MANAGER_REMINDER_DAYS get one reminder (reminded_at stops repeats).
+    "task": "funding.tasks.remind_managers",
+    "schedule": 3600.0,
+}
+# Days after a manager is asked to support a funding request without answering
+# that they are reminded, once.
+FUNDING_MANAGER_REMINDER_DAYS = env.int("FUNDING_MANAGER_REMINDER_DAYS", default=5)
 CELERY_BEAT_SCHEDULE["apply-retention"] = {
     # Delete what has passed its retention period; records counts only.
     "task": "privacy.tasks.apply_retention",

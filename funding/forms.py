@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.bounds import LONG_TEXT, bound_date, limit_text
 from config.uploads import CheckedFileField
+from config.widgets import GovukDateField
 from courses.models import Provider
 
 from . import services
@@ -19,10 +20,7 @@ from .models import (
     ProgressUpdate,
 )
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
-
-DATE_HINT = _("For example, 2026-09-14")
+DATE_HINT = _("For example, 14 9 2026")
 
 
 def _date_field(
@@ -34,18 +32,19 @@ def _date_field(
     years_ahead=10,
     required_message=None,
 ):
-    field = forms.DateField(
+    field = GovukDateField(
         label=label,
         required=required,
         help_text=help_text,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "invalid": _("Enter a real date, like 2026-09-14"),
-            **({"required": required_message} if required_message else {}),
-        },
+        error_messages={"required": required_message} if required_message else {},
     )
     return bound_date(field, past_only=past_only, years_ahead=years_ahead)
+
+
+class MoneyInput(forms.TextInput):
+    """A text input with GOV.UK's "£" prefix (`govuk-input__prefix`)."""
+
+    template_name = "forms/widgets/money_input.html"
 
 
 def _money_field(label, *, required=True, help_text="", required_message=None):
@@ -55,7 +54,7 @@ def _money_field(label, *, required=True, help_text="", required_message=None):
         help_text=help_text,
         max_digits=10,
         decimal_places=2,
-        widget=forms.TextInput(
+        widget=MoneyInput(
             attrs={"inputmode": "decimal", "class": "govuk-input--width-10"}
         ),
         error_messages={
@@ -82,7 +81,28 @@ class UploadField(CheckedFileField):
         )
 
 
-class FundingRequestForm(forms.ModelForm):
+class _TaskForm:
+    """A task-list page of a draft: every field may be left empty when the
+    learner saves as a draft; "Save and continue" (`complete=True`) asks for
+    each, with its own message."""
+
+    REQUIRED: dict = {}
+
+    def check_complete(self, cleaned: dict) -> None:
+        if not self.complete:
+            return
+        for name, message in self.REQUIRED.items():
+            if (
+                name in self.fields
+                and cleaned.get(name) in (None, "")
+                and (name not in self.errors)
+            ):
+                self.add_error(name, message)
+
+
+class CourseForm(_TaskForm, forms.ModelForm):
+    """Course, provider and cost: the first task, which also starts a draft."""
+
     round = forms.ModelChoiceField(
         label=_("Funding round"),
         queryset=FundingRound.objects.none(),
@@ -108,14 +128,12 @@ class FundingRequestForm(forms.ModelForm):
         help_text=_("The course fee you are asking us to fund."),
     )
     start_date = _date_field(_("Start date"), required=False, years_ahead=5)
-    manager_email = forms.EmailField(
-        label=_("Your manager's work email"),
-        required=False,
-        help_text=_("We will email them a link to support your request."),
-        error_messages={
-            "invalid": _("Enter an email address like name@practice.nhs.uk")
-        },
-    )
+
+    REQUIRED = {
+        "round": _("Choose the funding round you are applying to"),
+        "cost": _("Enter the cost of the course"),
+        "start_date": _("Enter the date the course starts"),
+    }
 
     class Meta:
         model = FundingRequest
@@ -126,22 +144,15 @@ class FundingRequestForm(forms.ModelForm):
             "provider_name",
             "cost",
             "start_date",
-            "reason",
-            "manager_name",
-            "manager_email",
         )
-        labels = {
-            "course_name": _("Course name"),
-            "reason": _("How will the course help you in your role?"),
-            "manager_name": _("Your manager's name"),
-        }
-        widgets = {"reason": forms.Textarea(attrs={"rows": 5})}
+        labels = {"course_name": _("Course name")}
         error_messages = {
             "course_name": {"required": _("Enter the name of the course")},
         }
 
-    def __init__(self, *args, person, **kwargs):
+    def __init__(self, *args, person, complete=False, **kwargs):
         self.person = person
+        self.complete = complete
         super().__init__(*args, **kwargs)
         from . import selectors
 
@@ -170,15 +181,19 @@ class FundingRequestForm(forms.ModelForm):
             raise forms.ValidationError(problem)
         return day
 
-    def clean_manager_email(self):
-        email = self.cleaned_data["manager_email"]
-        problem = services.manager_email_problem(self.person, email)
-        if problem:
-            raise forms.ValidationError(problem)
-        return email
-
     def clean(self):
         cleaned = super().clean()
+        self.check_complete(cleaned)
+        if (
+            self.complete
+            and not cleaned.get("provider")
+            and not (cleaned.get("provider_name") or "").strip()
+            and "provider_name" not in self.errors
+        ):
+            self.add_error(
+                "provider_name",
+                _("Choose the course provider, or type its name if it is not listed"),
+            )
         funding_round = cleaned.get("round")
         if funding_round is not None:
             problem = services.eligibility_problem(
@@ -202,6 +217,32 @@ class FundingRequestForm(forms.ModelForm):
         return data
 
 
+class ReasonForm(_TaskForm, forms.ModelForm):
+    REQUIRED = {"reason": _("Enter how the course will help you in your role")}
+
+    class Meta:
+        model = FundingRequest
+        fields = ("reason",)
+        labels = {"reason": _("How will the course help you in your role?")}
+        help_texts = {
+            "reason": _(
+                "For example, what you will be able to do afterwards and how it "
+                "helps the people you care for. Your manager and the funding "
+                "officers will read this."
+            )
+        }
+        widgets = {"reason": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, complete=False, **kwargs):
+        self.complete = complete
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_complete(cleaned)
+        return cleaned
+
+
 class SupportingDocumentForm(forms.Form):
     file = UploadField(
         label=_("Upload a supporting document"),
@@ -219,23 +260,38 @@ class SupportingDocumentForm(forms.Form):
         ].help_text = f"{self.fields['file'].help_text} Up to {mb} MB."
 
 
-class ManagerForm(forms.Form):
+class ManagerForm(_TaskForm, forms.Form):
+    """Your manager: both answers are needed to continue (and always once the
+    request is with a manager); a draft may be saved with either."""
+
     manager_name = forms.CharField(
         label=_("Your manager's name"),
         max_length=200,
-        error_messages={"required": _("Enter your manager's name")},
+        required=False,
     )
     manager_email = forms.EmailField(
         label=_("Your manager's work email"),
+        required=False,
+        help_text=_("We will email them a link to support your request."),
         error_messages={
             "invalid": _("Enter an email address like name@practice.nhs.uk"),
-            "required": _("Enter your manager's work email"),
         },
     )
 
-    def __init__(self, *args, person, **kwargs):
+    REQUIRED = {
+        "manager_name": _("Enter your manager's name"),
+        "manager_email": _("Enter your manager's work email"),
+    }
+
+    def __init__(self, *args, person, complete=True, **kwargs):
         self.person = person
+        self.complete = complete
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_complete(cleaned)
+        return cleaned
 
     def clean_manager_email(self):
         email = self.cleaned_data["manager_email"]
@@ -345,7 +401,7 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
 
 # The columns are TextFields: the form gives them their length (a max_length set
 # in __init__ only changes the widget, it is never checked).
-limit_text(FundingRequestForm.base_fields["reason"], LONG_TEXT)
+limit_text(ReasonForm.base_fields["reason"], LONG_TEXT)
 limit_text(ApprenticeshipApplicationForm.base_fields["statement"], 10_000)
 
 

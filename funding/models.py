@@ -85,6 +85,8 @@ class FundingRequest(models.Model):
         APPROVED = "approved", _("Approved")
         DECLINED = "declined", _("Declined")
         CLOSED = "closed", _("Closed")
+        # The learner took back a request before a decision.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     # The learner may edit the request only in these states.
     EDITABLE = ("draft", "more_info")
@@ -92,6 +94,8 @@ class FundingRequest(models.Model):
     PENDING = ("awaiting_manager", "not_supported", "under_review")
     # Money is committed: counts against the person's allowance.
     COMMITTED = ("awaiting_manager", "not_supported", "under_review", "approved")
+    # Submitted and not decided: the learner may withdraw it.
+    WITHDRAWABLE = ("awaiting_manager", "not_supported", "under_review", "more_info")
 
     # On erasure the row stays, against the anonymised account, with its
     # amounts, dates and status; what the person wrote is cleared.
@@ -125,6 +129,11 @@ class FundingRequest(models.Model):
     reason = models.TextField(_("how the course helps your role"), blank=True)
     manager_name = models.CharField(_("manager's name"), max_length=200, blank=True)
     manager_email = models.EmailField(_("manager's work email"), blank=True)
+    # The learner has said their supporting documents are complete (documents
+    # are optional, so "none" is an answer too): the task list's status.
+    documents_confirmed = models.BooleanField(
+        _("documents confirmed"), default=False, db_default=False
+    )
     # The workplace when submitted, so reports do not move when people do.
     organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -201,7 +210,16 @@ class FundingRequest(models.Model):
             "approved": "green",
             "declined": "red",
             "closed": "grey",
+            "withdrawn": "grey",
         }[self.status]
+
+    @property
+    def is_withdrawable(self) -> bool:
+        return self.status in self.WITHDRAWABLE
+
+    @property
+    def is_deletable(self) -> bool:
+        return self.status == self.Status.DRAFT
 
 
 class ApprenticeshipApplication(models.Model):
@@ -351,6 +369,9 @@ class ManagerSupport(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the manager was reminded (FUNDING_MANAGER_REMINDER_DAYS after this
+    # link was sent without an answer); set by a conditional update, so once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
     supported = models.BooleanField(null=True)
     statement = models.TextField(blank=True)
 

@@ -97,6 +97,7 @@ def export_manager_support(person) -> list[dict]:
             "manager_email",
             "created_at",
             "used_at",
+            "reminded_at",
             "supported",
             "statement",
         )
@@ -365,12 +366,16 @@ register_retention("sent funding messages", remove_old_funding_mail)
 
 def remove_old_funding_documents() -> int:
     """Supporting documents and managers' letters are deleted a set number of
-    years (RETENTION_FUNDING_DOCUMENTS_YEARS) after the request was closed or
-    declined. Invoices are kept: accounting law needs them."""
+    years (RETENTION_FUNDING_DOCUMENTS_YEARS) after the request was closed,
+    declined or withdrawn. Invoices are kept: accounting law needs them."""
     years = getattr(settings, "PRIVACY_RETENTION", {}).get("funding_documents_years", 6)
     cutoff = timezone.now() - dt.timedelta(days=365 * years)
     finished = FundingRequest.objects.filter(
-        status__in=[FundingRequest.Status.CLOSED, FundingRequest.Status.DECLINED],
+        status__in=[
+            FundingRequest.Status.CLOSED,
+            FundingRequest.Status.DECLINED,
+            FundingRequest.Status.WITHDRAWN,
+        ],
         updated_at__lt=cutoff,
     )
     removed = 0

@@ -354,3 +354,70 @@ def suppressed_counts(counts: dict, *, threshold: int | None = None) -> dict:
     out = {k: ("suppressed" if k in hidden else n) for k, n in counts.items()}
     out["total"] = "suppressed" if hidden else sum(counts.values())
     return out
+
+
+# --- the learner's task list ----------------------------------------------------
+
+NOT_STARTED = "Not yet started"
+IN_PROGRESS = "In progress"
+COMPLETED = "Completed"
+CANNOT_START = "Cannot start yet"
+
+
+def _status(answers: list) -> str:
+    given = [a not in (None, "") for a in answers]
+    if all(given):
+        return COMPLETED
+    return IN_PROGRESS if any(given) else NOT_STARTED
+
+
+def request_tasks(
+    funding_request: FundingRequest, *, needs_round: bool, has_documents: bool
+) -> list[dict]:
+    """The sections of a draft request and each one's status, in order:
+    [{"key", "title", "url_name", "status"}]. Check your answers cannot start
+    until every other section is complete."""
+    r = funding_request
+    course = [r.course_name, r.provider_display, r.cost, r.start_date]
+    if needs_round:
+        course.append(r.round_id)
+    if r.documents_confirmed:
+        documents = COMPLETED
+    else:
+        documents = IN_PROGRESS if has_documents else NOT_STARTED
+    tasks = [
+        {
+            "key": "course",
+            "title": "Course, provider and cost",
+            "url_name": "funding:task_course",
+            "status": _status(course),
+        },
+        {
+            "key": "reason",
+            "title": "Why you want to do this course",
+            "url_name": "funding:task_reason",
+            "status": _status([r.reason]),
+        },
+        {
+            "key": "manager",
+            "title": "Your manager",
+            "url_name": "funding:manager",
+            "status": _status([r.manager_name, r.manager_email]),
+        },
+        {
+            "key": "documents",
+            "title": "Supporting documents",
+            "url_name": "funding:documents",
+            "status": documents,
+        },
+    ]
+    ready = all(t["status"] == COMPLETED for t in tasks)
+    tasks.append(
+        {
+            "key": "check",
+            "title": "Check your answers and submit",
+            "url_name": "funding:check",
+            "status": NOT_STARTED if ready else CANNOT_START,
+        }
+    )
+    return tasks

@@ -17,3 +17,10 @@ def send_funding_mail(self, record_id: int) -> bool:
 @shared_task
 def send_pending_funding_mail(older_than_seconds: int = 60) -> int:
     return services.send_pending_mail(older_than_seconds=older_than_seconds)
+
+
+@shared_task
+def remind_managers() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): one reminder per unanswered link;
+    safe to run twice at once (each link is claimed by a conditional update)."""
+    return services.remind_managers()

@@ -10,6 +10,17 @@ urlpatterns = [
     path("funding/<int:pk>/", views.funding_request_detail_view, name="detail"),
     path("funding/<int:pk>/edit/", views.funding_request_edit_view, name="edit"),
     path("funding/<int:pk>/submit/", views.funding_request_submit_view, name="submit"),
+    # The task list's sections (the task list itself is funding:detail)
+    path(
+        "funding/<int:pk>/course/", views.funding_task_course_view, name="task_course"
+    ),
+    path(
+        "funding/<int:pk>/reason/", views.funding_task_reason_view, name="task_reason"
+    ),
+    path("funding/<int:pk>/documents/", views.funding_documents_view, name="documents"),
+    path("funding/<int:pk>/check/", views.funding_check_view, name="check"),
+    path("funding/<int:pk>/withdraw/", views.funding_withdraw_view, name="withdraw"),
+    path("funding/<int:pk>/delete/", views.funding_delete_view, name="delete"),
     path(
         "funding/<int:pk>/documents/new/",
         views.funding_document_add_view,

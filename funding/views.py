@@ -7,17 +7,18 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from config.idempotency import idempotent
 
 from . import selectors, services
 from .forms import (
     ApprenticeshipApplicationForm,
-    FundingRequestForm,
+    CourseForm,
     ManagerForm,
     ManagerSupportForm,
     ProgressForm,
+    ReasonForm,
     SupportingDocumentForm,
 )
 from .models import FundingDocument, FundingRequest, Invoice
@@ -44,11 +45,63 @@ def funding_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _request_form_page(request, funding_request: FundingRequest | None):
-    form = FundingRequestForm(
+# --- the request's task list ------------------------------------------------------
+#
+# A draft (or a request reopened for more information) is a GOV.UK task list:
+# each section is its own page; "Save and continue" asks for every answer of
+# the page, "Save as draft and come back later" keeps what was given. A page
+# reached from "Check your answers" (?return=check) goes back there.
+
+
+def _completing(request: HttpRequest) -> bool:
+    return request.method == "POST" and "later" not in request.POST
+
+
+def _returns_to_check(request: HttpRequest) -> bool:
+    # A fixed word, never an address: nothing here can send people elsewhere.
+    return request.GET.get("return") == "check"
+
+
+def _after_task(request: HttpRequest, funding_request: FundingRequest, section: str):
+    if "later" in request.POST:
+        messages.success(
+            request,
+            _("Your answers are saved. You can come back to this request later."),
+        )
+        return redirect("funding:list")
+    messages.success(request, _("%(section)s: saved.") % {"section": section})
+    if _returns_to_check(request):
+        return redirect("funding:check", funding_request.pk)
+    return redirect(funding_request)
+
+
+def _editable_or_back(request: HttpRequest, funding_request: FundingRequest):
+    """None when the request may be changed; else where to send the person."""
+    if funding_request.is_editable:
+        return None
+    messages.error(request, _("This request can no longer be changed."))
+    return redirect(funding_request)
+
+
+def _task_page(request, template: str, funding_request, form, **extra):
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "funding_request": funding_request,
+            "return_to_check": _returns_to_check(request),
+            **extra,
+        },
+    )
+
+
+def _course_page(request: HttpRequest, funding_request: FundingRequest | None):
+    form = CourseForm(
         request.POST if request.method == "POST" else None,
         instance=funding_request,
         person=request.user,
+        complete=_completing(request),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,36 +111,65 @@ def _request_form_page(request, funding_request: FundingRequest | None):
         except services.FundingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request,
-                _("Your request is saved. Check it, then submit it when it is ready."),
-            )
-            return redirect(saved)
-    return render(
+            return _after_task(request, saved, _("Course, provider and cost"))
+    return _task_page(
         request,
-        "funding/request_form.html",
-        {
-            "form": form,
-            "funding_request": funding_request,
-            "allowances": selectors.allowances_for_person(person=request.user),
-        },
+        "funding/task_course.html",
+        funding_request,
+        form,
+        allowances=selectors.allowances_for_person(person=request.user),
     )
 
 
 @login_required
 @idempotent
 def funding_request_new_view(request: HttpRequest) -> HttpResponse:
-    return _request_form_page(request, None)
+    """The first section's page; saving it creates the draft (once: the form's
+    token makes a second identical POST a replay)."""
+    return _course_page(request, None)
 
 
 @login_required
 @idempotent
-def funding_request_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def funding_task_course_view(request: HttpRequest, pk: int) -> HttpResponse:
     funding_request = _my_request(request, pk)
-    if not funding_request.is_editable:
-        messages.error(request, _("This request can no longer be changed."))
-        return redirect(funding_request)
-    return _request_form_page(request, funding_request)
+    return _editable_or_back(request, funding_request) or _course_page(
+        request, funding_request
+    )
+
+
+@login_required
+@idempotent
+def funding_task_reason_view(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_request = _my_request(request, pk)
+    if back := _editable_or_back(request, funding_request):
+        return back
+    form = ReasonForm(
+        request.POST if request.method == "POST" else None,
+        instance=funding_request,
+        complete=_completing(request),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_funding_request(
+                request.user,
+                funding_request=funding_request,
+                reason=form.cleaned_data["reason"],
+            )
+        except services.FundingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _after_task(
+                request, funding_request, _("Why you want to do this course")
+            )
+    return _task_page(request, "funding/task_reason.html", funding_request, form)
+
+
+@login_required
+@require_GET
+def funding_request_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The old single form's address: the task list (or the request) now."""
+    return redirect(_my_request(request, pk))
 
 
 @login_required
@@ -98,15 +180,54 @@ def funding_request_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    events = funding_request.events.all()
+    if funding_request.is_editable:
+        tasks = _tasks(funding_request)
+        return render(
+            request,
+            "funding/request_tasks.html",
+            {
+                "funding_request": funding_request,
+                "tasks": tasks,
+                "done": sum(t["status"] == selectors.COMPLETED for t in tasks[:-1]),
+                "sections": len(tasks) - 1,
+                "events": events,
+            },
+        )
     return render(
         request,
         "funding/request_detail.html",
+        {"funding_request": funding_request, "events": events},
+    )
+
+
+def _tasks(funding_request: FundingRequest) -> list[dict]:
+    return selectors.request_tasks(
+        funding_request,
+        needs_round=funding_request.round_id is None
+        and selectors.rounds_open().exists(),
+        has_documents=bool(funding_request.documents.all()),
+    )
+
+
+@login_required
+def funding_check_view(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_request = get_object_or_404(
+        selectors.funding_request_detail(
+            queryset=selectors.funding_requests_for_person(person=request.user)
+        ),
+        pk=pk,
+    )
+    if back := _editable_or_back(request, funding_request):
+        return back
+    tasks = _tasks(funding_request)
+    return render(
+        request,
+        "funding/check_answers.html",
         {
             "funding_request": funding_request,
-            "missing": services.missing_for_submission(funding_request)
-            if funding_request.is_editable
-            else [],
-            "events": funding_request.events.all(),
+            "ready": tasks[-1]["status"] != selectors.CANNOT_START,
+            "unfinished": [t for t in tasks[:-1] if t["status"] != selectors.COMPLETED],
         },
     )
 
@@ -120,12 +241,44 @@ def funding_request_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
         services.submit_funding_request(funding_request, by=request.user)
     except services.FundingError as exc:
         messages.error(request, str(exc))
+        if funding_request.is_editable:
+            return redirect("funding:check", funding_request.pk)
     else:
         messages.success(
             request,
             _("Your request has been submitted. We have emailed your manager."),
         )
     return redirect(funding_request)
+
+
+@login_required
+@idempotent
+def funding_documents_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supporting-documents section: what is uploaded, a link to add one,
+    and "Save and continue" (documents are optional: none is an answer)."""
+    funding_request = _my_request(request, pk)
+    if back := _editable_or_back(request, funding_request):
+        return back
+    if request.method == "POST":
+        try:
+            services.save_funding_request(
+                request.user,
+                funding_request=funding_request,
+                documents_confirmed=True,
+            )
+        except services.FundingError as exc:
+            messages.error(request, str(exc))
+            return redirect(funding_request)
+        return _after_task(request, funding_request, _("Supporting documents"))
+    return render(
+        request,
+        "funding/task_documents.html",
+        {
+            "funding_request": funding_request,
+            "documents": funding_request.documents.all(),
+            "return_to_check": _returns_to_check(request),
+        },
+    )
 
 
 @login_required
@@ -145,6 +298,8 @@ def funding_document_add_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             messages.success(request, _("The document has been added."))
+            if funding_request.is_editable:
+                return redirect("funding:documents", funding_request.pk)
             return redirect(funding_request)
     return render(
         request,
@@ -156,10 +311,22 @@ def funding_document_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @idempotent
 def funding_manager_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """In a draft, the "Your manager" section; while the request waits for
+    the manager, changing them (the old link stops, the new manager is sent
+    one)."""
     funding_request = _my_request(request, pk)
+    drafting = funding_request.is_editable
+    waiting = funding_request.status in (
+        FundingRequest.Status.AWAITING_MANAGER,
+        FundingRequest.Status.NOT_SUPPORTED,
+    )
+    if not (drafting or waiting):
+        messages.error(request, _("The manager can no longer be changed."))
+        return redirect(funding_request)
     form = ManagerForm(
         request.POST if request.method == "POST" else None,
         person=request.user,
+        complete=waiting or _completing(request),
         initial={
             "manager_name": funding_request.manager_name,
             "manager_email": funding_request.manager_email,
@@ -167,18 +334,31 @@ def funding_manager_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_manager(
-                funding_request, **form.cleaned_data, by=request.user
-            )
+            if drafting:
+                services.save_funding_request(
+                    request.user, funding_request=funding_request, **form.cleaned_data
+                )
+            else:
+                services.change_manager(
+                    funding_request, **form.cleaned_data, by=request.user
+                )
         except services.FundingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Your manager has been changed."))
+            if drafting:
+                return _after_task(request, funding_request, _("Your manager"))
+            messages.success(
+                request,
+                _("Your manager has been changed. We have emailed %(manager)s.")
+                % {"manager": form.cleaned_data["manager_name"]},
+            )
             return redirect(funding_request)
-    return render(
+    return _task_page(
         request,
         "funding/manager_form.html",
-        {"funding_request": funding_request, "form": form},
+        funding_request,
+        form,
+        drafting=drafting,
     )
 
 
@@ -198,6 +378,57 @@ def funding_manager_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
             % {"manager": funding_request.manager_name},
         )
     return redirect(funding_request)
+
+
+@login_required
+@idempotent
+def funding_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks "Are you sure?"; the POST withdraws (a second one is replayed)."""
+    funding_request = _my_request(request, pk)
+    if request.method == "POST":
+        try:
+            services.withdraw_funding_request(funding_request, by=request.user)
+        except services.FundingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("You have withdrawn your request."))
+        return redirect(funding_request)
+    if not funding_request.is_withdrawable:
+        messages.error(
+            request, _("Only a submitted request without a decision can be withdrawn.")
+        )
+        return redirect(funding_request)
+    return render(
+        request, "funding/request_withdraw.html", {"funding_request": funding_request}
+    )
+
+
+@login_required
+@idempotent
+def funding_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks "Are you sure?"; the POST deletes the draft and its files."""
+    funding_request = _my_request(request, pk)
+    if request.method == "POST":
+        try:
+            services.delete_draft(funding_request, by=request.user)
+        except services.FundingError as exc:
+            messages.error(request, str(exc))
+            return redirect(funding_request)
+        messages.success(
+            request,
+            _("Your draft request for %(course)s has been deleted.")
+            % {"course": funding_request.course_name},
+        )
+        return redirect("funding:list")
+    if not funding_request.is_deletable:
+        messages.error(
+            request,
+            _("Only a draft can be deleted. You can withdraw a submitted request."),
+        )
+        return redirect(funding_request)
+    return render(
+        request, "funding/request_delete.html", {"funding_request": funding_request}
+    )
 
 
 @login_required

@@ -26,6 +26,7 @@ from .requests import (
     cost_problem,
     decide_panel,
     decline_funding_request,
+    delete_draft,
     eligibility_problem,
     manager_email_problem,
     missing_for_submission,
@@ -34,11 +35,13 @@ from .requests import (
     record_manager_support,
     record_payment,
     record_progress,
+    remind_managers,
     resend_to_manager,
     save_funding_request,
     start_date_problem,
     submit_funding_request,
     support_link_problem,
+    withdraw_funding_request,
 )
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "decide_application",
     "decide_panel",
     "decline_funding_request",
+    "delete_draft",
     "eligibility_problem",
     "manager_email_problem",
     "max_file_bytes",
@@ -61,6 +65,7 @@ __all__ = [
     "record_manager_support",
     "record_payment",
     "record_progress",
+    "remind_managers",
     "resend_to_manager",
     "save_application",
     "save_funding_request",
@@ -73,4 +78,5 @@ __all__ = [
     "submit_application",
     "submit_funding_request",
     "support_link_problem",
+    "withdraw_funding_request",
 ]

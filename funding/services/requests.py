@@ -51,6 +51,7 @@ EDITABLE_FIELDS = (
     "reason",
     "manager_name",
     "manager_email",
+    "documents_confirmed",
 )
 
 
@@ -304,8 +305,11 @@ def support_link_days() -> int:
     return int(getattr(settings, "FUNDING_SUPPORT_LINK_DAYS", 14))
 
 
-def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
-    """A new one-time link to the manager; any earlier unused link stops working."""
+def _send_support_link(
+    funding_request: FundingRequest, *, reminder: bool = False
+) -> ManagerSupport:
+    """A new one-time link to the manager; any earlier unused link stops working.
+    A reminder's link is marked reminded, so it is never reminded again."""
     now = timezone.now()
     funding_request.support_links.filter(
         used_at__isnull=True, revoked_at__isnull=True
@@ -317,6 +321,7 @@ def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
         manager_name=funding_request.manager_name,
         manager_email=funding_request.manager_email,
         expires_at=now + dt.timedelta(days=support_link_days()),
+        reminded_at=now if reminder else None,
     )
     approver = approver_for(funding_request)
     if approver is not None:
@@ -331,22 +336,27 @@ def _send_support_link(funding_request: FundingRequest) -> ManagerSupport:
     else:
         template = "funding/email/manager_request.txt"
         url = f"{settings.SITE_URL}/funding/support/{token}/"
+    names = {
+        "name": funding_request.person.get_full_name() or funding_request.person.email,
+        "course": funding_request.course_name,
+    }
     queue_mail(
-        kind="manager_request",
+        kind="manager_reminder" if reminder else "manager_request",
         key=f"funding:support:{link.pk}",
         to=link.manager_email,
-        subject=_("%(name)s asks for your support: funding for %(course)s")
-        % {
-            "name": funding_request.person.get_full_name()
-            or funding_request.person.email,
-            "course": funding_request.course_name,
-        },
+        subject=(
+            _("Reminder: %(name)s asks for your support: funding for %(course)s")
+            if reminder
+            else _("%(name)s asks for your support: funding for %(course)s")
+        )
+        % names,
         template=template,
         context={
             "object": funding_request,
             "link": link,
             "url": url,
             "days": support_link_days(),
+            "reminder": reminder,
         },
         request=funding_request,
     )
@@ -425,10 +435,126 @@ def change_manager(
         return funding_request
 
 
+def withdraw_funding_request(
+    funding_request: FundingRequest, *, by: User
+) -> FundingRequest:
+    """The learner takes back a submitted request before a decision. The
+    manager's link stops working; officers see it withdrawn. Idempotent: a
+    second call on a withdrawn request is refused, changing nothing."""
+    with transaction.atomic():
+        # Links first, then the request: the order a manager's answer takes
+        # its locks, so the two cannot deadlock.
+        open_links = list(
+            ManagerSupport.objects.select_for_update()
+            .filter(
+                request_id=funding_request.pk,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+            )
+            .values_list("pk", flat=True)
+        )
+        funding_request = _locked(funding_request)
+        if by.pk != funding_request.person_id:
+            raise FundingError(_("You can only withdraw your own requests."))
+        if funding_request.status == Status.WITHDRAWN:
+            raise FundingError(_("You have already withdrawn this request."))
+        if not funding_request.is_withdrawable:
+            raise FundingError(
+                _("Only a submitted request without a decision can be withdrawn.")
+            )
+        ManagerSupport.objects.filter(
+            pk__in=open_links, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        record_event(
+            funding_request,
+            to_status=Status.WITHDRAWN,
+            by=by,
+            note=_("Withdrawn by the learner."),
+        )
+        return funding_request
+
+
+def delete_draft(funding_request: FundingRequest, *, by: User) -> None:
+    """Delete a request that was never submitted, with its uploaded files. The
+    files go after commit, so a rollback never leaves rows without files."""
+    with transaction.atomic():
+        funding_request = _locked(funding_request)
+        if by.pk != funding_request.person_id:
+            raise FundingError(_("You can only delete your own requests."))
+        if not funding_request.is_deletable:
+            raise FundingError(
+                _("Only a draft can be deleted. You can withdraw a submitted request.")
+            )
+        files = [d.file for d in funding_request.documents.all() if d.file]
+        funding_request.delete()
+
+        def remove_files():
+            for field in files:
+                field.storage.delete(field.name)
+
+        transaction.on_commit(remove_files)
+
+
+def reminder_days() -> int:
+    return int(getattr(settings, "FUNDING_MANAGER_REMINDER_DAYS", 5))
+
+
+def remind_managers(*, now: dt.datetime | None = None) -> int:
+    """Remind, once, each manager who has not answered a link sent
+    FUNDING_MANAGER_REMINDER_DAYS ago. The reminder carries a new link (the
+    first one's token is not stored) and the old one is replaced. Each link is
+    claimed by a conditional update on `reminded_at`, so two runs at once
+    remind once. Nothing is sent for a person whose processing is restricted,
+    or whose account is erased or closed. Returns how many were reminded."""
+    now = now or timezone.now()
+    due = (
+        ManagerSupport.objects.filter(
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            reminded_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lte=now - dt.timedelta(days=reminder_days()),
+            request__status=Status.AWAITING_MANAGER,
+            request__person__processing_restricted=False,
+            request__person__erased_at__isnull=True,
+            request__person__closed_at__isnull=True,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", "request_id")
+    )
+    reminded = 0
+    for link_id, request_id in due:
+        with transaction.atomic():
+            claimed = ManagerSupport.objects.filter(
+                pk=link_id,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+                reminded_at__isnull=True,
+            ).update(reminded_at=now)
+            if not claimed:
+                continue  # answered, replaced or reminded meanwhile
+            funding_request = _locked(FundingRequest(pk=request_id))
+            if funding_request.status != Status.AWAITING_MANAGER:
+                continue
+            _send_support_link(funding_request, reminder=True)
+            record_event(
+                funding_request,
+                to_status=Status.AWAITING_MANAGER,
+                by=None,
+                actor_label=_("Automatic"),
+                note=_("Reminder sent to %(manager)s.")
+                % {"manager": funding_request.manager_name},
+            )
+            reminded += 1
+    return reminded
+
+
 def support_link_problem(link: ManagerSupport | None) -> str | None:
     """Why a manager's link cannot be used now, or None."""
     if link is None:
         return _("This link is not valid. Check you copied the whole link.")
+    if link.request.status == Status.WITHDRAWN:
+        return _("This request has been withdrawn. You do not need to do anything.")
     if link.used_at is not None:
         return _("This link has already been used. Each link works once.")
     if link.revoked_at is not None:
@@ -520,7 +646,13 @@ def _record_support(
         if not statement.strip():
             raise FundingError(_("Enter your statement"))
         checked = sniff_file(letter) if letter else None
+        # The request may have moved on (withdrawn, say) since the link was
+        # read: look again under the request's lock.
         funding_request = _locked(link.request)
+        link.request = funding_request
+        problem = support_link_problem(link)
+        if problem:
+            raise FundingError(problem)
         link.used_at = timezone.now()
         link.supported = supported
         link.statement = statement.strip()

@@ -96,7 +96,7 @@ def problems_of(cls) -> list[str]:
 
 def test_the_walk_finds_the_forms_it_must_check():
     names = {c.__name__ for c in project_form_classes()}
-    assert {"PriorLearningForm", "FundingRequestForm", "CatalogueForm"} <= names
+    assert {"PriorLearningForm", "CourseForm", "CatalogueForm"} <= names
 
 
 @pytest.mark.django_db
@@ -146,7 +146,7 @@ def test_training_record_refuses_huge_notes_and_impossible_dates(
 @pytest.mark.parametrize(
     ("form_class", "field", "limit"),
     [
-        ("FundingRequestForm", "reason", 5000),
+        ("ReasonForm", "reason", 5000),
         ("ApprenticeshipApplicationForm", "statement", 10_000),
     ],
 )

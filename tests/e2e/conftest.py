@@ -261,3 +261,11 @@ def focused_description(page) -> str:
                          : `${el.tagName.toLowerCase()}:${(el.textContent || "").trim()}`;
         }"""
     )
+
+
+def fill_date(scope, name: str, day) -> None:
+    """Type `day` (a date) into the GOV.UK date input whose legend is `name`."""
+    group = scope.get_by_role("group", name=name)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

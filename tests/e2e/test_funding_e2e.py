@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 from accounts import roles
 from funding.models import FundingRequest
 from tests.accounts.factories import UserFactory
-from tests.e2e.conftest import totp_code
+from tests.e2e.conftest import fill_date, totp_code
+from tests.funding.factories import PDF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,6 +65,146 @@ def body_of(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+def task_status(page, key: str):
+    return page.locator(f"#task-{key}-status")
+
+
+def fill_course(page, start: dt.date) -> None:
+    """On "Course, provider and cost": every answer, then Save and continue
+    with the Enter key."""
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Course, provider and cost"
+    )
+    page.get_by_label("Course name").fill(COURSE)
+    page.get_by_label("Provider not listed, for example a university").fill(
+        "University of Westmoor"
+    )
+    fill_date(page, "Start date", start)
+    cost = page.get_by_label("Cost in pounds")
+    expect(page.locator(".govuk-input__prefix")).to_have_text("£")
+    cost.fill("1200")
+    cost.press("Enter")
+    expect(page.get_by_text("Course, provider and cost: saved")).to_be_visible()
+
+
+def answer_reason(page, reason: str) -> None:
+    page.get_by_role("link", name="Why you want to do this course").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "How will the course help you in your role?"
+    )
+    page.get_by_label("How will the course help you in your role?").fill(reason)
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def name_manager(page) -> None:
+    page.get_by_role("link", name="Your manager").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your manager")
+    page.get_by_label("Your manager's name").fill("Maria Manager")
+    page.get_by_label("Your manager's work email").fill(MANAGER)
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def test_funding_task_list_from_start_to_submit(
+    live_server, page, smtp_server, private_media, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(private_media)
+    ada = verified("ada@westmoor-surgery.example", "Ada", last_name="Lovelace")
+    start = dt.date.today() + dt.timedelta(days=45)  # noqa: DTZ011
+    offer = tmp_path / "offer-letter.pdf"
+    offer.write_bytes(PDF)
+
+    sign_in(page, live_server, ada.email)
+    page.get_by_role("link", name="Funding", exact=True).click()
+    page.get_by_role("link", name="Request funding for a course").click()
+
+    # The first page starts the draft; saving as a draft leaves for later.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Course, provider and cost"
+    )
+    page.get_by_label("Course name").fill(COURSE)
+    page.get_by_role("button", name="Save as draft and come back later").click()
+    expect(page.get_by_text("Your answers are saved")).to_be_visible()
+    page.get_by_role("link", name=COURSE).click()
+
+    # The task list: one section under way, the rest not started.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Request funding for a course"
+    )
+    expect(task_status(page, "course")).to_have_text("In progress")
+    expect(task_status(page, "reason")).to_have_text("Not yet started")
+    expect(task_status(page, "manager")).to_have_text("Not yet started")
+    expect(task_status(page, "documents")).to_have_text("Not yet started")
+    expect(task_status(page, "check")).to_have_text("Cannot start yet")
+    expect(
+        page.get_by_role("link", name="Check your answers and submit")
+    ).to_have_count(0)
+
+    # Save and continue asks for what is missing, beside the field.
+    page.get_by_role("link", name="Course, provider and cost").click()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    page.get_by_role("link", name="Enter the cost of the course").click()
+    expect(page.get_by_label("Cost in pounds")).to_be_focused()
+    fill_course(page, start)
+    expect(task_status(page, "course")).to_have_text("Completed")
+
+    answer_reason(page, "I will run the minor illness clinic.")
+    expect(task_status(page, "reason")).to_have_text("Completed")
+    name_manager(page)
+    expect(task_status(page, "manager")).to_have_text("Completed")
+    expect(task_status(page, "check")).to_have_text("Cannot start yet")
+
+    # Supporting documents: upload one, then say the section is done.
+    page.get_by_role("link", name="Supporting documents").click()
+    page.get_by_role("link", name="Add a document").click()
+    page.get_by_label("Upload a supporting document").set_input_files(str(offer))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_text("The document has been added.")).to_be_visible()
+    expect(page.get_by_role("link", name="offer-letter.pdf")).to_be_visible()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(task_status(page, "documents")).to_have_text("Completed")
+    expect(page.locator("#progress")).to_have_text(
+        "You have completed 4 of 4 sections."
+    )
+    expect(task_status(page, "check")).to_have_text("Not yet started")
+
+    # Check answers; change one and come back to the check page.
+    page.get_by_role("link", name="Check your answers and submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your answers before submitting your request"
+    )
+    answers = page.locator(".govuk-summary-list")
+    expect(answers.first).to_contain_text("£1,200")
+    expect(answers.first).to_contain_text("University of Westmoor")
+    page.get_by_role("link", name="Change how the course helps your role").click()
+    reason = page.get_by_label("How will the course help you in your role?")
+    expect(reason).to_have_value("I will run the minor illness clinic.")
+    reason.fill("I will run the minor illness clinic and prescribe.")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your answers before submitting your request"
+    )
+    expect(
+        page.get_by_text("I will run the minor illness clinic and prescribe.")
+    ).to_be_visible()
+
+    page.get_by_role("button", name="Submit request").click()
+    expect(
+        page.get_by_text(
+            "Your request has been submitted. We have emailed your manager."
+        )
+    ).to_be_visible()
+    expect(page.locator("#status")).to_have_text("Waiting for manager's support")
+    message = wait_for_mail(smtp_server, MANAGER, "asks for your support")
+    assert COURSE in message["Subject"]
+    funding_request = FundingRequest.objects.get(person=ada)
+    assert funding_request.status == "awaiting_manager"
+    assert funding_request.reason == (
+        "I will run the minor illness clinic and prescribe."
+    )
+    assert funding_request.documents.count() == 1
+
+
 def test_request_support_approval_timeline_and_completion(
     live_server, page, browser, smtp_server
 ):
@@ -72,27 +213,19 @@ def test_request_support_approval_timeline_and_completion(
     officer.groups.add(Group.objects.get(name=roles.FUNDING_OFFICERS))
     secret = generate_totp_secret()
     TOTP.activate(officer, secret)
-    start = (dt.date.today() + dt.timedelta(days=45)).isoformat()  # noqa: DTZ011
+    start = dt.date.today() + dt.timedelta(days=45)  # noqa: DTZ011
 
     # The learner drafts the request, then submits it as a separate step.
     sign_in(page, live_server, ada.email)
     page.get_by_role("link", name="Funding", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Funding")
     page.get_by_role("link", name="Request funding for a course").click()
-    page.get_by_label("Course name").fill(COURSE)
-    page.get_by_label("Provider not listed, for example a university").fill(
-        "University of Westmoor"
-    )
-    page.get_by_label("Cost in pounds").fill("1200")
-    page.get_by_label("Start date").fill(start)
-    page.get_by_label("How will the course help you in your role?").fill(
-        "I will run the minor illness clinic and prescribe."
-    )
-    page.get_by_label("Your manager's name").fill("Maria Manager")
-    page.get_by_label("Your manager's work email").fill(MANAGER)
+    fill_course(page, start)
+    answer_reason(page, "I will run the minor illness clinic and prescribe.")
+    name_manager(page)
+    page.get_by_role("link", name="Supporting documents").click()
     page.get_by_role("button", name="Save and continue").click()
-    expect(page.get_by_text("Your request is saved")).to_be_visible()
-    expect(page.locator("#status")).to_have_text("Draft")
+    page.get_by_role("link", name="Check your answers and submit").click()
     page.get_by_role("button", name="Submit request").click()
     expect(page.locator("#status")).to_have_text("Waiting for manager's support")
     request_url = page.url

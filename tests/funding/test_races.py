@@ -60,3 +60,47 @@ def test_two_submissions_at_once_cannot_both_spend_the_allowance():
     )
     assert results.count("ok") == 1
     assert FundingRequest.objects.filter(status="awaiting_manager").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_remind_a_manager_once(submit):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from funding.models import FundingMail, ManagerSupport
+
+    submit()
+    ManagerSupport.objects.update(created_at=timezone.now() - dt.timedelta(days=30))
+    counts = []
+    results = _race(lambda: counts.append(services.remind_managers()), [(), ()])
+    assert results == ["ok", "ok"]
+    assert sorted(counts) == [0, 1]
+    assert FundingMail.objects.filter(kind="manager_reminder").count() == 1
+    assert ManagerSupport.objects.filter(reminded_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_answer_never_lands_after_a_withdrawal(submit):
+    funding_request, token = submit()
+    results = _race(
+        lambda which: (
+            services.withdraw_funding_request(
+                funding_request, by=funding_request.person
+            )
+            if which == "withdraw"
+            else services.record_manager_support(token, supported=True, statement="x")
+        ),
+        [("withdraw",), ("support",)],
+    )
+    funding_request.refresh_from_db()
+    # Whichever came first, the request ends withdrawn: an answer after the
+    # withdrawal is refused, an answer before it is followed by it.
+    assert funding_request.status == "withdrawn"
+    assert funding_request.events.order_by("created_at", "pk").last().to_status == (
+        "withdrawn"
+    )
+    # The withdrawal always succeeds; the answer at most once, before it.
+    assert results.count("ok") in (1, 2)
+    answers = funding_request.events.filter(to_status="under_review").count()
+    assert answers == results.count("ok") - 1

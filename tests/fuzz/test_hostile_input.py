@@ -32,10 +32,11 @@ from courses.forms import CatalogueForm
 from courses.views import CATALOGUE_PARAMS
 from funding.forms import (
     ApprenticeshipApplicationForm,
-    FundingRequestForm,
+    CourseForm,
     ManagerForm,
     ManagerSupportForm,
     ProgressForm,
+    ReasonForm,
     SupportingDocumentForm,
 )
 from funding.models import FundingRequest
@@ -234,13 +235,33 @@ def test_training_record(learner, data):
 
 
 @FUZZ
-@given(data=field_values(*form_fields(FundingRequestForm, extra=["action"])))
-def test_funding_new_and_edit(learner, data):
+@given(data=field_values(*form_fields(CourseForm, extra=["later"])))
+def test_funding_new_and_course(learner, data):
     send(learner, "post", "/funding/new/", data)
     draft = FundingRequestFactory.create(
         person=learner.user, status=FundingRequest.Status.DRAFT
     )
-    send(learner, "post", f"/funding/{draft.pk}/edit/", data)
+    send(learner, "post", f"/funding/{draft.pk}/course/", data)
+
+
+@FUZZ
+@given(data=field_values(*form_fields(ReasonForm, extra=["later", "return"])))
+def test_funding_reason(learner, data):
+    draft = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.DRAFT
+    )
+    send(learner, "post", f"/funding/{draft.pk}/reason/", data)
+
+
+@FUZZ
+@given(data=field_values(["later", "idempotency_token"], {}))
+def test_funding_documents_withdraw_and_delete(learner, data):
+    draft = FundingRequestFactory.create(
+        person=learner.user, status=FundingRequest.Status.DRAFT
+    )
+    send(learner, "post", f"/funding/{draft.pk}/documents/", data)
+    send(learner, "post", f"/funding/{draft.pk}/withdraw/", data)
+    send(learner, "post", f"/funding/{draft.pk}/delete/", data)
 
 
 @FUZZ
@@ -349,7 +370,7 @@ def test_session_evaluation(learner, data):
 
 
 @FUZZ
-@given(data=field_values(*form_fields(ManagerForm)))
+@given(data=field_values(*form_fields(ManagerForm, extra=["later"])))
 def test_funding_manager_details(learner, data):
     draft = FundingRequestFactory.create(
         person=learner.user, status=FundingRequest.Status.DRAFT
@@ -573,7 +594,8 @@ STAFF_ONLY = {
 FUZZED = {
     "CatalogueForm",
     "PriorLearningForm",
-    "FundingRequestForm",
+    "CourseForm",
+    "ReasonForm",
     "ApprenticeshipApplicationForm",
     "ManagerSupportForm",
     "PreferencesForm",

@@ -94,6 +94,9 @@ EXEMPT = {
     "courses:detail": "GET only",
     "funding:list": "GET only",
     "funding:detail": "GET only",
+    "funding:edit": "GET only (the old address of the single form: sends to the "
+    "task list)",
+    "funding:check": "GET only (its form posts to funding:submit)",
     "funding:document": "GET only",
     "funding:invoice": "GET only",
     "funding:support": "a manager's one-time link without sign-in: a second POST "
@@ -339,22 +342,65 @@ def s_funding_new():
         signed_in(verified_person()),
         "/funding/new/",
         "/funding/new/",
-        lambda: {"course_name": "Advanced Clinical Practice"},
+        lambda: {
+            "course_name": "Advanced Clinical Practice",
+            "provider_name": "University of Westmoor",
+            "cost": "900",
+            "start_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        },
     )
 
 
-def s_funding_edit():
+def s_task_course():
     draft = FundingRequestFactory.create(person=verified_person())
-    url = f"/funding/{draft.pk}/edit/"
+    url = f"/funding/{draft.pk}/course/"
     return Scenario(
-        signed_in(draft.person), url, url, lambda: {"course_name": "ACP"}, creates=False
+        signed_in(draft.person),
+        url,
+        url,
+        lambda: {"course_name": "ACP", "cost": "900"},
+        creates=False,
     )
+
+
+def s_task_reason():
+    draft = FundingRequestFactory.create(person=verified_person())
+    url = f"/funding/{draft.pk}/reason/"
+    return Scenario(
+        signed_in(draft.person),
+        url,
+        url,
+        lambda: {"reason": "I will prescribe."},
+        creates=False,
+    )
+
+
+def s_documents():
+    draft = FundingRequestFactory.create(person=verified_person())
+    url = f"/funding/{draft.pk}/documents/"
+    return Scenario(signed_in(draft.person), url, url, creates=False)
+
+
+def s_withdraw():
+    funding_request = submitted(person=verified_person())
+    url = f"/funding/{funding_request.pk}/withdraw/"
+    return Scenario(signed_in(funding_request.person), url, url)
+
+
+def s_delete():
+    draft = FundingRequestFactory.create(person=verified_person())
+    url = f"/funding/{draft.pk}/delete/"
+    return Scenario(signed_in(draft.person), url, url)
 
 
 def s_funding_submit():
-    draft = FundingRequestFactory.create(person=verified_person())
+    draft = FundingRequestFactory.create(
+        person=verified_person(), documents_confirmed=True
+    )
     return Scenario(
-        signed_in(draft.person), f"/funding/{draft.pk}/", f"/funding/{draft.pk}/submit/"
+        signed_in(draft.person),
+        f"/funding/{draft.pk}/check/",
+        f"/funding/{draft.pk}/submit/",
     )
 
 
@@ -744,7 +790,11 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "bookings:session_email": s_session_email,
     "bookings:move": s_move,
     "funding:new": s_funding_new,
-    "funding:edit": s_funding_edit,
+    "funding:task_course": s_task_course,
+    "funding:task_reason": s_task_reason,
+    "funding:documents": s_documents,
+    "funding:withdraw": s_withdraw,
+    "funding:delete": s_delete,
     "funding:submit": s_funding_submit,
     "funding:document_add": s_document_add,
     "funding:manager": s_manager,

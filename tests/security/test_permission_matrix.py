@@ -177,6 +177,14 @@ def owner_only_post(role, method) -> Expect:
     return owner_only(role, method)
 
 
+def owner_only_get(role, method) -> Expect:
+    """A GET-only address on learner A's object (an old address that now
+    redirects): a POST is refused by method before any lookup."""
+    if method == "POST" and role != w.ANONYMOUS:
+        return refused(METHOD)
+    return owner_only(role, method)
+
+
 def role_holder(role, method) -> Expect:
     """The organisation pages' index: learners A and B each hold roles in
     their own organisation (and are sent on to it); anyone signed in without
@@ -481,7 +489,13 @@ RULES: dict[str, Rule] = {
     "organisations:approval": owner_only,
     "organisations:membership": owner_only_post,
     "organisations:funding_support": owner_only,
-    "funding:edit": owner_only,
+    "funding:edit": owner_only_get,
+    "funding:task_course": owner_only,
+    "funding:task_reason": owner_only,
+    "funding:documents": owner_only,
+    "funding:check": owner_only,
+    "funding:withdraw": owner_only,
+    "funding:delete": owner_only,
     "funding:submit": owner_only_post,
     "funding:document_add": owner_only,
     "funding:manager": owner_only,
@@ -668,6 +682,12 @@ KWARGS: dict[str, dict[str, Callable]] = {
         "membership_id": t("org_request"),
     },
     "funding:edit": {"pk": t("draft_request")},
+    "funding:task_course": {"pk": t("draft_request")},
+    "funding:task_reason": {"pk": t("draft_request")},
+    "funding:documents": {"pk": t("draft_request")},
+    "funding:check": {"pk": t("draft_request")},
+    "funding:withdraw": {"pk": t("submitted_request")},
+    "funding:delete": {"pk": t("draft_request")},
     "funding:submit": {"pk": t("draft_request")},
     "funding:document_add": {"pk": t("draft_request")},
     "funding:manager": {"pk": t("submitted_request")},
