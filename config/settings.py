@@ -169,8 +169,37 @@ FORM_RENDERER = "config.forms.GovukFormRenderer"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}")
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# With a DATABASE_URL each process keeps its connection for CONN_MAX_AGE
+# seconds instead of opening one per request (a new PostgreSQL connection costs
+# a fork and authentication, a few milliseconds), and checks it before reusing
+# it after an idle spell, so a restarted server or a dropped connection costs
+# one reconnect, not a failed request. The embedded SQLite file needs neither.
+_HAS_DATABASE_URL = bool(env("DATABASE_URL", default=""))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=60 if _HAS_DATABASE_URL else 0
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+    "CONN_HEALTH_CHECKS", default=_HAS_DATABASE_URL
+)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# DATABASE_POOLER=transaction: DATABASE_URL points at PgBouncer (or another
+# pooler) in transaction mode, where consecutive transactions of one
+# connection may run on different server connections. Nothing may then
+# outlive a transaction on the server: no server-side cursors (Django's
+# `.iterator()` then fetches in chunks from a client-side cursor) and no
+# prepared statements (psycopg's automatic preparing is switched off). The
+# code takes no session-level advisory locks and sets no session state (row
+# locks with select_for_update and SET TRANSACTION are per transaction), so
+# nothing else changes. Migrations are run against PostgreSQL directly
+# (README, "Deployment"): AddIndexConcurrently needs a session of its own.
+DATABASE_POOLER = env("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise problem(
+        "DATABASE_POOLER", DATABASE_POOLER, "use transaction, session or leave unset"
+    )
+if DATABASE_POOLER == "transaction" and IS_POSTGRES:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # While the database is unreachable pages answer 503 with this Retry-After.
 DATABASE_OUTAGE_RETRY_AFTER_SECONDS = env.int(
@@ -216,6 +245,11 @@ if REDIS_URL:
             },
         }
     }
+    # Sessions are read from Redis and written to both (the database stays the
+    # record): a signed-in page costs no session query. While Redis is down
+    # the cache answers "not there" (config/cache.py) and sessions come from
+    # the database, so nobody is signed out by an outage.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
