@@ -186,11 +186,17 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
-    preview = request.user.has_perm("courses.change_course")
+    # Staff who may change courses see unpublished ones too (a preview). The
+    # permission is asked only about an unpublished course: asking costs
+    # two queries, which a published course's page (nearly every one) saves.
     try:
-        course = selectors.course_get_published(slug=slug, preview=preview)
+        course = selectors.course_get_published(slug=slug, preview=True)
     except Course.DoesNotExist:
         raise Http404(_("No course found")) from None
+    if course.status != Course.Status.PUBLISHED and not request.user.has_perm(
+        "courses.change_course"
+    ):
+        raise Http404(_("No course found"))
     # Places left as this viewer may take them: ring-fenced places count only
     # for the members they are reserved for.
     sessions = selectors.sessions_with_places_for(
