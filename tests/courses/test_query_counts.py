@@ -155,3 +155,20 @@ def test_a_pages_query_count_does_not_grow_with_the_data(
         large = queries(client, url)
 
     assert large == small, f"{url} as {who}: {small} queries, then {large}"
+
+
+@pytest.mark.parametrize("status", [Course.Status.DRAFT, Course.Status.ARCHIVED])
+def test_only_course_administrators_see_an_unpublished_courses_page(status):
+    """The permission is no longer asked on every course page, only on an
+    unpublished one's: others still find no such course."""
+    course = CourseFactory.create(title="Not ready yet", status=status)
+    SessionFactory.create(course=course)
+    url = f"/courses/{course.slug}/"
+
+    assert Client().get(url).status_code == 404
+    assert signed_in(UserFactory.create()).get(url).status_code == 404
+    booking_admin = signed_in(UserFactory.create(), roles.BOOKING_ADMINS)
+    assert booking_admin.get(url).status_code == 404
+    page = signed_in(UserFactory.create(), roles.COURSE_ADMINS).get(url)
+    assert page.status_code == 200
+    assert "Not ready yet" in page.content.decode()
