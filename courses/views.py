@@ -96,11 +96,15 @@ def _catalogue_content(
     )
     # The count has a cheaper query of its own, and every page and sort order
     # of the same search shares it.
-    paginator.count = store.get_or_build(
+    # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
+    # than" and offers the pages up to the cap.
+    found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
         lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
     )
+    more_than = found > selectors.CATALOGUE_COUNT_CAP
+    paginator.count = min(found, selectors.CATALOGUE_COUNT_CAP)
     number = _page_number(params.get("page"), problems)
     if number > paginator.num_pages:
         problems.append(
@@ -122,6 +126,7 @@ def _catalogue_content(
             "courses": page.object_list,
             "problems": problems,
             "query": query.urlencode(),
+            "more_than": more_than,
         },
     )
     if filters.q:

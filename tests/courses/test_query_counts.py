@@ -172,3 +172,23 @@ def test_only_course_administrators_see_an_unpublished_courses_page(status):
     page = signed_in(UserFactory.create(), roles.COURSE_ADMINS).get(url)
     assert page.status_code == 200
     assert "Not ready yet" in page.content.decode()
+
+
+def test_a_catalogue_past_the_count_cap_says_more_than_and_pages_up_to_it(
+    monkeypatch,
+):
+    """The total is counted up to a cap (its cost would grow with the
+    catalogue): past it the page says "More than", and offers pages up to it."""
+    from courses import selectors
+
+    monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 4)
+    World().grow(5)  # 6 courses with upcoming sessions
+
+    page = Client().get("/courses/?per_page=10").content.decode()
+    assert "More than 4 courses found" in page
+    assert "The first 4 are shown. Search or choose filters" in page
+
+    cache.clear()
+    narrowed = Client().get("/courses/?free=1").content.decode()
+    assert "3 courses found" in narrowed
+    assert "More than" not in narrowed
