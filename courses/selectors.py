@@ -126,7 +126,11 @@ def sessions_with_places_for(
 
     sessions = list(sessions)
     found: dict[int, list[Reservation]] = {}
-    for r in reservations_unreleased(session_ids=[s.pk for s in sessions]):
+    # Sessions annotated `has_reservation` (sessions_for_course) say whether
+    # there is anything to look up: most have no reservation, and the query
+    # (nested subqueries) costs more to build than to run.
+    asked = [s.pk for s in sessions if getattr(s, "has_reservation", True)]
+    for r in reservations_unreleased(session_ids=asked) if asked else ():
         if r.is_active(now):
             found.setdefault(r.session_id, []).append(r)
     memberships = (
@@ -174,6 +178,13 @@ def sessions_bookable() -> QuerySet[Session]:
 def sessions_for_course(*, course: Course) -> QuerySet[Session]:
     return (
         sessions_with_counts()
+        .annotate(
+            has_reservation=Exists(
+                Reservation.objects.filter(
+                    session=OuterRef("pk"), released_at__isnull=True
+                )
+            )
+        )
         .filter(
             course=course, status=Session.Status.SCHEDULED, starts_at__gt=timezone.now()
         )

@@ -122,9 +122,9 @@ PAGES = [
     ("/courses/?q=safeguarding+adults&free=1&available=1", "anonymous", 6),
     ("/courses/?topic=safeguarding&mode=in_person&sort=soonest", "anonymous", 6),
     ("/courses/?q=safeguarding&sort=relevance&page=2&per_page=10", "learner", 7),
-    ("/courses/{course}/", "anonymous", 4),
+    ("/courses/{course}/", "anonymous", 3),
     # No permission queries: has_perm is asked only about unpublished courses.
-    ("/courses/{course}/", "learner", 10),
+    ("/courses/{course}/", "learner", 9),
     ("/bookings/", "learner", 6),
     ("/training-record/", "learner", 8),
     ("/staff/sessions/{session}/", "booking admin", 10),
