@@ -202,7 +202,8 @@ def _places_held_subquery() -> Subquery:
         booking_model.objects.filter(session=OuterRef("pk"), status__in=PLACE_HOLDING)
         .order_by()
         .values("session")
-        .annotate(n=Count("pk"))
+        # session_id, not id: the count is read from the index alone.
+        .annotate(n=Count("session"))
         .values("n"),
         output_field=IntegerField(),
     )
@@ -270,13 +271,11 @@ def _matching(
     (which callers apply to the sessions they join or look for)."""
     qs = qs.filter(status=Course.Status.PUBLISHED)
     if filters.available:
-        with_places = (
-            Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
-            .order_by()
-            .values("pk")
-            .annotate(confirmed=CONFIRMED)
-            .filter(capacity__gt=F("confirmed"))
-        )
+        # Per session in range, its places held counted from the index on
+        # (session, status) alone: no join and GROUP BY of the bookings.
+        with_places = Session.objects.filter(
+            _in_range(filters, now), course=OuterRef("pk")
+        ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
         qs = qs.filter(Exists(with_places))
     if filters.topic:
         qs = qs.filter(
@@ -335,7 +334,11 @@ def courses_for_catalogue(
     )
     places_left = (
         Session.objects.filter(pk=OuterRef("next_session_id"))
-        .annotate(left=Greatest(F("capacity") - CONFIRMED, Value(0)))
+        .annotate(
+            left=Greatest(
+                F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
+            )
+        )
         .values("left")
     )
     qs = (
