@@ -248,8 +248,10 @@ if REDIS_URL:
     # Sessions are read from Redis and written to both (the database stays the
     # record): a signed-in page costs no session query. While Redis is down
     # the cache answers "not there" (config/cache.py) and sessions come from
-    # the database, so nobody is signed out by an outage.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # the database, so nobody is signed out by an outage. The cached copy
+    # lasts SESSION_CACHE_SECONDS, so one missed deletion during an outage
+    # (a sign-out) cannot bring a session back for long (config/sessions.py).
+    SESSION_ENGINE = "config.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -438,6 +440,9 @@ LOGIN_URL = "account_login"
 # long without a request, and this long after sign-in whatever the activity
 # (accounts.middleware.StaffSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# With REDIS_URL, the longest a session stays in the cache between reads from
+# the database (config/sessions.py).
+SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300)
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=8)
 if not 0 < STAFF_SESSION_IDLE_MINUTES <= STAFF_SESSION_MAX_HOURS * 60:

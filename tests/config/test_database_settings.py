@@ -71,7 +71,7 @@ def test_the_embedded_sqlite_file_opens_a_connection_per_request():
 
 def test_sessions_are_read_through_redis_when_it_is_set():
     found = settings_with(DATABASE_URL=POSTGRES, REDIS_URL="redis://127.0.0.1:6379/0")
-    assert found["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert found["sessions"] == "config.sessions"  # cached_db, cached briefly
     assert settings_with(DATABASE_URL=POSTGRES)["sessions"] == (
         "django.contrib.sessions.backends.db"
     )
@@ -83,3 +83,34 @@ def test_pgbouncer_in_transaction_mode_gets_no_server_side_cursors_or_prepares()
     assert found["prepare"] is None
     session_mode = settings_with(DATABASE_URL=POSTGRES, DATABASE_POOLER="session")
     assert (session_mode["cursors"], session_mode["prepare"]) == (False, "unset")
+
+
+def test_a_session_is_cached_briefly_and_read_from_the_database_after(
+    db, client, settings
+):
+    """With Redis, a signed-in page reads the session from the cache, which
+    keeps it at most SESSION_CACHE_SECONDS (not the session's two weeks): a
+    copy left behind by a sign-out during an outage soon expires by itself."""
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+
+    from tests.accounts.factories import UserFactory
+
+    assert settings.SESSION_ENGINE == "config.sessions"
+    person = UserFactory.create()
+    client.force_login(person)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get("/bookings/").status_code == 200
+
+    cache_key = cache.make_and_validate_key(f"django.contrib.sessions.cached_db{key}")
+    ttl = cache._cache.get_client(cache_key).ttl(cache_key)
+    assert 0 < ttl <= settings.SESSION_CACHE_SECONDS
+    # The database is the record: its row lasts the session's full age.
+    row = Session.objects.get(session_key=key)
+    assert (row.expire_date - timezone_now()).total_seconds() > 24 * 3600
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
