@@ -171,8 +171,37 @@ FORM_RENDERER = "config.forms.GovukFormRenderer"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}")
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# With a DATABASE_URL each process keeps its connection for CONN_MAX_AGE
+# seconds instead of opening one per request (a new PostgreSQL connection costs
+# a fork and authentication, a few milliseconds), and checks it before reusing
+# it after an idle spell, so a restarted server or a dropped connection costs
+# one reconnect, not a failed request. The embedded SQLite file needs neither.
+_HAS_DATABASE_URL = bool(env("DATABASE_URL", default=""))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=60 if _HAS_DATABASE_URL else 0
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+    "CONN_HEALTH_CHECKS", default=_HAS_DATABASE_URL
+)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# DATABASE_POOLER=transaction: DATABASE_URL points at PgBouncer (or another
+# pooler) in transaction mode, where consecutive transactions of one
+# connection may run on different server connections. Nothing may then
+# outlive a transaction on the server: no server-side cursors (Django's
+# `.iterator()` then fetches in chunks from a client-side cursor) and no
+# prepared statements (psycopg's automatic preparing is switched off). The
+# code takes no session-level advisory locks and sets no session state (row
+# locks with select_for_update and SET TRANSACTION are per transaction), so
+# nothing else changes. Migrations are run against PostgreSQL directly
+# (README, "Deployment"): AddIndexConcurrently needs a session of its own.
+DATABASE_POOLER = env("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise problem(
+        "DATABASE_POOLER", DATABASE_POOLER, "use transaction, session or leave unset"
+    )
+if DATABASE_POOLER == "transaction" and IS_POSTGRES:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # While the database is unreachable pages answer 503 with this Retry-After.
 DATABASE_OUTAGE_RETRY_AFTER_SECONDS = env.int(
@@ -218,6 +247,13 @@ if REDIS_URL:
             },
         }
     }
+    # Sessions are read from Redis and written to both (the database stays the
+    # record): a signed-in page costs no session query. While Redis is down
+    # the cache answers "not there" (config/cache.py) and sessions come from
+    # the database, so nobody is signed out by an outage. The cached copy
+    # lasts SESSION_CACHE_SECONDS, so one missed deletion during an outage
+    # (a sign-out) cannot bring a session back for long (config/sessions.py).
+    SESSION_ENGINE = "config.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -415,6 +451,9 @@ LOGIN_URL = "account_login"
 # long without a request, and this long after sign-in whatever the activity
 # (accounts.middleware.StaffSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# With REDIS_URL, the longest a session stays in the cache between reads from
+# the database (config/sessions.py).
+SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300)
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=8)
 if not 0 < STAFF_SESSION_IDLE_MINUTES <= STAFF_SESSION_MAX_HOURS * 60:

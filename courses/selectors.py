@@ -126,7 +126,11 @@ def sessions_with_places_for(
 
     sessions = list(sessions)
     found: dict[int, list[Reservation]] = {}
-    for r in reservations_unreleased(session_ids=[s.pk for s in sessions]):
+    # Sessions annotated `has_reservation` (sessions_for_course) say whether
+    # there is anything to look up: most have no reservation, and the query
+    # (nested subqueries) costs more to build than to run.
+    asked = [s.pk for s in sessions if getattr(s, "has_reservation", True)]
+    for r in reservations_unreleased(session_ids=asked) if asked else ():
         if r.is_active(now):
             found.setdefault(r.session_id, []).append(r)
     memberships = (
@@ -195,6 +199,13 @@ def sessions_bookable() -> QuerySet[Session]:
 def sessions_for_course(*, course: Course) -> QuerySet[Session]:
     return (
         sessions_with_counts()
+        .annotate(
+            has_reservation=Exists(
+                Reservation.objects.filter(
+                    session=OuterRef("pk"), released_at__isnull=True
+                )
+            )
+        )
         .filter(
             course=course, status=Session.Status.SCHEDULED, starts_at__gt=timezone.now()
         )
@@ -203,16 +214,40 @@ def sessions_for_course(*, course: Course) -> QuerySet[Session]:
     )
 
 
+def _places_held_subquery() -> Subquery:
+    """Places held on the outer query's session, counted for that row alone
+    (a correlated subquery), where `CONFIRMED` joins and groups every booking
+    of every session the query looks at before a LIMIT can apply."""
+    booking_model = Session._meta.get_field("bookings").related_model
+    return Subquery(
+        booking_model.objects.filter(session=OuterRef("pk"), status__in=PLACE_HOLDING)
+        .order_by()
+        .values("session")
+        # session_id, not id: the count is read from the index alone.
+        .annotate(n=Count("session"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def sessions_for_home(*, limit: int = 8) -> QuerySet[Session]:
+    """The next `limit` bookable sessions, each with `places_left`. PostgreSQL
+    walks `session_scheduled_start` in date order and stops after `limit`
+    published ones; bookings are counted for those rows only, so the page
+    costs the same with 20 sessions or 200,000."""
     return (
-        sessions_with_counts()
-        .filter(
+        Session.objects.filter(
             status=Session.Status.SCHEDULED,
             starts_at__gt=timezone.now(),
             course__status=Course.Status.PUBLISHED,
         )
+        .annotate(
+            places_left=Greatest(
+                F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
+            )
+        )
         .select_related("course", "course__provider")
-        .order_by("starts_at")[:limit]
+        .order_by("starts_at", "pk")[:limit]
     )
 
 
@@ -257,13 +292,11 @@ def _matching(
     (which callers apply to the sessions they join or look for)."""
     qs = qs.filter(status=Course.Status.PUBLISHED)
     if filters.available:
-        with_places = (
-            Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
-            .order_by()
-            .values("pk")
-            .annotate(confirmed=CONFIRMED)
-            .filter(capacity__gt=F("confirmed"))
-        )
+        # Per session in range, its places held counted from the index on
+        # (session, status) alone: no join and GROUP BY of the bookings.
+        with_places = Session.objects.filter(
+            _in_range(filters, now), course=OuterRef("pk")
+        ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
         qs = qs.filter(Exists(with_places))
     if filters.topic:
         qs = qs.filter(
@@ -322,7 +355,11 @@ def courses_for_catalogue(
     )
     places_left = (
         Session.objects.filter(pk=OuterRef("next_session_id"))
-        .annotate(left=Greatest(F("capacity") - CONFIRMED, Value(0)))
+        .annotate(
+            left=Greatest(
+                F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
+            )
+        )
         .values("left")
     )
     qs = (
@@ -353,14 +390,29 @@ def courses_for_catalogue(
     return qs.order_by("next_starts_at", "title", "pk")
 
 
+# The catalogue counts its results up to this many and then says "more
+# than": counting every match costs time that grows with the catalogue
+# (tens of milliseconds at 50,000 courses, far more with "places left"),
+# and pages beyond it (an OFFSET that large) likewise. A search or filter
+# narrows anything bigger.
+CATALOGUE_COUNT_CAP = 1000
+
+
 def courses_for_catalogue_count(
-    filters: CatalogueFilters, *, now: dt.datetime | None = None
+    filters: CatalogueFilters,
+    *,
+    now: dt.datetime | None = None,
+    cap: int | None = None,
 ) -> int:
-    """How many rows `courses_for_catalogue` has, asking only whether each
-    course has a session in range rather than joining the first one."""
+    """How many rows `courses_for_catalogue` has, up to `cap + 1` (more than
+    `cap` is all it tells), asking only whether each course has a session in
+    range rather than joining the first one. PostgreSQL stops at `cap + 1`
+    matches, so the cost is bounded however big the catalogue grows."""
     now = now or timezone.now()
+    cap = CATALOGUE_COUNT_CAP if cap is None else cap
     in_range = Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
-    return _matching(Course.objects.filter(Exists(in_range)), filters, now).count()
+    matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)
+    return matching.order_by().values("pk")[: cap + 1].count()
 
 
 def catalogue_unchanged_until(*, now: dt.datetime) -> dt.datetime | None:

@@ -99,11 +99,15 @@ def _catalogue_content(
     )
     # The count has a cheaper query of its own, and every page and sort order
     # of the same search shares it.
-    paginator.count = store.get_or_build(
+    # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
+    # than" and offers the pages up to the cap.
+    found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
         lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
     )
+    more_than = found > selectors.CATALOGUE_COUNT_CAP
+    paginator.count = min(found, selectors.CATALOGUE_COUNT_CAP)
     number = _page_number(params.get("page"), problems)
     if number > paginator.num_pages:
         problems.append(
@@ -125,6 +129,7 @@ def _catalogue_content(
             "courses": page.object_list,
             "problems": problems,
             "query": query.urlencode(),
+            "more_than": more_than,
         },
     )
     if filters.q:
@@ -189,11 +194,17 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
-    preview = request.user.has_perm("courses.change_course")
+    # Staff who may change courses see unpublished ones too (a preview). The
+    # permission is asked only about an unpublished course: asking costs
+    # two queries, which a published course's page (nearly every one) saves.
     try:
-        course = selectors.course_get_published(slug=slug, preview=preview)
+        course = selectors.course_get_published(slug=slug, preview=True)
     except Course.DoesNotExist:
         raise Http404(_("No course found")) from None
+    if course.status != Course.Status.PUBLISHED and not request.user.has_perm(
+        "courses.change_course"
+    ):
+        raise Http404(_("No course found"))
     # Places left as this viewer may take them: ring-fenced places count only
     # for the members they are reserved for.
     sessions = selectors.sessions_with_places_for(

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation
 from config.idempotency import idempotent
 from config.numbers import parse_int
 
@@ -56,9 +55,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(
         request.GET or None,
         providers=selectors.provider_names(),
-        organisations=Organisation.objects.filter(
-            funding_requests__isnull=False
-        ).distinct(),
+        organisations=selectors.organisations_with_requests(),
         rounds=FundingRound.objects.select_related("stream"),
     )
     filters = form.cleaned_data if form.is_valid() else {}

@@ -68,6 +68,13 @@ BAD = [
         "start with sk_ or rk_. For example: STRIPE_SECRET_KEY=sk_live_...",
     ),
     (
+        # PgBouncer's statement mode cannot run transactions at all.
+        {"DATABASE_POOLER": "statement"},
+        "Configuration error: DATABASE_POOLER='statement' is not valid: use "
+        "transaction, session or leave unset. For example: "
+        "DATABASE_POOLER=transaction",
+    ),
+    (
         {"SITE_URL": "cpd.example.org"},
         "Configuration error: SITE_URL='cpd.example.org' is not valid: it must "
         "start with http:// or https://. For example: "

@@ -1,0 +1,606 @@
+"""Benchmark of what visitors do, at two catalogue sizes, against a bare view.
+
+At each size (small: 5,000 courses, 20,000 sessions, 100,000 bookings; large:
+50,000 courses, 200,000 sessions, 1,000,000 bookings; 5 bookings a session,
+one person per 5 bookings), serve the app through gunicorn (2 sync workers) on
+loopback and drive, with wrk, one after another in the same run:
+
+- bare view            /bench/bare/: the same middleware, a trivial template
+- (a) cached catalogue /courses/ asked again and again (whole-page cache hits)
+- (a) home             / (next sessions with places left)
+- (b) cold mix         every request a different search, filter, sort and page
+                       (from the catalogue's real words, topics, modes,
+                       providers, dates), so neither the page nor its count
+                       is in the cache
+- (c) course pages     drawn from every course, anonymous
+- (d) signed in        course pages drawn from every course, and My bookings,
+                       each request by a different signed-in learner (a
+                       session cookie of their own; wrk cannot tell its
+                       connections apart, so the cookie changes per request,
+                       which is harder on the session cache, not easier)
+- (e) booking          POST /sessions/<id>/book/, each request a different
+                       learner booking a different session of a free course
+                       (a paid one answers with a confirmation step first);
+                       the bookings made are counted after the run
+
+and prints req/s, p50, p95, p99 and the ratio to the bare view's req/s in the
+same run, with the issue's targets. Also times the catalogue's total count
+(uncached) at each size. It prints figures and exits 0 whatever they are.
+
+    .venv/bin/python tests/perf/bench_mix.py [--size small|large|both]
+        [--duration 10] [--database-prefix postgres://.../cpd_bench_mix]
+
+Databases `<prefix>_small` and `<prefix>_large` are built once (bulk inserts:
+about a minute small, several large) and reused while they still describe the
+future. Needs PostgreSQL and Redis on 127.0.0.1 and wrk.
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.perf import bench_catalogue as bc
+
+PREFIX = "mix"
+SIZES = {
+    # courses, sessions per course, bookings per session, signed-in learners
+    "small": (5_000, 4, 5),
+    "large": (50_000, 4, 5),
+}
+SIGNED_IN = 2_000
+CSRF = "benchcsrftokenbenchcsrftoken0123"
+WORDS = [  # the words generate_catalogue builds titles from, and some it does not
+    "safeguarding",
+    "leadership",
+    "phonics",
+    "maths",
+    "wellbeing",
+    "prescribing",
+    "spirometry",
+    "autism",
+    "inclusion",
+    "assessment",
+    "oracy",
+    "resilience",
+    "cyber",
+    "governance",
+    "curriculum",
+    "diabetes",
+    "asthma",
+    "coaching",
+    "mentoring",
+    "behaviour",
+    "attendance",
+    "finance",
+    "reading",
+    "writing",
+    "science",
+    "safeguard",
+    "lead",
+    "nursing",
+    "first aid",
+]
+
+# Lines of "method path cookie" read by every wrk thread; each request takes
+# the next line, threads interleaved, so no two requests of a run are alike
+# (until the list wraps). latency is in microseconds.
+LUA = """
+local lines = {}
+for line in io.lines("%(file)s") do
+  local path, cookie, sid = line:match("^(%%S+) (%%S*) ?(%%S*)$")
+  table.insert(lines, {path, cookie, sid})
+end
+local nthreads = %(threads)d
+local counter = 0
+local id = 0
+local seen = 0
+function setup(thread)
+  thread:set("id", seen)
+  seen = seen + 1
+end
+function init(args)
+  id = tonumber(wrk.thread:get("id")) or 0
+  counter = id * 7919
+end
+function request()
+  local i = (counter * nthreads + id) %% #lines + 1
+  counter = counter + 1
+  local l = lines[i]
+  if l[3] ~= "" then
+    return wrk.format("POST", "/sessions/" .. l[3] .. "/book/", {
+      ["Cookie"] = "sessionid=" .. l[2] .. "; csrftoken=%(csrf)s",
+      ["X-CSRFToken"] = "%(csrf)s",
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+    }, "")
+  end
+  if l[2] ~= "" then
+    return wrk.format("GET", l[1], {["Cookie"] = "sessionid=" .. l[2]})
+  end
+  return wrk.format("GET", l[1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%%d duration_us=%%d p50_us=%%d p95_us=%%d p99_us=%%d status_errors=%%d socket_errors=%%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+PEOPLE_AND_SESSIONS = r"""
+from allauth.account.models import EmailAddress
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from accounts.models import User
+
+want = {PEOPLE}
+have = User.objects.filter(email__startswith="mix-").count()
+for start in range(have, want, 10000):
+    User.objects.bulk_create(
+        [User(email=f"mix-{n}@example.org", password="!", first_name="Pat", last_name=str(n))
+         for n in range(start, min(want, start + 10000))],
+        batch_size=10000,
+    )
+ids = list(User.objects.filter(email__startswith="mix-").order_by("pk").values_list("pk", flat=True))
+first = ids[0]
+assert ids == list(range(first, first + want)), "people's ids are not contiguous"
+with connection.cursor() as c:
+    c.execute("SELECT count(*) FROM bookings_booking")
+    if c.fetchone()[0] == 0:
+        c.execute(
+            '''
+            INSERT INTO bookings_booking (status, created_at, updated_at, cancel_reason,
+                person_id, session_id, import_source, purchase_order)
+            SELECT 'confirmed', now(), now(), '', %s + ((s.rn * {PER_SESSION} + k) %% %s),
+                s.id, '', ''
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM courses_session) s,
+                 generate_series(0, {PER_SESSION} - 1) k
+            ''',
+            [first, want],
+        )
+        c.execute("VACUUM ANALYZE")
+learners = User.objects.filter(pk__in=ids[-{SIGNED_IN}:]).order_by("pk")
+EmailAddress.objects.filter(user__in=learners).delete()
+EmailAddress.objects.bulk_create(
+    [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in learners]
+)
+backend = "django.contrib.auth.backends.ModelBackend"
+with open("{OUT}", "w") as out:
+    for person in learners:
+        store = SessionStore()
+        store[SESSION_KEY] = str(person.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        store.create()
+        out.write(f"{person.pk} {store.session_key}\n")
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def run_wrk(wrk: str, url: str, lua: Path, *, seconds: int, args) -> Result:
+    cmd = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
+    cmd += ["--timeout", "5s", "-s", str(lua), url]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    m = re.search(
+        r"BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p95_us=(\d+) "
+        r"p99_us=(\d+) status_errors=(\d+) socket_errors=(\d+)",
+        done.stdout,
+    )
+    if done.returncode != 0 or not m:
+        bc.fail(f"wrk on {url} failed:\n{done.stdout}\n{done.stderr}")
+    n, us, p50, p95, p99, status_errors, socket_errors = map(int, m.groups())
+    return Result(
+        rps=n / (us / 1e6),
+        p50_ms=p50 / 1000,
+        p95_ms=p95 / 1000,
+        p99_ms=p99 / 1000,
+        requests=n,
+        errors=status_errors + socket_errors,
+    )
+
+
+def catalogue_ready(url: str, name: str, courses: int, per_course: int) -> bool:
+    try:
+        with bc.pg_connect(url, name) as conn:
+            n, s, first, b = conn.execute(
+                """
+                SELECT (SELECT count(*) FROM courses_course WHERE slug LIKE 'mix-%'),
+                       (SELECT count(*) FROM courses_session),
+                       (SELECT min(starts_at) > now() + interval '1 hour'
+                          FROM courses_session),
+                       (SELECT count(*) FROM bookings_booking)
+                """
+            ).fetchone()
+    except psycopg.Error:  # no tables yet: not ready
+        return False
+    return n == courses and s == courses * per_course and bool(first) and b > 0
+
+
+def build(url: str, env: dict, size: str, tmp: Path) -> Path:
+    """The database for `size`, built if missing or stale; returns the file
+    of signed-in learners ("person_id session_key" lines)."""
+    courses, per_course, per_session = SIZES[size]
+    name = urlsplit(url).path.lstrip("/")
+    manage = [sys.executable, "manage.py"]
+    started = time.monotonic()
+    if not catalogue_ready(url, name, courses, per_course):
+        bc.say(f"Building {name}: {courses:,} courses ...")
+        bc.recreate_database(url, name, drop=True)
+        bc.run(
+            [*manage, "migrate", "--noinput", "-v0"],
+            env=env,
+            timeout=900,
+            what="migrate",
+        )
+        out = bc.run(
+            [
+                *manage,
+                "generate_catalogue",
+                "--courses",
+                str(courses),
+                "--sessions-per-course",
+                str(per_course),
+                "--prefix",
+                PREFIX,
+            ],
+            env=env,
+            timeout=3600,
+            what="generate_catalogue",
+        )
+        bc.say("  " + out.strip())
+    else:
+        bc.say(f"Reusing {name}.")
+    learners = tmp / f"learners-{size}.txt"
+    script = PEOPLE_AND_SESSIONS
+    people = courses * per_course * per_session // 5
+    for key, value in {
+        "PEOPLE": people,
+        "PER_SESSION": per_session,
+        "SIGNED_IN": SIGNED_IN,
+        "OUT": learners,
+    }.items():
+        script = script.replace("{" + key + "}", str(value))
+    bc.run(
+        [*manage, "shell", "-c", script],
+        env=env,
+        timeout=3600,
+        what="people, bookings and signed-in sessions",
+    )
+    with bc.pg_connect(url, name) as conn:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM courses_course),"
+            " (SELECT count(*) FROM courses_session),"
+            " (SELECT count(*) FROM bookings_booking),"
+            " (SELECT count(*) FROM accounts_user)"
+        ).fetchone()
+    bc.say(
+        "  {:,} courses, {:,} sessions, {:,} bookings, {:,} people "
+        "(ready in {:.0f} s)".format(*counts, time.monotonic() - started)
+    )
+    return learners
+
+
+def count_timings(url: str, env: dict) -> str:
+    """Median time of the catalogue's uncached total count, no filters and
+    one search, in the app's own code."""
+    script = (
+        "import time, statistics\n"
+        "from courses import selectors as s\n"
+        "from django.db import connection\n"
+        "out = []\n"
+        "for f in (s.CatalogueFilters(), s.CatalogueFilters(q='safeguarding'),"
+        " s.CatalogueFilters(available=True)):\n"
+        "    ts = []\n"
+        "    for _ in range(7):\n"
+        "        t = time.perf_counter(); n = s.courses_for_catalogue_count(f);"
+        " ts.append((time.perf_counter() - t) * 1000)\n"
+        "    out.append(f'{n} courses {statistics.median(ts):.1f} ms')\n"
+        "print('; '.join(out))\n"
+    )
+    return (
+        bc.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            env=env,
+            timeout=300,
+            what="count timing",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+
+
+def mix_paths(n: int, providers: list[str], seed: int) -> list[str]:
+    """n different catalogue addresses: searches, filters, sorts and pages."""
+    rng = random.Random(seed)
+    topics = WORDS[:12]
+    modes = ["in_person", "live_online", "e_learning"]
+    seen: set[str] = set()
+    while len(seen) < n:
+        p = []
+        if rng.random() < 0.5:
+            words = rng.sample(WORDS, rng.choice([1, 1, 2]))
+            p.append("q=" + "+".join(w.replace(" ", "+") for w in words))
+        if rng.random() < 0.35:
+            p.append("topic=" + rng.choice(topics))
+        if rng.random() < 0.3:
+            p.append("mode=" + rng.choice(modes))
+        if providers and rng.random() < 0.2:
+            p.append("provider=" + rng.choice(providers))
+        if rng.random() < 0.2:
+            p.append("free=1")
+        if rng.random() < 0.3:
+            p.append("available=1")
+        if rng.random() < 0.2:
+            day = 1 + rng.randrange(150)
+            p.append(
+                f"from={time.strftime('%Y-%m-%d', time.gmtime(time.time() + day * 86400))}"
+            )
+        if rng.random() < 0.4:
+            p.append("sort=" + rng.choice(["soonest", "title", "relevance"]))
+        p.append(f"page={1 + int(rng.expovariate(1 / 8))}")
+        seen.add("/courses/?" + "&".join(p))
+    return sorted(seen, key=lambda _: rng.random())
+
+
+def provider_values(url: str, name: str) -> list[str]:
+    with bc.pg_connect(url, name) as conn:
+        rows = conn.execute("SELECT id FROM courses_provider").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def app_env(url: str, args, base: str, tmp: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.perf.settings",
+        "DATABASE_URL": url,
+        "REDIS_URL": args.redis_url,
+        "CELERY_BROKER_URL": args.broker_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": base,
+        "EMAIL_URL": "consolemail://",
+        "LOG_LEVEL": "WARNING",
+        "BENCH_STATIC_ROOT": str(tmp / "static"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def bench_size(size: str, args, wrk: str, tmp: Path) -> dict[str, Result]:
+    url = f"{args.database_prefix}_{size}"
+    name = urlsplit(url).path.lstrip("/")
+    port = bc.free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = app_env(url, args, base, tmp)
+    learners_file = build(url, env, size, tmp)
+    learners = [line.split() for line in learners_file.read_text().splitlines()]
+    courses = SIZES[size][0]
+    with bc.pg_connect(url, name) as conn:
+        slugs = [r[0] for r in conn.execute("SELECT slug FROM courses_course")]
+        session_ids = [
+            r[0]
+            for r in conn.execute(
+                # Free courses only: a paid course's POST shows "Check your
+                # booking before you confirm it" instead of booking.
+                "SELECT s.id FROM courses_session s JOIN courses_course c"
+                " ON c.id = s.course_id WHERE s.starts_at > now() AND c.price = 0"
+                " ORDER BY random()"
+            )
+        ]
+    rng = random.Random(15)
+    rng.shuffle(slugs)
+    lists = {
+        "bare": ["/bench/bare/ "],
+        "cached": ["/courses/ "],
+        "home": ["/ "],
+        "mix": [f"{p} " for p in mix_paths(40_000, provider_values(url, name), 15)],
+        "course": [f"/courses/{s}/ " for s in slugs],
+        "course_in": [
+            f"/courses/{s}/ {learners[k % len(learners)][1]}"
+            for k, s in enumerate(slugs[:40_000])
+        ],
+        "bookings_in": [f"/bookings/ {key}" for _pid, key in learners],
+        # Learner k books sessions k, k + n, ...: no pair twice (the learners
+        # were booked on none of the sessions drawn here beyond chance).
+        "book": [
+            f"/ {learners[k % len(learners)][1]} {sid}"
+            for k, sid in enumerate(session_ids[: min(len(session_ids), 100_000)])
+        ],
+    }
+    scripts = {}
+    for key, lines in lists.items():
+        (tmp / f"{size}-{key}.txt").write_text("\n".join(lines) + "\n")
+        lua = tmp / f"{size}-{key}.lua"
+        lua.write_text(
+            LUA
+            % {"file": tmp / f"{size}-{key}.txt", "threads": args.threads, "csrf": CSRF}
+        )
+        scripts[key] = lua
+    bc.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        timeout=300,
+        what="collectstatic",
+    )
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    counts = count_timings(url, {**env, "REDIS_URL": ""})
+    log = tmp / f"gunicorn-{size}.log"
+    proc = bc.start_gunicorn(env, port, log, args.workers)
+    try:
+        bc.wait_until_up(proc, base + "/bench/bare/", log, limit=60)
+        for path in (lists["course"][0], "/ ", lists["mix"][0]):
+            status, body = bc.fetch(base + path.split()[0])
+            if status != 200:
+                bc.fail(f"{path} answered {status}:\n{body[:1500]}")
+        status, body = bc.fetch(
+            base + "/bookings/", cookie=f"sessionid={learners[0][1]}"
+        )
+        if status != 200 or "Sign out" not in body:
+            bc.fail(f"a signed-in learner's /bookings/ answered {status}")
+        bc.say(f"Warming up ({args.warmup} s) ...")
+        for key in ("bare", "cached", "home"):
+            run_wrk(wrk, base + "/", scripts[key], seconds=args.warmup, args=args)
+        results: dict[str, list[Result]] = {}
+        bookings_before = booking_count(url, name)
+        for n in range(args.rounds):
+            for key in (
+                "bare",
+                "cached",
+                "home",
+                "mix",
+                "course",
+                "course_in",
+                "bookings_in",
+                "book",
+            ):
+                bc.say(f"  {size} round {n + 1}: {key} for {args.duration} s ...")
+                results.setdefault(key, []).append(
+                    run_wrk(
+                        wrk, base + "/", scripts[key], seconds=args.duration, args=args
+                    )
+                )
+    finally:
+        bc.stop_gunicorn(proc)
+    chosen = {k: median(rs) for k, rs in results.items()}
+    chosen["_counts"] = counts  # type: ignore[assignment]
+    posts = sum(r.requests for r in results["book"])
+    chosen["_booked"] = (  # type: ignore[assignment]
+        f"{booking_count(url, name) - bookings_before:,} bookings made by "
+        f"{posts:,} booking POSTs"
+    )
+    chosen["_size"] = (  # type: ignore[assignment]
+        f"{courses:,} courses, {courses * SIZES[size][1]:,} sessions, "
+        f"{courses * SIZES[size][1] * SIZES[size][2]:,} bookings"
+    )
+    return chosen
+
+
+def booking_count(url: str, name: str) -> int:
+    with bc.pg_connect(url, name) as conn:
+        return conn.execute("SELECT count(*) FROM bookings_booking").fetchone()[0]
+
+
+def median(results: list[Result]) -> Result:
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+ROWS = [
+    ("bare", "bare view /bench/bare/", None),
+    ("cached", "(a) catalogue, cache hit", 0.60),
+    ("home", "(a) home /", None),
+    ("mix", "(b) cold mix /courses/?...", 0.30),
+    ("course", "(c) course pages, anonymous", 0.40),
+    ("course_in", "(d) course pages, signed in", 0.30),
+    ("bookings_in", "(d) My bookings, signed in", None),
+    ("book", "(e) booking POST", 0.25),
+]
+
+
+def print_tables(all_results: dict[str, dict], args) -> None:
+    bc.say("")
+    bc.say(
+        f"gunicorn {args.workers} sync workers; wrk {args.threads} threads, "
+        f"{args.connections} connections, {args.duration} s per row, median of "
+        f"{args.rounds}; {os.cpu_count()} CPUs (shared with other work)"
+    )
+    for size, res in all_results.items():
+        bare = res["bare"].rps
+        bc.say("")
+        bc.say(f"{size}: {res['_size']}")
+        bc.say(f"  uncached total count: {res['_counts']}")
+        bc.say(f"  {res['_booked']}")
+        head = (
+            f"| {'request':<30} | {'req/s':>7} | {'p50 ms':>7} | {'p95 ms':>7} "
+            f"| {'p99 ms':>7} | {'ratio':>5} | {'target':>6} | {'errors':>6} |"
+        )
+        bc.say(head)
+        bc.say("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
+        for key, label, target in ROWS:
+            r = res[key]
+            bc.say(
+                f"| {label:<30} | {r.rps:>7.1f} | {r.p50_ms:>7.1f} | {r.p95_ms:>7.1f} "
+                f"| {r.p99_ms:>7.1f} | {r.rps / bare:>5.2f} | "
+                f"{(f'>={target:.2f}' if target else ''):>6} | {r.errors:>6} |"
+            )
+    if {"small", "large"} <= set(all_results):
+        bc.say("")
+        bc.say("large ratio as a share of the small one (target >= 80%):")
+        for key, label, _target in ROWS[1:]:
+            small = all_results["small"][key].rps / all_results["small"]["bare"].rps
+            large = all_results["large"][key].rps / all_results["large"]["bare"].rps
+            bc.say(f"  {label:<30} {large / small:>5.0%}")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", choices=["small", "large", "both"], default="both")
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--database-prefix",
+        default=os.environ.get(
+            "BENCH_MIX_DATABASE_PREFIX",
+            "postgres://postgres@127.0.0.1:5432/cpd_bench_mix",
+        ),
+    )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    p.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
+    p.add_argument(
+        "--build-only", action="store_true", help="build the databases and stop"
+    )
+    return p.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    wrk = bc.ensure_wrk()
+    tmp = Path(tempfile.mkdtemp(prefix="cpd-bench-mix-"))
+    sizes = ["small", "large"] if args.size == "both" else [args.size]
+    try:
+        results = {}
+        for size in sizes:
+            if args.build_only:
+                url = f"{args.database_prefix}_{size}"
+                build(url, app_env(url, args, "http://127.0.0.1", tmp), size, tmp)
+                continue
+            results[size] = bench_size(size, args, wrk, tmp)
+        if results:
+            print_tables(results, args)
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
