@@ -139,7 +139,9 @@ def test_training_record_refuses_huge_notes_and_impossible_dates(
     assert response.status_code == 200
     html = response.content.decode()
     assert message in html
-    assert f'href="#id_{field}"' in html  # the error summary links to the field
+    # The error summary links to the field (a date to its day box).
+    target = f"id_{field}_day" if field == "completed_on" else f"id_{field}"
+    assert f'href="#{target}"' in html
     assert not PriorLearning.objects.exists()
 
 
