@@ -44,10 +44,15 @@ def test_existing_apprenticeship_applications_survive_and_get_their_type():
             application_id=row.pk, from_status="draft", to_status="submitted"
         )
         # An officer held the old permission directly, not through a role.
-        OldPermission = old.get_model("auth", "Permission")
-        change_old = OldPermission.objects.get(
-            content_type__app_label="funding",
+        # As on a database the previous release set up (a test database is
+        # made from today's models, which no longer have the old name).
+        content_type, _ = old.get_model(
+            "contenttypes", "ContentType"
+        ).objects.get_or_create(app_label="funding", model="apprenticeshipapplication")
+        change_old, _ = old.get_model("auth", "Permission").objects.get_or_create(
+            content_type=content_type,
             codename="change_apprenticeshipapplication",
+            defaults={"name": "Can change apprenticeship application"},
         )
         old.get_model("accounts", "User").objects.get(
             pk=officer.pk
