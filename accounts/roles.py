@@ -64,7 +64,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "funding.invoice": ("add", "view"),
         "funding.payment": ("add", "view"),
         "funding.progressupdate": ("view",),
-        "funding.apprenticeshipapplication": ("change", "view"),
+        "funding.application": ("change", "view"),
+        # Kinds of application learners can make, added without code.
+        "funding.applicationtype": ("add", "change", "view"),
         "funding.fundingmail": ("change", "view"),
         "courses.provider": ("view",),
         "accounts.user": ("view",),

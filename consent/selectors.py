@@ -101,8 +101,8 @@ def analytics_allowed(request: HttpRequest) -> bool:
 TEAM_NOTES = {
     "booking": "Bookings, places, cancellations, attendance, certificates and "
     "payments.",
-    "funding": "Funding requests, apprenticeship applications, invoices and "
-    "payments of funding.",
+    "funding": "Funding requests, apprenticeship and other applications, invoices "
+    "and payments of funding.",
     "data_protection": "Your personal data: a copy of it, corrections, erasure, "
     "restricting or objecting to its use, and complaints about how we use it.",
 }

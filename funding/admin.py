@@ -11,7 +11,8 @@ from config.spreadsheet import safe_cell
 
 from . import selectors, services
 from .models import (
-    ApprenticeshipApplication,
+    Application,
+    ApplicationType,
     FundingDocument,
     FundingEvent,
     FundingMail,
@@ -219,11 +220,51 @@ class FundingRequestAdmin(admin.ModelAdmin):
         return response
 
 
-@admin.register(ApprenticeshipApplication)
-class ApprenticeshipApplicationAdmin(admin.ModelAdmin):
+@admin.register(ApplicationType)
+class ApplicationTypeAdmin(admin.ModelAdmin):
+    """Kinds of application learners can make: a new one is a new page on the
+    website, with no code. Never deleted once used (its applications keep it);
+    close it instead."""
+
+    list_display = ("name", "slug", "is_open", "needs_manager", "order", "start")
+    list_editable = ("is_open", "order")
+    list_filter = ("is_open",)
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name", "slug")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "summary", "guidance")}),
+        (
+            _("The questions"),
+            {
+                "fields": (
+                    "subject_label",
+                    "subject_hint",
+                    "statement_label",
+                    "statement_hint",
+                    "needs_manager",
+                )
+            },
+        ),
+        (_("Taking applications"), {"fields": ("is_open", "order")}),
+    )
+
+    @admin.display(description=_("learners start at"))
+    def start(self, obj):
+        url = reverse("funding:application_new", args=[obj.slug])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.applications.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
     list_display = (
         "pk",
         "person",
+        "type",
         "programme",
         "employer_name",
         "status",
@@ -231,16 +272,17 @@ class ApprenticeshipApplicationAdmin(admin.ModelAdmin):
         "review",
     )
     list_filter = (
+        "type",
         "status",
         "organisation",
         ("submitted_at", admin.DateFieldListFilter),
     )
-    list_select_related = ("person", "organisation")
+    list_select_related = ("person", "organisation", "type")
     search_fields = ("programme", "employer_name", "person__email", "person__last_name")
     actions = ("start_review",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in ApprenticeshipApplication._meta.fields]
+        return [f.name for f in Application._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,7 @@ from courses.models import Provider
 
 from . import services
 from .models import (
-    ApprenticeshipApplication,
+    Application,
     FundingRequest,
     FundingRound,
     ProgressUpdate,
@@ -351,9 +351,13 @@ class ProgressForm(forms.Form):
         return cleaned
 
 
-class ApprenticeshipApplicationForm(forms.ModelForm):
+class ApplicationForm(forms.ModelForm):
+    """An application of any type: the questions are the type's, as staff
+    worded them in admin; the manager's details only if the type asks."""
+
     manager_email = forms.EmailField(
         label=_("Your manager's work email"),
+        max_length=254,
         error_messages={
             "invalid": _("Enter an email address like name@practice.nhs.uk"),
             "required": _("Enter your manager's work email"),
@@ -361,7 +365,7 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
     )
 
     class Meta:
-        model = ApprenticeshipApplication
+        model = Application
         fields = (
             "programme",
             "employer_name",
@@ -370,26 +374,34 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
             "statement",
         )
         labels = {
-            "programme": _("Which apprenticeship programme are you interested in?"),
+            "programme": _("What are you applying for?"),
             "employer_name": _("Your employer or workplace"),
             "manager_name": _("Your manager's name"),
             "statement": _("Personal statement"),
         }
-        help_texts = {
-            "programme": _("For example, Nursing Associate (level 5)"),
-            "statement": _("Why you want to do it and how it fits your role."),
-        }
         widgets = {"statement": forms.Textarea(attrs={"rows": 8})}
         error_messages = {
-            "programme": {"required": _("Enter the programme you are interested in")},
+            "programme": {"required": _("Enter what you are applying for")},
             "employer_name": {"required": _("Enter your employer or workplace")},
             "manager_name": {"required": _("Enter your manager's name")},
-            "statement": {"required": _("Enter your personal statement")},
+            "statement": {"required": _("Enter your statement")},
         }
 
-    def __init__(self, *args, person, **kwargs):
+    def __init__(self, *args, person, application_type=None, **kwargs):
         self.person = person
         super().__init__(*args, **kwargs)
+        kind = application_type
+        if kind is None:
+            return
+        self.fields["programme"].label = kind.subject_label
+        self.fields["programme"].help_text = kind.subject_hint
+        self.fields["statement"].label = kind.statement_label
+        self.fields["statement"].help_text = kind.statement_hint
+        if kind.needs_manager:
+            self.fields["manager_name"].required = True
+        else:
+            del self.fields["manager_name"]
+            del self.fields["manager_email"]
 
     def clean_manager_email(self):
         email = self.cleaned_data["manager_email"]
@@ -402,7 +414,7 @@ class ApprenticeshipApplicationForm(forms.ModelForm):
 # The columns are TextFields: the form gives them their length (a max_length set
 # in __init__ only changes the widget, it is never checked).
 limit_text(ReasonForm.base_fields["reason"], LONG_TEXT)
-limit_text(ApprenticeshipApplicationForm.base_fields["statement"], 10_000)
+limit_text(ApplicationForm.base_fields["statement"], 10_000)
 
 
 # --- officers -----------------------------------------------------------------

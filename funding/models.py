@@ -75,7 +75,42 @@ class FundingRound(models.Model):
         return f"{self.stream.name}: {self.name}"
 
 
-class FundingRequest(models.Model):
+class Lifecycle(models.Model):
+    """What a funding request and an application share: a status the learner
+    edits in some states and officers decide on, who decided and when, and
+    the colour each status is shown in. The statuses and their moves are each
+    model's own; the moves themselves go through `services.common`."""
+
+    # The learner may edit only in these states.
+    EDITABLE: tuple[str, ...] = ("draft",)
+    # GOV.UK tag colour of each status.
+    STATUS_TAGS: dict[str, str] = {}
+
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def status_tag(self) -> str:
+        return self.STATUS_TAGS.get(self.status, "grey")
+
+
+class FundingRequest(Lifecycle):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         AWAITING_MANAGER = "awaiting_manager", _("Waiting for manager's support")
@@ -96,6 +131,17 @@ class FundingRequest(models.Model):
     COMMITTED = ("awaiting_manager", "not_supported", "under_review", "approved")
     # Submitted and not decided: the learner may withdraw it.
     WITHDRAWABLE = ("awaiting_manager", "not_supported", "under_review", "more_info")
+    STATUS_TAGS = {
+        "draft": "grey",
+        "awaiting_manager": "yellow",
+        "not_supported": "orange",
+        "under_review": "blue",
+        "more_info": "orange",
+        "approved": "green",
+        "declined": "red",
+        "closed": "grey",
+        "withdrawn": "grey",
+    }
 
     # On erasure the row stays, against the anonymised account, with its
     # amounts, dates and status; what the person wrote is cleared.
@@ -158,17 +204,6 @@ class FundingRequest(models.Model):
         blank=True,
         help_text=_("Shown to the learner: conditions of approval, or why declined."),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -192,26 +227,82 @@ class FundingRequest(models.Model):
         return reverse("funding:detail", args=[self.pk])
 
     @property
-    def is_editable(self) -> bool:
-        return self.status in self.EDITABLE
-
-    @property
     def provider_display(self) -> str:
         return self.provider.name if self.provider_id else self.provider_name
 
-    @property
-    def status_tag(self) -> str:
-        return {
-            "draft": "grey",
-            "awaiting_manager": "yellow",
-            "not_supported": "orange",
-            "under_review": "blue",
-            "more_info": "orange",
-            "approved": "green",
-            "declined": "red",
-            "closed": "grey",
-            "withdrawn": "grey",
-        }[self.status]
+
+class ApplicationType(models.Model):
+    """A kind of application learners can make on the website (an
+    apprenticeship, a fellowship, a placement...), added by staff in admin:
+    what the pages ask and whether it takes new applications."""
+
+    name = models.CharField(
+        _("name"),
+        max_length=200,
+        unique=True,
+        help_text=_("As learners see it, for example 'Apprenticeship'."),
+    )
+    slug = models.SlugField(
+        _("address"),
+        max_length=50,
+        unique=True,
+        help_text=_("The last part of the page address, for example 'apprenticeship'."),
+    )
+    summary = models.CharField(
+        _("summary"),
+        max_length=300,
+        blank=True,
+        help_text=_("One sentence shown in the list of applications."),
+    )
+    guidance = models.TextField(
+        _("guidance"),
+        blank=True,
+        help_text=_("Shown above the form: who can apply and what happens next."),
+    )
+    subject_label = models.CharField(
+        _("question: what they apply for"),
+        max_length=200,
+        default="What are you applying for?",
+    )
+    subject_hint = models.CharField(
+        _("hint for that question"), max_length=300, blank=True
+    )
+    statement_label = models.CharField(
+        _("question: their statement"),
+        max_length=200,
+        default="Personal statement",
+    )
+    statement_hint = models.CharField(
+        _("hint for the statement"),
+        max_length=300,
+        blank=True,
+        help_text=_("For example 'Why you want to do it and how it fits your role.'"),
+    )
+    needs_manager = models.BooleanField(
+        _("ask for the manager's details"), default=True
+    )
+    is_open = models.BooleanField(
+        _("open for applications"),
+        default=True,
+        help_text=_(
+            "When closed, nobody can start or submit an application; those "
+            "submitted are still decided."
+        ),
+    )
+    order = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Lower numbers are listed first.")
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("funding:application_new", args=[self.slug])
 
     @property
     def is_withdrawable(self) -> bool:
@@ -222,7 +313,11 @@ class FundingRequest(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class ApprenticeshipApplication(models.Model):
+class Application(Lifecycle):
+    """An application of any `ApplicationType`. It was the apprenticeship
+    application: its table keeps that name, so the release before this one
+    could read and write it during an upgrade."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
@@ -230,43 +325,49 @@ class ApprenticeshipApplication(models.Model):
         OFFERED = "offered", _("Offered a place")
         DECLINED = "declined", _("Declined")
 
-    EDITABLE = ("draft",)
+    STATUS_TAGS = {
+        "draft": "grey",
+        "submitted": "yellow",
+        "under_review": "blue",
+        "offered": "green",
+        "declined": "red",
+    }
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
-        related_name="apprenticeship_applications",
+        related_name="applications",
     )
-    programme = models.CharField(_("programme of interest"), max_length=200)
+    # Null only for rows the previous release wrote during the upgrade (all
+    # apprenticeships); every application this code makes has a type.
+    type = models.ForeignKey(
+        ApplicationType,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
+        verbose_name=_("type"),
+    )
+    programme = models.CharField(_("what they apply for"), max_length=200)
     employer_name = models.CharField(_("employer or workplace"), max_length=200)
     organisation = models.ForeignKey(
         "accounts.Organisation",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="apprenticeship_applications",
+        related_name="applications",
         verbose_name=_("workplace"),
     )
-    manager_name = models.CharField(_("manager's name"), max_length=200)
-    manager_email = models.EmailField(_("manager's work email"))
-    statement = models.TextField(_("personal statement"))
+    manager_name = models.CharField(_("manager's name"), max_length=200, blank=True)
+    manager_email = models.EmailField(_("manager's work email"), blank=True)
+    statement = models.TextField(_("statement"))
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     decision_note = models.TextField(_("note to the applicant"), blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "funding_apprenticeshipapplication"
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -278,18 +379,8 @@ class ApprenticeshipApplication(models.Model):
         return reverse("funding:application_detail", args=[self.pk])
 
     @property
-    def is_editable(self) -> bool:
-        return self.status in self.EDITABLE
-
-    @property
-    def status_tag(self) -> str:
-        return {
-            "draft": "grey",
-            "submitted": "yellow",
-            "under_review": "blue",
-            "offered": "green",
-            "declined": "red",
-        }[self.status]
+    def type_name(self) -> str:
+        return self.type.name if self.type_id else str(_("Apprenticeship"))
 
 
 class FundingEvent(models.Model):
@@ -304,7 +395,7 @@ class FundingEvent(models.Model):
         blank=True,
     )
     application = models.ForeignKey(
-        ApprenticeshipApplication,
+        Application,
         on_delete=models.CASCADE,
         related_name="events",
         null=True,
@@ -338,7 +429,7 @@ class FundingEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.from_status} → {self.to_status}"
 
     def _label(self, value: str) -> str:
-        model = FundingRequest if self.request_id else ApprenticeshipApplication
+        model = FundingRequest if self.request_id else Application
         return dict(model.Status.choices).get(value, value)
 
     @property
@@ -518,7 +609,7 @@ class FundingMail(OutboxMessage):
         blank=True,
     )
     application = models.ForeignKey(
-        ApprenticeshipApplication,
+        Application,
         on_delete=models.CASCADE,
         related_name="mails",
         null=True,

@@ -16,7 +16,8 @@ from django.utils import timezone
 from privacy.registry import Category, not_personal, register, register_retention
 
 from .models import (
-    ApprenticeshipApplication,
+    Application,
+    ApplicationType,
     FundingDocument,
     FundingEvent,
     FundingMail,
@@ -178,22 +179,23 @@ def export_applications(person) -> list[dict]:
     return [
         {
             "id": a.pk,
-            "programme": a.programme,
+            "type": a.type_name,
+            "applied_for": a.programme,
             "employer": a.employer_name,
             "manager_name": a.manager_name,
             "manager_email": a.manager_email,
-            "personal_statement": a.statement,
+            "statement": a.statement,
             "status": a.get_status_display(),
             "note_to_you": a.decision_note,
             "submitted_at": a.submitted_at,
             "created_at": a.created_at,
         }
-        for a in ApprenticeshipApplication.objects.filter(person=person)
+        for a in Application.objects.filter(person=person).select_related("type")
     ]
 
 
 def erase_applications(person) -> None:
-    ApprenticeshipApplication.objects.filter(person=person).update(
+    Application.objects.filter(person=person).update(
         employer_name="",
         manager_name="",
         manager_email="",
@@ -306,8 +308,8 @@ register(
 )
 register(
     Category(
-        name="apprenticeship_applications",
-        model=ApprenticeshipApplication,
+        name="applications",
+        model=Application,
         fields=[
             "employer_name",
             "manager_name",
@@ -339,6 +341,20 @@ not_personal(
     reason="A funding stream and its rules, written by staff.",
 )
 not_personal(FundingRound, ["name"], reason="The name of a funding round.")
+not_personal(
+    ApplicationType,
+    [
+        "name",
+        "slug",
+        "summary",
+        "guidance",
+        "subject_label",
+        "subject_hint",
+        "statement_label",
+        "statement_hint",
+    ],
+    reason="A kind of application and the questions it asks, written by staff.",
+)
 not_personal(
     FundingRequest,
     ["course_name", "provider_name"],

@@ -24,7 +24,8 @@ from accounts.models import Organisation, User
 from config.numbers import parse_int
 
 from .models import (
-    ApprenticeshipApplication,
+    Application,
+    ApplicationType,
     FundingEvent,
     FundingRequest,
     FundingRound,
@@ -98,14 +99,25 @@ def funding_request_detail(*, queryset: QuerySet[FundingRequest]):
     )
 
 
-def applications_for_person(*, person: User) -> QuerySet[ApprenticeshipApplication]:
-    return ApprenticeshipApplication.objects.filter(person=person).order_by(
-        "-created_at", "-pk"
+def applications_for_person(*, person: User) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(person=person)
+        .select_related("type")
+        .order_by("-created_at", "-pk")
     )
 
 
-def application_detail(*, queryset: QuerySet[ApprenticeshipApplication]):
-    return queryset.select_related("person", "organisation").prefetch_related(
+def application_types_open() -> QuerySet[ApplicationType]:
+    """The kinds of application a learner can start now, in staff's order."""
+    return ApplicationType.objects.filter(is_open=True).order_by("order", "name")
+
+
+def application_types() -> QuerySet[ApplicationType]:
+    return ApplicationType.objects.order_by("order", "name")
+
+
+def application_detail(*, queryset: QuerySet[Application]):
+    return queryset.select_related("person", "organisation", "type").prefetch_related(
         Prefetch(
             "events",
             queryset=FundingEvent.objects.select_related("actor").order_by(
@@ -264,15 +276,19 @@ def panel_for_round(*, funding_round: FundingRound) -> QuerySet[FundingRequest]:
     )
 
 
-def applications_for_officers(*, status: str = "") -> QuerySet:
+def applications_for_officers(
+    *, status: str = "", type_slug: str = ""
+) -> QuerySet[Application]:
     qs = (
-        ApprenticeshipApplication.objects.exclude(
-            status=ApprenticeshipApplication.Status.DRAFT
-        )
-        .select_related("person", "organisation")
+        Application.objects.exclude(status=Application.Status.DRAFT)
+        .select_related("person", "organisation", "type")
         .order_by("-submitted_at", "-pk")
     )
-    return qs.filter(status=status) if status else qs
+    if status:
+        qs = qs.filter(status=status)
+    if type_slug:
+        qs = qs.filter(type__slug=type_slug)
+    return qs
 
 
 def support_link_get(*, token: str) -> ManagerSupport | None:

@@ -1,6 +1,6 @@
 """Funding officers' pages under /staff/funding/ (so two-factor authentication
 applies): the work queue, a request's review, invoices and payments, a round's
-panel and apprenticeship applications. Each needs a funding permission."""
+panel and applications of every type. Each needs a funding permission."""
 
 from django import forms
 from django.contrib import messages
@@ -23,7 +23,7 @@ from .forms import (
     PaymentForm,
     QueueFilterForm,
 )
-from .models import ApprenticeshipApplication, FundingRequest, FundingRound
+from .models import Application, FundingRequest, FundingRound
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -36,7 +36,7 @@ officer_required = permission_required(
     "funding.change_fundingrequest", raise_exception=True
 )
 application_officer_required = permission_required(
-    "funding.change_apprenticeshipapplication", raise_exception=True
+    "funding.change_application", raise_exception=True
 )
 
 
@@ -254,20 +254,24 @@ def _panel_decisions(data, rows) -> tuple[list[dict], str | None]:
 @application_officer_required
 def application_queue_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    if status not in ApprenticeshipApplication.Status.values:
+    if status not in Application.Status.values:
         status = ""
-    page = Paginator(selectors.applications_for_officers(status=status), 50).get_page(
-        _page_number(request)
-    )
+    types = list(selectors.application_types())
+    type_slug = request.GET.get("type", "")
+    if type_slug not in {t.slug for t in types}:
+        type_slug = ""
+    page = Paginator(
+        selectors.applications_for_officers(status=status, type_slug=type_slug), 50
+    ).get_page(_page_number(request))
     return render(
         request,
         "funding/staff/application_queue.html",
         {
             "page": page,
             "status": status,
-            "statuses": [
-                c for c in ApprenticeshipApplication.Status.choices if c[0] != "draft"
-            ],
+            "statuses": [c for c in Application.Status.choices if c[0] != "draft"],
+            "types": types,
+            "type_slug": type_slug,
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import staff_views, views
+from . import application_views, staff_views, views
 
 app_name = "funding"
 
@@ -48,25 +48,44 @@ urlpatterns = [
         views.manager_support_view,
         name="support",
     ),
+    # Applications of every type staff define in admin.
+    path("applications/", application_views.application_list_view, name="applications"),
     path(
-        "funding/apprenticeships/new/",
-        views.application_new_view,
+        "applications/<slug:type_slug>/new/",
+        application_views.application_new_view,
         name="application_new",
     ),
     path(
-        "funding/apprenticeships/<int:pk>/",
-        views.application_detail_view,
+        "applications/<int:pk>/",
+        application_views.application_detail_view,
         name="application_detail",
     ),
     path(
-        "funding/apprenticeships/<int:pk>/edit/",
-        views.application_edit_view,
+        "applications/<int:pk>/edit/",
+        application_views.application_edit_view,
         name="application_edit",
     ),
     path(
-        "funding/apprenticeships/<int:pk>/submit/",
-        views.application_submit_view,
+        "applications/<int:pk>/submit/",
+        application_views.application_submit_view,
         name="application_submit",
+    ),
+    # The apprenticeship addresses before application types: links in mail
+    # sent, bookmarks, and the forms the previous release rendered.
+    path(
+        "funding/apprenticeships/new/",
+        application_views.apprenticeship_new_view,
+        name="apprenticeship_new",
+    ),
+    path(
+        "funding/apprenticeships/<int:pk>/",
+        application_views.apprenticeship_detail_view,
+        name="apprenticeship_detail",
+    ),
+    path(
+        "funding/apprenticeships/<int:pk>/edit/",
+        application_views.application_edit_view,
+        name="apprenticeship_edit",
     ),
     # Funding officers (under /staff/ so two-factor authentication applies)
     path("staff/funding/", staff_views.queue_view, name="officer_queue"),

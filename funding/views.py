@@ -13,7 +13,6 @@ from config.idempotency import idempotent
 
 from . import selectors, services
 from .forms import (
-    ApprenticeshipApplicationForm,
     CourseForm,
     ManagerForm,
     ManagerSupportForm,
@@ -551,88 +550,3 @@ def manager_support_view(request: HttpRequest, token: str) -> HttpResponse:
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
-
-
-# --- apprenticeship applications ------------------------------------------------------
-
-
-def _my_application(request, pk):
-    return get_object_or_404(
-        selectors.applications_for_person(person=request.user), pk=pk
-    )
-
-
-def _application_form_page(request, application):
-    profile = getattr(request.user, "profile", None)
-    initial = {}
-    if application is None and profile and profile.organisation:
-        initial["employer_name"] = profile.organisation.name
-    form = ApprenticeshipApplicationForm(
-        request.POST if request.method == "POST" else None,
-        instance=application,
-        initial=initial,
-        person=request.user,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_application(
-                request.user, application=application, **form.cleaned_data
-            )
-        except services.FundingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                _("Your application is saved. Check it, then submit it."),
-            )
-            return redirect(saved)
-    return render(
-        request,
-        "funding/application_form.html",
-        {"form": form, "application": application},
-    )
-
-
-@login_required
-@idempotent
-def application_new_view(request: HttpRequest) -> HttpResponse:
-    return _application_form_page(request, None)
-
-
-@login_required
-@idempotent
-def application_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _my_application(request, pk)
-    if not application.is_editable:
-        messages.error(request, _("This application can no longer be changed."))
-        return redirect(application)
-    return _application_form_page(request, application)
-
-
-@login_required
-def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    application = get_object_or_404(
-        selectors.application_detail(
-            queryset=selectors.applications_for_person(person=request.user)
-        ),
-        pk=pk,
-    )
-    return render(
-        request,
-        "funding/application_detail.html",
-        {"application": application, "events": application.events.all()},
-    )
-
-
-@login_required
-@require_POST
-@idempotent
-def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _my_application(request, pk)
-    try:
-        services.submit_application(application, by=request.user)
-    except services.FundingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Your application has been submitted."))
-    return redirect(application)

@@ -7,16 +7,18 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from config import outbox, uploads
 
 from ..models import (
-    ApprenticeshipApplication,
+    Application,
     FundingEvent,
     FundingMail,
     FundingRequest,
+    Lifecycle,
 )
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def safe_name(upload, ext: str) -> str:
 
 
 def record_event(
-    obj: FundingRequest | ApprenticeshipApplication,
+    obj: FundingRequest | Application,
     *,
     to_status: str,
     by: User | None,
@@ -97,6 +99,28 @@ def record_event(
     if from_status != to_status and obj.person_id and to_status != "draft":
         _mail_learner_about(obj, event)
     return event
+
+
+def record_decision(
+    obj: Lifecycle,
+    *,
+    to_status: str,
+    note: str,
+    by: User,
+    event_note: str | None = None,
+) -> FundingEvent:
+    """An officer's decision on a request or an application (the caller holds
+    its row lock and has checked the move): what the learner is told, who
+    decided and when, then the event and the learner's mail."""
+    obj.decision_note = note.strip()
+    obj.decided_at = timezone.now()
+    obj.decided_by = by
+    return record_event(
+        obj,
+        to_status=to_status,
+        by=by,
+        note=note if event_note is None else event_note,
+    )
 
 
 def _mail_learner_about(obj, event: FundingEvent) -> None:
@@ -127,7 +151,7 @@ def queue_mail(
     template: str,
     context: dict,
     request: FundingRequest | None = None,
-    application: ApprenticeshipApplication | None = None,
+    application: Application | None = None,
 ) -> FundingMail | None:
     """Record a mail in the outbox and send it after commit. Idempotent per key.
     Nothing is written for an erased address (`config.outbox.refuses`)."""

@@ -34,6 +34,7 @@ from .common import (
     FundingError,
     hash_token,
     queue_mail,
+    record_decision,
     record_event,
     safe_name,
     sniff_file,
@@ -745,13 +746,16 @@ def approve_funding_request(
                 % {"cost": funding_request.cost}
             )
         funding_request.amount_approved = amount
-        funding_request.decision_note = conditions.strip()
-        funding_request.decided_at = timezone.now()
-        funding_request.decided_by = by
         note = _("£%(amount)s approved.") % {"amount": f"{amount:,.2f}"}
         if conditions.strip():
             note += " " + _("Conditions: %(c)s") % {"c": conditions.strip()}
-        record_event(funding_request, to_status=Status.APPROVED, by=by, note=note)
+        record_decision(
+            funding_request,
+            to_status=Status.APPROVED,
+            note=conditions,
+            by=by,
+            event_note=note,
+        )
         return funding_request
 
 
@@ -766,10 +770,7 @@ def decline_funding_request(
             )
         if not reason.strip():
             raise FundingError(_("Give the reason, which the learner will see"))
-        funding_request.decision_note = reason.strip()
-        funding_request.decided_at = timezone.now()
-        funding_request.decided_by = by
-        record_event(funding_request, to_status=Status.DECLINED, by=by, note=reason)
+        record_decision(funding_request, to_status=Status.DECLINED, note=reason, by=by)
         return funding_request
 
 

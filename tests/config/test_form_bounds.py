@@ -149,7 +149,7 @@ def test_training_record_refuses_huge_notes_and_impossible_dates(
     ("form_class", "field", "limit"),
     [
         ("ReasonForm", "reason", 5000),
-        ("ApprenticeshipApplicationForm", "statement", 10_000),
+        ("ApplicationForm", "statement", 10_000),
     ],
 )
 def test_funding_free_text_is_refused_beyond_its_length_not_only_in_the_browser(

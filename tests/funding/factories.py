@@ -5,7 +5,8 @@ import factory
 from django.utils import timezone
 
 from funding.models import (
-    ApprenticeshipApplication,
+    Application,
+    ApplicationType,
     FundingRequest,
     FundingRound,
     FundingStream,
@@ -58,11 +59,26 @@ class FundingRequestFactory(factory.django.DjangoModelFactory):
     manager_email = factory.Sequence(lambda n: f"manager{n}@practice.example")
 
 
+class ApplicationTypeFactory(factory.django.DjangoModelFactory):
+    """The apprenticeship type the data migration creates, unless told
+    otherwise (transactional tests empty the tables it filled)."""
+
+    class Meta:
+        model = ApplicationType
+        django_get_or_create = ("slug",)
+
+    slug = "apprenticeship"
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
+    subject_label = "Which apprenticeship programme are you interested in?"
+    statement_label = "Personal statement"
+
+
 class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = ApprenticeshipApplication
+        model = Application
 
     person = factory.SubFactory(UserFactory)
+    type = factory.SubFactory(ApplicationTypeFactory)
     programme = "Nursing Associate (level 5)"
     employer_name = "Westmoor Surgery"
     manager_name = "Maria Manager"

@@ -189,7 +189,7 @@ def test_export_and_erase_keep_amounts_and_invoice_files_and_clear_what_was_writ
     assert set(approved.events.values_list("note", flat=True)) == {""}
     assert set(approved.support_links.values_list("statement", flat=True)) == {""}
     assert approved.progress_updates.get().note == ""
-    assert person.apprenticeship_applications.get().statement == ""
+    assert person.applications.get().statement == ""
     assert not approved.mails.exists()
 
 
@@ -205,6 +205,6 @@ def test_every_funding_category_is_registered():
         "funding_invoices",
         "funding_payments",
         "funding_progress",
-        "apprenticeship_applications",
+        "applications",
         "funding_messages",
     } <= names

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from funding import services
-from funding.models import ApprenticeshipApplication, FundingEvent, FundingMail
+from funding.models import Application, FundingEvent, FundingMail
 from tests.accounts.factories import OrganisationFactory, ProfileFactory, UserFactory
 
-from .factories import ApplicationFactory
+from .factories import ApplicationFactory, ApplicationTypeFactory
 from .refusals import refusal
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def officer(db):
 
 
 def stored(application) -> dict:
-    return ApprenticeshipApplication.objects.values().get(pk=application.pk)
+    return Application.objects.values().get(pk=application.pk)
 
 
 def last_event(application) -> tuple:
@@ -35,6 +35,7 @@ def test_a_new_application_stores_the_fields_trimmed():
     person = UserFactory.create()
     application = services.save_application(
         person,
+        application_type=ApplicationTypeFactory.create(),
         programme=" Nursing Associate ",
         employer_name=" Westmoor Surgery ",
         manager_name=" Maria ",
@@ -84,12 +85,13 @@ def test_the_managers_email_is_not_the_applicants_own():
         refusal(
             services.save_application,
             person,
+            application_type=ApplicationTypeFactory.create(),
             programme="NA",
             manager_email="BO@example.org",
         )
         == "Enter your manager's email address, not your own"
     )
-    assert not ApprenticeshipApplication.objects.exists()
+    assert not Application.objects.exists()
 
 
 def test_only_the_applicant_changes_their_application():

@@ -15,7 +15,11 @@ from funding.models import (
 )
 from tests.accounts.factories import OrganisationFactory, ProfileFactory, UserFactory
 
-from .factories import FundingRequestFactory, FundingRoundFactory
+from .factories import (
+    ApplicationTypeFactory,
+    FundingRequestFactory,
+    FundingRoundFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -447,6 +451,7 @@ def test_application_is_submitted_reviewed_and_offered(
     person = UserFactory.create()
     application = services.save_application(
         person,
+        application_type=ApplicationTypeFactory.create(),
         programme="Nursing Associate",
         employer_name="Westmoor Surgery",
         manager_name="Maria",

@@ -31,7 +31,7 @@ from consent.forms import PreferencesForm
 from courses.forms import CatalogueForm
 from courses.views import CATALOGUE_PARAMS
 from funding.forms import (
-    ApprenticeshipApplicationForm,
+    ApplicationForm,
     CourseForm,
     ManagerForm,
     ManagerSupportForm,
@@ -57,7 +57,7 @@ from tests.accounts.factories import UserFactory
 from tests.bookings.factories import BookingFactory
 from tests.config.test_form_bounds import PROJECT_APPS, project_form_classes
 from tests.courses.factories import SessionFactory
-from tests.funding.factories import FundingRequestFactory
+from tests.funding.factories import ApplicationTypeFactory, FundingRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -265,9 +265,10 @@ def test_funding_documents_withdraw_and_delete(learner, data):
 
 
 @FUZZ
-@given(data=field_values(*form_fields(ApprenticeshipApplicationForm, ["action"])))
-def test_apprenticeship_application(learner, data):
-    send(learner, "post", "/funding/apprenticeships/new/", data)
+@given(data=field_values(*form_fields(ApplicationForm, ["action"])))
+def test_application_of_a_staff_defined_type(learner, data):
+    kind = ApplicationTypeFactory.create()
+    send(learner, "post", f"/applications/{kind.slug}/new/", data)
 
 
 @FUZZ
@@ -596,7 +597,7 @@ FUZZED = {
     "PriorLearningForm",
     "CourseForm",
     "ReasonForm",
-    "ApprenticeshipApplicationForm",
+    "ApplicationForm",
     "ManagerSupportForm",
     "PreferencesForm",
     "RequestForm",

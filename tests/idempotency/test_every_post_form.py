@@ -33,6 +33,7 @@ from tests.funding.conftest import support_token
 from tests.funding.factories import (
     PDF,
     ApplicationFactory,
+    ApplicationTypeFactory,
     FundingRequestFactory,
     FundingRoundFactory,
 )
@@ -102,6 +103,8 @@ EXEMPT = {
     "funding:support": "a manager's one-time link without sign-in: a second POST "
     "finds the link used and does nothing",
     "funding:application_detail": "GET only",
+    "funding:applications": "GET only",
+    "funding:apprenticeship_detail": "GET only (sends on to the application)",
     "funding:officer_queue": "GET only",
     "funding:officer_applications": "GET only",
     "funding:officer_document": "GET only",
@@ -441,7 +444,11 @@ def s_progress():
 
 
 def s_application_new():
-    url = "/funding/apprenticeships/new/"
+    return _application_new("/applications/apprenticeship/new/")
+
+
+def _application_new(url):
+    ApplicationTypeFactory.create()
     return Scenario(
         signed_in(verified_person()),
         url,
@@ -457,8 +464,12 @@ def s_application_new():
 
 
 def s_application_edit():
+    return _application_edit("/applications/")
+
+
+def _application_edit(prefix):
     application = ApplicationFactory.create(person=verified_person())
-    url = f"/funding/apprenticeships/{application.pk}/edit/"
+    url = f"{prefix}{application.pk}/edit/"
     return Scenario(
         signed_in(application.person),
         url,
@@ -472,9 +483,18 @@ def s_application_submit():
     application = ApplicationFactory.create(person=verified_person())
     return Scenario(
         signed_in(application.person),
-        f"/funding/apprenticeships/{application.pk}/",
-        f"/funding/apprenticeships/{application.pk}/submit/",
+        f"/applications/{application.pk}/",
+        f"/applications/{application.pk}/submit/",
     )
+
+
+# The apprenticeship addresses before application types serve the same forms.
+def s_apprenticeship_new():
+    return _application_new("/funding/apprenticeships/new/")
+
+
+def s_apprenticeship_edit():
+    return _application_edit("/funding/apprenticeships/")
 
 
 def s_officer_review():
@@ -803,6 +823,8 @@ SCENARIOS: dict[str, Callable[..., Scenario]] = {
     "funding:application_new": s_application_new,
     "funding:application_edit": s_application_edit,
     "funding:application_submit": s_application_submit,
+    "funding:apprenticeship_new": s_apprenticeship_new,
+    "funding:apprenticeship_edit": s_apprenticeship_edit,
     "funding:officer_review": s_officer_review,
     "funding:officer_invoice_add": s_officer_invoice_add,
     "funding:officer_payment_add": s_officer_payment_add,

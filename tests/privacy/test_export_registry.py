@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Organisation, User
 from bookings.models import Booking
 from courses.models import Session
-from funding.models import ApprenticeshipApplication, FundingRequest
+from funding.models import Application, FundingRequest
 from marketing.models import Campaign
 from payments.models import PaymentReference
 from privacy import registry, services
@@ -57,7 +57,7 @@ FACTORIES = {
     PaymentReference: _PaymentReferences,
     Booking: BookingFactory,
     FundingRequest: FundingRequestFactory,
-    ApprenticeshipApplication: ApplicationFactory,
+    Application: ApplicationFactory,
     Session: SessionFactory,
     Campaign: CampaignFactory,
     Organisation: OrganisationFactory,

@@ -331,7 +331,7 @@ ADMIN_NEVER = {
     "bookings.stafflog": {"add", "change", "delete"},
     "bookings.mailrecord": {"add"},
     "funding.fundingrequest": {"add", "delete"},
-    "funding.apprenticeshipapplication": {"add", "delete"},
+    "funding.application": {"add", "delete"},
     "funding.fundingmail": {"add"},
     "consent.consentrecord": {"change", "delete"},  # consent is a record
     "privacy.datasubjectrequest": {"delete"},
@@ -460,6 +460,8 @@ RULES: dict[str, Rule] = {
     "funding:list": signed_in,
     "funding:new": signed_in,
     "funding:application_new": signed_in,
+    "funding:applications": signed_in,
+    "funding:apprenticeship_new": signed_in,
     # learner A's objects
     "bookings:cancel": owner_only,
     "bookings:detail": owner_only,
@@ -504,6 +506,8 @@ RULES: dict[str, Rule] = {
     "funding:application_detail": owner_only,
     "funding:application_edit": owner_only,
     "funding:application_submit": owner_only_post,
+    "funding:apprenticeship_detail": owner_only,
+    "funding:apprenticeship_edit": owner_only,
     "funding:document": owner_or("funding.view_fundingrequest"),
     "funding:invoice": owner_or("funding.view_fundingrequest"),
     "funding:officer_document": owner_or("funding.view_fundingrequest"),
@@ -524,12 +528,8 @@ RULES: dict[str, Rule] = {
     "funding:officer_invoice_add": permission("funding.change_fundingrequest"),
     "funding:officer_payment_add": permission("funding.change_fundingrequest"),
     "funding:officer_panel": permission("funding.change_fundingrequest"),
-    "funding:officer_applications": permission(
-        "funding.change_apprenticeshipapplication"
-    ),
-    "funding:officer_application": permission(
-        "funding.change_apprenticeshipapplication"
-    ),
+    "funding:officer_applications": permission("funding.change_application"),
+    "funding:officer_application": permission("funding.change_application"),
     "privacy:processing_record": permission("privacy.view_datasubjectrequest"),
     # the analytics dashboard: totals only, for analytics viewers and the DPO
     "analytics:dashboard": permission("analytics.view_dashboard"),
@@ -700,6 +700,11 @@ KWARGS: dict[str, dict[str, Callable]] = {
     "funding:application_detail": {"pk": t("application")},
     "funding:application_edit": {"pk": t("application")},
     "funding:application_submit": {"pk": t("application")},
+    "funding:application_new": {
+        "type_slug": lambda world: world.things["application"].type.slug
+    },
+    "funding:apprenticeship_detail": {"pk": t("application")},
+    "funding:apprenticeship_edit": {"pk": t("application")},
     "bookings:register": {"session_id": t("session")},
     "bookings:attendees_csv": {"session_id": t("session")},
     "bookings:sign_in_sheet": {"session_id": t("session")},

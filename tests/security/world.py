@@ -366,7 +366,8 @@ def build_world() -> World:
         "funding.fundingstream": mine["round"].stream,
         "funding.fundinground": mine["round"],
         "funding.fundingrequest": mine["submitted_request"],
-        "funding.apprenticeshipapplication": mine["submitted_application"],
+        "funding.application": mine["submitted_application"],
+        "funding.applicationtype": mine["submitted_application"].type,
         "funding.fundingmail": FundingMail.objects.create(
             key=f"matrix-{secrets.token_hex(4)}",
             kind="submitted",
