@@ -230,6 +230,14 @@ class FundingRequest(Lifecycle):
     def provider_display(self) -> str:
         return self.provider.name if self.provider_id else self.provider_name
 
+    @property
+    def is_withdrawable(self) -> bool:
+        return self.status in self.WITHDRAWABLE
+
+    @property
+    def is_deletable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
 
 class ApplicationType(models.Model):
     """A kind of application learners can make on the website (an
@@ -303,14 +311,6 @@ class ApplicationType(models.Model):
         from django.urls import reverse
 
         return reverse("funding:application_new", args=[self.slug])
-
-    @property
-    def is_withdrawable(self) -> bool:
-        return self.status in self.WITHDRAWABLE
-
-    @property
-    def is_deletable(self) -> bool:
-        return self.status == self.Status.DRAFT
 
 
 class Application(Lifecycle):
