@@ -2,7 +2,8 @@
 show on first run: past sessions with attendance and certificates, upcoming
 bookings and a waiting list, a session this week, funding requests in every
 status of `FundingRequest.Status` and apprenticeship applications in every
-status of `ApprenticeshipApplication.Status`.
+status of `Application.Status` (of the Apprenticeship type staff can add
+others beside).
 
 Each piece is made only when it is missing, so running it again adds nothing.
 A status added to either model later gets a submitted example from the plain
@@ -24,7 +25,7 @@ from bookings.services import mark_attendance
 from courses.management.commands.seed_demo import DEMO_PASSWORD
 from courses.models import Course, Session
 from courses.selectors import sessions_in_week
-from funding.models import ApprenticeshipApplication, FundingEvent, FundingRequest
+from funding.models import Application, ApplicationType, FundingEvent, FundingRequest
 
 LEARNER = "learner@example.com"
 FUNDING_OFFICER = "funding@example.com"
@@ -231,6 +232,7 @@ REQUEST_BUILDERS = {
         S.DECLINED, "The round's budget for this kind of course is spent."
     ),
     S.CLOSED: _decided(S.CLOSED, "Paid and completed.", approved=True),
+    S.WITHDRAWN: _submitted(S.WITHDRAWN),
 }
 
 
@@ -279,7 +281,7 @@ PROGRAMMES = [
     "Business administrator (level 3)",
 ]
 
-A = ApprenticeshipApplication.Status
+A = Application.Status
 APPLICATION_BUILDERS = {
     A.DRAFT: lambda officer, n: {"submitted_at": None},
     A.SUBMITTED: lambda officer, n: {},
@@ -299,12 +301,15 @@ APPLICATION_BUILDERS = {
 
 def _applications(people: list[User], officer: User) -> None:
     """One application in each status."""
-    have = set(
-        ApprenticeshipApplication.objects.filter(person__in=people).values_list(
-            "status", flat=True
-        )
+    # The Apprenticeship type is made by a data migration; made here too in
+    # case a database was flushed.
+    kind, _ = ApplicationType.objects.get_or_create(
+        slug="apprenticeship", defaults={"name": "Apprenticeship"}
     )
-    for n, status in enumerate(ApprenticeshipApplication.Status):
+    have = set(
+        Application.objects.filter(person__in=people).values_list("status", flat=True)
+    )
+    for n, status in enumerate(Application.Status):
         if status in have:
             continue
         person = people[(n + 1) % len(people)]
@@ -312,6 +317,7 @@ def _applications(people: list[User], officer: User) -> None:
         build = APPLICATION_BUILDERS.get(status, lambda officer, n: {})
         fields = {
             "person": person,
+            "type": kind,
             "programme": PROGRAMMES[n % len(PROGRAMMES)],
             "employer_name": (
                 profile.organisation.name if profile.organisation else "Westmoor"
@@ -325,4 +331,4 @@ def _applications(people: list[User], officer: User) -> None:
             "submitted_at": timezone.now() - dt.timedelta(days=5 + n),
             **build(officer, n),
         }
-        ApprenticeshipApplication.objects.create(**fields)
+        Application.objects.create(**fields)

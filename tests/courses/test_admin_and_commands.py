@@ -128,7 +128,7 @@ def test_seed_demo_is_realistic_and_idempotent():
 
 def test_seed_demo_gives_every_page_something_and_twice_adds_nothing():
     from courses.selectors import sessions_in_week
-    from funding.models import ApprenticeshipApplication, FundingRequest
+    from funding.models import Application, FundingRequest
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -138,8 +138,8 @@ def test_seed_demo_gives_every_page_something_and_twice_adds_nothing():
     assert re.search(r"bookings@example\.com\s+Booking administrators", printed)
     statuses = set(FundingRequest.objects.values_list("status", flat=True))
     assert statuses == set(FundingRequest.Status.values)
-    assert set(ApprenticeshipApplication.objects.values_list("status", flat=True)) == (
-        set(ApprenticeshipApplication.Status.values)
+    assert set(Application.objects.values_list("status", flat=True)) == (
+        set(Application.Status.values)
     )
     now = timezone.now()
     attended = Booking.objects.filter(status="attended", session__starts_at__lt=now)
