@@ -133,6 +133,7 @@ def first_policies(db):
         "0007_privacy_notice_covers_disclosures_and_transmission",
         "0008_privacy_notice_covers_closure_corrections_and_backups",
         "0009_privacy_notice_covers_surveys_measurement_and_analytics",
+        "0012_privacy_notice_covers_every_application_type",
     ):
         importlib.import_module(f"consent.migrations.{name}").forwards(apps, None)
 

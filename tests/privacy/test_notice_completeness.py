@@ -31,7 +31,7 @@ NOTICE_TERMS = {
     "funding_invoices": "invoices",
     "funding_payments": "payments made",
     "funding_progress": "progress of your course",
-    "applications": "apprenticeship",
+    "applications": "anything else we offer on our website",
     "funding_messages": "email your manager",
     "consent_history": "contact choices",
     "data_requests": "your rights",
