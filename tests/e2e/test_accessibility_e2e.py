@@ -214,7 +214,16 @@ LEARNER_PAGES = [
     Visit("funding:new", L, then=press("Save and continue"), state="errors"),
     Visit("funding:detail", L),
     Visit("funding:detail", L, url("funding:detail", pk=t("submitted_request"))),
-    Visit("funding:edit", L),
+    Visit("funding:edit", L, moves=True),
+    Visit("funding:task_course", L),
+    Visit("funding:task_reason", L),
+    Visit("funding:documents", L),
+    Visit("funding:check", L),
+    Visit("funding:withdraw", L),
+    Visit("funding:delete", L),
+    Visit("funding:applications", L),
+    Visit("funding:apprenticeship_new", L),
+    Visit("funding:apprenticeship_edit", L),
     Visit("funding:document_add", L),
     Visit("funding:document_add", L, then=press("Upload"), state="errors"),
     Visit("funding:manager", L),
@@ -285,6 +294,7 @@ LEARNER_PAGES = [
 ]
 
 STAFF_PAGES = [
+    Visit("bookings:staff_home", BOOKING),
     Visit("bookings:register", BOOKING),
     Visit("bookings:session_cancel", BOOKING),
     Visit(
@@ -393,6 +403,7 @@ EXCLUDED = {
     "privacy:download": "a ZIP download",
     "privacy:export": "a ZIP download",
     "funding:submit": "POST only: submits the request",
+    "funding:apprenticeship_detail": "redirects to funding:application_detail",
     "funding:manager_resend": "POST only: mails the manager again",
     "funding:application_submit": "POST only: submits the application",
     "funding:document": "the learner's uploaded file",
