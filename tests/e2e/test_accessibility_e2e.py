@@ -226,9 +226,17 @@ LEARNER_PAGES = [
     Visit("funding:apprenticeship_edit", L),
     Visit("funding:document_add", L),
     Visit("funding:document_add", L, then=press("Upload"), state="errors"),
-    Visit("funding:manager", L),
+    # "Your manager" in a draft (a request already decided cannot change it).
+    Visit("funding:manager", L, url("funding:manager", pk=t("draft_request"))),
     Visit(
-        "funding:manager", L, then=fill_and_press({}, "Change manager"), state="errors"
+        "funding:manager",
+        L,
+        url("funding:manager", pk=t("draft_request")),
+        then=fill_and_press(
+            {"Your manager's name": "", "Your manager's work email": ""},
+            "Save and continue",
+        ),
+        state="errors",
     ),
     Visit("funding:progress", L),
     Visit("funding:application_new", L),

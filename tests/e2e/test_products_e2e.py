@@ -71,7 +71,7 @@ def test_browse_buy_a_resource_pack_and_see_it_in_the_transaction_history(
         page.get_by_text("You have bought Classroom resource pack, quantity 2.")
     ).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Classroom resource pack")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("Total£70.00")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Total£70")
     assert Purchase.objects.get().quantity == 2
 
     page.get_by_role("link", name="See your transaction history").click()
