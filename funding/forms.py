@@ -99,6 +99,11 @@ class _TaskForm:
             ):
                 self.add_error(name, message)
 
+    def clean(self):
+        cleaned = super().clean()
+        self.check_complete(cleaned)
+        return cleaned
+
 
 class CourseForm(_TaskForm, forms.ModelForm):
     """Course, provider and cost: the first task, which also starts a draft."""
@@ -183,7 +188,6 @@ class CourseForm(_TaskForm, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.check_complete(cleaned)
         if (
             self.complete
             and not cleaned.get("provider")
@@ -237,11 +241,6 @@ class ReasonForm(_TaskForm, forms.ModelForm):
         self.complete = complete
         super().__init__(*args, **kwargs)
 
-    def clean(self):
-        cleaned = super().clean()
-        self.check_complete(cleaned)
-        return cleaned
-
 
 class SupportingDocumentForm(forms.Form):
     file = UploadField(
@@ -287,11 +286,6 @@ class ManagerForm(_TaskForm, forms.Form):
         self.person = person
         self.complete = complete
         super().__init__(*args, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        self.check_complete(cleaned)
-        return cleaned
 
     def clean_manager_email(self):
         email = self.cleaned_data["manager_email"]

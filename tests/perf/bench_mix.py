@@ -52,6 +52,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from courses.catalogue_words import WORDS as CATALOGUE_WORDS
 from tests.perf import bench_catalogue as bc
 
 PREFIX = "mix"
@@ -62,37 +63,8 @@ SIZES = {
 }
 SIGNED_IN = 2_000
 CSRF = "benchcsrftokenbenchcsrftoken0123"
-WORDS = [  # the words generate_catalogue builds titles from, and some it does not
-    "safeguarding",
-    "leadership",
-    "phonics",
-    "maths",
-    "wellbeing",
-    "prescribing",
-    "spirometry",
-    "autism",
-    "inclusion",
-    "assessment",
-    "oracy",
-    "resilience",
-    "cyber",
-    "governance",
-    "curriculum",
-    "diabetes",
-    "asthma",
-    "coaching",
-    "mentoring",
-    "behaviour",
-    "attendance",
-    "finance",
-    "reading",
-    "writing",
-    "science",
-    "safeguard",
-    "lead",
-    "nursing",
-    "first aid",
-]
+# The words generate_catalogue builds titles from, and some it does not.
+WORDS = [*CATALOGUE_WORDS, "safeguard", "lead", "nursing", "first aid"]
 
 # Lines of "method path cookie" read by every wrk thread; each request takes
 # the next line, threads interleaved, so no two requests of a run are alike

@@ -8,35 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import services
+from courses.catalogue_words import WORDS
 from courses.models import Course, Provider, Session, Topic
-
-WORDS = [
-    "safeguarding",
-    "leadership",
-    "phonics",
-    "maths",
-    "wellbeing",
-    "prescribing",
-    "spirometry",
-    "autism",
-    "inclusion",
-    "assessment",
-    "oracy",
-    "resilience",
-    "cyber",
-    "governance",
-    "curriculum",
-    "diabetes",
-    "asthma",
-    "coaching",
-    "mentoring",
-    "behaviour",
-    "attendance",
-    "finance",
-    "reading",
-    "writing",
-    "science",
-]
 
 
 class Command(BaseCommand):
