@@ -207,3 +207,39 @@ def test_book_download_ics_cancel_and_the_next_learner_is_promoted_by_mail(
         r for r, m in mails(smtp_server) if m["Subject"].startswith(PROMOTED_SUBJECT)
     ]
     assert promoted == [[ben.email]]
+
+
+def test_a_certificate_prints_from_its_button_and_downloads_as_pdf(
+    live_server, browser
+):
+    from tests.bookings.factories import BookingFactory
+
+    person = learner("Ada", "ada.print@example.org")
+    session = SessionFactory.create(
+        course__title="Print Me Safely",
+        starts_at=dt.datetime(2025, 3, 3, 10, tzinfo=LONDON),
+        ends_at=dt.datetime(2025, 3, 3, 13, tzinfo=LONDON),
+    )
+    booking = BookingFactory.create(
+        person=person,
+        session=session,
+        status=Booking.Status.ATTENDED,
+        certificate_code="PRNT-0001-TEST",
+    )
+    context = browser.new_context()
+    # The browser's print dialog cannot open headless: count the calls.
+    context.add_init_script(
+        "window.print = () => { window.__printed = (window.__printed || 0) + 1; };"
+    )
+    page = context.new_page()
+    sign_in(page, live_server, person.email)
+    page.goto(f"{live_server.url}/training-record/certificates/{booking.pk}/")
+    expect(
+        page.get_by_role("heading", name="Certificate of attendance")
+    ).to_be_visible()
+    page.get_by_role("button", name="Print this certificate").click()
+    assert page.evaluate("window.__printed") == 1
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as PDF").click()
+    assert download.value.suggested_filename == f"certificate-{booking.reference}.pdf"
+    context.close()
