@@ -54,9 +54,9 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "funding:officer_applications",
-        "Apprenticeship applications",
-        "Applications waiting for a decision.",
-        ("funding.change_apprenticeshipapplication",),
+        "Applications",
+        "Apprenticeship and other applications waiting for a decision.",
+        ("funding.change_application",),
     ),
     Section(
         "privacy:processing_record",
@@ -144,7 +144,7 @@ _HOME = Crumb("Staff home", HOME.url_name)
 _REGISTER = Crumb("Register", "bookings:register", "session_id")
 _FUNDING = Crumb("Funding requests", "funding:officer_queue")
 _REQUEST = Crumb("Funding request", "funding:officer_review", "pk")
-_APPLICATIONS = Crumb("Apprenticeship applications", "funding:officer_applications")
+_APPLICATIONS = Crumb("Applications", "funding:officer_applications")
 _REPORTS = Crumb("Reports", "reports:index")
 
 PARENTS: dict[str, tuple[Crumb, ...]] = {

@@ -110,7 +110,7 @@ def test_the_staff_navigation_shows_only_what_the_person_may_open():
     links = nav_links(html)
     assert links[:1] == ["Staff home"]
     assert "Funding requests" in links
-    assert "Apprenticeship applications" in links
+    assert "Applications" in links
     assert "Back office" in links
     assert "Sign out" in links
     assert "Processing record" not in links
