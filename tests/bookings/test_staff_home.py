@@ -185,3 +185,24 @@ def test_admin_links_to_the_staff_pages_and_back():
     # Every admin page's header links to the staff home.
     page = client.get("/admin/courses/session/").content.decode()
     assert '<a href="/staff/">Staff home</a>' in page
+
+
+@pytest.mark.django_db
+def test_every_staff_navigation_permission_exists():
+    # A renamed or removed permission would hide its section from everyone
+    # silently (the application merge renamed one); each must be a real row.
+    from django.contrib.auth.models import Permission
+
+    from config.staff_nav import SECTIONS
+
+    for section in SECTIONS:
+        for name in section.permissions:
+            app_label, codename = name.split(".")
+            # Of a model that still exists: a renamed model leaves its old
+            # permission rows behind until stale content types are removed.
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).select_related("content_type")
+            assert any(p.content_type.model_class() for p in found), (
+                f"{section.label}: no permission {name} of a current model"
+            )
