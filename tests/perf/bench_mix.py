@@ -14,10 +14,12 @@ loopback and drive, with wrk, one after another in the same run:
                        is in the cache
 - (c) course pages     drawn from every course, anonymous
 - (d) signed in        course pages drawn from every course, and My bookings,
-                       each request by a different signed-in learner (a
-                       session cookie of their own; wrk cannot tell its
-                       connections apart, so the cookie changes per request,
-                       which is harder on the session cache, not easier)
+                       signed in with a session cookie per connection: as
+                       many learners as connections, taking turns (wrk's Lua
+                       runs per thread, not per connection, so the cookies
+                       rotate request by request; each learner's session is
+                       read from Redis after its first request, as a visitor
+                       browsing would have it)
 - (e) booking          POST /sessions/<id>/book/, each request a different
                        learner booking a different session of a free course
                        (a paid one answers with a confirmation step first);
@@ -392,11 +394,15 @@ def bench_size(size: str, args, wrk: str, tmp: Path) -> dict[str, Result]:
         "home": ["/ "],
         "mix": [f"{p} " for p in mix_paths(40_000, provider_values(url, name), 15)],
         "course": [f"/courses/{s}/ " for s in slugs],
+        # A session cookie per connection (the (d)): args.connections
+        # learners take turns.
         "course_in": [
-            f"/courses/{s}/ {learners[k % len(learners)][1]}"
+            f"/courses/{s}/ {learners[k % args.connections][1]}"
             for k, s in enumerate(slugs[:40_000])
         ],
-        "bookings_in": [f"/bookings/ {key}" for _pid, key in learners],
+        "bookings_in": [
+            f"/bookings/ {key}" for _pid, key in learners[: args.connections]
+        ],
         # Learner k books sessions k, k + n, ...: no pair twice (the learners
         # were booked on none of the sessions drawn here beyond chance).
         "book": [
