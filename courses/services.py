@@ -226,6 +226,11 @@ class CatalogueCache:
         self._keep(key, (version, value))
         return value
 
+    def unchanged_until(self, when: dt.datetime | None) -> None:
+        """Say when time passing next changes what is being built (the caller
+        knows, from what it read): saves `_keep` asking the database."""
+        self._until, self._until_known = when, True
+
     def _keep(self, key: str, entry: tuple[int, Any]) -> None:
         if not self._until_known:
             self._until = selectors.catalogue_unchanged_until(now=self.now)

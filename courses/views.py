@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,8 +27,22 @@ CATALOGUE_PARAMS = (*FILTER_PARAMS, "sort", "page", "per_page")
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.sessions_for_home()
-    return render(request, "courses/home.html", {"sessions": sessions})
+    """The next sessions. For a visitor with no session the whole page comes
+    from the catalogue cache (it changes only when the catalogue does or the
+    next session starts), like the catalogue's own pages."""
+
+    store = services.CatalogueCache(timezone.now())
+
+    def page(**extra) -> str:
+        sessions = list(selectors.sessions_for_home())
+        # The page changes when the first session shown starts.
+        store.unchanged_until(sessions[0].starts_at if sessions else None)
+        context = {"sessions": sessions, **extra}
+        return render_to_string("courses/home.html", context, request=request)
+
+    if not _visitor_without_session(request):
+        return HttpResponse(page())
+    return HttpResponse(_whole_page(request, store, "home", "", page))
 
 
 def _page_number(raw: str | None, problems: list[tuple[str, str]]) -> int:
@@ -175,22 +191,33 @@ def course_list_view(request: HttpRequest) -> HttpResponse:
 
     if not _visitor_without_session(request):
         return HttpResponse(page())
-    # The whole page is cached for visitors without a session, keyed by what the
-    # banner depends on; their token, address and nonce are put in on the way out.
+    return HttpResponse(_whole_page(request, store, "whole", params.urlencode(), page))
+
+
+def _whole_page(
+    request: HttpRequest,
+    store: services.CatalogueCache,
+    kind: str,
+    params: str,
+    page: Callable[..., str],
+) -> str:
+    """The whole page for a visitor without a session, from the cache: keyed by
+    what the cookie banner depends on; their CSRF token, address and nonce are
+    put in on the way out. `page(**extra)` renders it with `extra` in the
+    context."""
     variant = f"{request.COOKIES.get('cookie_choice', '')}|{request.headers.get('Sec-GPC', '')}"
     html = store.get_or_build(
-        "whole",
-        f"{variant}?{params.urlencode()}",
+        kind,
+        f"{variant}?{params}",
         lambda: page(
             csrf_token=_CSRF_SLOT, current_path=_PATH_SLOT, CSP_NONCE=_NONCE_SLOT
         ),
     )
-    html = (
+    return (
         html.replace(_CSRF_SLOT, get_token(request))
         .replace(_PATH_SLOT, escape(request.get_full_path()))
         .replace(_NONCE_SLOT, str(request.csp_nonce))
     )
-    return HttpResponse(html)
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:

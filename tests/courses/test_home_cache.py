@@ -1,0 +1,74 @@
+"""The home page is served whole from the catalogue cache to visitors without
+a session (like the catalogue's pages), and is never behind: a booking shows
+at once, a session drops out when it starts, and a signed-in person gets a
+page of their own."""
+
+import datetime as dt
+import re
+import time
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from bookings.models import Booking
+from courses import services
+from tests.accounts.factories import UserFactory
+from tests.courses.factories import SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def home(client) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_home_is_served_from_the_cache_and_a_booking_shows_at_once(
+    client, django_assert_num_queries
+):
+    session = SessionFactory.create(course__title="Phonics", capacity=3)
+    assert "3 places left" in home(client)
+    with django_assert_num_queries(0):  # the whole page, from the cache
+        assert "3 places left" in home(Client())
+    Booking.objects.create(
+        person=UserFactory.create(), session=session, status="confirmed"
+    )
+    services.catalogue_changed()  # what every booking service calls
+    html = home(client)
+    assert "2 places left" in html
+    assert "3 places left" not in html
+
+
+def test_a_session_drops_off_the_home_page_when_it_starts(client):
+    starts = timezone.now() + dt.timedelta(seconds=1.5)
+    SessionFactory.create(course__title="Starting any moment", starts_at=starts)
+    SessionFactory.create(course__title="Next week")
+    assert "Starting any moment" in home(client)
+    time.sleep(max(0.0, (starts - timezone.now()).total_seconds()) + 0.1)
+    html = home(client)
+    assert "Starting any moment" not in html
+    assert "Next week" in html
+
+
+def test_each_visitor_gets_their_own_token_and_signed_in_people_their_own_page():
+    SessionFactory.create(course__title="Shared home")
+    first, second = Client(), Client()
+    one, two = home(first), home(second)
+    assert "Shared home" in one
+    assert "Shared home" in two
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    tokens = {
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        for html in (one, two)
+    }
+    assert len(tokens) == 2
+    assert "slot-7d2f0c9e" not in one + two
+    person = UserFactory.create()
+    signed_in = Client()
+    signed_in.force_login(person)
+    html = home(signed_in)
+    assert "Shared home" in html
+    assert "Sign out" in html
+    assert "Sign out" not in home(Client())
