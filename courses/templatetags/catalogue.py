@@ -1,10 +1,17 @@
 from decimal import Decimal
 
 from django import template
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+
+from config.fragments import FragmentMemo
 
 from .govuk import money
 
 register = template.Library()
+
+# About 1.5 KB a card with its key: a few megabytes per process at most.
+CARDS = FragmentMemo(size=2000)
 
 
 @register.filter
@@ -21,3 +28,30 @@ def hours(value: Decimal | None) -> str:
         return ""
     text = f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
     return f"{text} hour" if text == "1" else f"{text} hours"
+
+
+@register.simple_tag
+def course_card(course) -> str:
+    """courses/includes/course_card.html for a course of the catalogue, kept
+    per process keyed by every value the template reads (config/fragments.py)."""
+    key = (
+        "course_card",
+        get_script_prefix(),
+        course.pk,
+        course.slug,
+        course.title,
+        course.summary,
+        course.provider.name,
+        course.mode,
+        course.cpd_hours,
+        course.price,
+        tuple(t.name for t in course.topics.all()),
+        course.next_starts_at,
+        course.next_places_left,
+    )
+    return CARDS.get_or_render(
+        key,
+        lambda: render_to_string(
+            "courses/includes/course_card.html", {"course": course}
+        ),
+    )
