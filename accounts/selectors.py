@@ -2,7 +2,8 @@
 importing the organisation pages: who is a confirmed member, who holds which
 role, and what an organisation's settings mean for a person's booking."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 
 from .models import Membership, Organisation, User
 
@@ -161,3 +162,15 @@ def profile_missing(person: User) -> list[str]:
     if not (job_title or "").strip():
         missing.append("job_title")
     return missing
+
+
+def users_with_email(address: str, among: QuerySet[User] | None = None) -> QuerySet[User]:
+    """People (of `among`, else everyone) whose email is `address` whatever
+    its case. Compared as lower(email), the expression of the unique index
+    `user_email_unique_ci`, so PostgreSQL looks it up in the index; Django's
+    `email__iexact` compares UPPER(email) and reads every account instead
+    (hundreds of milliseconds at 200,000 people, on every mail queued)."""
+    people = User.objects.all() if among is None else among
+    return people.alias(email_ci=Lower("email")).filter(
+        email_ci=Lower(Value((address or "").strip()))
+    )

@@ -134,15 +134,16 @@ OUTBOX_HEADER = "X-CPD-Outbox-Row"
 def refuses(address: str) -> bool:
     """True when mail must never go to this address: it is empty, on the
     domain erasure gives accounts, or belongs to an erased or closed account."""
-    from accounts.models import User
+    from accounts.selectors import users_with_email
 
     address = (address or "").strip()
     if not address or address.lower().endswith("@" + ERASED_DOMAIN):
         return True
-    return User.objects.filter(
-        models.Q(erased_at__isnull=False) | models.Q(closed_at__isnull=False),
-        email__iexact=address,
-    ).exists()
+    return (
+        users_with_email(address)
+        .filter(models.Q(erased_at__isnull=False) | models.Q(closed_at__isnull=False))
+        .exists()
+    )
 
 
 def outbox_models() -> list[type["OutboxMessage"]]:

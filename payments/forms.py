@@ -4,7 +4,8 @@ Both are staff-only (admin pages behind permissions and two-factor sign-in)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation
+from accounts.selectors import users_with_email
 from config.uploads import CheckedFileField
 
 from .models import BankStatement, PaymentReference
@@ -126,9 +127,11 @@ class ResolveLineForm(forms.Form):
             data["person"] = reference.person
             data["payer_organisation"] = reference.organisation
         elif data.get("person_email"):
-            person = User.objects.filter(
-                email__iexact=data["person_email"], erased_at__isnull=True
-            ).first()
+            person = (
+                users_with_email(data["person_email"])
+                .filter(erased_at__isnull=True)
+                .first()
+            )
             if person is None:
                 self.add_error("person_email", _("No one has that email address."))
                 return data

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import approvers_of
+from accounts.selectors import approvers_of, users_with_email
 
 from .. import selectors
 from ..models import (
@@ -369,11 +369,9 @@ def approver_for(funding_request: FundingRequest) -> User | None:
     the person's organisation; None otherwise."""
     if funding_request.organisation_id is None or not funding_request.manager_email:
         return None
-    return (
-        approvers_of(funding_request.organisation)
-        .filter(email__iexact=funding_request.manager_email.strip())
-        .first()
-    )
+    return users_with_email(
+        funding_request.manager_email, among=approvers_of(funding_request.organisation)
+    ).first()
 
 
 def resend_to_manager(funding_request: FundingRequest, *, by: User) -> ManagerSupport:
