@@ -3,7 +3,11 @@ unique index, not a read of every account: refusing mail to erased or closed
 accounts runs for every mail queued, so a scan would grow with the number of
 people (issue 15)."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -42,3 +46,22 @@ def test_the_lookup_is_an_index_scan_of_the_case_insensitive_index():
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = query.explain()
     assert "user_email_unique_ci" in plan, plan
+
+
+def test_no_code_looks_people_up_by_email_with_iexact():
+    """`email__iexact` on accounts compares UPPER(email), which no index holds:
+    use users_with_email. (allauth's EmailAddress rows are stored lower-case
+    and looked up by allauth's own code; the SSO adapter's one lookup there is
+    the exception.)"""
+    root = Path(settings.BASE_DIR)
+    allowed = {root / "accounts" / "adapter.py"}
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.glob("*/**/*.py")
+        if path.parts[len(root.parts)] not in {".venv", "tests", "node_modules"}
+        and "migrations" not in path.parts
+        and path not in allowed
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bemail__iexact\s*=", line)
+    ]
+    assert not found, found
