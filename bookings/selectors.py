@@ -11,8 +11,10 @@ from accounts.models import User
 from .models import Booking, MailRecord, PriorLearning, Transaction
 
 
-def bookings_for_person(*, person: User) -> QuerySet[Booking]:
-    ahead = (
+def _waiting_position() -> Subquery:
+    """The outer booking's place on its session's waiting list (1 is next):
+    how many waitlisted bookings were made before it, itself included."""
+    return Subquery(
         Booking.objects.filter(
             session=OuterRef("session"),
             status=Booking.Status.WAITLISTED,
@@ -26,13 +28,36 @@ def bookings_for_person(*, person: User) -> QuerySet[Booking]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def bookings_for_person(*, person: User) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(person=person)
         .select_related(
             "session__course__provider", "approval_organisation", "booked_by"
         )
-        .annotate(waiting_position=Subquery(ahead))
+        .annotate(waiting_position=_waiting_position())
         .order_by("session__starts_at", "pk")
+    )
+
+
+def live_bookings_on(*, person: User, session_ids: list[int]) -> QuerySet[Booking]:
+    """The person's live bookings (a place, a waiting-list entry, an offer or
+    one awaiting approval) on these sessions, with `waiting_position` and
+    nothing else joined: what the course page says beside each date."""
+    return (
+        Booking.objects.filter(
+            person=person,
+            session_id__in=session_ids,
+            status__in=[
+                Booking.Status.CONFIRMED,
+                Booking.Status.WAITLISTED,
+                Booking.Status.OFFERED,
+                Booking.Status.AWAITING_APPROVAL,
+            ],
+        )
+        .only("pk", "session_id", "status", "person_id", "created_at")
+        .annotate(waiting_position=_waiting_position())
     )
 
 

@@ -6,16 +6,9 @@ viewer's live bookings of those sessions in one query, and
 from django import template
 
 from bookings.models import Booking
-from bookings.selectors import bookings_for_person
+from bookings.selectors import live_bookings_on
 
 register = template.Library()
-
-LIVE = (
-    Booking.Status.CONFIRMED,
-    Booking.Status.WAITLISTED,
-    Booking.Status.OFFERED,
-    Booking.Status.AWAITING_APPROVAL,
-)
 
 
 @register.simple_tag(takes_context=True)
@@ -25,9 +18,7 @@ def held_bookings(context, sessions) -> dict:
         return {}
     return {
         b.session_id: b
-        for b in bookings_for_person(person=user).filter(
-            session__in=[s.pk for s in sessions], status__in=LIVE
-        )
+        for b in live_bookings_on(person=user, session_ids=[s.pk for s in sessions])
     }
 
 
