@@ -1,4 +1,5 @@
 import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import account_to_charge
 from config.idempotency import idempotent
+from config.numbers import parse_int
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
 from payments import selectors as payment_selectors
@@ -25,6 +27,9 @@ from . import selectors, services
 from .calendar import booking_ics
 from .forms import CancelForm, EvaluationForm, PriorLearningForm
 from .pdf import verify_url
+
+# Past and cancelled bookings on My bookings, a page at a time.
+PAST_PER_PAGE = 20
 
 
 @login_required
@@ -84,10 +89,43 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
             days = booking.session.course.release_unpaid_after_days
             if days is not None:
                 booking.release_at = charge.created_at + timezone.timedelta(days=days)
-    past = selectors.bookings_past(person=request.user)
     return render(
-        request, "bookings/booking_list.html", {"upcoming": upcoming, "past": past}
+        request,
+        "bookings/booking_list.html",
+        {"upcoming": upcoming, "past": _past_page(request)},
     )
+
+
+@dataclass
+class PastPage:
+    object_list: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+
+def _past_page(request: HttpRequest) -> PastPage:
+    """Past bookings grow with a person's history: PAST_PER_PAGE at a time,
+    newest first (?past=2 for older ones). One query, no count: one row more
+    than a page says whether there are older ones. A page past the end shows
+    the last one."""
+    bookings = selectors.bookings_past(person=request.user)
+    number = parse_int(request.GET.get("past"), default=1, minimum=1, maximum=10_000)
+    while True:
+        start = (number - 1) * PAST_PER_PAGE
+        rows = list(bookings[start : start + PAST_PER_PAGE + 1])
+        if rows or number == 1:
+            break
+        # Past the end (an old link): the last page, found by counting once.
+        number = max(1, -(-bookings.count() // PAST_PER_PAGE))
+    return PastPage(rows[:PAST_PER_PAGE], number, len(rows) > PAST_PER_PAGE)
 
 
 @login_required
