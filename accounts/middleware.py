@@ -31,8 +31,9 @@ from urllib.parse import urlsplit
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,11 +57,19 @@ RECHECK_SECONDS = 60
 def has_back_office_access(user) -> bool:
     """Anyone holding a back-office role or permission, staff flag or not (a
     superuser holds every permission)."""
+    if user.is_staff or user.is_superuser:
+        return True
+    # One query for both (they were two). request.user is a lazy object.
+    model = get_user_model()
     return (
-        user.is_staff
-        or user.is_superuser
-        or user.groups.exists()
-        or user.user_permissions.exists()
+        model.objects.filter(pk=user.pk)
+        .filter(
+            Exists(model.groups.through.objects.filter(user_id=OuterRef("pk")))
+            | Exists(
+                model.user_permissions.through.objects.filter(user_id=OuterRef("pk"))
+            )
+        )
+        .exists()
     )
 
 

@@ -164,7 +164,9 @@ def profile_missing(person: User) -> list[str]:
     return missing
 
 
-def users_with_email(address: str, among: QuerySet[User] | None = None) -> QuerySet[User]:
+def users_with_email(
+    address: str, among: QuerySet[User] | None = None
+) -> QuerySet[User]:
     """People (of `among`, else everyone) whose email is `address` whatever
     its case. Compared as lower(email), the expression of the unique index
     `user_email_unique_ci`, so PostgreSQL looks it up in the index; Django's
