@@ -118,7 +118,9 @@ PEOPLE_AND_SESSIONS = r"""
 from allauth.account.models import EmailAddress
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from types import SimpleNamespace
 from django.db import connection
+from accounts.middleware import stamp_sign_in
 from accounts.models import User
 
 want = {PEOPLE}
@@ -159,6 +161,7 @@ with open("{OUT}", "w") as out:
         store[SESSION_KEY] = str(person.pk)
         store[BACKEND_SESSION_KEY] = backend
         store[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        stamp_sign_in(None, SimpleNamespace(session=store), person)  # as a sign-in does
         store.create()
         out.write(f"{person.pk} {store.session_key}\n")
 """
