@@ -51,6 +51,11 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
     for path in ("/", "/courses/", "/bookings/", "/preferences/", "/privacy/"):
         response = learner_client.get(path)
         assert response.status_code == 200, path
+    # The pages served whole from the cache to visitors without a session.
+    for path in ("/", "/courses/", f"/courses/{session.course.slug}/"):
+        response = Client().get(path)
+        assert response.status_code == 200, path
+        assert "slot-7d2f0c9e" not in response.content.decode(), path
     # Booking succeeds and the page after it opens: no 500 after the booking.
     response = learner_client.post(f"/sessions/{session.pk}/book/", follow=True)
     assert response.status_code == 200
