@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -190,20 +192,61 @@ def catalogue_version() -> int:
     return version
 
 
+class _RecentParts:
+    """The parts this process used last, each with the catalogue version it
+    was built at and when it expires. A hit saves fetching and unpickling it
+    from Redis (tens of kilobytes for a whole page); the version is still read
+    from Redis on every request, so a change shows at once, as before, and
+    nothing is served from here while Redis cannot be read."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._parts: OrderedDict[str, tuple[int, Any, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, version: int) -> Any:
+        with self._lock:
+            part = self._parts.get(key)
+            if part is None or part[0] != version or part[2] <= time.time():
+                return _MISSING
+            self._parts.move_to_end(key)
+            return part[1]
+
+    def put(self, key: str, version: int, value: Any, expires: float) -> None:
+        with self._lock:
+            self._parts[key] = (version, value, expires)
+            self._parts.move_to_end(key)
+            while len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+
+_MISSING = object()
+# At most a few megabytes per process (a whole catalogue page is about 30 KB).
+_RECENT = _RecentParts(size=128)
+
+
 class CatalogueCache:
     """Parts of catalogue pages in the shared cache, for one request made at `now`.
 
-    A part is stored with the catalogue version read before it was built from
-    the database, and served only while that is still the version. It is kept
-    no longer than until the next session starts (which then drops out of every
-    list) or CATALOGUE_CACHE_SECONDS. If the cache is down, parts are built for
-    every request.
+    A part is stored with the catalogue version read (once per request) before
+    it was built from the database, and served only while that is still the
+    version. It is kept no longer than until the next session starts (which
+    then drops out of every list) or CATALOGUE_CACHE_SECONDS. The parts used
+    last are kept in this process too (`_RecentParts`), under the same rules.
+    If the cache is down, parts are built for every request.
     """
 
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self._until: dt.datetime | None = None
         self._until_known = False
+        self._version: int | None = None
+
+    def _current_version(self) -> int | None:
+        if self._version is None:
+            version = cache.get(_VERSION_KEY)
+            self._version = catalogue_version() if version is None else version
+        return self._version
 
     def get_or_build(self, kind: str, params: str, build: Callable[[], T]) -> T:
         """The part `kind` for the normalised query string `params`."""
@@ -212,18 +255,23 @@ class CatalogueCache:
         digest = hashlib.sha256(f"{context}?{params}".encode()).hexdigest()
         key = f"courses:catalogue:{kind}:{digest[:32]}"
         try:
-            found = cache.get_many([_VERSION_KEY, key])  # one round trip
-            version = found.get(_VERSION_KEY)
-            if version is None:
-                version = catalogue_version()
+            version = self._current_version()
+            if version is None:  # the cache answers nothing: it is down
+                return build()
+            value = _RECENT.get(key, version)
+            if value is not _MISSING:
+                return value
+            entry = cache.get(key)
         except Exception:
             log.warning("The catalogue cache is unavailable", exc_info=True)
             return build()
-        entry = found.get(key)
-        if entry is not None and entry[0] == version:
+        # (version, value, expires): an entry of another shape is from an
+        # older release, and is built again.
+        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == version:
+            _RECENT.put(key, version, entry[1], entry[2])
             return entry[1]
         value = build()
-        self._keep(key, (version, value))
+        self._keep(key, version, value)
         return value
 
     def unchanged_until(self, when: dt.datetime | None) -> None:
@@ -231,7 +279,7 @@ class CatalogueCache:
         knows, from what it read): saves `_keep` asking the database."""
         self._until, self._until_known = when, True
 
-    def _keep(self, key: str, entry: tuple[int, Any]) -> None:
+    def _keep(self, key: str, version: int, value: Any) -> None:
         if not self._until_known:
             self._until = selectors.catalogue_unchanged_until(now=self.now)
             self._until_known = True
@@ -241,7 +289,10 @@ class CatalogueCache:
             seconds = min(seconds, math.floor(left))
         if seconds < 1:
             return
+        expires = time.time() + seconds
         try:
-            cache.set(key, entry, seconds)
+            cache.set(key, (version, value, expires), seconds)
         except Exception:
             log.warning("The catalogue cache is unavailable", exc_info=True)
+            return
+        _RECENT.put(key, version, value, expires)
