@@ -221,6 +221,27 @@ class _RecentParts:
 
 
 _MISSING = object()
+# (version, the next session's start) as this process last read them.
+_last_next_change: tuple[int, dt.datetime | None] | None = None
+
+
+def _next_change(version: int, now: dt.datetime) -> dt.datetime | None:
+    """When time passing next changes a catalogue page: the start of the next
+    scheduled session. Read once per catalogue version in each process (any
+    change to sessions is a new version), and again once that start passes."""
+    global _last_next_change
+    known = _last_next_change
+    if (
+        known is not None
+        and known[0] == version
+        and (known[1] is None or known[1] > now)
+    ):
+        return known[1]
+    until = selectors.catalogue_unchanged_until(now=now)
+    _last_next_change = (version, until)
+    return until
+
+
 # At most a few megabytes per process (a whole catalogue page is about 30 KB).
 _RECENT = _RecentParts(size=128)
 
@@ -281,7 +302,7 @@ class CatalogueCache:
 
     def _keep(self, key: str, version: int, value: Any) -> None:
         if not self._until_known:
-            self._until = selectors.catalogue_unchanged_until(now=self.now)
+            self._until = _next_change(version, self.now)
             self._until_known = True
         seconds = CATALOGUE_CACHE_SECONDS
         if self._until is not None:
