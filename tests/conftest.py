@@ -25,6 +25,13 @@ def pytest_configure(config):
     # Performance counts are written only when a test asks (tests/analytics):
     # a write falling inside another test's request would add to its queries.
     settings.ANALYTICS_METRICS_FLUSH_SECONDS = 10**9
+    # pytest-xdist workers after the first need a Redis of their own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker != "gw0" and not config.pluginmanager.hasplugin("tests.xdist_services"):
+        raise pytest.UsageError(
+            "Run pytest-xdist with `-p tests.xdist_services` (as `make test` "
+            "does): each worker needs a Redis of its own."
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

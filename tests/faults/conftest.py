@@ -373,3 +373,18 @@ def broker_on_private_redis(private_redis, settings, monkeypatch):
     app.conf.broker_url = original
     _reset_producer_pool(app)
 
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`) the fault tests run one after another in
+    one worker (tests/xdist_services.py schedules them as one unit), so one
+    private PostgreSQL cluster (`private_postgres`, made and migrated once per
+    process) serves them all and two never start at once. They go first
+    (after pytest-django's ordering, hence trylast): they use no test
+    database, and run last, as they are without xdist, their two minutes
+    would be one worker's alone at the end of the run."""
+    if not (hasattr(config, "workerinput") or config.getoption("numprocesses", 0)):
+        return
+    here = Path(__file__).parent
+    faults = [item for item in items if here in Path(item.fspath).parents]
+    items[:] = faults + [item for item in items if item not in faults]
