@@ -89,8 +89,13 @@ chromium:
 
 # A fresh test database every run: a database kept from an older checkout (with
 # migrations since renamed) must never decide whether the suite passes.
+# TEST_WORKERS processes (pytest-xdist), each with its own test database
+# (test_..._gw0, _gw1); tests/xdist_services.py gives the second its own Redis
+# and keeps the fault tests in one process. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install chromium check-services
-	$(TEST_ENV) $(PY) -m pytest --create-db $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest --create-db -p tests.xdist_services \
+		-n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Prints figures (no timed assertions); its own database cpd_bench, gunicorn and wrk on loopback.
 bench: install check-services

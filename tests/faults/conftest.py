@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,76 @@ def worker_env(
         **{k: str(v) for k, v in extra.items()},
     )
     return env
+
+
+class Processes:
+    """Processes a test starts (gunicorn servers, Celery workers) on the
+    private servers, each logging to its own file `<name>.log` in `log_dir`;
+    `stop()` ends whichever are still running."""
+
+    def __init__(self, env: dict, log_dir: Path):
+        self.env = env
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()  # the child has its own copy
+        self.running.append(process)
+        return process
+
+    def server(self, name: str) -> str:
+        """gunicorn serving the app on a free port: its address, once it
+        answers /healthz."""
+        port = free_port()
+        self.start(
+            name,
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b",
+             f"127.0.0.1:{port}", "-w", "2", "--threads", "4", "--timeout", "60"],
+        )  # fmt: skip
+        return f"http://127.0.0.1:{port}"
+
+    def worker(self, name: str, *options: str) -> subprocess.Popen:
+        """A Celery worker: the same command as `make worker`, one process,
+        named apart as two machines' workers are."""
+        return self.start(
+            name,
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool",
+             "solo", "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
+             *options, "-l", "info"],
+        )  # fmt: skip
+
+    def log(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def logs(self, tail: int = 3000) -> str:
+        """The end of every log, for a failing assertion's message."""
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
+            for p in sorted(self.log_dir.glob("*.log"))
+        )
+
+    def stop(self, timeout: float = 20) -> None:
+        for process in self.running:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.running:
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def answers_health(base: str) -> bool:
+    """Whether the server at `base` answers /healthz with 200."""
+    try:
+        return requests.get(base + "/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def free_port() -> int:
@@ -301,3 +372,19 @@ def broker_on_private_redis(private_redis, settings, monkeypatch):
     monkeypatch.undo()
     app.conf.broker_url = original
     _reset_producer_pool(app)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`) the fault tests run one after another in
+    one worker (tests/xdist_services.py schedules them as one unit), so one
+    private PostgreSQL cluster (`private_postgres`, made and migrated once per
+    process) serves them all and two never start at once. They go first
+    (after pytest-django's ordering, hence trylast): they use no test
+    database, and run last, as they are without xdist, their two minutes
+    would be one worker's alone at the end of the run."""
+    if not (hasattr(config, "workerinput") or config.getoption("numprocesses", 0)):
+        return
+    here = Path(__file__).parent
+    faults = [item for item in items if here in Path(item.fspath).parents]
+    items[:] = faults + [item for item in items if item not in faults]

@@ -1,8 +1,6 @@
 """A private PostgreSQL restarted under a live server taking a burst of bookings."""
 
 import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,7 +13,7 @@ from bookings.models import Booking, MailRecord
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import SessionFactory
 
-from .conftest import ROOT, free_port, wait_for, worker_env
+from .conftest import Processes, answers_health, wait_for, worker_env
 
 CSRF = "f" * 32  # any well-formed secret: Django compares cookie and header
 
@@ -24,7 +22,6 @@ CSRF = "f" * 32  # any well-formed secret: Django compares cookie and header
 def live_app(on_private_db, private_redis, private_smtp, tmp_path):
     """gunicorn serving the app on the private PostgreSQL and Redis, keeping
     database connections (CONN_MAX_AGE) so that recovery must not need them."""
-    port = free_port()
     env = worker_env(
         database_url=on_private_db.url,
         broker_url=private_redis.url(1),
@@ -33,39 +30,13 @@ def live_app(on_private_db, private_redis, private_smtp, tmp_path):
         CONN_MAX_AGE=60,
         DATABASE_OUTAGE_RETRY_AFTER_SECONDS=15,
     )
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers():
-        try:
-            return requests.get(base + "/healthz", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    assert wait_for(answers, timeout=60), (tmp_path / "gunicorn.log").read_text()
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    processes = Processes(env, tmp_path)
+    base = processes.server("gunicorn")
+    try:
+        assert wait_for(lambda: answers_health(base), timeout=60), processes.logs()
+        yield base
+    finally:
+        processes.stop()
 
 
 def _signed_in_cookies(person) -> dict:

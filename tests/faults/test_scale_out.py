@@ -16,10 +16,7 @@ workers, one PostgreSQL, one Redis and a real SMTP server.
 import concurrent.futures
 import datetime as dt
 import email
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
@@ -34,66 +31,11 @@ from config.outbox import OUTBOX_HEADER
 from tests.courses.factories import SessionFactory
 from tests.funding.factories import cheap_people
 
-from .conftest import ROOT, free_port, wait_for, worker_env
+from .conftest import Processes, answers_health, wait_for, worker_env
 
 CSRF = "f" * 32
 LEARNERS = 200
 PLACES = 10
-
-
-class Cluster:
-    """Processes started by the test, each logging to its own file."""
-
-    def __init__(self, env: dict, log_dir: Path):
-        self.env = env
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.processes.append(process)
-        return process
-
-    def server(self, name: str) -> str:
-        port = free_port()
-        self.start(
-            name,
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b",
-             f"127.0.0.1:{port}", "-w", "2", "--threads", "4", "--timeout", "60"],
-        )  # fmt: skip
-        return f"http://127.0.0.1:{port}"
-
-    def worker(self, name: str) -> None:
-        # The same command as `make worker`, one process each, named apart
-        # as two machines' workers are.
-        self.start(
-            name,
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool",
-             "solo", "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
-             "-l", "info"],
-        )  # fmt: skip
-
-    def log(self, name: str) -> str:
-        return (self.log_dir / f"{name}.log").read_text(errors="replace")
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
-            for p in sorted(self.log_dir.glob("*.log"))
-        )
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
@@ -106,23 +48,19 @@ def cluster(on_private_db, broker_on_private_redis, private_smtp, tmp_path):
         smtp_port=private_smtp.port,
         CONN_MAX_AGE=60,
     )
-    running = Cluster(env, tmp_path)
+    running = Processes(env, tmp_path)
     servers = [running.server("web1"), running.server("web2")]
     running.worker("worker1")
     running.worker("worker2")
-
-    def up(base: str) -> bool:
-        try:
-            return requests.get(base + "/healthz", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
 
     def workers_ready() -> bool:
         return all("ready." in running.log(f"worker{n}") for n in (1, 2))
 
     try:
-        assert wait_for(lambda: all(up(b) for b in servers), timeout=60), running.logs()
-        assert wait_for(workers_ready, timeout=60), running.logs()
+        assert wait_for(lambda: all(answers_health(b) for b in servers), timeout=60), (
+            running.logs(2000)
+        )
+        assert wait_for(workers_ready, timeout=60), running.logs(2000)
         running.servers = servers
         yield running
     finally:
@@ -186,7 +124,7 @@ def test_two_servers_and_two_workers_book_exactly_the_places_and_mail_each_once(
         answers = list(pool.map(book, range(LEARNERS)))
 
     # Every request booked (a place or the waiting list) and led to its booking.
-    assert Counter(code for code, _ in answers) == {302: LEARNERS}, cluster.logs()
+    assert Counter(code for code, _ in answers) == {302: LEARNERS}, cluster.logs(2000)
     assert all(location.startswith("/bookings/") for _, location in answers)
     bookings = Booking.objects.filter(session=session)
     assert bookings.count() == LEARNERS
@@ -200,7 +138,7 @@ def test_two_servers_and_two_workers_book_exactly_the_places_and_mail_each_once(
     records = MailRecord.objects.filter(booking__session=session)
     assert records.count() == LEARNERS
     assert wait_for(lambda: len(private_smtp.accepted) >= LEARNERS, timeout=90), (
-        cluster.logs()
+        cluster.logs(2000)
     )
     assert wait_for(
         lambda: records.filter(status="sent").count() == LEARNERS, timeout=30
@@ -219,7 +157,7 @@ def test_two_servers_and_two_workers_book_exactly_the_places_and_mail_each_once(
     assert sorted(confirmations) == sorted(confirmed)
     # Both workers sent some of it: the queue is shared, not owned.
     for name in ("worker1", "worker2"):
-        assert "send_booking_mail" in cluster.log(name), cluster.logs()
+        assert "send_booking_mail" in cluster.log(name), cluster.logs(2000)
 
     # Two beats firing every periodic task at the same moment: both workers
     # run each body at once; the work is done once.
@@ -234,10 +172,10 @@ def test_two_servers_and_two_workers_book_exactly_the_places_and_mail_each_once(
     for result in results:
         result.id  # noqa: B018 (sent; no result backend to wait on)
     reminders = MailRecord.objects.filter(booking__session=session, kind="reminder")
-    assert wait_for(lambda: reminders.count() >= PLACES, timeout=60), cluster.logs()
+    assert wait_for(lambda: reminders.count() >= PLACES, timeout=60), cluster.logs(2000)
     assert wait_for(
         lambda: len(private_smtp.accepted) >= before + PLACES, timeout=60
-    ), cluster.logs()
+    ), cluster.logs(2000)
 
     # Let every duplicate task finish before counting.
     def finished() -> int:
@@ -246,7 +184,7 @@ def test_two_servers_and_two_workers_book_exactly_the_places_and_mail_each_once(
 
     assert wait_for(
         lambda: finished() >= LEARNERS + PLACES + len(results), timeout=60
-    ), cluster.logs()
+    ), cluster.logs(2000)
     assert reminders.count() == PLACES
     assert sorted(reminders.values_list("booking__person__email", flat=True)) == sorted(
         confirmed

@@ -2,10 +2,7 @@
 
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import redis
@@ -15,54 +12,7 @@ from marketing import services
 from marketing.models import Campaign, Delivery
 from tests.marketing.factories import EMAIL, CampaignFactory, person
 
-from .conftest import ROOT, wait_for, worker_env
-
-
-class Workers:
-    def __init__(self, env, log_dir: Path):
-        self.env = env
-        self.log_dir = log_dir
-        self.running: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        log = open(self.log_dir / f"worker{len(self.running)}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(  # the same command as `make worker`
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.running.append(process)
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text()[-3000:] for p in sorted(self.log_dir.glob("worker*.log"))
-        )
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+from .conftest import Processes, wait_for, worker_env
 
 
 @pytest.fixture
@@ -77,10 +27,10 @@ def workers(broker_on_private_redis, on_private_db, private_smtp, tmp_path):
         CELERY_VISIBILITY_TIMEOUT_SECONDS=3,
         MARKETING_STALE_SENDING_SECONDS=1,
     )
-    pool = Workers(env, tmp_path)
+    pool = Processes(env, tmp_path)
     pool.redis = broker
     yield pool
-    pool.stop_all()
+    pool.stop(timeout=15)
 
 
 def test_a_batch_redelivered_after_sigkill_sends_to_the_rest_and_nobody_twice(
@@ -99,7 +49,7 @@ def test_a_batch_redelivered_after_sigkill_sends_to_the_rest_and_nobody_twice(
     queued = redis.Redis(port=workers.redis.port, db=1).llen("celery")
     assert queued == 1
 
-    first = workers.start()
+    first = workers.worker("worker0", "--without-heartbeat")
     assert wait_for(lambda: len(private_smtp.arrived) >= 5, timeout=60), workers.logs()
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
@@ -111,7 +61,7 @@ def test_a_batch_redelivered_after_sigkill_sends_to_the_rest_and_nobody_twice(
 
     # Another worker is given the dead worker's batch once the visibility
     # timeout (3 s here, 10 minutes by default) has passed.
-    workers.start()
+    workers.worker("worker1", "--without-heartbeat")
     assert wait_for(
         lambda: Delivery.objects.filter(campaign=campaign).count() == 12, timeout=60
     ), workers.logs()

@@ -227,13 +227,14 @@ def test_payments_are_on_the_ledger_but_never_on_an_invoice():
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "message"),
-    [
-        (today(), today() - DAY, "same as or after its start"),
-        (today(), today() + DAY, "cannot end after today"),
-    ],
+    ("end_after_start", "message"),
+    [(-DAY, "same as or after its start"), (DAY, "cannot end after today")],
 )
-def test_a_period_that_makes_no_sense_is_refused(start, end, message):
+def test_a_period_that_makes_no_sense_is_refused(end_after_start, message):
+    # Today is read when the test runs, not when it is collected: a run that
+    # passes midnight would otherwise ask for a period ending "today".
+    start = today()
+    end = start + end_after_start
     charged_place(on_account())
     with pytest.raises(services.OrganisationsError, match=message):
         services.raise_invoices(start, end, by=None)

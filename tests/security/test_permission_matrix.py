@@ -862,14 +862,20 @@ def fingerprint(sql: str) -> dict:
 
 
 def run_cell(world, role, path, method, rule, data, sql) -> str | None:
-    """One request as `role`, undone afterwards; the problem, or None."""
+    """One request as `role`, undone afterwards; the problem, or None.
+
+    Every cell starts from the world as built (the one before it was rolled
+    back to its savepoint), so a refused POST's rows are compared with the
+    world's fingerprint, taken once (`world.fingerprint`), not again before
+    each request. Were a cell's rollback ever to leave a change behind, the
+    next refused POST would report it."""
     expect = rule(role, method)
     client = world.clients[role]
     cookies = copy.deepcopy(client.cookies)
     savepoint = transaction.savepoint()
     try:
         before = (
-            fingerprint(sql) if method == "POST" and not expect.may_change else None
+            world.fingerprint if method == "POST" and not expect.may_change else None
         )
         response = client.get(path) if method == "GET" else client.post(path, data)
         got = outcome(response)
@@ -903,7 +909,9 @@ def world(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def fingerprint_sql(world):
-    return _fingerprint_sql()
+    sql = _fingerprint_sql()
+    world.fingerprint = fingerprint(sql)  # every cell starts from this
+    return sql
 
 
 def test_every_url_has_a_rule_and_a_path_from_the_world(world):

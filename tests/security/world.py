@@ -99,6 +99,8 @@ class World:
     objects: dict = field(default_factory=dict)
     # named things the paths are built from
     things: dict = field(default_factory=dict)
+    # every table's row count and digest, as built (test_permission_matrix)
+    fingerprint: dict = field(default_factory=dict)
 
 
 def _client(user) -> Client:
