@@ -116,6 +116,22 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def redis_down(settings):
+    """The cache pointed at a port nothing listens on: the first call fails
+    and opens the breaker, later ones answer nothing (config/cache.py)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ReusingRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    cache.reset_breaker()
+
+
+@pytest.fixture
 def verified_user(db):
     from tests.accounts.factories import UserFactory
 

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 
 from analytics import services
 from analytics.middleware import beacon_token
@@ -228,18 +227,13 @@ def test_the_limit_holds_across_processes_through_the_shared_cache(client, setti
     assert codes == [204, 204, 204, 429]
 
 
-def test_with_redis_down_the_beacon_answers_and_stays_limited(client, settings):
+def test_with_redis_down_the_beacon_answers_and_stays_limited(
+    client, settings, request
+):
     token = _page(client)
     settings.ANALYTICS_BEACON_PER_MINUTE = 2
     services._local_counts.clear()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    cache.reset_breaker()
+    request.getfixturevalue("redis_down")
     click = {"token": token, "kind": "click", "href": "https://example.org/"}
     codes = [
         client.post("/analytics/beacon/", click, **ORIGIN).status_code for _ in range(3)

@@ -393,22 +393,14 @@ def test_whole_page_cache_is_not_used_for_signed_in_people_or_pending_messages(d
 
 
 def test_nothing_is_served_from_a_process_copy_while_the_cache_cannot_be_read(
-    client, settings
+    client, request
 ):
     """Each process keeps the parts it used last, but only while Redis says
     they are still current: with Redis down every page is built afresh."""
-    from django.core.cache import cache
 
     session = SessionFactory.create(course__title="Phonics", capacity=3)
     assert "3 places left" in page(client)  # kept in Redis and in this process
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusingRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    cache.reset_breaker()
+    request.getfixturevalue("redis_down")
     for left in ("2 places left", "1 place left"):
         Booking.objects.create(
             person=UserFactory.create(), session=session, status="confirmed"
