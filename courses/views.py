@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -221,6 +220,30 @@ def _whole_page(
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A course and its dates. For a visitor with no session the whole page
+    comes from the catalogue cache, kept until a booking or any other change
+    to the catalogue, or until the first moment it would read differently: a
+    date starts, booking for one closes, or a reservation of places ends."""
+    if not _visitor_without_session(request):
+        return HttpResponse(_course_page(request, slug))
+    store = services.CatalogueCache(timezone.now())
+    return HttpResponse(
+        _whole_page(
+            request,
+            store,
+            "course",
+            slug,
+            lambda **extra: _course_page(request, slug, store, **extra),
+        )
+    )
+
+
+def _course_page(
+    request: HttpRequest,
+    slug: str,
+    store: services.CatalogueCache | None = None,
+    **extra,
+) -> str:
     # Staff who may change courses see unpublished ones too (a preview). The
     # permission is asked only about an unpublished course: asking costs
     # two queries, which a published course's page (nearly every one) saves.
@@ -234,17 +257,26 @@ def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404(_("No course found"))
     # Places left as this viewer may take them: ring-fenced places count only
     # for the members they are reserved for.
+    now = timezone.now()
     sessions = selectors.sessions_with_places_for(
         selectors.sessions_for_course(course=course),
         person=request.user if request.user.is_authenticated else None,
-        now=timezone.now(),
+        now=now,
     )
+    if store is not None:
+        # When the page would next read differently with nothing changed.
+        moments = [
+            t
+            for s in sessions
+            for t in (s.starts_at, s.closes_at, *(r.until for r in s.reserved))
+            if t > now
+        ]
+        store.unchanged_until(min(moments, default=None))
     charge_account, booker_for = None, []
     if request.user.is_authenticated:
         charge_account = account_to_charge(request.user)
         booker_for = [m.organisation for m in roles_held(request.user) if m.is_booker]
-    return render(
-        request,
+    return render_to_string(
         "courses/course_detail.html",
         {
             "course": course,
@@ -254,5 +286,7 @@ def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
             "charge_account": charge_account,
             # An organisation's booker may book members onto a session.
             "booker_for": booker_for,
+            **extra,
         },
+        request=request,
     )

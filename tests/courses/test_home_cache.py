@@ -3,10 +3,13 @@ a session (like the catalogue's pages), and is never behind: a booking shows
 at once, a session drops out when it starts, and a signed-in person gets a
 page of their own."""
 
+import datetime as dt
 import re
+import time
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bookings.models import Booking
 from courses import services
@@ -58,3 +61,41 @@ def test_each_visitor_gets_their_own_token_and_signed_in_people_their_own_page()
     assert "Shared home" in html
     assert "Sign out" in html
     assert "Sign out" not in home(Client())
+
+
+def test_a_course_page_is_served_from_the_cache_until_it_would_change(
+    client, django_assert_num_queries
+):
+    """For visitors without a session a course page comes whole from the
+    cache; a booking shows at once, and so does booking closing for a date,
+    at the moment it closes (time alone changes the page then)."""
+    now = timezone.now()
+    session = SessionFactory.create(
+        course__title="Phonics",
+        capacity=3,
+        booking_closes_at=now + dt.timedelta(seconds=1.5),
+    )
+    url = session.course.get_absolute_url()
+    html = client.get(url).content.decode()
+    assert "3 places left" in html
+    assert "Sign in to book" in html
+    with django_assert_num_queries(0):
+        assert "3 places left" in Client().get(url).content.decode()
+    Booking.objects.create(
+        person=UserFactory.create(), session=session, status="confirmed"
+    )
+    services.catalogue_changed()
+    assert "2 places left" in client.get(url).content.decode()
+    time.sleep(
+        max(0.0, (session.booking_closes_at - timezone.now()).total_seconds()) + 0.1
+    )
+    html = client.get(url).content.decode()
+    assert "Booking closed" in html
+    assert "Sign in to book" not in html
+
+
+def test_an_unknown_or_unpublished_course_is_not_found_from_the_cache_either():
+    draft = SessionFactory.create(course__status="draft").course
+    for _ in range(2):
+        assert Client().get(draft.get_absolute_url()).status_code == 404
+        assert Client().get("/courses/no-such-course/").status_code == 404
