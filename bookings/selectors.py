@@ -10,6 +10,15 @@ from accounts.models import User
 
 from .models import Booking, MailRecord, PriorLearning, Transaction
 
+# A booking still to come: a place, a waiting-list entry, an offer, or one
+# awaiting approval (My bookings' upcoming list, the course page's dates).
+STILL_AHEAD = (
+    Booking.Status.CONFIRMED,
+    Booking.Status.WAITLISTED,
+    Booking.Status.OFFERED,
+    Booking.Status.AWAITING_APPROVAL,
+)
+
 
 def _waiting_position() -> Subquery:
     """The outer booking's place on its session's waiting list (1 is next):
@@ -49,12 +58,7 @@ def live_bookings_on(*, person: User, session_ids: list[int]) -> QuerySet[Bookin
         Booking.objects.filter(
             person=person,
             session_id__in=session_ids,
-            status__in=[
-                Booking.Status.CONFIRMED,
-                Booking.Status.WAITLISTED,
-                Booking.Status.OFFERED,
-                Booking.Status.AWAITING_APPROVAL,
-            ],
+            status__in=STILL_AHEAD,
         )
         .only("pk", "session_id", "status", "person_id", "created_at")
         .annotate(waiting_position=_waiting_position())
@@ -64,12 +68,7 @@ def live_bookings_on(*, person: User, session_ids: list[int]) -> QuerySet[Bookin
 def bookings_upcoming(*, person: User) -> QuerySet[Booking]:
     return bookings_for_person(person=person).filter(
         session__ends_at__gt=timezone.now(),
-        status__in=[
-            Booking.Status.CONFIRMED,
-            Booking.Status.WAITLISTED,
-            Booking.Status.OFFERED,
-            Booking.Status.AWAITING_APPROVAL,
-        ],
+        status__in=STILL_AHEAD,
     )
 
 
@@ -78,12 +77,7 @@ def bookings_past(*, person: User) -> QuerySet[Booking]:
         bookings_for_person(person=person)
         .exclude(
             session__ends_at__gt=timezone.now(),
-            status__in=[
-                Booking.Status.CONFIRMED,
-                Booking.Status.WAITLISTED,
-                Booking.Status.OFFERED,
-                Booking.Status.AWAITING_APPROVAL,
-            ],
+            status__in=STILL_AHEAD,
         )
         .order_by("-session__starts_at", "-pk")
     )

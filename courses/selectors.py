@@ -153,6 +153,21 @@ def sessions_with_places_for(
     return sessions
 
 
+def sessions_unchanged_until(
+    sessions: list[Session], *, now: dt.datetime
+) -> dt.datetime | None:
+    """When time passing alone next changes what `sessions` (from
+    `sessions_with_places_for`) show: one starts, booking for one closes, or
+    a reservation of places on one ends. None if nothing of them will."""
+    moments = [
+        t
+        for s in sessions
+        for t in (s.starts_at, s.closes_at, *(r.until for r in s.reserved))
+        if t > now
+    ]
+    return min(moments, default=None)
+
+
 def sessions_with_counts() -> QuerySet[Session]:
     return Session.objects.annotate(
         confirmed_count=CONFIRMED,

@@ -264,14 +264,7 @@ def _course_page(
         now=now,
     )
     if store is not None:
-        # When the page would next read differently with nothing changed.
-        moments = [
-            t
-            for s in sessions
-            for t in (s.starts_at, s.closes_at, *(r.until for r in s.reserved))
-            if t > now
-        ]
-        store.unchanged_until(min(moments, default=None))
+        store.unchanged_until(selectors.sessions_unchanged_until(sessions, now=now))
     charge_account, booker_for = None, []
     if request.user.is_authenticated:
         charge_account = account_to_charge(request.user)

@@ -99,3 +99,27 @@ def test_an_unknown_or_unpublished_course_is_not_found_from_the_cache_either():
     for _ in range(2):
         assert Client().get(draft.get_absolute_url()).status_code == 404
         assert Client().get("/courses/no-such-course/").status_code == 404
+
+
+def test_a_course_page_changes_at_the_first_start_close_or_reservation_end():
+    from types import SimpleNamespace
+
+    from courses.selectors import sessions_unchanged_until
+
+    now = timezone.now()
+
+    def at(minutes):
+        return now + dt.timedelta(minutes=minutes)
+
+    sessions = [
+        SimpleNamespace(
+            starts_at=at(90),
+            closes_at=at(-5),  # booking closed already: not a change to come
+            reserved=[SimpleNamespace(until=at(30))],
+        ),
+        SimpleNamespace(starts_at=at(60), closes_at=at(45), reserved=[]),
+    ]
+    assert sessions_unchanged_until(sessions, now=now) == at(30)
+    sessions[0].reserved = []
+    assert sessions_unchanged_until(sessions, now=now) == at(45)
+    assert sessions_unchanged_until([], now=now) is None
