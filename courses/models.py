@@ -142,10 +142,26 @@ class Course(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Maintained by courses.services.reindex_courses (PostgreSQL only); GIN-indexed.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The start of the course's first scheduled session still to come, kept
+    # by PostgreSQL triggers on courses_session (migration 0009) whenever a
+    # session is added, moved, cancelled or deleted; once that session has
+    # started, courses.services.refresh_next_sessions moves it on. The
+    # catalogue sorts and filters on it instead of joining every match's
+    # sessions. Never written by Django (see save).
+    next_session_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["title"]
         indexes = [
+            # The catalogue by date (and any search's "has a session still to
+            # come") reads one page of these, not every course's sessions; the
+            # count of a filtered catalogue reads only this index.
+            models.Index(
+                fields=["next_session_at", "id"],
+                include=["provider", "mode", "price"],
+                condition=Q(status="published"),
+                name="course_published_next",
+            ),
             # The catalogue sorted by title reads one page of these, not all.
             models.Index(
                 fields=["title", "id"],
@@ -164,6 +180,20 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Save everything but `next_session_at`, which the database keeps:
+        a copy loaded before a session changed must not write back the old
+        value. A new course has no sessions yet."""
+        if self._state.adding or self.pk is None:
+            self.next_session_at = None
+        else:
+            if update_fields is None:
+                update_fields = [
+                    f.name for f in self._meta.concrete_fields if not f.primary_key
+                ]
+            update_fields = [f for f in update_fields if f != "next_session_at"]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("courses:detail", kwargs={"slug": self.slug})

@@ -345,51 +345,91 @@ def _matching(
     return qs
 
 
-def courses_for_catalogue(
-    filters: CatalogueFilters, *, now: dt.datetime | None = None
-) -> QuerySet[Course]:
-    """Published courses with an upcoming session that match the filters.
+def _kept_next_session(filters: CatalogueFilters) -> bool:
+    """Whether `Course.next_session_at` answers "the first session in range":
+    with no dates, on PostgreSQL (whose triggers keep it), once
+    `courses.services.refresh_next_sessions` has moved on the courses whose
+    next session has started."""
+    return settings.IS_POSTGRES and not filters.date_from and not filters.date_to
 
-    Each row carries `next_starts_at` and `next_places_left` for its first
-    session in range (earliest start, then lowest id): the course is joined to
-    its sessions in range and keeps the one with no earlier session in range.
-    Sorted by date, PostgreSQL walks `session_scheduled_start` and stops after a
-    page instead of finding the next session of every course first; places
-    left are counted only for the rows returned. Count with
-    `courses_for_catalogue_count`, which is cheaper than counting this.
-    """
-    now = now or timezone.now()
-    earlier = Session.objects.filter(
-        _in_range(filters, now),
-        # Earlier: starts before, or at the same time with a lower id. The
-        # `lte` says the same twice, as a range the index can use.
-        Q(starts_at__lt=OuterRef("next_starts_at"))
-        | Q(pk__lt=OuterRef("next_session_id")),
-        course_id=OuterRef("pk"),
-        starts_at__lte=OuterRef("next_starts_at"),
-    )
-    places_left = (
-        Session.objects.filter(pk=OuterRef("next_session_id"))
+
+def with_next_places_left(courses) -> list[Course]:
+    """The rows of `courses_for_catalogue` given (a page of them), each with
+    `next_places_left`: places left on its first session in range (of those
+    starting then, the lowest id). One query for these rows, rather than a
+    subquery in the page's own, which PostgreSQL would run for every row the
+    page skips over too."""
+    courses = list(courses)
+    if not courses:
+        return courses
+    wanted = {(c.pk, c.next_starts_at) for c in courses}
+    sessions = (
+        Session.objects.filter(
+            course_id__in={c.pk for c in courses},
+            starts_at__in={c.next_starts_at for c in courses},
+            status=Session.Status.SCHEDULED,
+        )
         .annotate(
             left=Greatest(
                 F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
             )
         )
-        .values("left")
+        .order_by("-pk")  # the lowest id last, so it is the one kept
+        .values_list("course_id", "starts_at", "left")
     )
-    qs = (
-        Course.objects.annotate(
-            next_session=FilteredRelation(
-                "sessions", condition=_in_range(filters, now, "sessions__")
-            ),
-            next_starts_at=F("next_session__starts_at"),
-            next_session_id=F("next_session__id"),
+    first = {
+        (course, starts): left
+        for course, starts, left in sessions
+        if (course, starts) in wanted
+    }
+    for c in courses:
+        c.next_places_left = first.get((c.pk, c.next_starts_at), 0)
+    return courses
+
+
+def courses_for_catalogue(
+    filters: CatalogueFilters, *, now: dt.datetime | None = None
+) -> QuerySet[Course]:
+    """Published courses with an upcoming session that match the filters.
+
+    Each row carries `next_starts_at`, the start of its first session in
+    range; `with_next_places_left` adds the places left on it to a page. Without dates that is
+    the course's own `next_session_at`, so sorting by date walks the index on
+    it and stops after a page, and a search ranks its matches without joining
+    their sessions. With dates the course is joined to its sessions in range
+    and keeps the one with no earlier session in range, PostgreSQL walking
+    `session_scheduled_start` in date order. Count with `courses_for_catalogue_count`, which is
+    cheaper than counting this.
+    """
+    now = now or timezone.now()
+    if _kept_next_session(filters):
+        qs = Course.objects.filter(next_session_at__gt=now).annotate(
+            next_starts_at=F("next_session_at")
         )
-        .filter(next_session_id__isnull=False)
-        .filter(~Exists(earlier))
-        .annotate(next_places_left=Subquery(places_left, output_field=IntegerField()))
+    else:
+        earlier = Session.objects.filter(
+            _in_range(filters, now),
+            # Earlier: starts before, or at the same time with a lower id. The
+            # `lte` says the same twice, as a range the index can use.
+            Q(starts_at__lt=OuterRef("next_starts_at"))
+            | Q(pk__lt=OuterRef("next_session_id")),
+            course_id=OuterRef("pk"),
+            starts_at__lte=OuterRef("next_starts_at"),
+        )
+        qs = (
+            Course.objects.annotate(
+                next_session=FilteredRelation(
+                    "sessions", condition=_in_range(filters, now, "sessions__")
+                ),
+                next_starts_at=F("next_session__starts_at"),
+                next_session_id=F("next_session__id"),
+            )
+            .filter(next_session_id__isnull=False)
+            .filter(~Exists(earlier))
+        )
+    qs = (
         # The cards never show these; they are the widest columns.
-        .defer("description", "search_vector")
+        qs.defer("description", "search_vector")
         .select_related("provider")
         .prefetch_related("topics")
     )
@@ -425,8 +465,14 @@ def courses_for_catalogue_count(
     matches, so the cost is bounded however big the catalogue grows."""
     now = now or timezone.now()
     cap = CATALOGUE_COUNT_CAP if cap is None else cap
-    in_range = Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
-    matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)
+    if _kept_next_session(filters):
+        courses = Course.objects.filter(next_session_at__gt=now)
+    else:
+        in_range = Session.objects.filter(
+            _in_range(filters, now), course=OuterRef("pk")
+        )
+        courses = Course.objects.filter(Exists(in_range))
+    matching = _matching(courses, filters, now)
     return matching.order_by().values("pk")[: cap + 1].count()
 
 

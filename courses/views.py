@@ -81,11 +81,17 @@ def _catalogue_content(
 
     Rendered without the request: nothing about the visitor can end up in it.
     """
-    form = CatalogueForm(
-        params,
-        topics=list(selectors.topics_all()),
-        providers=list(selectors.providers_all()),
+    # Courses whose next session has started since are moved on first: the
+    # page and its count read `Course.next_session_at`. The same query says
+    # until when the page stays right.
+    store.unchanged_until(services.refresh_next_sessions(now=store.now))
+    # The topics and providers to choose from, shared by every search.
+    topics, providers = store.get_or_build(
+        "choices",
+        "",
+        lambda: (list(selectors.topics_all()), list(selectors.providers_all())),
     )
+    form = CatalogueForm(params, topics=topics, providers=providers)
     form.is_valid()
     data = form.cleaned_data
     # (message, the id of what it is about): each is a link in the summary.
@@ -134,6 +140,7 @@ def _catalogue_content(
         )
         number = paginator.num_pages
     page = paginator.page(number)
+    page.object_list = selectors.with_next_places_left(page.object_list)
     query = params.copy()
     query.pop("page", None)
     content = render_to_string(

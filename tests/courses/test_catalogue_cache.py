@@ -268,7 +268,7 @@ def test_the_page_shows_the_first_session_in_the_date_range(client):
     # Two sessions at the same time: the course is still listed once.
     SessionFactory.create(course=course, starts_at=later.starts_at, capacity=9)
     day = timezone.localdate(later.starts_at)
-    rows = list(
+    rows = selectors.with_next_places_left(
         selectors.courses_for_catalogue(
             selectors.CatalogueFilters(date_from=day - dt.timedelta(days=1))
         )

@@ -116,12 +116,15 @@ def queries(client: Client, url: str) -> int:
 # (page, who asks, its query budget)
 PAGES = [
     ("/", "anonymous", 1),
-    ("/courses/", "anonymous", 6),
-    ("/courses/?page=2&per_page=10", "anonymous", 6),
-    ("/courses/?sort=title&page=2&per_page=10", "anonymous", 6),
-    ("/courses/?q=safeguarding+adults&free=1&available=1", "anonymous", 6),
-    ("/courses/?topic=safeguarding&mode=in_person&sort=soonest", "anonymous", 6),
-    ("/courses/?q=safeguarding&sort=relevance&page=2&per_page=10", "learner", 7),
+    # A cold catalogue page: the moment (refresh_next_sessions), the topics
+    # and providers to choose from (two; cached for every search after), the
+    # page, its courses' topics, its places left and the count.
+    ("/courses/", "anonymous", 7),
+    ("/courses/?page=2&per_page=10", "anonymous", 7),
+    ("/courses/?sort=title&page=2&per_page=10", "anonymous", 7),
+    ("/courses/?q=safeguarding+adults&free=1&available=1", "anonymous", 7),
+    ("/courses/?topic=safeguarding&mode=in_person&sort=soonest", "anonymous", 7),
+    ("/courses/?q=safeguarding&sort=relevance&page=2&per_page=10", "learner", 8),
     ("/courses/{course}/", "anonymous", 3),
     # No permission queries: has_perm is asked only about unpublished courses.
     ("/courses/{course}/", "learner", 9),

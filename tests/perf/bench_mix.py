@@ -252,6 +252,13 @@ def build(url: str, env: dict, size: str, tmp: Path) -> Path:
         bc.say("  " + out.strip())
     else:
         bc.say(f"Reusing {name}.")
+        # Migrations added since it was built (they keep the data).
+        bc.run(
+            [*manage, "migrate", "--noinput", "-v0"],
+            env=env,
+            timeout=900,
+            what="migrate",
+        )
     learners = tmp / f"learners-{size}.txt"
     script = PEOPLE_AND_SESSIONS
     people = courses * per_course * per_session // 5

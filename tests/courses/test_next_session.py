@@ -1,0 +1,273 @@
+"""Each course keeps the start of its first scheduled session still to come
+(`Course.next_session_at`): the database's triggers keep it whenever a
+session is written, by any means; `services.refresh_next_sessions` moves it on
+once that session has started; and the catalogue read through it lists
+exactly what joining the sessions lists, in the same order, with the same
+dates and places."""
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bookings.models import Booking
+from courses import selectors, services
+from courses.models import Course, Session
+from tests.accounts.factories import UserFactory
+from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def kept(course: Course) -> dt.datetime | None:
+    return Course.objects.values_list("next_session_at", flat=True).get(pk=course.pk)
+
+
+def in_days(days: float) -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=days)
+
+
+def test_every_kind_of_write_to_sessions_keeps_the_courses_next_session():
+    course = CourseFactory.create()
+    assert kept(course) is None
+    SessionFactory.create(course=course, starts_at=in_days(-3))  # over already
+    assert kept(course) is None
+    later = SessionFactory.create(course=course, starts_at=in_days(10))
+    assert kept(course) == later.starts_at
+    sooner = SessionFactory.create(course=course, starts_at=in_days(5))
+    assert kept(course) == sooner.starts_at
+
+    # Cancelled (status), moved (starts_at), by the ORM or by raw SQL.
+    sooner.status = Session.Status.CANCELLED
+    sooner.save()
+    assert kept(course) == later.starts_at
+    Session.objects.filter(pk=later.pk).update(
+        starts_at=in_days(2), ends_at=in_days(2.1)
+    )
+    assert kept(course) == Session.objects.get(pk=later.pk).starts_at
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE courses_session SET status = 'scheduled' WHERE id = %s",
+            [sooner.pk],
+        )
+    assert kept(course) == Session.objects.get(pk=later.pk).starts_at  # 2 < 5 days
+
+    # Moved to another course: both courses follow.
+    other = CourseFactory.create()
+    Session.objects.filter(pk=later.pk).update(course=other)
+    assert kept(other) == Session.objects.get(pk=later.pk).starts_at
+    assert kept(course) == sooner.starts_at
+
+    # Deleted, and added in bulk.
+    Session.objects.filter(course=course).delete()
+    assert kept(course) is None
+    Session.objects.bulk_create(
+        Session(
+            course=course, starts_at=in_days(d), ends_at=in_days(d + 0.1), capacity=5
+        )
+        for d in (9, 8, 30)
+    )
+    assert (
+        kept(course)
+        == Session.objects.filter(course=course).earliest("starts_at").starts_at
+    )
+
+
+def test_saving_a_course_never_writes_back_an_old_next_session():
+    course = CourseFactory.create()
+    loaded = Course.objects.get(pk=course.pk)  # before any session
+    session = SessionFactory.create(course=course, starts_at=in_days(4))
+    loaded.title = "Renamed"
+    loaded.save()
+    assert kept(course) == session.starts_at
+    loaded.save(update_fields=["title", "next_session_at"])
+    assert kept(course) == session.starts_at
+    assert Course.objects.get(pk=course.pk).title == "Renamed"
+
+    copy = services.duplicate_course(Course.objects.get(pk=course.pk))
+    assert kept(copy) is None  # the copy has no sessions
+
+
+def test_refresh_moves_on_the_courses_whose_next_session_has_started():
+    course = CourseFactory.create(title="Twice")
+    first = SessionFactory.create(course=course, starts_at=in_days(1))
+    second = SessionFactory.create(course=course, starts_at=in_days(3))
+    only = SessionFactory.create(course__title="Once", starts_at=in_days(2))
+    assert kept(course) == first.starts_at
+
+    # Nothing has started yet: nothing moves and the cache is left alone.
+    version = services.catalogue_version()
+    assert services.refresh_next_sessions(now=timezone.now()) == first.starts_at
+    assert services.catalogue_version() == version
+
+    # A day and a half on, the first has started: the course moves on, the
+    # other keeps its own, and the cached catalogue is marked changed.
+    later = in_days(1.5)
+    assert services.refresh_next_sessions(now=later) == only.starts_at
+    assert kept(course) == second.starts_at
+    assert kept(only.course) == only.starts_at
+    assert services.catalogue_version() != version
+    titles = [
+        c.title
+        for c in selectors.courses_for_catalogue(
+            selectors.CatalogueFilters(), now=later
+        )
+    ]
+    assert titles == ["Once", "Twice"]
+
+    # When the last has started, there is none.
+    assert services.refresh_next_sessions(now=in_days(4)) is None
+    assert kept(course) is None
+    assert kept(only.course) is None
+
+
+def test_the_catalogue_keeps_a_course_whose_first_session_has_started(
+    client, monkeypatch
+):
+    course = CourseFactory.create(title="Weekly coaching")
+    first = SessionFactory.create(course=course, starts_at=in_days(1))
+    second = SessionFactory.create(course=course, starts_at=in_days(8))
+    assert "Weekly coaching" in client.get("/courses/").content.decode()
+
+    # (The cached page expires when the first starts: test_catalogue_cache.)
+    cache.clear()
+    moment = first.starts_at + dt.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    html = client.get("/courses/").content.decode()
+    assert "Weekly coaching" in html
+    assert f"{second.starts_at:%-d %b %Y}" in html
+    assert f"{first.starts_at:%-d %b %Y} at" not in html
+
+
+# ------------------------------------------- the same catalogue both ways
+
+
+def world():
+    """Courses with several sessions each (two at the same moment, some over,
+    cancelled, full, or in another status), topics, modes and prices."""
+    topics = TopicFactory.create_batch(2)
+    people = UserFactory.create_batch(3)
+    moments = [in_days(d) for d in (-2, 1, 2, 2, 5, 9)]
+    for n in range(14):
+        course = CourseFactory.create(
+            title=f"{['Safeguarding', 'Phonics', 'Coaching'][n % 3]} {n}",
+            mode=[Course.Mode.IN_PERSON, Course.Mode.LIVE_ONLINE][n % 2],
+            price=[0, 40][n % 3 == 0],
+            topics=[topics[n % 2]],
+            status=Course.Status.DRAFT if n == 13 else Course.Status.PUBLISHED,
+        )
+        for k, moment in enumerate(moments[n % 3 : n % 3 + 1 + n % 4]):
+            session = SessionFactory.create(
+                course=course,
+                starts_at=moment,
+                capacity=1 + (n + k) % 3,
+                status=Session.Status.CANCELLED if n == 5 and k == 0 else "scheduled",
+            )
+            for person in people[: (n + k) % 4]:
+                Booking.objects.create(
+                    person=person, session=session, status=Booking.Status.CONFIRMED
+                )
+    services.reindex_courses()
+    return topics
+
+
+FILTERS = [
+    {},
+    {"q": "safeguarding"},
+    {"q": "coach", "sort": "soonest"},
+    {"sort": "title"},
+    {"available": True},
+    {"available": True, "q": "phonics", "sort": "title"},
+    {"free": True, "mode": Course.Mode.LIVE_ONLINE},
+    {"topic": 0},
+    {"topic": 1, "available": True, "sort": "relevance"},
+]
+
+
+@pytest.mark.parametrize(
+    "given", FILTERS, ids=lambda f: "&".join(map(str, f)) or "none"
+)
+def test_the_kept_next_session_lists_what_joining_the_sessions_lists(given):
+    topics = world()
+    cache.clear()
+    if "topic" in given:
+        given = {**given, "topic": topics[given["topic"]]}
+    now = timezone.now()
+    kept_way = selectors.CatalogueFilters(**given)
+    # From today: the same sessions, but read by joining them.
+    joined_way = selectors.CatalogueFilters(**given, date_from=now.date())
+    assert selectors._kept_next_session(kept_way)
+    assert not selectors._kept_next_session(joined_way)
+
+    def rows(filters):
+        return [
+            (c.title, c.next_starts_at, c.next_places_left)
+            for c in selectors.with_next_places_left(
+                selectors.courses_for_catalogue(filters, now=now)
+            )
+        ]
+
+    expected = rows(joined_way)
+    assert expected, "the world has matches for every filter"
+    assert rows(kept_way) == expected
+    assert selectors.courses_for_catalogue_count(
+        kept_way, now=now
+    ) == selectors.courses_for_catalogue_count(joined_way, now=now)
+
+
+def test_the_first_of_two_sessions_at_the_same_moment_gives_the_places():
+    course = CourseFactory.create()
+    moment = in_days(3)
+    first, second = (
+        SessionFactory.create(course=course, starts_at=moment, capacity=c)
+        for c in (4, 9)
+    )
+    assert first.pk < second.pk
+    (row,) = selectors.with_next_places_left(
+        selectors.courses_for_catalogue(selectors.CatalogueFilters())
+    )
+    assert (row.next_starts_at, row.next_places_left) == (moment, 4)
+
+
+def test_courses_in_every_state_are_counted_alike_both_ways():
+    world()
+    now = timezone.now()
+    for available, free in itertools.product([False, True], repeat=2):
+        filters = selectors.CatalogueFilters(available=available, free=free)
+        joined = selectors.CatalogueFilters(
+            available=available, free=free, date_from=now.date()
+        )
+        assert selectors.courses_for_catalogue_count(
+            filters, now=now
+        ) == selectors.courses_for_catalogue_count(joined, now=now)
+
+
+def plan(sql: str, params=()) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A test database is too small for an index to pay: ask for the
+        # plan PostgreSQL would choose when it does.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_page_by_date_and_a_filtered_count_read_no_session():
+    world()
+    now = timezone.now()
+    filters = selectors.CatalogueFilters(mode=Course.Mode.IN_PERSON, free=True)
+    page = plan(
+        *selectors.courses_for_catalogue(filters, now=now)[
+            20:40
+        ].query.sql_with_params()
+    )
+    assert "courses_session" not in page, page  # no session joined or looked up
+    with CaptureQueriesContext(connection) as captured:
+        selectors.courses_for_catalogue_count(filters, now=now)
+    (counted,) = captured.captured_queries
+    counting = plan(counted["sql"])
+    assert "courses_session" not in counting, counting
+    assert "Index Only Scan using course_published_next" in counting, counting
