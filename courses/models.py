@@ -184,13 +184,22 @@ class Course(models.Model):
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Save everything but `next_session_at`, which the database keeps:
         a copy loaded before a session changed must not write back the old
-        value. A new course has no sessions yet."""
-        if self._state.adding or self.pk is None:
+        value. A new course has no sessions yet. As Django does, a course
+        loaded with deferred fields saves only the fields it loaded. (One
+        whose row was deleted meanwhile is not inserted again: Django says
+        the save affected no rows.)"""
+        existing = not self._state.adding or (
+            self.pk is not None and Course.objects.filter(pk=self.pk).exists()
+        )
+        if self.pk is None or not existing:
             self.next_session_at = None
         else:
             if update_fields is None:
+                deferred = self.get_deferred_fields()
                 update_fields = [
-                    f.name for f in self._meta.concrete_fields if not f.primary_key
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.attname not in deferred
                 ]
             update_fields = [f for f in update_fields if f != "next_session_at"]
         super().save(*args, update_fields=update_fields, **kwargs)

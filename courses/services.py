@@ -149,47 +149,41 @@ def add_session_like(
 
 
 # The courses whose next session has started, moved on to the next one still
-# to come (or none), and when the next scheduled session starts. The
-# triggers of migration 0009 keep `next_session_at` when sessions are
-# written; only time passing needs this.
+# to come (or none; the function is in migration 0009), and when the next
+# scheduled session starts.
 _REFRESH_NEXT_SQL = """
-WITH moved AS (
-    UPDATE courses_course c SET next_session_at = (
-        SELECT min(s.starts_at) FROM courses_session s
-        WHERE s.course_id = c.id AND s.status = 'scheduled' AND s.starts_at > %(now)s
-    )
-    WHERE c.status = 'published' AND c.next_session_at <= %(now)s
-    RETURNING c.id
-)
-SELECT (SELECT count(*) FROM moved), (
+SELECT r.moved, r.pending, (
     SELECT s.starts_at FROM courses_session s
     WHERE s.status = 'scheduled' AND s.starts_at > %(now)s
     ORDER BY s.starts_at LIMIT 1
 )
+FROM courses_refresh_next_sessions(%(now)s) r
 """
 
 
 def refresh_next_sessions(*, now: dt.datetime) -> dt.datetime | None:
     """Move every published course whose next session has started by `now`
     on to its next one, so that `Course.next_session_at` is right as of
-    `now` for the catalogue, which calls this before reading. Returns when
-    the next scheduled session starts (None if none), the moment a catalogue
-    page next changes by time alone (`selectors.catalogue_unchanged_until`),
-    read in the same query.
+    `now` for the catalogue, which calls this before reading. Returns until
+    when a catalogue page built now stays right: the next scheduled
+    session's start (None if none; `selectors.catalogue_unchanged_until`,
+    read in the same query), or `now` itself (keep nothing) if a course due
+    to move could not be, because another transaction is writing its
+    sessions at that moment (it is skipped, never waited for).
 
     When nothing has started (the usual case) it reads one index entry. If
     any course moved, the cached catalogue is marked changed, so that a page
-    built meanwhile from the old values is never served. Outside a
-    transaction it commits at once; a second caller at the same moment waits
-    for the first's rows and then finds nothing left to do."""
+    built meanwhile from the old values is never served. Each course is
+    locked, then its next session read afresh (migration 0009), so a
+    session written at the same moment is never missed."""
     if not settings.IS_POSTGRES:
         return selectors.catalogue_unchanged_until(now=now)
     with connection.cursor() as cursor:
         cursor.execute(_REFRESH_NEXT_SQL, {"now": now})
-        moved, next_start = cursor.fetchone()
+        moved, pending, next_start = cursor.fetchone()
     if moved:
         catalogue_changed()
-    return next_start
+    return now if pending else next_start
 
 
 # ---------------------------------------------------------------- catalogue cache

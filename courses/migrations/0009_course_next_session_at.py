@@ -12,22 +12,31 @@ column stays empty and the catalogue joins sessions as before."""
 from django.db import migrations, models
 
 POSTGRESQL_FORWARDS = """
-CREATE OR REPLACE FUNCTION courses_next_session_of(course bigint) RETURNS void AS $$
+-- The course's next session after `after`. The row is locked first and the
+-- minimum read in a later statement, with a snapshot of its own: a writer of
+-- another session of the same course waits for this transaction and then
+-- sees its sessions (reading first could miss a session added at the same
+-- moment by another transaction, and leave the course with no next session).
+CREATE OR REPLACE FUNCTION courses_next_session_of(course bigint, after timestamptz)
+RETURNS void AS $$
+BEGIN
+    PERFORM 1 FROM courses_course WHERE id = course FOR NO KEY UPDATE;
     UPDATE courses_course c SET next_session_at = n.starts_at
     FROM (
         SELECT min(s.starts_at) AS starts_at FROM courses_session s
-        WHERE s.course_id = course AND s.status = 'scheduled' AND s.starts_at > now()
+        WHERE s.course_id = course AND s.status = 'scheduled' AND s.starts_at > after
     ) n
     WHERE c.id = course AND c.next_session_at IS DISTINCT FROM n.starts_at;
-$$ LANGUAGE sql;
+END;
+$$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION courses_session_changed() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM courses_next_session_of(OLD.course_id);
+        PERFORM courses_next_session_of(OLD.course_id, now());
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.course_id <> OLD.course_id) THEN
-        PERFORM courses_next_session_of(NEW.course_id);
+        PERFORM courses_next_session_of(NEW.course_id, now());
     END IF;
     RETURN NULL;
 END;
@@ -45,6 +54,32 @@ CREATE TRIGGER courses_session_next_update
           OR OLD.course_id IS DISTINCT FROM NEW.course_id)
     EXECUTE FUNCTION courses_session_changed();
 
+-- Published courses whose next session has started by `after`, moved on to
+-- their next one (courses.services.refresh_next_sessions). A course whose
+-- row another transaction holds (it is writing that course's sessions) is
+-- skipped, never waited for: `pending` then says some are still to move.
+CREATE OR REPLACE FUNCTION courses_refresh_next_sessions(after timestamptz)
+RETURNS TABLE (moved integer, pending boolean) AS $$
+DECLARE
+    due bigint;
+BEGIN
+    moved := 0;
+    FOR due IN
+        SELECT id FROM courses_course
+        WHERE status = 'published' AND next_session_at <= after
+        ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+    LOOP
+        PERFORM courses_next_session_of(due, after);
+        moved := moved + 1;
+    END LOOP;
+    pending := EXISTS (
+        SELECT 1 FROM courses_course
+        WHERE status = 'published' AND next_session_at <= after
+    );
+    RETURN NEXT;
+END;
+$$ LANGUAGE plpgsql;
+
 UPDATE courses_course c SET next_session_at = (
     SELECT min(s.starts_at) FROM courses_session s
     WHERE s.course_id = c.id AND s.status = 'scheduled' AND s.starts_at > now()
@@ -55,7 +90,8 @@ POSTGRESQL_BACKWARDS = """
 DROP TRIGGER IF EXISTS courses_session_next_update ON courses_session;
 DROP TRIGGER IF EXISTS courses_session_next_insert_delete ON courses_session;
 DROP FUNCTION IF EXISTS courses_session_changed();
-DROP FUNCTION IF EXISTS courses_next_session_of(bigint);
+DROP FUNCTION IF EXISTS courses_refresh_next_sessions(timestamptz);
+DROP FUNCTION IF EXISTS courses_next_session_of(bigint, timestamptz);
 """
 
 

@@ -7,6 +7,8 @@ dates and places."""
 
 import datetime as dt
 import itertools
+import threading
+import time
 
 import pytest
 from django.core.cache import cache
@@ -90,6 +92,27 @@ def test_saving_a_course_never_writes_back_an_old_next_session():
 
     copy = services.duplicate_course(Course.objects.get(pk=course.pk))
     assert kept(copy) is None  # the copy has no sessions
+
+
+def test_a_course_saved_from_a_partial_or_rebuilt_copy_keeps_the_rest():
+    course = CourseFactory.create(description="Old")
+    session = SessionFactory.create(course=course, starts_at=in_days(6))
+    partial = Course.objects.defer("description").get(pk=course.pk)
+    Course.objects.filter(pk=course.pk).update(description="New")
+    partial.title = "Renamed"
+    partial.save()  # only what it loaded, as Django does
+    saved = Course.objects.get(pk=course.pk)
+    assert (saved.title, saved.description) == ("Renamed", "New")
+
+    # A new instance given the id of an existing course updates it.
+    rebuilt = Course(
+        **{f.attname: getattr(saved, f.attname) for f in Course._meta.concrete_fields}
+    )
+    rebuilt.next_session_at = None
+    rebuilt.summary = "Rebuilt"
+    rebuilt.save()
+    assert kept(course) == session.starts_at
+    assert Course.objects.get(pk=course.pk).summary == "Rebuilt"
 
 
 def test_refresh_moves_on_the_courses_whose_next_session_has_started():
@@ -270,4 +293,83 @@ def test_a_page_by_date_and_a_filtered_count_read_no_session():
     (counted,) = captured.captured_queries
     counting = plan(counted["sql"])
     assert "courses_session" not in counting, counting
-    assert "Index Only Scan using course_published_next" in counting, counting
+
+
+# ------------------------------------------------ writers at the same moment
+
+
+def in_thread(call, *events):
+    """Run `call` in a thread with its own connection; returns the thread."""
+
+    def run():
+        try:
+            call(*events)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_added_while_another_is_cancelled_is_not_missed():
+    course = CourseFactory.create()
+    only = SessionFactory.create(course=course, starts_at=in_days(3))
+    added, release = threading.Event(), threading.Event()
+    later = in_days(5)
+
+    def add_a_session(added, release):
+        with transaction.atomic():
+            SessionFactory.create(course=course, starts_at=later)
+            added.set()
+            release.wait(10)
+
+    def cancel_the_other():
+        with transaction.atomic():
+            Session.objects.filter(pk=only.pk).update(status=Session.Status.CANCELLED)
+
+    adder = in_thread(add_a_session, added, release)
+    assert added.wait(10)
+    # The cancellation waits for the course's row, then sees the new session.
+    canceller = in_thread(cancel_the_other)
+    canceller.join(0.5)
+    assert canceller.is_alive(), "the second writer waits for the first"
+    release.set()
+    adder.join(10)
+    canceller.join(10)
+    assert kept(course) == later
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_never_waits_for_a_course_being_written_and_keeps_no_page():
+    course = CourseFactory.create()
+    first = SessionFactory.create(course=course, starts_at=in_days(1))
+    second = SessionFactory.create(course=course, starts_at=in_days(3))
+    other = SessionFactory.create(starts_at=in_days(0.5))
+    later = in_days(2)
+    writing, release = threading.Event(), threading.Event()
+
+    def write_the_course(writing, release):
+        with transaction.atomic():
+            Session.objects.filter(pk=second.pk).update(capacity=30)  # no lock
+            SessionFactory.create(course=course, starts_at=in_days(4))  # locks it
+            writing.set()
+            release.wait(10)
+
+    writer = in_thread(write_the_course, writing, release)
+    try:
+        assert writing.wait(10)
+        started = time.monotonic()
+        # `other`'s course moves on; `course` is held, so it is skipped and
+        # the page built now must not be kept (it would lack the course).
+        assert services.refresh_next_sessions(now=later) == later
+        assert time.monotonic() - started < 2
+        assert kept(other.course) is None
+        assert kept(course) == first.starts_at
+    finally:
+        release.set()
+        writer.join(10)
+    # Once the writer is done, the next refresh moves it on.
+    assert services.refresh_next_sessions(now=later) == second.starts_at
+    assert kept(course) == second.starts_at
