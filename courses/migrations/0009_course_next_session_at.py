@@ -58,8 +58,12 @@ CREATE TRIGGER courses_session_next_update
 -- their next one (courses.services.refresh_next_sessions). A course whose
 -- row another transaction holds (it is writing that course's sessions) is
 -- skipped, never waited for: `pending` then says some are still to move.
+-- Planned for each call's `after`: a plan cached for any moment (PL/pgSQL's
+-- generic plan, from the sixth call on) reads every course, 25-35 ms at
+-- 50,000 courses, where the index answers in a tenth of a millisecond.
 CREATE OR REPLACE FUNCTION courses_refresh_next_sessions(after timestamptz)
-RETURNS TABLE (moved integer, pending boolean) AS $$
+RETURNS TABLE (moved integer, pending boolean)
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     due bigint;
 BEGIN
@@ -67,7 +71,7 @@ BEGIN
     FOR due IN
         SELECT id FROM courses_course
         WHERE status = 'published' AND next_session_at <= after
-        ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+        ORDER BY next_session_at, id FOR NO KEY UPDATE SKIP LOCKED
     LOOP
         PERFORM courses_next_session_of(due, after);
         moved := moved + 1;

@@ -373,3 +373,16 @@ def test_refresh_never_waits_for_a_course_being_written_and_keeps_no_page():
     # Once the writer is done, the next refresh moves it on.
     assert services.refresh_next_sessions(now=later) == second.starts_at
     assert kept(course) == second.starts_at
+
+
+def test_the_refresh_is_planned_for_each_moment_it_is_given():
+    """PL/pgSQL keeps a plan made for any moment from a function's sixth call
+    on; for "next session started by this moment" that plan reads every
+    course (25-35 ms at 50,000 courses against 0.3 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proconfig FROM pg_proc WHERE proname = %s",
+            ["courses_refresh_next_sessions"],
+        )
+        (config,) = cursor.fetchone()
+    assert "plan_cache_mode=force_custom_plan" in config
