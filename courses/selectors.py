@@ -245,6 +245,12 @@ def _places_held_subquery() -> Subquery:
     )
 
 
+def _places_left() -> Greatest:
+    """Places left on the outer query's session: its capacity less the places
+    held (`_places_held_subquery`), never below nought."""
+    return Greatest(F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0))
+
+
 def sessions_for_home(*, limit: int = 8) -> QuerySet[Session]:
     """The next `limit` bookable sessions, each with `places_left`. PostgreSQL
     walks `session_scheduled_start` in date order and stops after `limit`
@@ -256,11 +262,7 @@ def sessions_for_home(*, limit: int = 8) -> QuerySet[Session]:
             starts_at__gt=timezone.now(),
             course__status=Course.Status.PUBLISHED,
         )
-        .annotate(
-            places_left=Greatest(
-                F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
-            )
-        )
+        .annotate(places_left=_places_left())
         .select_related("course", "course__provider")
         .order_by("starts_at", "pk")[:limit]
     )
@@ -369,11 +371,7 @@ def with_next_places_left(courses) -> list[Course]:
             starts_at__in={c.next_starts_at for c in courses},
             status=Session.Status.SCHEDULED,
         )
-        .annotate(
-            left=Greatest(
-                F("capacity") - Coalesce(_places_held_subquery(), 0), Value(0)
-            )
-        )
+        .annotate(left=_places_left())
         .order_by("-pk")  # the lowest id last, so it is the one kept
         .values_list("course_id", "starts_at", "left")
     )
@@ -393,13 +391,14 @@ def courses_for_catalogue(
     """Published courses with an upcoming session that match the filters.
 
     Each row carries `next_starts_at`, the start of its first session in
-    range; `with_next_places_left` adds the places left on it to a page. Without dates that is
-    the course's own `next_session_at`, so sorting by date walks the index on
-    it and stops after a page, and a search ranks its matches without joining
-    their sessions. With dates the course is joined to its sessions in range
-    and keeps the one with no earlier session in range, PostgreSQL walking
-    `session_scheduled_start` in date order. Count with `courses_for_catalogue_count`, which is
-    cheaper than counting this.
+    range; `with_next_places_left` adds the places left on it to a page.
+    Without dates that is the course's own `next_session_at`, so sorting by
+    date walks the index on it and stops after a page, and a search ranks
+    its matches without joining their sessions. With dates the course is
+    joined to its sessions in range and keeps the one with no earlier session
+    in range, PostgreSQL walking `session_scheduled_start` in date order.
+    Count with `courses_for_catalogue_count`, which is cheaper than counting
+    this.
     """
     now = now or timezone.now()
     if _kept_next_session(filters):

@@ -170,6 +170,8 @@ def test_provider_and_topic_changes_in_admin_reach_search_at_once(client, staff_
     assert response.status_code == 302
     assert "Times tables" in page(client, "/courses/?q=arithmetic")
     assert "Times tables" not in page(client, "/courses/?q=numeracy")
+    # The filter's choices too (cached with the catalogue).
+    assert ">Arithmetic</option>" in page(client, "/courses/?q=times")
 
     provider = session.course.provider
     response = staff_client.post(
@@ -177,7 +179,9 @@ def test_provider_and_topic_changes_in_admin_reach_search_at_once(client, staff_
         {"name": "Northfield College", "kind": provider.kind, "_save": "Save"},
     )
     assert response.status_code == 302
-    assert "Northfield College" in page(client)
+    html = page(client)
+    assert "Northfield College" in html
+    assert ">Northfield College</option>" in html
 
 
 @pytest.mark.parametrize("url", ["/courses/", "/"])  # the home page too
