@@ -397,8 +397,12 @@ def courses_for_catalogue(
     its matches without joining their sessions. With dates the course is
     joined to its sessions in range and keeps the one with no earlier session
     in range, PostgreSQL walking `session_scheduled_start` in date order.
-    Count with `courses_for_catalogue_count`, which is cheaper than counting
-    this.
+    Courses starting at the same moment are listed in the order they were
+    added (by id), the order of those indexes (`course_published_next`,
+    `session_scheduled_start_course`), so a page stops reading after its
+    rows however many courses start at that moment; by title, they had to
+    be read and sorted all together. Count with
+    `courses_for_catalogue_count`, which is cheaper than counting this.
     """
     now = now or timezone.now()
     if _kept_next_session(filters):
@@ -441,7 +445,7 @@ def courses_for_catalogue(
         return qs.order_by("title", "pk")
     if sort == "relevance" and query is not None:
         return qs.order_by("-rank", "next_starts_at", "pk")
-    return qs.order_by("next_starts_at", "title", "pk")
+    return qs.order_by("next_starts_at", "pk")
 
 
 # The catalogue counts its results up to this many and then says "more
