@@ -8,6 +8,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
+    QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +31,8 @@ from .pdf import verify_url
 
 # Past and cancelled bookings on My bookings, a page at a time.
 PAST_PER_PAGE = 20
+# Sessions waiting for an evaluation listed at the top of the training record.
+TO_EVALUATE_SHOWN = 10
 
 
 @login_required
@@ -98,9 +101,17 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
 
 @dataclass
 class PastPage:
+    """A page of a list that grows with a person's history, newest first."""
+
     object_list: list
     number: int
     has_next: bool
+    # The query-string parameter that names the page, and the addresses of
+    # the newer and older pages (the other lists' pages kept).
+    param: str = "past"
+    newer_url: str = ""
+    here_url: str = ""
+    older_url: str = ""
 
     @property
     def has_previous(self) -> bool:
@@ -111,21 +122,48 @@ class PastPage:
         return self.has_next or self.has_previous
 
 
-def _past_page(request: HttpRequest) -> PastPage:
-    """Past bookings grow with a person's history: PAST_PER_PAGE at a time,
-    newest first (?past=2 for older ones). One query, no count: one row more
-    than a page says whether there are older ones. A page past the end shows
-    the last one."""
-    bookings = selectors.bookings_past(person=request.user)
-    number = parse_int(request.GET.get("past"), default=1, minimum=1, maximum=10_000)
+def _newest_first_page(
+    request: HttpRequest, rows, param: str, others: tuple[str, ...] = ()
+) -> PastPage:
+    """`rows` (newest first) PAST_PER_PAGE at a time, the page named by
+    ?`param`=N. One query, no count: one row more than a page says whether
+    there are older ones. A page past the end shows the last one. The links
+    keep the pages of the `others` lists on the same page as they were."""
+    number = parse_int(request.GET.get(param), default=1, minimum=1, maximum=10_000)
     while True:
         start = (number - 1) * PAST_PER_PAGE
-        rows = list(bookings[start : start + PAST_PER_PAGE + 1])
-        if rows or number == 1:
+        found = list(rows[start : start + PAST_PER_PAGE + 1])
+        if found or number == 1:
             break
         # Past the end (an old link): the last page, found by counting once.
-        number = max(1, -(-bookings.count() // PAST_PER_PAGE))
-    return PastPage(rows[:PAST_PER_PAGE], number, len(rows) > PAST_PER_PAGE)
+        number = max(1, -(-rows.count() // PAST_PER_PAGE))
+
+    def url(n: int) -> str:
+        query = QueryDict(mutable=True)
+        for other in others:
+            kept = parse_int(request.GET.get(other), default=1, minimum=1)
+            if kept > 1:
+                query[other] = str(kept)
+        query[param] = str(n)
+        return f"?{query.urlencode()}#{param}"
+
+    return PastPage(
+        found[:PAST_PER_PAGE],
+        number,
+        len(found) > PAST_PER_PAGE,
+        param,
+        url(number - 1),
+        url(number),
+        url(number + 1),
+    )
+
+
+def _past_page(request: HttpRequest) -> PastPage:
+    """Past bookings grow with a person's history: PAST_PER_PAGE at a time,
+    newest first (?past=2 for older ones)."""
+    return _newest_first_page(
+        request, selectors.bookings_past(person=request.user), "past"
+    )
 
 
 @login_required
@@ -204,10 +242,28 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
         request,
         "bookings/training_record.html",
         {
-            "attended": selectors.attended_for_person(person=request.user),
-            "elsewhere": selectors.prior_learning_for_person(person=request.user),
+            # Both lists grow with a person's history: a page of each at a
+            # time, newest first (?attended=2, ?elsewhere=2).
+            "attended": _newest_first_page(
+                request,
+                selectors.attended_for_person(person=request.user),
+                "attended",
+                ("elsewhere",),
+            ),
+            "elsewhere": _newest_first_page(
+                request,
+                selectors.prior_learning_for_person(person=request.user),
+                "elsewhere",
+                ("attended",),
+            ),
             "years": selectors.cpd_hours_by_year(person=request.user),
-            "to_evaluate": selectors.bookings_to_evaluate(person=request.user),
+            # The newest to evaluate; more appear as these are done.
+            "to_evaluate": list(
+                selectors.bookings_to_evaluate(person=request.user)[
+                    : TO_EVALUATE_SHOWN + 1
+                ]
+            ),
+            "to_evaluate_shown": TO_EVALUATE_SHOWN,
             "form": form,
         },
     )
