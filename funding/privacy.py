@@ -107,6 +107,14 @@ def export_manager_support(person) -> list[dict]:
 
 def erase_manager_support(person) -> None:
     now = timezone.now()
+    # The requests first, then their links: the order every change to them
+    # takes (funding.services.requests), so that two cannot deadlock.
+    list(
+        FundingRequest.objects.select_for_update()
+        .filter(person=person)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     links = ManagerSupport.objects.filter(request__person=person)
     links.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     links.update(manager_name="", manager_email="", statement="")

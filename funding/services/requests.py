@@ -1,7 +1,8 @@
 """Funding requests: drafting, submitting, the manager's support, officers'
 decisions (one by one or as a panel), documents, invoices, payments, progress.
 
-Every state change locks the request row (`select_for_update`), records a
+Every state change locks the request row (`select_for_update`) before its
+support links (one order everywhere, so two changes cannot deadlock), records a
 `FundingEvent` and, after commit, emails the learner. Submission also locks the
 person's row so two submissions cannot both spend the same allowance.
 """
@@ -441,8 +442,9 @@ def withdraw_funding_request(
     manager's link stops working; officers see it withdrawn. Idempotent: a
     second call on a withdrawn request is refused, changing nothing."""
     with transaction.atomic():
-        # Links first, then the request: the order a manager's answer takes
-        # its locks, so the two cannot deadlock.
+        # The request first, then its links: the order every change to a
+        # request and its links takes, so that two cannot deadlock.
+        funding_request = _locked(funding_request)
         open_links = list(
             ManagerSupport.objects.select_for_update()
             .filter(
@@ -452,7 +454,6 @@ def withdraw_funding_request(
             )
             .values_list("pk", flat=True)
         )
-        funding_request = _locked(funding_request)
         if by.pk != funding_request.person_id:
             raise FundingError(_("You can only withdraw your own requests."))
         if funding_request.status == Status.WITHDRAWN:
@@ -524,6 +525,8 @@ def remind_managers(*, now: dt.datetime | None = None) -> int:
     reminded = 0
     for link_id, request_id in due:
         with transaction.atomic():
+            # The request first, then its link (see record_manager_support).
+            funding_request = _locked(FundingRequest(pk=request_id))
             claimed = ManagerSupport.objects.filter(
                 pk=link_id,
                 used_at__isnull=True,
@@ -532,7 +535,6 @@ def remind_managers(*, now: dt.datetime | None = None) -> int:
             ).update(reminded_at=now)
             if not claimed:
                 continue  # answered, replaced or reminded meanwhile
-            funding_request = _locked(FundingRequest(pk=request_id))
             if funding_request.status != Status.AWAITING_MANAGER:
                 continue
             _send_support_link(funding_request, reminder=True)
@@ -573,6 +575,15 @@ def record_manager_support(
     """The manager's answer through their one-time link. The link row is locked,
     so two submissions of the same link cannot both count."""
     with transaction.atomic():
+        # The request first, then its link: the order every change to a
+        # request and its links takes, so that two cannot deadlock.
+        request_id = (
+            ManagerSupport.objects.filter(token_hash=hash_token(token))
+            .values_list("request_id", flat=True)
+            .first()
+        )
+        if request_id is not None:
+            _locked(FundingRequest(pk=request_id))
         link = (
             ManagerSupport.objects.select_for_update(of=("self",))
             .select_related("request")

@@ -104,3 +104,87 @@ def test_a_manager_answer_never_lands_after_a_withdrawal(submit):
     assert results.count("ok") in (1, 2)
     answers = funding_request.events.filter(to_status="under_review").count()
     assert answers == results.count("ok") - 1
+
+
+def _paused_answer(monkeypatch):
+    """Make a manager's answer (in the thread named "manager") stop once it
+    holds its first locks, until released. Returns (answering, release)."""
+    from funding.services import requests
+
+    answering, release = threading.Event(), threading.Event()
+    real = requests.support_link_problem
+
+    def paused(link):
+        if threading.current_thread().name == "manager" and not answering.is_set():
+            answering.set()
+            release.wait(10)
+        return real(link)
+
+    monkeypatch.setattr(requests, "support_link_problem", paused)
+    return answering, release
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("learner_does", ["change manager", "send again", "withdraw"])
+def test_a_manager_answering_while_the_learner_acts_cannot_deadlock(
+    submit, monkeypatch, learner_does
+):
+    """Every change to a request and its support links locks the request
+    first: a manager's answer and the learner's change wait for each other
+    rather than each holding what the other needs (which PostgreSQL ends by
+    failing one of them: an error page)."""
+    import datetime as dt
+    import time
+
+    from django.utils import timezone
+
+    from funding.models import ManagerSupport
+
+    funding_request, token = submit()
+    # Past the cooldown on sending again.
+    ManagerSupport.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
+    answering, release = _paused_answer(monkeypatch)
+    outcome = {}
+
+    def manager():
+        try:
+            services.record_manager_support(token, supported=True, statement="Yes")
+            outcome["manager"] = "ok"
+        except Exception as exc:  # the test reports any failure
+            outcome["manager"] = repr(exc)
+        finally:
+            connection.close()
+
+    def learner():
+        act = {
+            "change manager": lambda r: services.change_manager(
+                r,
+                manager_name="New Manager",
+                manager_email="new.manager@example.org",
+                by=r.person,
+            ),
+            "send again": lambda r: services.resend_to_manager(r, by=r.person),
+            "withdraw": lambda r: services.withdraw_funding_request(r, by=r.person),
+        }[learner_does]
+        try:
+            act(funding_request)
+            outcome["learner"] = "ok"
+        except services.FundingError:
+            outcome["learner"] = "refused"
+        except Exception as exc:
+            outcome["learner"] = repr(exc)
+        finally:
+            connection.close()
+
+    answer = threading.Thread(target=manager, name="manager")
+    answer.start()
+    assert answering.wait(10)
+    change = threading.Thread(target=learner)
+    change.start()
+    time.sleep(0.5)  # the learner's change is under way, waiting on a lock
+    release.set()
+    answer.join(20)
+    change.join(20)
+    assert outcome["manager"] == "ok", outcome
+    # The answer came first; the learner's change then finds it answered.
+    assert outcome["learner"] in ("ok", "refused"), outcome
