@@ -467,6 +467,8 @@ class OrganisationAdmin(admin.ModelAdmin):
             membership.save()
         for gone in formset.deleted_objects:
             gone.delete()
+        if formset.has_changed():
+            services.places_held_may_change(form.instance)
 
 
 @admin.register(Membership)
@@ -485,6 +487,23 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("person", "organisation")
     readonly_fields = ("requested_at", "confirmed_at", "confirmed_by")
     actions = ("confirm_selected",)
+
+    # A member joining or leaving changes how many reserved places are left.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.places_held_may_change(obj.organisation)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.places_held_may_change(obj.organisation)
+
+    def delete_queryset(self, request, queryset):
+        organisations = {
+            m.organisation for m in queryset.select_related("organisation")
+        }
+        super().delete_queryset(request, queryset)
+        for organisation in organisations:
+            services.places_held_may_change(organisation)
 
     @admin.action(
         description=_("Confirm the selected memberships"),

@@ -8,6 +8,7 @@ both approve, or approve a request that is being rejected.
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,6 +153,21 @@ def _may_manage_members(by: User, organisation: Organisation) -> bool:
     ).exists()
 
 
+def places_held_may_change(organisation: Organisation) -> None:
+    """A member joining or leaving changes how many of a reservation's places
+    are left (a member's booking uses one of them): mark the cached course
+    pages changed when a reservation still running admits the organisation's
+    members."""
+    from courses.models import Reservation
+    from courses.services import catalogue_changed
+
+    if Reservation.objects.filter(
+        Q(organisation=organisation) | Q(organisation_kind=organisation.kind),
+        released_at__isnull=True,
+    ).exists():
+        catalogue_changed()
+
+
 def confirm_membership(membership: Membership, *, by: User) -> Membership:
     """An approver of the organisation (or our staff) confirms that the person
     works there. Until then nothing is charged to the organisation for them."""
@@ -183,6 +199,7 @@ def confirm_membership(membership: Membership, *, by: User) -> Membership:
         membership.confirmed_at = timezone.now()
         membership.confirmed_by = by
         membership.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+        places_held_may_change(membership.organisation)
         audit(
             "membership.confirmed",
             person=membership.person,
@@ -228,6 +245,8 @@ def decline_membership(membership: Membership, *, by: User) -> None:
             detail=f"organisation {membership.organisation_id}",
         )
         membership.delete()
+        if membership.confirmed:
+            places_held_may_change(membership.organisation)
 
 
 # --- four eyes: deactivating a staff or superuser account ------------------------

@@ -319,3 +319,90 @@ def test_reservations_cost_the_course_page_a_fixed_number_of_queries(sessions):
             until=session.starts_at - dt.timedelta(days=1),
         )
     assert queries() == before + 2
+
+
+@pytest.mark.parametrize("change", ["confirmed", "removed"])
+def test_a_member_joining_or_leaving_shows_at_once_on_the_cached_course_page(
+    client, change
+):
+    """A booked person's membership confirmed (or ended) moves their place
+    into (or out of) the organisation's reservation: the course page a
+    visitor without a session is served from the cache says so at once."""
+    from allauth.account.models import EmailAddress
+
+    from accounts import services as accounts_services
+
+    school = OrganisationFactory.create(name="Westmoor Primary")
+    session = SessionFactory.create(capacity=5)
+    Reservation.objects.create(
+        session=session,
+        places=3,
+        organisation=school,
+        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
+    )
+    person = UserFactory.create()
+    EmailAddress.objects.create(
+        user=person, email=person.email, verified=True, primary=True
+    )
+    membership = member_of(person, school, confirmed=change == "removed")
+    Booking.objects.create(person=person, session=session, status="confirmed")
+    approver = UserFactory.create()
+    member_of(approver, school, workplace=False, is_approver=True)
+    services.catalogue_changed()  # the set-up above was written directly
+
+    member_place = ("2 places left", "2 more places are reserved")
+    general_place = ("1 place left", "3 more places are reserved")
+    before, after = (
+        (general_place, member_place)
+        if change == "confirmed"
+        else (member_place, general_place)
+    )
+    html = course_page(client, session)
+    assert all(text in html for text in before), html
+
+    if change == "confirmed":
+        accounts_services.confirm_membership(membership, by=approver)
+    else:
+        accounts_services.decline_membership(membership, by=approver)
+    html = course_page(client, session)
+    assert all(text in html for text in after), html
+
+
+@pytest.mark.parametrize("page", ["membership", "organisation"])
+def test_a_membership_confirmed_in_the_admin_shows_at_once_too(admin_client, page):
+    from django.test import Client
+
+    from accounts.models import Membership
+    from tests.privacy.test_four_eyes import change_form_data
+
+    school = OrganisationFactory.create(name="Westmoor Primary")
+    session = SessionFactory.create(capacity=5)
+    Reservation.objects.create(
+        session=session,
+        places=3,
+        organisation=school,
+        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
+    )
+    person = UserFactory.create()
+    membership = member_of(person, school, confirmed=False)
+    Booking.objects.create(person=person, session=session, status="confirmed")
+    services.catalogue_changed()  # the set-up above was written directly
+    visitor = Client()
+    assert "1 place left" in course_page(visitor, session)
+
+    if page == "membership":
+        url = f"/admin/accounts/membership/{membership.pk}/change/"
+        field = "status"
+    else:
+        url = f"/admin/accounts/organisation/{school.pk}/change/"
+        field = "memberships-0-status"
+    data = change_form_data(admin_client, url)
+    assert data[field] == "requested"
+    data[field] = "confirmed"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CONFIRMED
+    html = course_page(visitor, session)
+    assert "2 places left" in html
+    assert "2 more places are reserved" in html
