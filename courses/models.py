@@ -149,6 +149,13 @@ class Course(models.Model):
     # catalogue sorts and filters on it instead of joining every match's
     # sessions. Never written by Django (see save).
     next_session_at = models.DateTimeField(null=True, editable=False)
+    # What the catalogue filters on besides words and dates, as lexemes
+    # ("t<topic id>", "p<provider id>", "m<mode>", "free"), kept by PostgreSQL
+    # triggers on this table and its topics (migration 0011). Indexed with
+    # search_vector in one GIN index, so a search with filters is one index
+    # lookup that reads only the courses matching all of them. Never written
+    # by Django (see save); empty on the embedded SQLite default.
+    facets = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -182,9 +189,9 @@ class Course(models.Model):
         return self.title
 
     def save(self, *args, update_fields=None, **kwargs) -> None:
-        """Save everything but `next_session_at`, which the database keeps:
-        a copy loaded before a session changed must not write back the old
-        value. A new course has no sessions yet. As Django does, a course
+        """Save everything but `next_session_at` and `facets`, which the
+        database keeps: a copy loaded before a session or a topic changed
+        must not write back the old value. A new course has no sessions yet. As Django does, a course
         loaded with deferred fields saves only the fields it loaded. (One
         whose row was deleted meanwhile is not inserted again: Django says
         the save affected no rows.)"""
@@ -201,7 +208,9 @@ class Course(models.Model):
                     for f in self._meta.concrete_fields
                     if not f.primary_key and f.attname not in deferred
                 ]
-            update_fields = [f for f in update_fields if f != "next_session_at"]
+            update_fields = [
+                f for f in update_fields if f not in ("next_session_at", "facets")
+            ]
         super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:

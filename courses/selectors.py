@@ -302,6 +302,29 @@ def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
     )
 
 
+def facet_lexemes(filters: CatalogueFilters) -> list[str]:
+    """The lexemes of `Course.facets` a course must have to match the
+    filters' topic, provider, mode and price (migration 0011 makes them)."""
+    lexemes = []
+    if filters.topic:
+        lexemes.append(f"t{filters.topic.pk}")
+    if filters.provider:
+        lexemes.append(f"p{filters.provider.pk}")
+    if filters.mode:
+        lexemes.append("m" + filters.mode.replace("_", ""))
+    if filters.free:
+        lexemes.append("free")
+    return lexemes
+
+
+def _facets_query(filters: CatalogueFilters) -> SearchQuery | None:
+    lexemes = facet_lexemes(filters)
+    if not lexemes:
+        return None
+    # Ids and the modes' own letters: nothing here a parser would split.
+    return SearchQuery(" & ".join(lexemes), search_type="raw", config="simple")
+
+
 def _matching(
     qs: QuerySet[Course], filters: CatalogueFilters, now: dt.datetime
 ) -> QuerySet[Course]:
@@ -315,6 +338,17 @@ def _matching(
             _in_range(filters, now), course=OuterRef("pk")
         ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
         qs = qs.filter(Exists(with_places))
+    if settings.IS_POSTGRES:
+        # The words and the other filters are looked up together in one GIN
+        # index (search_vector, facets), which gives only the courses that
+        # match them all.
+        query = _search_query(filters)
+        if query is not None:
+            qs = qs.filter(search_vector=query)
+        facets = _facets_query(filters)
+        if facets is not None:
+            qs = qs.filter(facets=facets)
+        return qs
     if filters.topic:
         qs = qs.filter(
             Exists(
@@ -329,21 +363,14 @@ def _matching(
         qs = qs.filter(provider=filters.provider)
     if filters.free:
         qs = qs.filter(price=0)
-    if settings.IS_POSTGRES:
-        query = _search_query(filters)
-        if query is not None:
-            qs = qs.filter(search_vector=query)
-    else:
-        for term in search_terms(filters.q):
-            qs = qs.filter(
-                Q(title__icontains=term)
-                | Q(summary__icontains=term)
-                | Q(description__icontains=term)
-                | Q(provider__name__icontains=term)
-                | Exists(
-                    Topic.objects.filter(courses=OuterRef("pk"), name__icontains=term)
-                )
-            )
+    for term in search_terms(filters.q):
+        qs = qs.filter(
+            Q(title__icontains=term)
+            | Q(summary__icontains=term)
+            | Q(description__icontains=term)
+            | Q(provider__name__icontains=term)
+            | Exists(Topic.objects.filter(courses=OuterRef("pk"), name__icontains=term))
+        )
     return qs
 
 
