@@ -467,8 +467,11 @@ class OrganisationAdmin(admin.ModelAdmin):
             membership.save()
         for gone in formset.deleted_objects:
             gone.delete()
-        if formset.has_changed():
-            services.places_held_may_change(form.instance)
+        if formset.has_changed() or "kind" in form.changed_data:
+            # Members, or the kind reservations may admit by, have changed.
+            services.places_held_may_change(
+                form.instance, was_kind=form.initial.get("kind")
+            )
 
 
 @admin.register(Membership)
@@ -492,6 +495,9 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.places_held_may_change(obj.organisation)
+        moved_from = form.initial.get("organisation")
+        if change and moved_from and moved_from != obj.organisation_id:
+            services.places_held_may_change(Organisation.objects.get(pk=moved_from))
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

@@ -87,7 +87,7 @@ def attended_for_person(*, person: User) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(person=person, status=Booking.Status.ATTENDED)
         .select_related("session__course__provider")
-        .order_by("-session__starts_at")
+        .order_by("-session__starts_at", "-pk")
     )
 
 

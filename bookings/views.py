@@ -122,13 +122,11 @@ class PastPage:
         return self.has_next or self.has_previous
 
 
-def _newest_first_page(
-    request: HttpRequest, rows, param: str, others: tuple[str, ...] = ()
-) -> PastPage:
+def _newest_first_page(request: HttpRequest, rows, param: str) -> PastPage:
     """`rows` (newest first) PAST_PER_PAGE at a time, the page named by
     ?`param`=N. One query, no count: one row more than a page says whether
-    there are older ones. A page past the end shows the last one. The links
-    keep the pages of the `others` lists on the same page as they were."""
+    there are older ones. A page past the end shows the last one. Its links
+    are set by `_link_pages`."""
     number = parse_int(request.GET.get(param), default=1, minimum=1, maximum=10_000)
     while True:
         start = (number - 1) * PAST_PER_PAGE
@@ -137,33 +135,36 @@ def _newest_first_page(
             break
         # Past the end (an old link): the last page, found by counting once.
         number = max(1, -(-rows.count() // PAST_PER_PAGE))
+    return PastPage(found[:PAST_PER_PAGE], number, len(found) > PAST_PER_PAGE, param)
 
-    def url(n: int) -> str:
-        query = QueryDict(mutable=True)
-        for other in others:
-            kept = parse_int(request.GET.get(other), default=1, minimum=1)
-            if kept > 1:
-                query[other] = str(kept)
-        query[param] = str(n)
-        return f"?{query.urlencode()}#{param}"
 
-    return PastPage(
-        found[:PAST_PER_PAGE],
-        number,
-        len(found) > PAST_PER_PAGE,
-        param,
-        url(number - 1),
-        url(number),
-        url(number + 1),
-    )
+def _link_pages(*pages: PastPage) -> None:
+    """The newer, current and older addresses of each of a page's lists,
+    each keeping the page the other lists show (only their parameters, and
+    only when past the first page)."""
+    for page in pages:
+
+        def url(n: int, page=page) -> str:
+            query = QueryDict(mutable=True)
+            for other in pages:
+                if other is not page and other.number > 1:
+                    query[other.param] = str(other.number)
+            query[page.param] = str(n)
+            return f"?{query.urlencode()}#{page.param}"
+
+        page.newer_url = url(page.number - 1)
+        page.here_url = url(page.number)
+        page.older_url = url(page.number + 1)
 
 
 def _past_page(request: HttpRequest) -> PastPage:
     """Past bookings grow with a person's history: PAST_PER_PAGE at a time,
     newest first (?past=2 for older ones)."""
-    return _newest_first_page(
+    page = _newest_first_page(
         request, selectors.bookings_past(person=request.user), "past"
     )
+    _link_pages(page)
+    return page
 
 
 @login_required
@@ -238,24 +239,23 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
         services.add_prior_learning(request.user, **form.cleaned_data)
         messages.success(request, _("The training has been added to your record."))
         return redirect("bookings:training_record")
+    # Both lists grow with a person's history: a page of each at a time,
+    # newest first (?attended=2, ?elsewhere=2).
+    attended = _newest_first_page(
+        request, selectors.attended_for_person(person=request.user), "attended"
+    )
+    elsewhere = _newest_first_page(
+        request,
+        selectors.prior_learning_for_person(person=request.user),
+        "elsewhere",
+    )
+    _link_pages(attended, elsewhere)
     return render(
         request,
         "bookings/training_record.html",
         {
-            # Both lists grow with a person's history: a page of each at a
-            # time, newest first (?attended=2, ?elsewhere=2).
-            "attended": _newest_first_page(
-                request,
-                selectors.attended_for_person(person=request.user),
-                "attended",
-                ("elsewhere",),
-            ),
-            "elsewhere": _newest_first_page(
-                request,
-                selectors.prior_learning_for_person(person=request.user),
-                "elsewhere",
-                ("attended",),
-            ),
+            "attended": attended,
+            "elsewhere": elsewhere,
             "years": selectors.cpd_hours_by_year(person=request.user),
             # The newest to evaluate; more appear as these are done.
             "to_evaluate": list(

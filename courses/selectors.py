@@ -459,7 +459,7 @@ def courses_for_catalogue(
         )
     qs = (
         # The cards never show these; they are the widest columns.
-        qs.defer("description", "search_vector")
+        qs.defer("description", "search_vector", "facets")
         .select_related("provider")
         .prefetch_related("topics")
     )

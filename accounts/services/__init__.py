@@ -112,13 +112,15 @@ def _change_workplace(
     there unless the person holds a role in it (roles are ended by an approver
     or our staff, who gave them)."""
     if old is not None:
-        Membership.objects.filter(
+        deleted, _kinds = Membership.objects.filter(
             person=user,
             organisation=old,
             is_booker=False,
             is_approver=False,
             is_finance_contact=False,
         ).delete()
+        if deleted:
+            places_held_may_change(old)
     if new is not None:
         request_membership(user, new)
 
@@ -153,16 +155,20 @@ def _may_manage_members(by: User, organisation: Organisation) -> bool:
     ).exists()
 
 
-def places_held_may_change(organisation: Organisation) -> None:
+def places_held_may_change(
+    organisation: Organisation, *, was_kind: str | None = None
+) -> None:
     """A member joining or leaving changes how many of a reservation's places
-    are left (a member's booking uses one of them): mark the cached course
-    pages changed when a reservation still running admits the organisation's
-    members."""
+    are left (a member's booking uses one of them), and so does the
+    organisation's kind changing (`was_kind`: the one before): mark the
+    cached course pages changed when a reservation still running admits the
+    organisation's members."""
     from courses.models import Reservation
     from courses.services import catalogue_changed
 
+    kinds = {organisation.kind, *([was_kind] if was_kind else [])}
     if Reservation.objects.filter(
-        Q(organisation=organisation) | Q(organisation_kind=organisation.kind),
+        Q(organisation=organisation) | Q(organisation_kind__in=kinds),
         released_at__isnull=True,
     ).exists():
         catalogue_changed()

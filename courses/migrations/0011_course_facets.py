@@ -36,23 +36,42 @@ CREATE TRIGGER courses_course_facets
     BEFORE INSERT OR UPDATE OF mode, price, provider_id, facets ON courses_course
     FOR EACH ROW EXECUTE FUNCTION courses_course_facets();
 
--- A topic added to or taken from a course: its facets again (the course's
--- own trigger computes them).
+-- Topics added to or taken from courses: their facets again (the course's
+-- own trigger computes them). Once per statement, the courses locked in id
+-- order first, so two statements touching the same courses (deleting two
+-- topics, say) wait for each other rather than deadlock.
 CREATE OR REPLACE FUNCTION courses_topics_changed() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE courses_course SET facets = NULL WHERE id = OLD.course_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE courses_course SET facets = NULL WHERE id = NEW.course_id;
-    END IF;
+    PERFORM 1 FROM courses_course
+    WHERE id IN (SELECT course_id FROM changed)
+    ORDER BY id FOR NO KEY UPDATE;
+    UPDATE courses_course SET facets = NULL
+    WHERE id IN (SELECT course_id FROM changed);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER courses_topics_facets
-    AFTER INSERT OR DELETE OR UPDATE ON courses_course_topics
-    FOR EACH ROW EXECUTE FUNCTION courses_topics_changed();
+CREATE OR REPLACE FUNCTION courses_topics_moved() RETURNS trigger AS $$
+BEGIN
+    PERFORM 1 FROM courses_course
+    WHERE id IN (SELECT course_id FROM changed UNION SELECT course_id FROM gone)
+    ORDER BY id FOR NO KEY UPDATE;
+    UPDATE courses_course SET facets = NULL
+    WHERE id IN (SELECT course_id FROM changed UNION SELECT course_id FROM gone);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER courses_topics_facets_insert
+    AFTER INSERT ON courses_course_topics REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION courses_topics_changed();
+CREATE TRIGGER courses_topics_facets_delete
+    AFTER DELETE ON courses_course_topics REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION courses_topics_changed();
+CREATE TRIGGER courses_topics_facets_update
+    AFTER UPDATE ON courses_course_topics
+    REFERENCING OLD TABLE AS gone NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION courses_topics_moved();
 
 UPDATE courses_course SET facets = NULL;
 
@@ -65,7 +84,10 @@ POSTGRESQL_BACKWARDS = """
 DROP INDEX IF EXISTS course_search_facets_gin;
 CREATE INDEX IF NOT EXISTS course_search_vector_gin
     ON courses_course USING gin (search_vector);
-DROP TRIGGER IF EXISTS courses_topics_facets ON courses_course_topics;
+DROP TRIGGER IF EXISTS courses_topics_facets_insert ON courses_course_topics;
+DROP TRIGGER IF EXISTS courses_topics_facets_delete ON courses_course_topics;
+DROP TRIGGER IF EXISTS courses_topics_facets_update ON courses_course_topics;
+DROP FUNCTION IF EXISTS courses_topics_moved();
 DROP TRIGGER IF EXISTS courses_course_facets ON courses_course;
 DROP FUNCTION IF EXISTS courses_topics_changed();
 DROP FUNCTION IF EXISTS courses_course_facets();

@@ -526,7 +526,13 @@ def remind_managers(*, now: dt.datetime | None = None) -> int:
     for link_id, request_id in due:
         with transaction.atomic():
             # The request first, then its link (see record_manager_support).
-            funding_request = _locked(FundingRequest(pk=request_id))
+            funding_request = (
+                FundingRequest.objects.select_for_update(of=("self",))
+                .filter(pk=request_id)
+                .first()
+            )
+            if funding_request is None:
+                continue  # deleted meanwhile
             claimed = ManagerSupport.objects.filter(
                 pk=link_id,
                 used_at__isnull=True,

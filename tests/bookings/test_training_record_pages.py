@@ -87,6 +87,9 @@ def test_a_page_past_the_end_or_not_a_number_shows_a_real_page(learner_client):
     beyond = learner_client.get("/training-record/?attended=9").content.decode()
     assert f">{titles[-1]}<" in beyond
     assert 'aria-current="page">Page 2</a>' in beyond
+    # The links keep the page each list shows, not what was asked for.
+    asked = learner_client.get("/training-record/?attended=2&elsewhere=999")
+    assert 'href="?attended=1#attended" rel="prev"' in asked.content.decode()
     for odd in ("²", "0", "-1", "x", "9" * 40):
         page = learner_client.get(
             "/training-record/", {"attended": odd, "elsewhere": odd}

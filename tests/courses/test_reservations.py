@@ -406,3 +406,44 @@ def test_a_membership_confirmed_in_the_admin_shows_at_once_too(admin_client, pag
     html = course_page(visitor, session)
     assert "2 places left" in html
     assert "2 more places are reserved" in html
+
+
+@pytest.mark.parametrize("change", ["workplace", "kind"])
+def test_leaving_a_workplace_or_its_kind_changing_shows_at_once_too(
+    admin_client, change
+):
+    """A member who chooses another workplace leaves the first (their place
+    goes back to general sale); an organisation whose kind changes stops
+    being admitted by reservations for that kind."""
+    from django.test import Client
+
+    from accounts import services as accounts_services
+    from tests.privacy.test_four_eyes import change_form_data
+
+    school = OrganisationFactory.create(kind=Organisation.Kind.SCHOOL)
+    session = SessionFactory.create(capacity=5)
+    Reservation.objects.create(
+        session=session,
+        places=3,
+        organisation_kind="school",
+        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
+    )
+    person = UserFactory.create()
+    member_of(person, school)
+    Booking.objects.create(person=person, session=session, status="confirmed")
+    services.catalogue_changed()  # the set-up above was written directly
+    visitor = Client()
+    assert "2 places left" in course_page(visitor, session)
+
+    if change == "workplace":
+        accounts_services.set_workplace(person, OrganisationFactory.create())
+    else:
+        url = f"/admin/accounts/organisation/{school.pk}/change/"
+        data = change_form_data(admin_client, url)
+        data["kind"] = Organisation.Kind.TRUST
+        assert admin_client.post(url, data).status_code == 302
+        school.refresh_from_db()
+        assert school.kind == Organisation.Kind.TRUST
+    html = course_page(visitor, session)
+    assert "1 place left" in html
+    assert "3 more places are reserved" in html
