@@ -321,6 +321,27 @@ def test_reservations_cost_the_course_page_a_fixed_number_of_queries(sessions):
     assert queries() == before + 2
 
 
+def booked_member(*, confirmed: bool, by_kind: bool = False):
+    """A session of 5 places, 3 of them reserved for a school's members (or
+    for any school's), and a member of the school (confirmed or not) who
+    has booked a place: (school, session, person, membership). The cached
+    pages are told, since this is written directly."""
+    school = OrganisationFactory.create(kind=Organisation.Kind.SCHOOL)
+    session = SessionFactory.create(capacity=5)
+    Reservation.objects.create(
+        session=session,
+        places=3,
+        organisation=None if by_kind else school,
+        organisation_kind="school" if by_kind else "",
+        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
+    )
+    person = UserFactory.create()
+    membership = member_of(person, school, confirmed=confirmed)
+    Booking.objects.create(person=person, session=session, status="confirmed")
+    services.catalogue_changed()
+    return school, session, person, membership
+
+
 @pytest.mark.parametrize("change", ["confirmed", "removed"])
 def test_a_member_joining_or_leaving_shows_at_once_on_the_cached_course_page(
     client, change
@@ -332,23 +353,12 @@ def test_a_member_joining_or_leaving_shows_at_once_on_the_cached_course_page(
 
     from accounts import services as accounts_services
 
-    school = OrganisationFactory.create(name="Westmoor Primary")
-    session = SessionFactory.create(capacity=5)
-    Reservation.objects.create(
-        session=session,
-        places=3,
-        organisation=school,
-        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
-    )
-    person = UserFactory.create()
+    school, session, person, membership = booked_member(confirmed=change == "removed")
     EmailAddress.objects.create(
         user=person, email=person.email, verified=True, primary=True
     )
-    membership = member_of(person, school, confirmed=change == "removed")
-    Booking.objects.create(person=person, session=session, status="confirmed")
     approver = UserFactory.create()
     member_of(approver, school, workplace=False, is_approver=True)
-    services.catalogue_changed()  # the set-up above was written directly
 
     member_place = ("2 places left", "2 more places are reserved")
     general_place = ("1 place left", "3 more places are reserved")
@@ -375,18 +385,7 @@ def test_a_membership_confirmed_in_the_admin_shows_at_once_too(admin_client, pag
     from accounts.models import Membership
     from tests.privacy.test_four_eyes import change_form_data
 
-    school = OrganisationFactory.create(name="Westmoor Primary")
-    session = SessionFactory.create(capacity=5)
-    Reservation.objects.create(
-        session=session,
-        places=3,
-        organisation=school,
-        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
-    )
-    person = UserFactory.create()
-    membership = member_of(person, school, confirmed=False)
-    Booking.objects.create(person=person, session=session, status="confirmed")
-    services.catalogue_changed()  # the set-up above was written directly
+    school, session, _person, membership = booked_member(confirmed=False)
     visitor = Client()
     assert "1 place left" in course_page(visitor, session)
 
@@ -420,18 +419,7 @@ def test_leaving_a_workplace_or_its_kind_changing_shows_at_once_too(
     from accounts import services as accounts_services
     from tests.privacy.test_four_eyes import change_form_data
 
-    school = OrganisationFactory.create(kind=Organisation.Kind.SCHOOL)
-    session = SessionFactory.create(capacity=5)
-    Reservation.objects.create(
-        session=session,
-        places=3,
-        organisation_kind="school",
-        until=at_5pm(session.starts_at - dt.timedelta(days=2)),
-    )
-    person = UserFactory.create()
-    member_of(person, school)
-    Booking.objects.create(person=person, session=session, status="confirmed")
-    services.catalogue_changed()  # the set-up above was written directly
+    school, session, person, _membership = booked_member(confirmed=True, by_kind=True)
     visitor = Client()
     assert "2 places left" in course_page(visitor, session)
 
