@@ -378,8 +378,10 @@ def test_a_member_joining_or_leaving_shows_at_once_on_the_cached_course_page(
     assert all(text in html for text in after), html
 
 
-@pytest.mark.parametrize("page", ["membership", "organisation"])
-def test_a_membership_confirmed_in_the_admin_shows_at_once_too(admin_client, page):
+@pytest.mark.parametrize("admin_page", ["membership", "organisation"])
+def test_a_membership_confirmed_in_the_admin_shows_at_once_too(
+    admin_client, admin_page
+):
     from django.test import Client
 
     from accounts.models import Membership
@@ -389,7 +391,7 @@ def test_a_membership_confirmed_in_the_admin_shows_at_once_too(admin_client, pag
     visitor = Client()
     assert "1 place left" in course_page(visitor, session)
 
-    if page == "membership":
+    if admin_page == "membership":
         url = f"/admin/accounts/membership/{membership.pk}/change/"
         field = "status"
     else:
