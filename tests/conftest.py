@@ -230,14 +230,37 @@ def _transactional(item) -> bool:
     )
 
 
+def _browser_tests_outside_e2e(items) -> list[str]:
+    """Tests outside tests/e2e that pytest-playwright parametrized with a
+    browser: a test there that names a parameter or fixture `page`,
+    `browser` or `context` gets one, and pytest then moves every browser test
+    (transactional: they empty the database when they finish) next to it,
+    before the tests that need the data migrations' rows."""
+    return [
+        item.nodeid
+        for item in items
+        if "browser_name" in getattr(getattr(item, "callspec", None), "params", {})
+        and not item.nodeid.startswith("tests/e2e/")
+    ]
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under mutation testing (`make mutation`: mutmut names the mutant in
+    """Refuses browser-parametrized tests outside tests/e2e (see
+    `_browser_tests_outside_e2e`).
+
+    Under mutation testing (`make mutation`: mutmut names the mutant in
     MUTANT_UNDER_TEST and runs from mutants/, beside its stats; and `make
     mutation-recheck`, which sets MUTATION_FAST_FIRST), run a mutant's tests
     fastest first, as mutmut's own fork runner does, so that a killed mutant
     stops at its first failing test sooner. Transactional tests stay after the
     others, as pytest-django orders them. Outside mutation testing the order is
     untouched."""
+    if stray := _browser_tests_outside_e2e(items):
+        raise pytest.UsageError(
+            "These tests were given a browser by pytest-playwright (a parameter or"
+            " fixture named page, browser or context?); rename it: "
+            + ", ".join(stray[:5])
+        )
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     stats = Path("mutmut-stats.json")
     wanted = "__mutmut_" in mutant or os.environ.get("MUTATION_FAST_FIRST")
