@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from courses.services import reserved_places_may_change
 from privacy.imports import SourceImportMixin
 
 from . import services
@@ -469,9 +470,7 @@ class OrganisationAdmin(admin.ModelAdmin):
             gone.delete()
         if formset.has_changed() or "kind" in form.changed_data:
             # Members, or the kind reservations may admit by, have changed.
-            services.places_held_may_change(
-                form.instance, was_kind=form.initial.get("kind")
-            )
+            reserved_places_may_change(form.instance, was_kind=form.initial.get("kind"))
 
 
 @admin.register(Membership)
@@ -494,14 +493,14 @@ class MembershipAdmin(admin.ModelAdmin):
     # A member joining or leaving changes how many reserved places are left.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.places_held_may_change(obj.organisation)
+        reserved_places_may_change(obj.organisation)
         moved_from = form.initial.get("organisation")
         if change and moved_from and moved_from != obj.organisation_id:
-            services.places_held_may_change(Organisation.objects.get(pk=moved_from))
+            reserved_places_may_change(Organisation.objects.get(pk=moved_from))
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        services.places_held_may_change(obj.organisation)
+        reserved_places_may_change(obj.organisation)
 
     def delete_queryset(self, request, queryset):
         organisations = {
@@ -509,7 +508,7 @@ class MembershipAdmin(admin.ModelAdmin):
         }
         super().delete_queryset(request, queryset)
         for organisation in organisations:
-            services.places_held_may_change(organisation)
+            reserved_places_may_change(organisation)
 
     @admin.action(
         description=_("Confirm the selected memberships"),

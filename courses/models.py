@@ -191,8 +191,9 @@ class Course(models.Model):
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Save everything but `next_session_at` and `facets`, which the
         database keeps: a copy loaded before a session or a topic changed
-        must not write back the old value. A new course has no sessions yet. As Django does, a course
-        loaded with deferred fields saves only the fields it loaded. (One
+        must not write back the old value. A new course has no sessions yet.
+        As Django does, a course loaded with deferred fields saves only the
+        fields it loaded. (One
         whose row was deleted meanwhile is not inserted again: Django says
         the save affected no rows.)"""
         existing = not self._state.adding or (

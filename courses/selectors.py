@@ -302,7 +302,7 @@ def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
     )
 
 
-def facet_lexemes(filters: CatalogueFilters) -> list[str]:
+def _facet_lexemes(filters: CatalogueFilters) -> list[str]:
     """The lexemes of `Course.facets` a course must have to match the
     filters' topic, provider, mode and price (migration 0011 makes them)."""
     lexemes = []
@@ -318,7 +318,7 @@ def facet_lexemes(filters: CatalogueFilters) -> list[str]:
 
 
 def _facets_query(filters: CatalogueFilters) -> SearchQuery | None:
-    lexemes = facet_lexemes(filters)
+    lexemes = _facet_lexemes(filters)
     if not lexemes:
         return None
     # Ids and the modes' own letters: nothing here a parser would split.

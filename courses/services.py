@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import Course, Session
+from .models import Course, Reservation, Session
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,20 @@ def catalogue_changed() -> None:
     _bump_catalogue_version()
     if connection.in_atomic_block:
         transaction.on_commit(_bump_catalogue_version, robust=True)
+
+
+def reserved_places_may_change(organisation, *, was_kind: str | None = None) -> None:
+    """A member of `organisation` joining or leaving changes how many of a
+    reservation's places are left (a member's booking uses one of them), and
+    so does its kind changing (`was_kind`: the one before): mark the cached
+    catalogue changed when a reservation still running admits the
+    organisation's members, by name or by kind."""
+    kinds = {organisation.kind, *([was_kind] if was_kind else [])}
+    if Reservation.objects.filter(
+        Q(organisation=organisation) | Q(organisation_kind__in=kinds),
+        released_at__isnull=True,
+    ).exists():
+        catalogue_changed()
 
 
 def catalogue_version() -> int:

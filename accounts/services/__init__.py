@@ -8,7 +8,6 @@ both approve, or approve a request that is being rejected.
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,7 +119,7 @@ def _change_workplace(
             is_finance_contact=False,
         ).delete()
         if deleted:
-            places_held_may_change(old)
+            _places_held_may_change(old)
     if new is not None:
         request_membership(user, new)
 
@@ -144,6 +143,13 @@ def request_membership(user: User, organisation: Organisation) -> Membership:
     return membership
 
 
+def _places_held_may_change(organisation: Organisation) -> None:
+    # courses depends on accounts, not the other way round.
+    from courses.services import reserved_places_may_change
+
+    reserved_places_may_change(organisation)
+
+
 def _may_manage_members(by: User, organisation: Organisation) -> bool:
     if by.is_staff and by.has_perm("accounts.change_membership"):
         return True
@@ -153,25 +159,6 @@ def _may_manage_members(by: User, organisation: Organisation) -> bool:
         status=Membership.Status.CONFIRMED,
         is_approver=True,
     ).exists()
-
-
-def places_held_may_change(
-    organisation: Organisation, *, was_kind: str | None = None
-) -> None:
-    """A member joining or leaving changes how many of a reservation's places
-    are left (a member's booking uses one of them), and so does the
-    organisation's kind changing (`was_kind`: the one before): mark the
-    cached course pages changed when a reservation still running admits the
-    organisation's members."""
-    from courses.models import Reservation
-    from courses.services import catalogue_changed
-
-    kinds = {organisation.kind, *([was_kind] if was_kind else [])}
-    if Reservation.objects.filter(
-        Q(organisation=organisation) | Q(organisation_kind__in=kinds),
-        released_at__isnull=True,
-    ).exists():
-        catalogue_changed()
 
 
 def confirm_membership(membership: Membership, *, by: User) -> Membership:
@@ -205,7 +192,7 @@ def confirm_membership(membership: Membership, *, by: User) -> Membership:
         membership.confirmed_at = timezone.now()
         membership.confirmed_by = by
         membership.save(update_fields=["status", "confirmed_at", "confirmed_by"])
-        places_held_may_change(membership.organisation)
+        _places_held_may_change(membership.organisation)
         audit(
             "membership.confirmed",
             person=membership.person,
@@ -252,7 +239,7 @@ def decline_membership(membership: Membership, *, by: User) -> None:
         )
         membership.delete()
         if membership.confirmed:
-            places_held_may_change(membership.organisation)
+            _places_held_may_change(membership.organisation)
 
 
 # --- four eyes: deactivating a staff or superuser account ------------------------
