@@ -124,6 +124,10 @@ def cpd_hours_by_year(*, person: User) -> dict[int, dict]:
 
 
 def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
+    """The person's transactions, oldest first, each with `balance`: the
+    running total up to and including it. The total is a window over every
+    transaction of the person, so it stays right when the rows are ordered
+    another way or sliced into pages."""
     return (
         Transaction.objects.filter(person=person)
         .select_related("booking__session__course", "organisation")

@@ -271,18 +271,28 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def transaction_list_view(request: HttpRequest) -> HttpResponse:
-    entries = list(selectors.transactions_for_person(person=request.user))
-    balance = entries[-1].balance if entries else 0
+    """The person's statement, newest first, twenty entries at a time
+    (?entries=2 for older ones), each with the running total up to it (summed
+    in the query over the whole statement, so every page's totals agree)."""
+    page = _newest_first_page(
+        request,
+        selectors.transactions_for_person(person=request.user).order_by(
+            "-created_at", "-pk"
+        ),
+        "entries",
+    )
+    _link_pages(page)
+    balance, own_balance = payment_selectors.balances(person=request.user)
     bank = payment_selectors.bank_details()
     # The reference is made the first time a balance is shown with the bank's
     # details, so only people who may pay by transfer get one.
     reference = payment_services.reference_for(person=request.user) if bank else None
-    own_balance = payment_selectors.own_balance(person=request.user)
     return render(
         request,
         "bookings/transaction_list.html",
         {
-            "entries": entries,
+            "entries": page.object_list,
+            "page": page,
             "balance": balance,
             "own_balance": own_balance,
             "card": payment_selectors.card_payments_enabled() and own_balance > 0,

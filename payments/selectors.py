@@ -47,11 +47,18 @@ def statement_lines_waiting() -> QuerySet[StatementLine]:
     return StatementLine.objects.filter(status=StatementLine.Status.WAITING)
 
 
+def balances(*, person: User) -> tuple[Decimal, Decimal]:
+    """In one query, what the person's transactions add up to, and what they
+    owe themself: the same less the places charged to their organisation."""
+    totals = Transaction.objects.filter(person=person).aggregate(
+        every=Sum("amount"), own=Sum("amount", filter=Q(organisation__isnull=True))
+    )
+    return (totals["every"] or Decimal("0.00"), totals["own"] or Decimal("0.00"))
+
+
 def own_balance(*, person: User) -> Decimal:
     """What the person owes themself (not places charged to their organisation)."""
-    return Transaction.objects.filter(
-        person=person, organisation__isnull=True
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    return balances(person=person)[1]
 
 
 def unpaid_places(*, person: User) -> dict[int, Transaction]:

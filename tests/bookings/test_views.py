@@ -244,9 +244,10 @@ def test_transactions_show_a_running_balance(learner_client):
         description="Payment received",
     )
     response = learner_client.get("/transactions/")
+    # Newest first, each with the running total after it.
     assert [e.balance for e in response.context["entries"]] == [
-        Decimal("60"),
         Decimal("40"),
+        Decimal("60"),
     ]
     assert "PO-123" in response.content.decode()
 

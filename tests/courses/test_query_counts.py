@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import roles
-from bookings.models import Booking, PriorLearning
+from bookings.models import Booking, PriorLearning, Transaction
 from courses.models import Course
 from funding.models import FundingRequest
 from tests.accounts.factories import UserFactory
@@ -62,8 +62,8 @@ class World:
 
     def grow(self, n: int) -> None:
         """n more of everything: courses with past and future sessions, people
-        booked on them, the learner's own bookings, past training and prior
-        learning, bookings on the register's session, funding requests."""
+        booked on them, the learner's own bookings, past training, prior
+        learning and transactions, bookings on the register's session, funding requests."""
         self.steps += 1
         for i in range(n):
             course = self._course(f"Safeguarding adults step {self.steps}.{i}")
@@ -79,6 +79,12 @@ class World:
                     Booking(person=self.learner, session=soon),
                     Booking(person=self.learner, session=past, status="attended"),
                 ]
+            )
+            Transaction.objects.create(
+                person=self.learner,
+                kind="charge",
+                amount=Decimal("25"),
+                description=f"Charge {self.steps}.{i}",
             )
             PriorLearning.objects.create(
                 person=self.learner,
@@ -130,6 +136,8 @@ PAGES = [
     ("/courses/{course}/", "learner", 9),
     ("/bookings/", "learner", 6),
     ("/training-record/", "learner", 8),
+    # The page of entries (their running totals summed in it) and the balances.
+    ("/transactions/", "learner", 5),
     ("/staff/sessions/{session}/", "booking admin", 10),
     ("/staff/funding/", "funding officer", 13),
 ]
