@@ -1,5 +1,4 @@
 import csv
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +7,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
-    QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import account_to_charge
+from config.history import HistoryPage, link_pages, newest_first_page
 from config.idempotency import idempotent
-from config.numbers import parse_int
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
 from payments import selectors as payment_selectors
@@ -29,8 +27,6 @@ from .calendar import booking_ics
 from .forms import CancelForm, EvaluationForm, PriorLearningForm
 from .pdf import verify_url
 
-# Past and cancelled bookings on My bookings, a page at a time.
-PAST_PER_PAGE = 20
 # Sessions waiting for an evaluation listed at the top of the training record.
 TO_EVALUATE_SHOWN = 10
 
@@ -99,71 +95,13 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass
-class PastPage:
-    """A page of a list that grows with a person's history, newest first."""
-
-    object_list: list
-    number: int
-    has_next: bool
-    # The query-string parameter that names the page, and the addresses of
-    # the newer and older pages (the other lists' pages kept).
-    param: str = "past"
-    newer_url: str = ""
-    here_url: str = ""
-    older_url: str = ""
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-
-def _newest_first_page(request: HttpRequest, rows, param: str) -> PastPage:
-    """`rows` (newest first) PAST_PER_PAGE at a time, the page named by
-    ?`param`=N. One query, no count: one row more than a page says whether
-    there are older ones. A page past the end shows the last one. Its links
-    are set by `_link_pages`."""
-    number = parse_int(request.GET.get(param), default=1, minimum=1, maximum=10_000)
-    while True:
-        start = (number - 1) * PAST_PER_PAGE
-        found = list(rows[start : start + PAST_PER_PAGE + 1])
-        if found or number == 1:
-            break
-        # Past the end (an old link): the last page, found by counting once.
-        number = max(1, -(-rows.count() // PAST_PER_PAGE))
-    return PastPage(found[:PAST_PER_PAGE], number, len(found) > PAST_PER_PAGE, param)
-
-
-def _link_pages(*pages: PastPage) -> None:
-    """The newer, current and older addresses of each of a page's lists,
-    each keeping the page the other lists show (only their parameters, and
-    only when past the first page)."""
-    for page in pages:
-
-        def url(n: int, page=page) -> str:
-            query = QueryDict(mutable=True)
-            for other in pages:
-                if other is not page and other.number > 1:
-                    query[other.param] = str(other.number)
-            query[page.param] = str(n)
-            return f"?{query.urlencode()}#{page.param}"
-
-        page.newer_url = url(page.number - 1)
-        page.here_url = url(page.number)
-        page.older_url = url(page.number + 1)
-
-
-def _past_page(request: HttpRequest) -> PastPage:
-    """Past bookings grow with a person's history: PAST_PER_PAGE at a time,
+def _past_page(request: HttpRequest) -> HistoryPage:
+    """Past bookings grow with a person's history: twenty at a time,
     newest first (?past=2 for older ones)."""
-    page = _newest_first_page(
+    page = newest_first_page(
         request, selectors.bookings_past(person=request.user), "past"
     )
-    _link_pages(page)
+    link_pages(page)
     return page
 
 
@@ -241,15 +179,15 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
         return redirect("bookings:training_record")
     # Both lists grow with a person's history: a page of each at a time,
     # newest first (?attended=2, ?elsewhere=2).
-    attended = _newest_first_page(
+    attended = newest_first_page(
         request, selectors.attended_for_person(person=request.user), "attended"
     )
-    elsewhere = _newest_first_page(
+    elsewhere = newest_first_page(
         request,
         selectors.prior_learning_for_person(person=request.user),
         "elsewhere",
     )
-    _link_pages(attended, elsewhere)
+    link_pages(attended, elsewhere)
     return render(
         request,
         "bookings/training_record.html",
@@ -274,14 +212,14 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
     """The person's statement, newest first, twenty entries at a time
     (?entries=2 for older ones), each with the running total up to it (summed
     in the query over the whole statement, so every page's totals agree)."""
-    page = _newest_first_page(
+    page = newest_first_page(
         request,
         selectors.transactions_for_person(person=request.user).order_by(
             "-created_at", "-pk"
         ),
         "entries",
     )
-    _link_pages(page)
+    link_pages(page)
     balance, own_balance = payment_selectors.balances(person=request.user)
     bank = payment_selectors.bank_details()
     # The reference is made the first time a balance is shown with the bank's

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
 
 from . import disclosures, selectors, services
@@ -54,6 +55,12 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
                 % {"reference": dsr.reference},
             )
         return redirect("privacy:my_data")
+    # Staff log a disclosure each time they send a provider a session's
+    # attendees, so the list grows with a person's history.
+    shared = newest_first_page(
+        request, selectors.disclosures_for_person(person=request.user), "shared"
+    )
+    link_pages(shared)
     return render(
         request,
         "privacy/my_data.html",
@@ -64,7 +71,8 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
                 person=request.user, expires_at__gt=timezone.now()
             ),
             "sources": services.data_sources(request.user),
-            "disclosures": selectors.disclosures_for_person(person=request.user),
+            "disclosures": shared.object_list,
+            "shared": shared,
             "transmissions": selectors.transmissions_for_person(person=request.user),
             "now": timezone.now(),
         },

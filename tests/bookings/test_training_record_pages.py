@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Booking, PriorLearning
-from bookings.views import PAST_PER_PAGE, TO_EVALUATE_SHOWN
+from bookings.views import TO_EVALUATE_SHOWN
+from config.history import PER_PAGE as PAST_PER_PAGE
 from tests.courses.factories import CourseFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -24,6 +24,7 @@ from accounts import roles
 from bookings.models import Booking, PriorLearning, Transaction
 from courses.models import Course
 from funding.models import FundingRequest
+from privacy.models import Disclosure
 from tests.accounts.factories import UserFactory
 from tests.conftest import give_totp
 from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
@@ -63,7 +64,8 @@ class World:
     def grow(self, n: int) -> None:
         """n more of everything: courses with past and future sessions, people
         booked on them, the learner's own bookings, past training, prior
-        learning and transactions, bookings on the register's session, funding requests."""
+        learning (imported), transactions and disclosures, bookings on the
+        register's session, funding requests."""
         self.steps += 1
         for i in range(n):
             course = self._course(f"Safeguarding adults step {self.steps}.{i}")
@@ -86,11 +88,19 @@ class World:
                 amount=Decimal("25"),
                 description=f"Charge {self.steps}.{i}",
             )
+            Disclosure.objects.create(
+                person=self.learner,
+                recipient=course.provider.name,
+                fields="name, email",
+                purpose="running the session",
+            )
             PriorLearning.objects.create(
                 person=self.learner,
                 title=f"Course elsewhere {i}",
                 completed_on=timezone.localdate() - dt.timedelta(days=40 + i),
                 cpd_hours=Decimal("2"),
+                import_source="Westmoor HR list",
+                imported_at=timezone.now(),
             )
             FundingRequestFactory.create(
                 person=people[2],
@@ -138,6 +148,8 @@ PAGES = [
     ("/training-record/", "learner", 8),
     # The page of entries (their running totals summed in it) and the balances.
     ("/transactions/", "learner", 5),
+    # Its lists and one grouped query per category that records imports.
+    ("/my-data/", "learner", 10),
     ("/staff/sessions/{session}/", "booking admin", 10),
     ("/staff/funding/", "funding officer", 13),
 ]

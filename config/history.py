@@ -1,0 +1,74 @@
+"""Lists that grow with a person's history (past bookings, sessions attended,
+transactions, disclosures), shown a page at a time, newest first.
+
+Each page is one query with no count: one row more than a page says whether
+there are older ones. A page names itself in its own query-string parameter
+(?past=2, ?attended=3), so a page with several such lists keeps each list's
+page when another is turned. The links are rendered by
+templates/includes/history_pages.html.
+"""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, QueryDict
+
+from .numbers import parse_int
+
+PER_PAGE = 20
+
+
+@dataclass
+class HistoryPage:
+    """A page of a list that grows with a person's history, newest first."""
+
+    object_list: list
+    number: int
+    has_next: bool
+    # The query-string parameter that names the page, and the addresses of
+    # the newer and older pages (the other lists' pages kept).
+    param: str = "past"
+    newer_url: str = ""
+    here_url: str = ""
+    older_url: str = ""
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+
+def newest_first_page(request: HttpRequest, rows, param: str) -> HistoryPage:
+    """`rows` (a queryset, newest first) PER_PAGE at a time, the page named
+    by ?`param`=N. A page past the end shows the last one; a page that is not
+    a number, the first. Its links are set by `link_pages`."""
+    number = parse_int(request.GET.get(param), default=1, minimum=1, maximum=10_000)
+    while True:
+        start = (number - 1) * PER_PAGE
+        found = list(rows[start : start + PER_PAGE + 1])
+        if found or number == 1:
+            break
+        # Past the end (an old link): the last page, found by counting once.
+        number = max(1, -(-rows.count() // PER_PAGE))
+    return HistoryPage(found[:PER_PAGE], number, len(found) > PER_PAGE, param)
+
+
+def link_pages(*pages: HistoryPage) -> None:
+    """The newer, current and older addresses of each of a page's lists,
+    each keeping the page the other lists show (only their parameters, and
+    only when past the first page)."""
+    for page in pages:
+
+        def url(n: int, page=page) -> str:
+            query = QueryDict(mutable=True)
+            for other in pages:
+                if other is not page and other.number > 1:
+                    query[other.param] = str(other.number)
+            query[page.param] = str(n)
+            return f"?{query.urlencode()}#{page.param}"
+
+        page.newer_url = url(page.number - 1)
+        page.here_url = url(page.number)
+        page.older_url = url(page.number + 1)
