@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
 from config.redirects import safe_next_path
 
@@ -99,12 +100,19 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, _("You did not change any choices."))
         return redirect("consent:preferences")
+    # A record is added at every choice (the cookie banner's included), so
+    # the history grows for as long as the person uses the service.
+    history = newest_first_page(
+        request, selectors.consent_history(request.user), "history"
+    )
+    link_pages(history)
     return render(
         request,
         "consent/preferences.html",
         {
             "form": form,
-            "history": selectors.consent_history(request.user),
+            "history": history.object_list,
+            "history_page": history,
             "restricted": request.user.processing_restricted,
             "objected": request.user.objects_to_direct_marketing,
         },

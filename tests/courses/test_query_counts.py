@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts import roles
 from bookings.models import Booking, PriorLearning, Transaction
+from consent.models import ConsentRecord
 from courses.models import Course
 from funding.models import FundingRequest
 from privacy.models import Disclosure
@@ -64,7 +65,7 @@ class World:
     def grow(self, n: int) -> None:
         """n more of everything: courses with past and future sessions, people
         booked on them, the learner's own bookings, past training, prior
-        learning (imported), transactions and disclosures, bookings on the
+        learning (imported), transactions, choices and disclosures, bookings on the
         register's session, funding requests."""
         self.steps += 1
         for i in range(n):
@@ -87,6 +88,13 @@ class World:
                 kind="charge",
                 amount=Decimal("25"),
                 description=f"Charge {self.steps}.{i}",
+            )
+            ConsentRecord.objects.create(
+                person=self.learner,
+                purpose="marketing",
+                channel="email",
+                granted=bool(i % 2),
+                source="preferences",
             )
             Disclosure.objects.create(
                 person=self.learner,
@@ -150,6 +158,7 @@ PAGES = [
     ("/transactions/", "learner", 5),
     # Its lists and one grouped query per category that records imports.
     ("/my-data/", "learner", 10),
+    ("/preferences/", "learner", 5),
     ("/staff/sessions/{session}/", "booking admin", 10),
     ("/staff/funding/", "funding officer", 13),
 ]
