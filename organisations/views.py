@@ -24,6 +24,7 @@ from accounts.selectors import roles_held
 from bookings import services as booking_services
 from bookings.forms import CancelForm
 from bookings.models import Booking
+from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
 from courses.selectors import sessions_bookable
 from payments import selectors as payment_selectors
@@ -379,8 +380,18 @@ def _finance_contact_page(
 
 @_finance_contact_page
 def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The organisation's balance, its invoices and credit notes and its
+    ledger; the two lists grow every period, so each comes twenty at a time,
+    newest first (?invoices=N, ?transactions=N)."""
     organisation = membership.organisation
     balance = selectors.account_balance(organisation)
+    documents = newest_first_page(
+        request, selectors.account_documents(organisation), "invoices"
+    )
+    ledger = newest_first_page(
+        request, selectors.account_ledger(organisation), "transactions"
+    )
+    link_pages(documents, ledger)
     return render(
         request,
         "organisations/account.html",
@@ -388,8 +399,10 @@ def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
             "organisation": organisation,
             "balance": balance,
             "in_credit": -balance if balance < 0 else None,
-            "ledger": selectors.account_ledger(organisation),
-            "documents": selectors.account_documents(organisation),
+            "ledger": ledger.object_list,
+            "ledger_page": ledger,
+            "documents": documents.object_list,
+            "documents_page": documents,
             "card": payment_selectors.card_payments_enabled() and balance > 0,
             "pay_by_card": reverse("organisations:pay_by_card", args=[organisation.pk]),
             **_bank_transfer(organisation),

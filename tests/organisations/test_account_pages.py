@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
+from config.history import PER_PAGE
 from organisations import services
 from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 
@@ -250,3 +251,43 @@ def test_the_account_selectors_each_take_a_fixed_number_of_queries(
         invoice = selectors.account_document_get(org, "INV-000001")
         assert len(invoice.lines.all()) == 2
         assert [n.number for n in invoice.credit_notes.all()] == ["CN-000001"]
+
+
+def test_the_ledger_and_the_invoices_come_twenty_at_a_time_newest_first(account):
+    """Each list grows every period, so each pages on its own, newest first,
+    and turning one keeps the page the other shows."""
+    org, client = account["org"], account["client"]
+    for _ in range(PER_PAGE - 1):  # with the fixture's invoice and credit note
+        charged_place(org, price="10.00")
+        services.raise_invoices(today(), today(), by=None)
+    staff = UserFactory.create(is_staff=True)
+    for n in range(PER_PAGE):
+        services.record_payment(
+            org, amount=Decimal("1.00"), reference=f"BACS {n:03d}", by=staff
+        )
+    url = f"/organisation/{org.pk}/account/"
+
+    first = client.get(url)
+    html = first.content.decode()
+    # The newest twenty entries are the payments, the newest first.
+    assert [t.reference for t in first.context["ledger"]] == [
+        f"BACS {n:03d}" for n in range(PER_PAGE - 1, -1, -1)
+    ]
+    assert html.index("BACS 019") < html.index("BACS 018")
+    numbers = [d.number for d in first.context["documents"]]
+    assert len(numbers) == PER_PAGE
+    assert numbers == sorted(numbers, reverse=True)
+    assert account["invoice"].number not in numbers
+    assert 'href="?invoices=2#invoices" rel="next"' in html
+    assert 'href="?transactions=2#transactions" rel="next"' in html
+
+    older = client.get(url, {"transactions": 3, "invoices": 2})
+    html = older.content.decode()
+    assert [d.number for d in older.context["documents"]] == [account["invoice"].number]
+    # The oldest three: the fixture's first charges and refund.
+    assert [t.reference for t in older.context["ledger"]][-1] == "PO-1"
+    assert len(older.context["ledger"]) == 3
+    assert 'href="?transactions=3&amp;invoices=1#invoices" rel="prev"' in html
+    # The same balance on every page.
+    balance = f"£{first.context['balance']}"
+    assert balance in html
