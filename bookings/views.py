@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import account_to_charge
-from config.history import HistoryPage, link_pages, newest_first_page
 from config.idempotency import idempotent
+from config.paging import RowsPage, link_pages, page_of
 from config.spreadsheet import safe_cell
 from courses.selectors import sessions_bookable
 from payments import selectors as payment_selectors
@@ -95,12 +95,10 @@ def booking_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _past_page(request: HttpRequest) -> HistoryPage:
+def _past_page(request: HttpRequest) -> RowsPage:
     """Past bookings grow with a person's history: twenty at a time,
     newest first (?past=2 for older ones)."""
-    page = newest_first_page(
-        request, selectors.bookings_past(person=request.user), "past"
-    )
+    page = page_of(request, selectors.bookings_past(person=request.user), "past")
     link_pages(page)
     return page
 
@@ -179,10 +177,10 @@ def training_record_view(request: HttpRequest) -> HttpResponse:
         return redirect("bookings:training_record")
     # Both lists grow with a person's history: a page of each at a time,
     # newest first (?attended=2, ?elsewhere=2).
-    attended = newest_first_page(
+    attended = page_of(
         request, selectors.attended_for_person(person=request.user), "attended"
     )
-    elsewhere = newest_first_page(
+    elsewhere = page_of(
         request,
         selectors.prior_learning_for_person(person=request.user),
         "elsewhere",
@@ -212,7 +210,7 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
     """The person's statement, newest first, twenty entries at a time
     (?entries=2 for older ones), each with the running total up to it (summed
     in the query over the whole statement, so every page's totals agree)."""
-    page = newest_first_page(
+    page = page_of(
         request,
         selectors.transactions_for_person(person=request.user).order_by(
             "-created_at", "-pk"

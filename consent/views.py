@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
+from config.paging import link_pages, page_of
 from config.redirects import safe_next_path
 
 from . import selectors, services
@@ -102,9 +102,7 @@ def preferences_view(request: HttpRequest) -> HttpResponse:
         return redirect("consent:preferences")
     # A record is added at every choice (the cookie banner's included), so
     # the history grows for as long as the person uses the service.
-    history = newest_first_page(
-        request, selectors.consent_history(request.user), "history"
-    )
+    history = page_of(request, selectors.consent_history(request.user), "history")
     link_pages(history)
     return render(
         request,

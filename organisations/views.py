@@ -24,8 +24,8 @@ from accounts.selectors import roles_held
 from bookings import services as booking_services
 from bookings.forms import CancelForm
 from bookings.models import Booking
-from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
+from config.paging import link_pages, page_of
 from courses.selectors import sessions_bookable
 from payments import selectors as payment_selectors
 from payments import services as payment_services
@@ -385,12 +385,8 @@ def account_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     newest first (?invoices=N, ?transactions=N)."""
     organisation = membership.organisation
     balance = selectors.account_balance(organisation)
-    documents = newest_first_page(
-        request, selectors.account_documents(organisation), "invoices"
-    )
-    ledger = newest_first_page(
-        request, selectors.account_ledger(organisation), "transactions"
-    )
+    documents = page_of(request, selectors.account_documents(organisation), "invoices")
+    ledger = page_of(request, selectors.account_ledger(organisation), "transactions")
     link_pages(documents, ledger)
     return render(
         request,

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.history import link_pages, newest_first_page
 from config.idempotency import idempotent
+from config.paging import link_pages, page_of
 
 from . import disclosures, selectors, services
 from .forms import AccessForm, CorrectionForm, RequestForm, TransmissionRequestForm
@@ -57,7 +57,7 @@ def my_data_view(request: HttpRequest) -> HttpResponse:
         return redirect("privacy:my_data")
     # Staff log a disclosure each time they send a provider a session's
     # attendees, so the list grows with a person's history.
-    shared = newest_first_page(
+    shared = page_of(
         request, selectors.disclosures_for_person(person=request.user), "shared"
     )
     link_pages(shared)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Booking
-from config.history import PER_PAGE as PAST_PER_PAGE
+from config.paging import PER_PAGE as PAST_PER_PAGE
 from tests.courses.factories import CourseFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

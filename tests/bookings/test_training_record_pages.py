@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, PriorLearning
 from bookings.views import TO_EVALUATE_SHOWN
-from config.history import PER_PAGE as PAST_PER_PAGE
+from config.paging import PER_PAGE as PAST_PER_PAGE
 from tests.courses.factories import CourseFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Organisation
 from bookings.models import Transaction
-from config.history import PER_PAGE as PAST_PER_PAGE
+from config.paging import PER_PAGE as PAST_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -186,7 +186,7 @@ def test_bookings_and_training_record_run_a_fixed_number_of_queries(
     assert len(response.context["upcoming"]) == count
     with django_assert_max_num_queries(10):
         response = learner_client.get("/training-record/")
-    # A page of them (config.history.PER_PAGE), however many there are.
+    # A page of them (config.paging.PER_PAGE), however many there are.
     assert len(response.context["attended"].object_list) == min(len(past), 20)
 
 

@@ -4,7 +4,7 @@ newest first, and costs the same however long it is."""
 
 import pytest
 
-from config.history import PER_PAGE
+from config.paging import PER_PAGE
 from consent import selectors, services
 from tests.accounts.factories import UserFactory
 

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from config.history import PER_PAGE
+from config.paging import PER_PAGE
 from organisations import services
 from tests.accounts.factories import OrganisationFactory, UserFactory, member_of
 

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from config.history import PER_PAGE
+from config.paging import PER_PAGE
 from privacy import registry, services
 from privacy.models import Disclosure
 from tests.accounts.factories import UserFactory

@@ -5,7 +5,7 @@ Each page is one query with no count: one row more than a page says whether
 there are older ones. A page names itself in its own query-string parameter
 (?past=2, ?attended=3), so a page with several such lists keeps each list's
 page when another is turned. The links are rendered by
-templates/includes/history_pages.html.
+templates/includes/rows_pages.html.
 """
 
 from dataclasses import dataclass
@@ -18,8 +18,8 @@ PER_PAGE = 20
 
 
 @dataclass
-class HistoryPage:
-    """A page of a list that grows with a person's history, newest first."""
+class RowsPage:
+    """A page of a list that grows without bound (most of them newest first)."""
 
     object_list: list
     number: int
@@ -40,8 +40,8 @@ class HistoryPage:
         return self.has_next or self.has_previous
 
 
-def newest_first_page(request: HttpRequest, rows, param: str) -> HistoryPage:
-    """`rows` (a queryset, newest first) PER_PAGE at a time, the page named
+def page_of(request: HttpRequest, rows, param: str) -> RowsPage:
+    """`rows` (an ordered queryset) PER_PAGE at a time, the page named
     by ?`param`=N. A page past the end shows the last one; a page that is not
     a number, the first. Its links are set by `link_pages`."""
     number = parse_int(request.GET.get(param), default=1, minimum=1, maximum=10_000)
@@ -52,10 +52,10 @@ def newest_first_page(request: HttpRequest, rows, param: str) -> HistoryPage:
             break
         # Past the end (an old link): the last page, found by counting once.
         number = max(1, -(-rows.count() // PER_PAGE))
-    return HistoryPage(found[:PER_PAGE], number, len(found) > PER_PAGE, param)
+    return RowsPage(found[:PER_PAGE], number, len(found) > PER_PAGE, param)
 
 
-def link_pages(*pages: HistoryPage) -> None:
+def link_pages(*pages: RowsPage) -> None:
     """The newer, current and older addresses of each of a page's lists,
     each keeping the page the other lists show (only their parameters, and
     only when past the first page)."""
