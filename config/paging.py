@@ -55,14 +55,15 @@ def page_of(request: HttpRequest, rows, param: str) -> RowsPage:
     return RowsPage(found[:PER_PAGE], number, len(found) > PER_PAGE, param)
 
 
-def link_pages(*pages: RowsPage) -> None:
+def link_pages(*pages: RowsPage, keep: dict[str, str] | None = None) -> None:
     """The newer, current and older addresses of each of a page's lists,
     each keeping the page the other lists show (only their parameters, and
-    only when past the first page)."""
+    only when past the first page) and the parameters in `keep` (a search)."""
     for page in pages:
 
         def url(n: int, page=page) -> str:
             query = QueryDict(mutable=True)
+            query.update({k: v for k, v in (keep or {}).items() if v})
             for other in pages:
                 if other is not page and other.number > 1:
                     query[other.param] = str(other.number)

@@ -17,6 +17,17 @@ class SingleMemberField(forms.ModelChoiceField):
     label_from_instance = MemberChoiceField.label_from_instance
 
 
+class MemberSearchForm(forms.Form):
+    """Find members on an organisation's page by name or email."""
+
+    member = forms.CharField(
+        label=_("Find a member"),
+        help_text=_("Part of their name or email address"),
+        max_length=100,
+        required=False,
+    )
+
+
 class BookMembersForm(forms.Form):
     people = MemberChoiceField(
         label=_("Who do you want to book?"),

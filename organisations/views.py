@@ -32,7 +32,13 @@ from payments import services as payment_services
 from payments import views as payment_views
 
 from . import selectors
-from .forms import ApprovalForm, BookMembersForm, MembershipDecisionForm, SwapForm
+from .forms import (
+    ApprovalForm,
+    BookMembersForm,
+    MemberSearchForm,
+    MembershipDecisionForm,
+    SwapForm,
+)
 from .pdf import render_invoice_pdf
 
 
@@ -61,7 +67,22 @@ def detail_view(request: HttpRequest, org_id: int) -> HttpResponse:
     organisation = membership.organisation
     context = {"membership": membership, "organisation": organisation}
     if membership.is_booker or membership.is_approver:
-        context["members"] = selectors.members_overview(organisation)
+        # Members by name, a page at a time (?members=N), or those matching
+        # a search (?member=…): a big employer has thousands.
+        search = MemberSearchForm(request.GET)
+        words = search.cleaned_data["member"] if search.is_valid() else ""
+        members = page_of(
+            request,
+            selectors.members_overview(organisation, search=words),
+            "members",
+        )
+        link_pages(members, keep={"member": words})
+        context.update(
+            members=members.object_list,
+            members_page=members,
+            search=search,
+            searched=words,
+        )
     if membership.is_approver:
         context["awaiting"] = selectors.awaiting_approval(organisation)
         context["requests"] = selectors.membership_requests(organisation)

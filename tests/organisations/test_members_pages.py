@@ -1,0 +1,136 @@
+"""An organisation's page lists its members by name a page at a time, with a
+search, so it costs the same for a school of ten or a trust of ten thousand;
+each member's hours and bookings are looked up for the rows shown only."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.paging import PER_PAGE
+from tests.accounts.factories import OrganisationFactory, member_of, verified_person
+from tests.bookings.factories import BookingFactory
+from tests.courses.factories import SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trust():
+    org = OrganisationFactory.create(name="Riverside Trust")
+    lead = verified_person(first_name="Aaron", last_name="Aardvark")
+    member_of(lead, org, is_booker=True)
+    client = Client()
+    client.force_login(lead)
+    return org, client
+
+
+def _members(org, n: int, last_name: str = "Member") -> list[str]:
+    """n confirmed members named "First NN <last_name>", in name order."""
+    names = []
+    for i in range(n):
+        person = verified_person(
+            first_name=f"First{i:02d}",
+            last_name=last_name,
+            email=f"first{i:02d}.{last_name.lower()}@riverside.example",
+        )
+        member_of(person, org)
+        names.append(f"First{i:02d} {last_name}")
+    return names
+
+
+def _shown(response) -> list[str]:
+    return [m.get_full_name() for m in response.context["members"]]
+
+
+def test_members_come_a_page_at_a_time_by_name(trust):
+    org, client = trust
+    names = ["Aaron Aardvark", *_members(org, PER_PAGE + 4)]
+    url = f"/organisation/{org.pk}/"
+
+    first = client.get(url)
+    assert _shown(first) == names[:PER_PAGE]
+    html = first.content.decode()
+    assert 'href="?members=2#members" rel="next"' in html
+    assert ">Next<" in html
+
+    second = client.get(url, {"members": 2})
+    assert _shown(second) == names[PER_PAGE:]
+    assert 'href="?members=1#members" rel="prev"' in second.content.decode()
+    for odd in ("²", "0", "x", "9" * 40):
+        assert client.get(url, {"members": odd}).status_code == 200
+
+
+def test_a_search_finds_members_by_name_or_email_and_keeps_to_its_pages(trust):
+    org, client = trust
+    _members(org, 3, last_name="Okafor")
+    smiths = _members(org, PER_PAGE + 1, last_name="Smith")
+    url = f"/organisation/{org.pk}/"
+
+    found = client.get(url, {"member": "smith"})
+    assert _shown(found) == smiths[:PER_PAGE]
+    html = found.content.decode()
+    assert 'href="?member=smith&amp;members=2#members" rel="next"' in html
+    assert 'value="smith"' in html
+    assert (
+        _shown(client.get(url, {"member": "smith", "members": 2})) == smiths[PER_PAGE:]
+    )
+    # Every word must match: a first name and part of an email address.
+    assert _shown(client.get(url, {"member": "first01 okafor@"})) == ["First01 Okafor"]
+
+    none = client.get(url, {"member": "Nobody"}).content.decode()
+    assert "No confirmed member matches “Nobody”." in none
+
+
+def test_a_search_too_long_says_so_beside_the_field(trust):
+    org, client = trust
+    _members(org, 2)
+    response = client.get(f"/organisation/{org.pk}/", {"member": "x" * 101})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_member_error"' in html
+    assert "at most 100 characters" in html
+    # Everyone is still listed.
+    assert len(_shown(response)) == 3
+
+
+def test_the_page_costs_the_same_queries_with_more_members_and_bookings(
+    trust, django_assert_max_num_queries
+):
+    org, client = trust
+    url = f"/organisation/{org.pk}/"
+    client.get(url)
+
+    def grow(n: int) -> None:
+        past = timezone.now() - dt.timedelta(days=3)
+        for i, name in enumerate(_members(org, n, last_name=f"Grow{n}")):
+            first = name.split()[0]
+            person = org.memberships.get(
+                person__first_name=first, person__last_name=f"Grow{n}"
+            ).person
+            BookingFactory.create(person=person)
+            BookingFactory.create(
+                person=person,
+                status="attended",
+                session=SessionFactory.create(
+                    starts_at=past - dt.timedelta(hours=i + 1),
+                    ends_at=past,
+                    course__cpd_hours=Decimal("2"),
+                ),
+            )
+
+    grow(3)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    grow(PER_PAGE * 2)
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(url)
+    assert len(response.context["members"]) == PER_PAGE
+    # Each member's hours this year are their own: one two-hour course each.
+    assert {
+        m.last_name: m.cpd_hours_this_year for m in response.context["members"]
+    } == {"Aardvark": 0, "Grow3": 2, "Grow40": 2}
