@@ -86,15 +86,9 @@ def members_overview(organisation: Organisation, *, search: str = "") -> QuerySe
         .annotate(hours=Sum("session__course__cpd_hours"))
         .values("hours")
     )
-    members = confirmed_members(organisation)
-    for word in search.split()[:5]:
-        members = members.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-        )
     return (
-        members.select_related("profile")
+        members_matching(confirmed_members(organisation), search)
+        .select_related("profile")
         .annotate(
             cpd_hours_this_year=Coalesce(
                 Subquery(hours, output_field=DecimalField()), Decimal("0")
@@ -102,6 +96,34 @@ def members_overview(organisation: Organisation, *, search: str = "") -> QuerySe
         )
         .prefetch_related(Prefetch("bookings", upcoming, to_attr="upcoming"))
     )
+
+
+def members_matching(members: QuerySet[User], search: str) -> QuerySet[User]:
+    """`members` with every word of `search` (up to five) in their first
+    name, last name or email address."""
+    for word in search.split()[:5]:
+        members = members.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return members
+
+
+# A booker chooses people from at most this many members at once (by name);
+# a search finds the others.
+MEMBERS_OFFERED = 100
+
+
+def members_offered(
+    members: QuerySet[User], search: str
+) -> tuple[QuerySet[User], bool]:
+    """The first MEMBERS_OFFERED of `members` (by name) matching `search`, as
+    a queryset a form can check a choice against, and whether more match."""
+    matching = members_matching(members, search)
+    first = matching.values("pk")[:MEMBERS_OFFERED]
+    more = matching.values("pk")[: MEMBERS_OFFERED + 1].count() > MEMBERS_OFFERED
+    return matching.filter(pk__in=first), more
 
 
 def member_booking(organisation: Organisation, booking_id: int) -> Booking:

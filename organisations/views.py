@@ -61,6 +61,14 @@ def index_view(request: HttpRequest) -> HttpResponse:
     return render(request, "organisations/index.html", {"memberships": held})
 
 
+def _member_search(request: HttpRequest) -> tuple[MemberSearchForm, str]:
+    """The members search of an organisation's pages (?member=…) and its
+    words, empty when there are none or they are not valid (the form says
+    why beside its field)."""
+    search = MemberSearchForm(request.GET)
+    return search, search.cleaned_data["member"] if search.is_valid() else ""
+
+
 @login_required
 def detail_view(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _role(request, org_id)
@@ -69,8 +77,7 @@ def detail_view(request: HttpRequest, org_id: int) -> HttpResponse:
     if membership.is_booker or membership.is_approver:
         # Members by name, a page at a time (?members=N), or those matching
         # a search (?member=…): a big employer has thousands.
-        search = MemberSearchForm(request.GET)
-        words = search.cleaned_data["member"] if search.is_valid() else ""
+        search, words = _member_search(request)
         members = page_of(
             request,
             selectors.members_overview(organisation, search=words),
@@ -109,8 +116,10 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
         )
         .select_related("person")
     }
-    members = selectors.confirmed_members_for_booking(organisation).exclude(
-        pk__in=already
+    search, words = _member_search(request)
+    members, more_members = selectors.members_offered(
+        selectors.confirmed_members_for_booking(organisation).exclude(pk__in=already),
+        words,
     )
     form = BookMembersForm(
         request.POST if request.method == "POST" else None,
@@ -149,6 +158,10 @@ def book_view(request: HttpRequest, org_id: int, session_id: int) -> HttpRespons
             "session": session,
             "form": form,
             "booked": booked,
+            "search": search,
+            "searched": words,
+            "more_members": more_members,
+            "members_offered": selectors.MEMBERS_OFFERED,
             "places_left": places_left,
             "reserved_for_others": reserved_for_others,
             # A member is never charged for a place someone else chose.
@@ -198,12 +211,12 @@ def swap_view(request: HttpRequest, org_id: int, booking_id: int) -> HttpRespons
     organisation = membership.organisation
     booking = selectors.member_booking(organisation, booking_id)
     taken = booking.session.bookings.live().values("person_id")
-    form = SwapForm(
-        request.POST if request.method == "POST" else None,
-        members=selectors.confirmed_members_for_booking(organisation).exclude(
-            pk__in=taken
-        ),
+    search, words = _member_search(request)
+    members, more_members = selectors.members_offered(
+        selectors.confirmed_members_for_booking(organisation).exclude(pk__in=taken),
+        words,
     )
+    form = SwapForm(request.POST if request.method == "POST" else None, members=members)
     if request.method == "POST" and form.is_valid():
         try:
             new = booking_services.swap_booking(
@@ -221,7 +234,15 @@ def swap_view(request: HttpRequest, org_id: int, booking_id: int) -> HttpRespons
     return render(
         request,
         "organisations/swap.html",
-        {"organisation": organisation, "booking": booking, "form": form},
+        {
+            "organisation": organisation,
+            "booking": booking,
+            "form": form,
+            "search": search,
+            "searched": words,
+            "more_members": more_members,
+            "members_offered": selectors.MEMBERS_OFFERED,
+        },
     )
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.paging import PER_PAGE
+from organisations.selectors import MEMBERS_OFFERED
 from tests.accounts.factories import OrganisationFactory, member_of, verified_person
 from tests.bookings.factories import BookingFactory
 from tests.courses.factories import SessionFactory
@@ -30,16 +31,16 @@ def trust():
 
 
 def _members(org, n: int, last_name: str = "Member") -> list[str]:
-    """n confirmed members named "First NN <last_name>", in name order."""
+    """n confirmed members named "FirstNNN <last_name>", in name order."""
     names = []
     for i in range(n):
         person = verified_person(
-            first_name=f"First{i:02d}",
+            first_name=f"First{i:03d}",
             last_name=last_name,
-            email=f"first{i:02d}.{last_name.lower()}@riverside.example",
+            email=f"first{i:03d}.{last_name.lower()}@riverside.example",
         )
         member_of(person, org)
-        names.append(f"First{i:02d} {last_name}")
+        names.append(f"First{i:03d} {last_name}")
     return names
 
 
@@ -80,7 +81,7 @@ def test_a_search_finds_members_by_name_or_email_and_keeps_to_its_pages(trust):
         _shown(client.get(url, {"member": "smith", "members": 2})) == smiths[PER_PAGE:]
     )
     # Every word must match: a first name and part of an email address.
-    assert _shown(client.get(url, {"member": "first01 okafor@"})) == ["First01 Okafor"]
+    assert _shown(client.get(url, {"member": "first001 okafor@"})) == ["First001 Okafor"]
 
     none = client.get(url, {"member": "Nobody"}).content.decode()
     assert "No confirmed member matches “Nobody”." in none
@@ -134,3 +135,56 @@ def test_the_page_costs_the_same_queries_with_more_members_and_bookings(
     assert {
         m.last_name: m.cpd_hours_this_year for m in response.context["members"]
     } == {"Aardvark": 0, "Grow3": 2, "Grow40": 2}
+
+
+@pytest.fixture
+def big_trust(trust):
+    """More members than a booker is offered at once."""
+    org, client = trust
+    names = _members(org, MEMBERS_OFFERED + 4)
+    return org, client, names
+
+
+def _offered(response, field: str) -> list[str]:
+    return [p.get_full_name() for p in response.context["form"].fields[field].queryset]
+
+
+def test_booking_offers_the_first_members_and_a_search_finds_the_rest(big_trust):
+    org, client, names = big_trust
+    session = SessionFactory.create(capacity=5)
+    url = f"/organisation/{org.pk}/book/{session.pk}/"
+
+    page = client.get(url)
+    # By name: the booker first, then the members.
+    offered = _offered(page, "people")
+    assert offered == ["Aaron Aardvark", *names][:MEMBERS_OFFERED]
+    html = page.content.decode()
+    assert f"Showing the first {MEMBERS_OFFERED} members by name." in html
+
+    last = names[-1]  # not offered without a search
+    found = client.get(url, {"member": "First103"})
+    assert _offered(found, "people") == [last]
+    assert "Showing the first" not in found.content.decode()
+    person = org.memberships.get(person__first_name="First103").person
+    # The form posts back to its own address, search included.
+    response = client.post(f"{url}?member=First103", {"people": [person.pk]})
+    assert response.status_code == 302
+    assert session.bookings.get().person == person
+
+    nobody = client.get(url, {"member": "Nobody"}).content.decode()
+    assert "No confirmed member who is not booked on this session matches" in nobody
+
+
+def test_giving_a_place_away_offers_members_the_same_way(big_trust):
+    org, client, names = big_trust
+    lead = org.memberships.get(is_booker=True).person
+    booking = BookingFactory.create(person=lead, organisation=org)
+    url = f"/organisation/{org.pk}/bookings/{booking.pk}/swap/"
+
+    page = client.get(url)
+    assert _offered(page, "person") == names[:MEMBERS_OFFERED]
+    assert f"Showing the first {MEMBERS_OFFERED} members by name." in (
+        page.content.decode()
+    )
+    found = client.get(url, {"member": "first102 member"})
+    assert _offered(found, "person") == [names[102]]
