@@ -81,7 +81,9 @@ def test_a_search_finds_members_by_name_or_email_and_keeps_to_its_pages(trust):
         _shown(client.get(url, {"member": "smith", "members": 2})) == smiths[PER_PAGE:]
     )
     # Every word must match: a first name and part of an email address.
-    assert _shown(client.get(url, {"member": "first001 okafor@"})) == ["First001 Okafor"]
+    assert _shown(client.get(url, {"member": "first001 okafor@"})) == [
+        "First001 Okafor"
+    ]
 
     none = client.get(url, {"member": "Nobody"}).content.decode()
     assert "No confirmed member matches “Nobody”." in none
