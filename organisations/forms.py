@@ -22,7 +22,7 @@ class MemberSearchForm(forms.Form):
 
     member = forms.CharField(
         label=_("Find a member"),
-        help_text=_("Part of their name or email address"),
+        help_text=_("Part of their name, or their whole email address"),
         max_length=100,
         required=False,
     )

@@ -43,6 +43,7 @@ from funding.models import FundingRequest
 from organisations.forms import (
     ApprovalForm,
     BookMembersForm,
+    MemberSearchForm,
     MembershipDecisionForm,
     SwapForm,
 )
@@ -431,6 +432,24 @@ def test_organisation_swap(org_lead, data):
 
 
 @FUZZ
+@given(data=field_values(*form_fields(MemberSearchForm)))
+def test_organisation_member_search(org_lead, data):
+    """The members search, on every page that has it."""
+    from tests.accounts.factories import member_of
+
+    org = org_lead.org
+    colleague = member_of(UserFactory.create(), org).person
+    booking = BookingFactory.create(person=colleague)
+    session = SessionFactory.create()
+    for url in (
+        f"/organisation/{org.pk}/",
+        f"/organisation/{org.pk}/book/{session.pk}/",
+        f"/organisation/{org.pk}/bookings/{booking.pk}/swap/",
+    ):
+        send(org_lead, "get", url, data)
+
+
+@FUZZ
 @given(data=field_values(*form_fields(ApprovalForm)))
 def test_organisation_approval(org_lead, data):
     from tests.accounts.factories import member_of
@@ -611,6 +630,7 @@ FUZZED = {
     "SupportingDocumentForm",
     "BookMembersForm",
     "SwapForm",
+    "MemberSearchForm",  # the organisation pages' search (GET)
     "ApprovalForm",
     "MembershipDecisionForm",
     "BuyForm",
