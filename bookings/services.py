@@ -26,7 +26,7 @@ from accounts.selectors import (
     memberships_of_people,
 )
 from config import outbox
-from courses.models import Course, Reservation, Session
+from courses.models import Course, Reservation, Session, lock_course
 from courses.selectors import (
     places_open_to,
     reservations_unreleased,
@@ -1389,6 +1389,9 @@ def cancel_session(session: Session, by: User, *, reason: str = "") -> int:
     """Staff cancel a whole session: everyone booked, offered or waiting is told,
     paid places are refunded in full."""
     with transaction.atomic():
+        # The course first, then the session: the order every session writer
+        # takes (courses.models.Session.save), so two cannot deadlock.
+        lock_course(session.course_id)
         session = (
             Session.objects.select_for_update(of=("self",))
             .select_related("course")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -229,6 +229,19 @@ class Course(models.Model):
         )
 
 
+def lock_course(course_id: int | None) -> None:
+    """Lock the course's row for the rest of the transaction, as PostgreSQL's
+    next-session trigger does (FOR NO KEY UPDATE: new sessions and bookings
+    referring to it are not held up). Take it before locking any of the
+    course's sessions. Nothing on SQLite, which has no row locks."""
+    if course_id is not None:
+        list(
+            Course.objects.select_for_update(no_key=True)
+            .filter(pk=course_id)
+            .values_list("pk", flat=True)
+        )
+
+
 class Session(models.Model):
     """One dated occurrence of a course."""
 
@@ -333,6 +346,34 @@ class Session(models.Model):
     def __str__(self) -> str:
         local = timezone.localtime(self.starts_at)
         return f"{self.course.title}, {local:%-d %b %Y %H:%M}"
+
+    # A change to these moves the course's next session: PostgreSQL's trigger
+    # (migration 0009) then locks the course row.
+    NEXT_SESSION_FIELDS = frozenset({"starts_at", "status", "course", "course_id"})
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Save, with the course row locked first whenever the write may move
+        the course's next session (a new session, or its start, status or
+        course changed or possibly changed).
+
+        The trigger locks the course after this row. Without the lock taken
+        here first, a staff member saving two sessions of a course (say, the
+        course page's sessions) and another changing a third would each hold
+        a session and wait for the other's: "deadlock detected", an error
+        page for one of them. Every writer taking the course first (and
+        `bookings.services.cancel_session` does the same) makes the second
+        wait before it holds anything."""
+        if update_fields is None or self.NEXT_SESSION_FIELDS & set(update_fields):
+            with transaction.atomic():
+                lock_course(self.course_id)
+                super().save(*args, update_fields=update_fields, **kwargs)
+        else:
+            super().save(*args, update_fields=update_fields, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            lock_course(self.course_id)
+            return super().delete(*args, **kwargs)
 
     @property
     def closes_at(self):

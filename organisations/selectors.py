@@ -23,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
-from accounts.selectors import confirmed_members
+from accounts.selectors import confirmed_members, users_with_email
 from bookings.models import Booking, Transaction
 
 from .models import Invoice, InvoiceLine
@@ -105,7 +105,7 @@ def members_matching(members: QuerySet[User], search: str) -> QuerySet[User]:
     guessing letters must not reveal them."""
     for word in search.split()[:5]:
         if "@" in word:
-            members = members.filter(email__iexact=word)
+            members = users_with_email(word, among=members)
         else:
             members = members.filter(
                 Q(first_name__icontains=word) | Q(last_name__icontains=word)

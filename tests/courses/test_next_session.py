@@ -427,3 +427,64 @@ def test_the_refresh_is_planned_for_each_moment_it_is_given():
         )
         (config,) = cursor.fetchone()
     assert "plan_cache_mode=force_custom_plan" in config
+
+
+def _cancel_by_save(session: Session) -> None:
+    session.status = Session.Status.CANCELLED
+    session.save(update_fields=["status"])
+
+
+def _cancel_by_service(session: Session) -> None:
+    from bookings.services import cancel_session
+
+    cancel_session(session, UserFactory.create(is_staff=True), reason="Trainer ill")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cancel", [_cancel_by_save, _cancel_by_service])
+def test_two_staff_writing_sessions_of_one_course_cannot_deadlock(cancel):
+    """One staff member saves two of a course's sessions (the course page's
+    sessions, say) while another cancels the second. The trigger locks the
+    course after each session row, so without every writer taking the course
+    first each would hold a session the other waits for, and PostgreSQL would
+    end one with "deadlock detected"."""
+    course = CourseFactory.create()
+    first = SessionFactory.create(course=course, starts_at=in_days(3))
+    second = SessionFactory.create(course=course, starts_at=in_days(5))
+    saved_one, release = threading.Event(), threading.Event()
+    failures = []
+    moved_first, moved_second = in_days(4), in_days(6)
+
+    def save_both(saved_one, release):
+        try:
+            with transaction.atomic():
+                first.starts_at = moved_first
+                first.ends_at = moved_first + dt.timedelta(hours=2)
+                first.save()
+                saved_one.set()
+                release.wait(10)
+                second.starts_at = moved_second
+                second.ends_at = moved_second + dt.timedelta(hours=2)
+                second.save()
+        except Exception as exc:
+            failures.append(f"saving both: {exc}")
+
+    def cancel_second():
+        try:
+            cancel(Session.objects.get(pk=second.pk))
+        except Exception as exc:
+            failures.append(f"cancelling: {exc}")
+
+    saver = in_thread(save_both, saved_one, release)
+    assert saved_one.wait(10)
+    canceller = in_thread(cancel_second)
+    canceller.join(0.5)
+    assert canceller.is_alive(), "the second writer waits for the first"
+    release.set()
+    saver.join(15)
+    canceller.join(15)
+    assert failures == []
+    second.refresh_from_db()
+    assert second.status == Session.Status.CANCELLED
+    assert second.starts_at == moved_second
+    assert kept(course) == moved_first
