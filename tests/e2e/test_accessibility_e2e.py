@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -87,6 +87,15 @@ def fill_and_press(fields: dict[str, str], name: str) -> Callable:
         for label, value in fields.items():
             page.get_by_label(label, exact=True).fill(value)
         press(name)(page, world)
+
+    return act
+
+
+def search_for(words: str) -> Callable:
+    """Ask the page for its members search, as a link or a bookmark would."""
+
+    def act(page, world):
+        page.goto(f"{page.url.split('?')[0]}?{urlencode({'member': words})}")
 
     return act
 
@@ -246,6 +255,8 @@ LEARNER_PAGES = [
     Visit("funding:application_detail", L),
     Visit("funding:application_edit", L),
     Visit("organisations:detail", L),
+    # A members search too long for its field (typed, the field stops at 100).
+    Visit("organisations:detail", L, then=search_for("x" * 101), state="errors"),
     Visit("organisations:book", L),
     Visit("organisations:swap", L),
     Visit("organisations:cancel", L),

@@ -186,6 +186,26 @@ def test_a_large_export_is_prepared_later_and_mailed(
     assert [m.to for m in mailoutbox] == [[person.email]]
 
 
+def test_a_large_export_is_sent_later_without_reading_everything_first(
+    settings, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """The rows are counted a category at a time, and no further once there
+    are too many: fewer queries than there are categories, where gathering
+    the export reads every one of them."""
+    person = UserFactory.create()
+    BookingFactory.create_batch(3, person=person)
+    settings.PRIVACY_EXPORT_INLINE_MAX_ROWS = 2
+    categories = registry.categories()
+    first_booking = next(i for i, c in enumerate(categories) if c.name == "bookings")
+    assert first_booking < len(categories) - 1
+    with (
+        django_capture_on_commit_callbacks() as queued,
+        django_assert_max_num_queries(first_booking + 1),
+    ):
+        assert services.export_now_or_later(person) is None
+    assert len(queued) == 1
+
+
 def test_retention_records_how_many_each_rule_removed(monkeypatch):
     monkeypatch.setattr(
         registry,
