@@ -1,11 +1,14 @@
-"""Lists that grow with a person's history (past bookings, sessions attended,
-transactions, disclosures), shown a page at a time, newest first.
+"""Lists that grow without bound (a person's past bookings, sessions
+attended, transactions, choices and disclosures; an organisation's invoices,
+ledger and members), shown a page at a time, so that a page costs the same
+however long they grow.
 
 Each page is one query with no count: one row more than a page says whether
-there are older ones. A page names itself in its own query-string parameter
+there is a next one. A page names itself in its own query-string parameter
 (?past=2, ?attended=3), so a page with several such lists keeps each list's
 page when another is turned. The links are rendered by
-templates/includes/rows_pages.html.
+templates/includes/rows_pages.html ("Newer" and "Older" unless told
+otherwise).
 """
 
 from dataclasses import dataclass

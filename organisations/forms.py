@@ -18,7 +18,8 @@ class SingleMemberField(forms.ModelChoiceField):
 
 
 class MemberSearchForm(forms.Form):
-    """Find members on an organisation's page by name or email."""
+    """Find members on an organisation's pages by part of their name or their
+    whole email address (organisations.selectors.members_matching)."""
 
     member = forms.CharField(
         label=_("Find a member"),

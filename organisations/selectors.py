@@ -60,8 +60,8 @@ def membership_for_page(user: User, organisation_id: int) -> Membership:
 
 
 def members_overview(organisation: Organisation, *, search: str = "") -> QuerySet[User]:
-    """Confirmed members (by name; `search`: each word in their name or
-    email) with their upcoming bookings and CPD hours this year (attended
+    """Confirmed members by name (those matching `search`: members_matching)
+    with their upcoming bookings and CPD hours this year (attended
     sessions). The hours are summed for each row fetched and the bookings
     prefetched for those rows, so a page of members costs the same in an
     organisation of ten or ten thousand."""
