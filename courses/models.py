@@ -229,17 +229,27 @@ class Course(models.Model):
         )
 
 
-def lock_course(course_id: int | None) -> None:
-    """Lock the course's row for the rest of the transaction, as PostgreSQL's
-    next-session trigger does (FOR NO KEY UPDATE: new sessions and bookings
-    referring to it are not held up). Take it before locking any of the
-    course's sessions. Nothing on SQLite, which has no row locks."""
-    if course_id is not None:
+def lock_course(*course_ids: int | None) -> None:
+    """Lock the courses' rows (in id order) for the rest of the transaction,
+    as PostgreSQL's next-session trigger does (FOR NO KEY UPDATE: new
+    sessions and bookings referring to them are not held up). Take it before
+    locking any of their sessions. Nothing on SQLite, which has no row locks."""
+    ids = sorted({i for i in course_ids if i is not None})
+    if ids:
         list(
             Course.objects.select_for_update(no_key=True)
-            .filter(pk=course_id)
+            .filter(pk__in=ids)
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
+
+
+class SessionQuerySet(models.QuerySet):
+    def delete(self):
+        """Delete, with the sessions' courses locked first (Session.save)."""
+        with transaction.atomic(savepoint=False):
+            lock_course(*self.values_list("course_id", flat=True).distinct())
+            return super().delete()
 
 
 class Session(models.Model):
@@ -308,6 +318,8 @@ class Session(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SessionQuerySet.as_manager()
+
     class Meta:
         ordering = ["starts_at"]
         indexes = [
@@ -364,16 +376,25 @@ class Session(models.Model):
         `bookings.services.cancel_session` does the same) makes the second
         wait before it holds anything."""
         if update_fields is None or self.NEXT_SESSION_FIELDS & set(update_fields):
-            with transaction.atomic():
-                lock_course(self.course_id)
+            with transaction.atomic(savepoint=False):
+                # A session moved to another course changes both courses'
+                # next session: the one it was loaded with is locked too.
+                lock_course(self.course_id, getattr(self, "_loaded_course_id", None))
                 super().save(*args, update_fields=update_fields, **kwargs)
+            self._loaded_course_id = self.course_id
         else:
             super().save(*args, update_fields=update_fields, **kwargs)
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            lock_course(self.course_id)
+        with transaction.atomic(savepoint=False):
+            lock_course(self.course_id, getattr(self, "_loaded_course_id", None))
             return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_course_id = instance.__dict__.get("course_id")
+        return instance
 
     @property
     def closes_at(self):

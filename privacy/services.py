@@ -445,7 +445,7 @@ def _holds_more_rows_than(person: User, limit: int) -> bool:
     further category once they do."""
     left = limit
     for category in registry.categories():
-        left -= category.rows_of(person).values("pk")[: left + 1].count()
+        left -= category.rows_of(person).order_by().values("pk")[: left + 1].count()
         if left < 0:
             return True
     return False

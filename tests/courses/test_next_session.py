@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from courses import selectors, services
-from courses.models import Course, Session, Topic
+from courses.models import Course, Session, Topic, lock_course
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
 
@@ -488,3 +488,59 @@ def test_two_staff_writing_sessions_of_one_course_cannot_deadlock(cancel):
     assert second.status == Session.Status.CANCELLED
     assert second.starts_at == moved_second
     assert kept(course) == moved_first
+
+
+def _move_to_other_course(session: Session, other: Course) -> None:
+    session.course = other
+    session.save()
+
+
+def _delete_in_bulk(session: Session, other: Course) -> None:
+    Session.objects.filter(pk=session.pk).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("write", [_move_to_other_course, _delete_in_bulk])
+def test_a_session_moved_or_deleted_while_its_course_is_saved_cannot_deadlock(write):
+    """Staff save course A with its sessions (its row locked first) while
+    another moves one of them to course B, or deletes it in bulk. Both change
+    course A's next session, so both must wait for A before they hold the
+    session row, as the course page's save is about to write it."""
+    course, other = CourseFactory.create(), CourseFactory.create()
+    moved = SessionFactory.create(course=course, starts_at=in_days(3))
+    later = SessionFactory.create(course=course, starts_at=in_days(5))
+    holding, release = threading.Event(), threading.Event()
+    failures = []
+
+    def save_the_course_page(holding, release):
+        try:
+            with transaction.atomic():
+                page_copy = Session.objects.get(pk=moved.pk)
+                lock_course(course.pk)  # as saving the course's own row does
+                holding.set()
+                release.wait(10)
+                page_copy.capacity = 30
+                page_copy.save(update_fields=["capacity"])
+        except Exception as exc:
+            failures.append(f"saving the course: {exc}")
+
+    def the_other_write():
+        try:
+            write(Session.objects.get(pk=moved.pk), other)
+        except Exception as exc:
+            failures.append(f"the other write: {exc}")
+
+    saver = in_thread(save_the_course_page, holding, release)
+    assert holding.wait(10)
+    writer = in_thread(the_other_write)
+    writer.join(0.5)
+    assert writer.is_alive(), "the second writer waits for the course"
+    release.set()
+    saver.join(15)
+    writer.join(15)
+    assert failures == []
+    assert kept(course) == later.starts_at
+    if write is _move_to_other_course:
+        assert kept(other) == moved.starts_at
+    else:
+        assert not Session.objects.filter(pk=moved.pk).exists()
