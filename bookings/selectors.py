@@ -123,20 +123,22 @@ def cpd_hours_by_year(*, person: User) -> dict[int, dict]:
     return dict(sorted(years.items(), reverse=True))
 
 
+def balance_after() -> Window:
+    """The running total of a statement's transactions up to and including
+    each one (in the order they were made), to annotate a statement with. A
+    window over every row the query selects, so it stays right when the rows
+    are shown newest first or sliced into pages."""
+    return Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
+
+
 def transactions_for_person(*, person: User) -> QuerySet[Transaction]:
-    """The person's transactions, oldest first, each with `balance`: the
-    running total up to and including it. The total is a window over every
-    transaction of the person, so it stays right when the rows are ordered
-    another way or sliced into pages."""
+    """The person's transactions, newest first, each with `balance`: the
+    running total after it (`balance_after`)."""
     return (
         Transaction.objects.filter(person=person)
         .select_related("booking__session__course", "organisation")
-        .annotate(
-            balance=Window(
-                Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()]
-            )
-        )
-        .order_by("created_at", "pk")
+        .annotate(balance=balance_after())
+        .order_by("-created_at", "-pk")
     )
 
 

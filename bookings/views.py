@@ -211,11 +211,7 @@ def transaction_list_view(request: HttpRequest) -> HttpResponse:
     (?entries=2 for older ones), each with the running total up to it (summed
     in the query over the whole statement, so every page's totals agree)."""
     page = page_of(
-        request,
-        selectors.transactions_for_person(person=request.user).order_by(
-            "-created_at", "-pk"
-        ),
-        "entries",
+        request, selectors.transactions_for_person(person=request.user), "entries"
     )
     link_pages(page)
     balance, own_balance = payment_selectors.balances(person=request.user)

@@ -245,11 +245,25 @@ def lock_course(*course_ids: int | None) -> None:
 
 
 class SessionQuerySet(models.QuerySet):
+    """Writes in bulk take the sessions' courses first, as `Session.save`
+    does, so no way of writing sessions can hold a session while it waits
+    for the course (the order the next-session trigger needs)."""
+
+    def _lock_courses(self, also: int | None = None) -> None:
+        lock_course(also, *self.values_list("course_id", flat=True).distinct())
+
     def delete(self):
-        """Delete, with the sessions' courses locked first (Session.save)."""
         with transaction.atomic(savepoint=False):
-            lock_course(*self.values_list("course_id", flat=True).distinct())
+            self._lock_courses()
             return super().delete()
+
+    def update(self, **kwargs):
+        if not Session.NEXT_SESSION_FIELDS & kwargs.keys():
+            return super().update(**kwargs)
+        moved_to = kwargs.get("course_id", getattr(kwargs.get("course"), "pk", None))
+        with transaction.atomic(savepoint=False):
+            self._lock_courses(also=moved_to)
+            return super().update(**kwargs)
 
 
 class Session(models.Model):

@@ -9,14 +9,12 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     DecimalField,
-    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Window,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -25,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.selectors import confirmed_members, users_with_email
 from bookings.models import Booking, Transaction
+from bookings.selectors import balance_after
 
 from .models import Invoice, InvoiceLine
 
@@ -211,11 +210,10 @@ def funding_awaiting_support(organisation: Organisation, approver: User):
 def account_ledger(organisation: Organisation) -> QuerySet[Transaction]:
     """The organisation's ledger, newest first, each row with the balance after
     it (`balance`) and the document it is on, in one query."""
-    running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
     return (
         Transaction.objects.filter(organisation=organisation)
         .select_related("person", "invoice_line__invoice")
-        .annotate(balance=running)
+        .annotate(balance=balance_after())
         .order_by("-created_at", "-pk")
     )
 

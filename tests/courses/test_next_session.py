@@ -353,6 +353,35 @@ def in_thread(call, *events):
     return thread
 
 
+def second_waits_for_first(first, second) -> list[str]:
+    """Run `first(holding, release)` in a transaction of its own until it
+    sets `holding`, then `second()` alongside: the second must wait (still
+    running half a second later), not fail; then let the first finish.
+    Returns what either raised ("deadlock detected", when the two took
+    their locks in opposite orders)."""
+    holding, release = threading.Event(), threading.Event()
+    failures = []
+
+    def catching(call, name):
+        def run(*events):
+            try:
+                call(*events)
+            except Exception as exc:
+                failures.append(f"{name}: {exc}")
+
+        return run
+
+    first_thread = in_thread(catching(first, "first"), holding, release)
+    assert holding.wait(10)
+    second_thread = in_thread(catching(second, "second"))
+    second_thread.join(0.5)
+    assert second_thread.is_alive(), "the second writer waits for the first"
+    release.set()
+    first_thread.join(15)
+    second_thread.join(15)
+    return failures
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_session_added_while_another_is_cancelled_is_not_missed():
     course = CourseFactory.create()
@@ -434,6 +463,10 @@ def _cancel_by_save(session: Session) -> None:
     session.save(update_fields=["status"])
 
 
+def _cancel_by_update(session: Session) -> None:
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED)
+
+
 def _cancel_by_service(session: Session) -> None:
     from bookings.services import cancel_session
 
@@ -441,7 +474,9 @@ def _cancel_by_service(session: Session) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("cancel", [_cancel_by_save, _cancel_by_service])
+@pytest.mark.parametrize(
+    "cancel", [_cancel_by_save, _cancel_by_update, _cancel_by_service]
+)
 def test_two_staff_writing_sessions_of_one_course_cannot_deadlock(cancel):
     """One staff member saves two of a course's sessions (the course page's
     sessions, say) while another cancels the second. The trigger locks the
@@ -451,38 +486,22 @@ def test_two_staff_writing_sessions_of_one_course_cannot_deadlock(cancel):
     course = CourseFactory.create()
     first = SessionFactory.create(course=course, starts_at=in_days(3))
     second = SessionFactory.create(course=course, starts_at=in_days(5))
-    saved_one, release = threading.Event(), threading.Event()
-    failures = []
     moved_first, moved_second = in_days(4), in_days(6)
 
-    def save_both(saved_one, release):
-        try:
-            with transaction.atomic():
-                first.starts_at = moved_first
-                first.ends_at = moved_first + dt.timedelta(hours=2)
-                first.save()
-                saved_one.set()
-                release.wait(10)
-                second.starts_at = moved_second
-                second.ends_at = moved_second + dt.timedelta(hours=2)
-                second.save()
-        except Exception as exc:
-            failures.append(f"saving both: {exc}")
+    def save_both(holding, release):
+        with transaction.atomic():
+            first.starts_at = moved_first
+            first.ends_at = moved_first + dt.timedelta(hours=2)
+            first.save()
+            holding.set()
+            release.wait(10)
+            second.starts_at = moved_second
+            second.ends_at = moved_second + dt.timedelta(hours=2)
+            second.save()
 
-    def cancel_second():
-        try:
-            cancel(Session.objects.get(pk=second.pk))
-        except Exception as exc:
-            failures.append(f"cancelling: {exc}")
-
-    saver = in_thread(save_both, saved_one, release)
-    assert saved_one.wait(10)
-    canceller = in_thread(cancel_second)
-    canceller.join(0.5)
-    assert canceller.is_alive(), "the second writer waits for the first"
-    release.set()
-    saver.join(15)
-    canceller.join(15)
+    failures = second_waits_for_first(
+        save_both, lambda: cancel(Session.objects.get(pk=second.pk))
+    )
     assert failures == []
     second.refresh_from_db()
     assert second.status == Session.Status.CANCELLED
@@ -495,12 +514,18 @@ def _move_to_other_course(session: Session, other: Course) -> None:
     session.save()
 
 
+def _move_in_bulk(session: Session, other: Course) -> None:
+    Session.objects.filter(pk=session.pk).update(course=other)
+
+
 def _delete_in_bulk(session: Session, other: Course) -> None:
     Session.objects.filter(pk=session.pk).delete()
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("write", [_move_to_other_course, _delete_in_bulk])
+@pytest.mark.parametrize(
+    "write", [_move_to_other_course, _move_in_bulk, _delete_in_bulk]
+)
 def test_a_session_moved_or_deleted_while_its_course_is_saved_cannot_deadlock(write):
     """Staff save course A with its sessions (its row locked first) while
     another moves one of them to course B, or deletes it in bulk. Both change
@@ -509,38 +534,22 @@ def test_a_session_moved_or_deleted_while_its_course_is_saved_cannot_deadlock(wr
     course, other = CourseFactory.create(), CourseFactory.create()
     moved = SessionFactory.create(course=course, starts_at=in_days(3))
     later = SessionFactory.create(course=course, starts_at=in_days(5))
-    holding, release = threading.Event(), threading.Event()
-    failures = []
 
     def save_the_course_page(holding, release):
-        try:
-            with transaction.atomic():
-                page_copy = Session.objects.get(pk=moved.pk)
-                lock_course(course.pk)  # as saving the course's own row does
-                holding.set()
-                release.wait(10)
-                page_copy.capacity = 30
-                page_copy.save(update_fields=["capacity"])
-        except Exception as exc:
-            failures.append(f"saving the course: {exc}")
+        with transaction.atomic():
+            page_copy = Session.objects.get(pk=moved.pk)
+            lock_course(course.pk)  # as saving the course's own row does
+            holding.set()
+            release.wait(10)
+            page_copy.capacity = 30
+            page_copy.save(update_fields=["capacity"])
 
-    def the_other_write():
-        try:
-            write(Session.objects.get(pk=moved.pk), other)
-        except Exception as exc:
-            failures.append(f"the other write: {exc}")
-
-    saver = in_thread(save_the_course_page, holding, release)
-    assert holding.wait(10)
-    writer = in_thread(the_other_write)
-    writer.join(0.5)
-    assert writer.is_alive(), "the second writer waits for the course"
-    release.set()
-    saver.join(15)
-    writer.join(15)
+    failures = second_waits_for_first(
+        save_the_course_page, lambda: write(Session.objects.get(pk=moved.pk), other)
+    )
     assert failures == []
     assert kept(course) == later.starts_at
-    if write is _move_to_other_course:
+    if write is not _delete_in_bulk:
         assert kept(other) == moved.starts_at
     else:
         assert not Session.objects.filter(pk=moved.pk).exists()
