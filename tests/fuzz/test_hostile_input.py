@@ -398,6 +398,31 @@ def test_funding_document_upload(learner, data):
     send(learner, "post", f"/funding/{draft.pk}/documents/new/", data)
 
 
+# --- lists paged a page at a time (config.paging), each with its own parameter ---
+
+# Every signed-in page with such lists, and their parameters: a page number
+# that is not one, or is huge, duplicated or hostile, shows a real page.
+PAGED_LISTS = {
+    "/bookings/": ["past"],
+    "/training-record/": ["attended", "elsewhere"],
+    "/transactions/": ["entries"],
+    "/my-data/": ["shared"],
+    "/preferences/": ["history"],
+}
+
+
+@FUZZ
+@given(
+    data=field_values(
+        [p for params in PAGED_LISTS.values() for p in params],
+        {p: ["1", "2", "99999"] for params in PAGED_LISTS.values() for p in params},
+    )
+)
+def test_paged_lists_query_strings(learner, data):
+    for url in PAGED_LISTS:
+        send(learner, "get", url, data)
+
+
 # --- organisation pages (a booker and approver of the learner's organisation) ---
 
 
@@ -446,6 +471,14 @@ def test_organisation_member_search(org_lead, data):
         f"/organisation/{org.pk}/book/{session.pk}/",
         f"/organisation/{org.pk}/bookings/{booking.pk}/swap/",
     ):
+        send(org_lead, "get", url, data)
+
+
+@FUZZ
+@given(data=field_values(["members", "invoices", "transactions"], {}))
+def test_organisation_paged_lists(org_lead, data):
+    org = org_lead.org
+    for url in (f"/organisation/{org.pk}/", f"/organisation/{org.pk}/account/"):
         send(org_lead, "get", url, data)
 
 
