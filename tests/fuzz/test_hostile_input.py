@@ -9,9 +9,12 @@ app is neither fuzzed here nor listed as staff-only.
 
 import datetime as dt
 import os
+import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings as django_settings
 from django.forms import ModelChoiceField
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -474,8 +477,30 @@ def test_organisation_member_search(org_lead, data):
         send(org_lead, "get", url, data)
 
 
+ORGANISATION_PAGED_LISTS = ["members", "invoices", "transactions"]
+
+
+def test_every_paged_list_is_fuzzed():
+    """Each `page_of(request, rows, "<param>")` in the code names a parameter
+    fuzzed here, so a newly paged list cannot escape."""
+    root = Path(django_settings.BASE_DIR)
+    used = set()
+    for path in root.glob("*/**/*.py"):
+        if {".venv", "tests", "node_modules"} & set(path.parts):
+            continue
+        text = path.read_text()
+        for call in re.finditer(r"\bpage_of\(", text):
+            depth, end = 1, call.end()
+            while depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            used.update(re.findall(r'"(\w+)"', text[call.end() : end])[-1:])
+    fuzzed = {p for params in PAGED_LISTS.values() for p in params}
+    assert used == fuzzed | set(ORGANISATION_PAGED_LISTS)
+
+
 @FUZZ
-@given(data=field_values(["members", "invoices", "transactions"], {}))
+@given(data=field_values(ORGANISATION_PAGED_LISTS, {}))
 def test_organisation_paged_lists(org_lead, data):
     org = org_lead.org
     for url in (f"/organisation/{org.pk}/", f"/organisation/{org.pk}/account/"):
