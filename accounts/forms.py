@@ -6,8 +6,128 @@ from config.numbers import parse_int
 
 from .models import PREFER_NOT_TO_SAY, Organisation, Profile
 
+# Up to this many workplaces are offered in a drop-down. Beyond, the person
+# finds theirs by part of its name: a list of thousands of schools or
+# practices is slow to send and hard to use with a keyboard or screen reader.
+WORKPLACES_LISTED = 200
+# How many of the workplaces found are offered to choose from.
+WORKPLACES_FOUND = 20
 
-class SignupForm(forms.Form):
+
+class WorkplaceChoice:
+    """For a form with an `organisation` field: a drop-down of every workplace
+    while there are at most `WORKPLACES_LISTED`; beyond, a search box ("Find
+    your workplace") and radio buttons for the workplace already chosen and
+    the first `WORKPLACES_FOUND` whose names hold the words typed.
+
+    Without JavaScript the search is answered when the form is sent: a name
+    typed in full (any case) chooses that workplace; otherwise the form comes
+    back with those found to choose from, or says none was found. Call
+    `offer_workplaces()` at the end of `__init__` and `choose_workplace()`
+    first in `clean()`."""
+
+    searching = False
+    workplaces_found: list[Organisation] = []
+    # Said when nothing was found; forms that can name a new workplace say so.
+    none_found = _(
+        "No workplace has “%(typed)s” in its name. Check the spelling, or "
+        "type part of its name"
+    )
+
+    def offer_workplaces(self) -> None:
+        from . import selectors
+
+        field = self.fields["organisation"]
+        listed = list(
+            Organisation.objects.order_by("name", "pk")[: WORKPLACES_LISTED + 1]
+        )
+        if len(listed) <= WORKPLACES_LISTED:
+            # The rows read here are the options (no second query).
+            field.widget.choices = [
+                ("", field.empty_label),
+                *((o.pk, o.name) for o in listed),
+            ]
+            return
+        self.searching = True
+        search = forms.CharField(
+            label=_("Find your workplace"),
+            max_length=100,
+            required=False,
+            help_text=_(
+                "Type its name, or part of it, then choose it from those found."
+            ),
+        )
+        search.widget.attrs["autocomplete"] = "organization"
+        fields = {}
+        for name, f in self.fields.items():
+            if name == "organisation":
+                fields["workplace_search"] = search
+            fields[name] = f
+        self.fields = fields
+        offered = {}
+        for value in (
+            self.data.get(self.add_prefix("organisation")) if self.is_bound else None,
+            self.get_initial_for_field(field, "organisation"),
+        ):
+            raw = getattr(value, "pk", value)
+            pk = raw if isinstance(raw, int) else parse_int(raw, minimum=1)
+            if pk is not None and pk not in offered:
+                chosen = Organisation.objects.filter(pk=pk).first()
+                if chosen is not None:
+                    offered[pk] = chosen.name
+        self.workplaces_found = []
+        typed = self._typed_search()
+        if typed:
+            self.workplaces_found = selectors.organisations_matching(
+                typed, limit=WORKPLACES_FOUND + 1
+            )
+        field.label = _("Your workplace")
+        field.help_text = ""
+        if len(self.workplaces_found) > WORKPLACES_FOUND:
+            del self.workplaces_found[WORKPLACES_FOUND:]
+            field.help_text = _(
+                "These are the first %(n)s found. Type more of its name to find others."
+            ) % {"n": WORKPLACES_FOUND}
+        for o in self.workplaces_found:
+            offered.setdefault(o.pk, o.name)
+        if offered:
+            field.widget = forms.RadioSelect(
+                choices=[*offered.items(), ("", _("None of these"))]
+            )
+        else:
+            field.widget = forms.HiddenInput()
+
+    def _typed_search(self) -> str:
+        if not self.is_bound:
+            return ""
+        typed = self.data.get(self.add_prefix("workplace_search")) or ""
+        if not isinstance(typed, str) or "\x00" in typed or len(typed) > 100:
+            return ""  # the field refuses it, with its own message
+        return " ".join(typed.split())
+
+    def choose_workplace(self, cleaned: dict) -> None:
+        """A workplace typed in full is the one chosen; a search that chose
+        nothing is an error that offers what it found."""
+        from . import selectors
+
+        # The search is not one of the form's answers: views pass the
+        # cleaned data on to the services.
+        typed = " ".join((cleaned.pop("workplace_search", "") or "").split())
+        if not self.searching or cleaned.get("organisation") or not typed:
+            return
+        exact = selectors.organisation_named(typed)
+        if exact is not None:
+            cleaned["organisation"] = exact
+        elif self.workplaces_found:
+            self.add_error(
+                "workplace_search",
+                _("Choose your workplace from those found, or search again"),
+            )
+        else:
+            self.add_error("workplace_search", self.none_found % {"typed": typed})
+
+
+class SignupForm(WorkplaceChoice, forms.Form):
     """Extra fields on allauth's sign-up form: name, and marketing choices that
     are all unticked unless the person ticks them."""
 
@@ -39,6 +159,7 @@ class SignupForm(forms.Form):
         "email",
         "password1",
         "password2",
+        "workplace_search",
         "organisation",
         "marketing__email",
         "marketing__sms",
@@ -55,6 +176,12 @@ class SignupForm(forms.Form):
             self.fields[field_name(purpose, channel)] = forms.BooleanField(
                 label=label, required=False, initial=False
             )
+        self.offer_workplaces()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.choose_workplace(cleaned)
+        return cleaned
 
     def marketing_fields(self) -> list:
         """The marketing choices, shown together under one legend."""
@@ -88,7 +215,12 @@ class SignupForm(forms.Form):
             consent_services.mark_policy_seen(user, policy)
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(WorkplaceChoice, forms.Form):
+    none_found = _(
+        "No workplace has “%(typed)s” in its name. Check the spelling, or "
+        "name it below as a new workplace"
+    )
+
     first_name = forms.CharField(
         label=_("First name"),
         max_length=150,
@@ -146,12 +278,18 @@ class ProfileForm(forms.Form):
         self.fields["address_line_2"].widget.attrs["autocomplete"] = "address-line2"
         self.fields["town"].widget.attrs["autocomplete"] = "address-level2"
         self.fields["postcode"].widget.attrs["autocomplete"] = "postal-code"
+        self.offer_workplaces()
+        if self.searching:
+            self.fields["new_organisation_name"].label = _(
+                "Or name a workplace that is not found"
+            )
 
     def clean_postcode(self) -> str:
         return self.cleaned_data["postcode"].upper().strip()
 
     def clean(self):
         cleaned = super().clean()
+        self.choose_workplace(cleaned)
         if (
             cleaned.get("organisation")
             and cleaned.get("new_organisation_name", "").strip()
@@ -163,9 +301,11 @@ class ProfileForm(forms.Form):
         return cleaned
 
 
-class CompleteProfileForm(forms.Form):
+class CompleteProfileForm(WorkplaceChoice, forms.Form):
     """The "Complete your profile" step: the workplace (from the list or named)
     and the job title, which paid places and funding rely on."""
+
+    none_found = ProfileForm.none_found
 
     organisation = forms.ModelChoiceField(
         label=_("Workplace"),
@@ -195,9 +335,15 @@ class CompleteProfileForm(forms.Form):
         self.fields["new_organisation_name"].widget.attrs["autocomplete"] = (
             "organization"
         )
+        self.offer_workplaces()
+        if self.searching:
+            self.fields["new_organisation_name"].label = _(
+                "Or name a workplace that is not found"
+            )
 
     def clean(self):
         cleaned = super().clean()
+        self.choose_workplace(cleaned)
         chosen = cleaned.get("organisation")
         named = (cleaned.get("new_organisation_name") or "").strip()
         if chosen and named:
@@ -205,11 +351,28 @@ class CompleteProfileForm(forms.Form):
                 "new_organisation_name",
                 _("Choose a workplace from the list or name a new one, not both"),
             )
-        elif not chosen and not named and "organisation" not in self.errors:
-            self.add_error(
+        elif (
+            not chosen
+            and not named
+            and not self.errors.keys()
+            & {
                 "organisation",
-                _("Choose your workplace, or enter its name if it is not in the list"),
-            )
+                "workplace_search",
+            }
+        ):
+            if self.searching:
+                self.add_error(
+                    "workplace_search",
+                    _("Find your workplace, or enter its name if it is not found"),
+                )
+            else:
+                self.add_error(
+                    "organisation",
+                    _(
+                        "Choose your workplace, or enter its name if it is not "
+                        "in the list"
+                    ),
+                )
         return cleaned
 
 

@@ -113,6 +113,33 @@ def confirmed_members(organisation: Organisation) -> QuerySet[User]:
     ).order_by("last_name", "first_name", "pk")
 
 
+def organisation_named(name: str) -> Organisation | None:
+    """The organisation called `name`, ignoring case and spacing (no two are
+    named alike that way; the unique index on the lower-cased name finds it)."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    return (
+        Organisation.objects.alias(lower_name=Lower("name"))
+        .filter(lower_name=Lower(Value(name)))
+        .first()
+    )
+
+
+def organisations_matching(text: str, *, limit: int) -> list[Organisation]:
+    """The first `limit` organisations by name whose name holds every word of
+    `text` (up to five), in any case and anywhere in the name. On PostgreSQL an
+    index of the names' trigrams (`accounts/0009`) finds them without reading
+    every organisation."""
+    words = text.split()[:5]
+    if not words:
+        return []
+    found = Organisation.objects.all()
+    for word in words:
+        found = found.filter(name__icontains=word)
+    return list(found.order_by("name", "pk")[:limit])
+
+
 def suggested_organisation(email: str) -> Organisation | None:
     """The organisation whose email domain matches the address, if any."""
     domain = email.rpartition("@")[2].strip().lower()

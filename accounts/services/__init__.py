@@ -15,6 +15,7 @@ from privacy.services import audit
 
 from ..four_eyes import MANAGE_USERS, second_approver_refusal
 from ..models import Membership, Organisation, Profile, User
+from ..selectors import organisation_named
 
 
 class AccountsError(Exception):
@@ -27,11 +28,10 @@ def profile_for(user: User) -> Profile:
 
 
 def find_or_create_organisation(name: str) -> Organisation:
-    name = " ".join(name.split())
-    existing = Organisation.objects.filter(name__iexact=name).first()
+    existing = organisation_named(name)
     if existing:
         return existing
-    return Organisation.objects.create(name=name)
+    return Organisation.objects.create(name=" ".join(name.split()))
 
 
 @transaction.atomic

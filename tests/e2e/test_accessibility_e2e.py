@@ -100,6 +100,29 @@ def search_for(words: str) -> Callable:
     return act
 
 
+def find_workplace(words: str) -> Callable:
+    """Send the sign-up form with a workplace search that finds several, as
+    when there are too many workplaces for a drop-down (the limit lowered
+    while the page is asked for)."""
+
+    def act(page, world):
+        from accounts import forms
+
+        listed = forms.WORKPLACES_LISTED
+        forms.WORKPLACES_LISTED = 0
+        try:
+            page.reload()
+            page.get_by_label("Find your workplace", exact=True).fill(words)
+            press("Create account")(page, world)
+        finally:
+            forms.WORKPLACES_LISTED = listed
+        expect(
+            page.locator('input[type="radio"][name="organisation"]')
+        ).not_to_have_count(0)
+
+    return act
+
+
 def password_step(page, world):
     """Sign in as the booking administrator up to the authenticator code."""
     page.get_by_label("Email").fill(world.users[w.BOOKING_ADMIN].email)
@@ -273,6 +296,8 @@ LEARNER_PAGES = [
     Visit("account_login", A, then=press("Sign in"), state="errors"),
     Visit("account_signup", A),
     Visit("account_signup", A, then=press("Create account"), state="errors"),
+    # Past WORKPLACES_LISTED: a search, and the workplaces it found to choose.
+    Visit("account_signup", A, then=find_workplace("Organisation"), state="errors"),
     Visit("account_reset_password", A),
     Visit("account_reset_password", A, then=press("Send the link"), state="errors"),
     Visit("account_reset_password_done", A),

@@ -28,6 +28,7 @@ from accounts.forms import (
     ProfileForm,
     SignupForm,
 )
+from accounts.models import Organisation
 from analytics.forms import DateRangeForm
 from bookings.forms import EvaluationForm, PriorLearningForm
 from consent.forms import PreferencesForm
@@ -359,6 +360,33 @@ def test_profile(learner, data):
 @given(data=field_values(*form_fields(CompleteProfileForm)))
 def test_complete_profile(learner, data):
     send(learner, "post", "/profile/complete/", data)
+
+
+@pytest.fixture
+def workplaces_searched(monkeypatch):
+    """Past accounts.forms.WORKPLACES_LISTED the workplace is searched for
+    (a field the form has only then): lowered here, so three will do."""
+    from accounts import forms as account_forms
+
+    monkeypatch.setattr(account_forms, "WORKPLACES_LISTED", 2)
+    for name in ("Hillside Primary", "Hillside Surgery", "Foo School"):
+        Organisation.objects.create(name=name)
+
+
+@FUZZ
+@given(
+    data=field_values(
+        *form_fields(ProfileForm, extra=["workplace_search"]),
+    ),
+    searched=st.lists(
+        st.sampled_from(["Hillside", "hillside surgery", "foo"]), max_size=1
+    ),
+)
+def test_workplace_search(learner, workplaces_searched, data, searched):
+    data = {**data, "workplace_search": [*data["workplace_search"], *searched]}
+    send(learner, "post", "/profile/edit/", data)
+    send(learner, "post", "/profile/complete/", data)
+    send(Client(), "post", "/accounts/signup/", data)
 
 
 @FUZZ
