@@ -253,3 +253,19 @@ def test_a_workplace_found_and_one_named_are_not_both_taken():
     ).content.decode()
     assert "Choose a workplace from the list or name a new one, not both" in page
     assert not Organisation.objects.filter(name="Hillside Surgery").exists()
+
+
+def test_a_search_by_part_of_a_name_reads_an_index_not_every_workplace():
+    many_workplaces()
+    from accounts.selectors import organisations_matching
+
+    with CaptureQueriesContext(connection) as captured:
+        organisations_matching("field school 01", limit=forms.WORKPLACES_FOUND)
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        # A test database is too small for an index to pay: ask for the plan
+        # PostgreSQL would choose when it does.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + query["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "organisation_name_trgm" in plan, plan
