@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
-from courses.services import reserved_places_may_change
 from privacy.imports import SourceImportMixin
 
 from . import services
@@ -468,9 +467,6 @@ class OrganisationAdmin(admin.ModelAdmin):
             membership.save()
         for gone in formset.deleted_objects:
             gone.delete()
-        if formset.has_changed() or "kind" in form.changed_data:
-            # Members, or the kind reservations may admit by, have changed.
-            reserved_places_may_change(form.instance, was_kind=form.initial.get("kind"))
 
 
 @admin.register(Membership)
@@ -490,25 +486,8 @@ class MembershipAdmin(admin.ModelAdmin):
     readonly_fields = ("requested_at", "confirmed_at", "confirmed_by")
     actions = ("confirm_selected",)
 
-    # A member joining or leaving changes how many reserved places are left.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        reserved_places_may_change(obj.organisation)
-        moved_from = form.initial.get("organisation")
-        if change and moved_from and moved_from != obj.organisation_id:
-            reserved_places_may_change(Organisation.objects.get(pk=moved_from))
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        reserved_places_may_change(obj.organisation)
-
-    def delete_queryset(self, request, queryset):
-        organisations = {
-            m.organisation for m in queryset.select_related("organisation")
-        }
-        super().delete_queryset(request, queryset)
-        for organisation in organisations:
-            reserved_places_may_change(organisation)
+    # A member joining or leaving changes how many reserved places are left:
+    # every write of a membership says so (accounts.signals.members_changed).
 
     @admin.action(
         description=_("Confirm the selected memberships"),

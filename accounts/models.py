@@ -229,13 +229,56 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        was = getattr(self, "_loaded_kind", None)
+        if was is not None and was != self.kind:
+            # Reservations for a kind of organisation admit its members.
+            _members_changed({self.pk}, was_kinds={was})
+        self._loaded_kind = self.kind
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        organisation = super().from_db(db, field_names, values)
+        organisation._loaded_kind = organisation.__dict__.get("kind")
+        return organisation
+
+
+def _members_changed(organisations, was_kinds=()) -> None:
+    from .signals import members_changed
+
+    organisations = {pk for pk in organisations if pk is not None}
+    if organisations:
+        members_changed.send(
+            sender=Membership, organisations=organisations, was_kinds=set(was_kinds)
+        )
+
 
 class MembershipQuerySet(models.QuerySet):
+    """Writes of many memberships at once tell `signals.members_changed`, as
+    saving or deleting one does (deletes, cascades included, through
+    `post_delete`)."""
+
     def confirmed(self):
         return self.filter(status=Membership.Status.CONFIRMED)
 
     def with_role(self, role: str):
         return self.confirmed().filter(**{role: True})
+
+    def update(self, **kwargs):
+        organisations = set(
+            self.order_by().values_list("organisation_id", flat=True).distinct()
+        )
+        updated = super().update(**kwargs)
+        moved_to = kwargs.get("organisation", kwargs.get("organisation_id"))
+        organisations.add(getattr(moved_to, "pk", moved_to))
+        _members_changed(organisations)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        _members_changed({m.organisation_id for m in created})
+        return created
 
 
 class Membership(models.Model):
@@ -305,6 +348,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} in {self.organisation}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _members_changed(
+            {self.organisation_id, getattr(self, "_loaded_organisation_id", None)}
+        )
+        self._loaded_organisation_id = self.organisation_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        membership = super().from_db(db, field_names, values)
+        # The organisation it was read with: a membership moved to another
+        # changes both.
+        membership._loaded_organisation_id = membership.__dict__.get("organisation_id")
+        return membership
 
     @property
     def confirmed(self) -> bool:

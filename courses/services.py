@@ -26,6 +26,8 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.models import Organisation
+
 from . import selectors
 from .models import Course, Reservation, Session
 
@@ -222,15 +224,21 @@ def catalogue_changed() -> None:
         transaction.on_commit(_bump_catalogue_version, robust=True)
 
 
-def reserved_places_may_change(organisation, *, was_kind: str | None = None) -> None:
-    """A member of `organisation` joining or leaving changes how many of a
+def members_changed(
+    sender=None, *, organisations: set[int], was_kinds: set[str] = frozenset(), **kwargs
+) -> None:
+    """Members of `organisations` joining or leaving change how many of a
     reservation's places are left (a member's booking uses one of them), and
-    so does its kind changing (`was_kind`: the one before): mark the cached
-    catalogue changed when a reservation still running admits the
-    organisation's members, by name or by kind."""
-    kinds = {organisation.kind, *([was_kind] if was_kind else [])}
+    so does their kind changing (`was_kinds`: those before): mark the cached
+    catalogue changed when a reservation still running admits their
+    members, by name or by kind. The receiver of
+    `accounts.signals.members_changed`, which every write of memberships
+    sends; one query."""
+    kinds = Organisation.objects.filter(pk__in=organisations).values("kind")
     if Reservation.objects.filter(
-        Q(organisation=organisation) | Q(organisation_kind__in=kinds),
+        Q(organisation__in=organisations)
+        | Q(organisation_kind__in=kinds)
+        | Q(organisation_kind__in=was_kinds),
         released_at__isnull=True,
     ).exists():
         catalogue_changed()

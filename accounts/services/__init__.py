@@ -111,15 +111,13 @@ def _change_workplace(
     there unless the person holds a role in it (roles are ended by an approver
     or our staff, who gave them)."""
     if old is not None:
-        deleted, _kinds = Membership.objects.filter(
+        Membership.objects.filter(
             person=user,
             organisation=old,
             is_booker=False,
             is_approver=False,
             is_finance_contact=False,
         ).delete()
-        if deleted:
-            _places_held_may_change(old)
     if new is not None:
         request_membership(user, new)
 
@@ -141,13 +139,6 @@ def request_membership(user: User, organisation: Organisation) -> Membership:
         person=user, organisation=organisation
     )
     return membership
-
-
-def _places_held_may_change(organisation: Organisation) -> None:
-    # courses depends on accounts, not the other way round.
-    from courses.services import reserved_places_may_change
-
-    reserved_places_may_change(organisation)
 
 
 def _may_manage_members(by: User, organisation: Organisation) -> bool:
@@ -192,7 +183,6 @@ def confirm_membership(membership: Membership, *, by: User) -> Membership:
         membership.confirmed_at = timezone.now()
         membership.confirmed_by = by
         membership.save(update_fields=["status", "confirmed_at", "confirmed_by"])
-        _places_held_may_change(membership.organisation)
         audit(
             "membership.confirmed",
             person=membership.person,
@@ -238,8 +228,6 @@ def decline_membership(membership: Membership, *, by: User) -> None:
             detail=f"organisation {membership.organisation_id}",
         )
         membership.delete()
-        if membership.confirmed:
-            _places_held_may_change(membership.organisation)
 
 
 # --- four eyes: deactivating a staff or superuser account ------------------------
