@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from config.admin_filters import name_contains
 from config.outbox_admin import SendAgainMixin
 from config.uploads import UploadValidator
 from privacy.imports import SourceImportMixin
@@ -21,10 +22,10 @@ from .models import Booking, MailRecord, PriorLearning, StaffLog, Transaction
 class BookingAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
     resource_classes = [BookingResource]
     list_display = ("person", "session", "status", "created_at", "booked_by")
-    list_filter = ("status", "session__course__mode", "organisation")
+    list_filter = ("status", "session__course__mode", name_contains("organisation"))
     list_select_related = ("person", "session__course", "booked_by")
     search_fields = ("person__email", "person__last_name", "session__course__title")
-    autocomplete_fields = ("person", "session")
+    autocomplete_fields = ("person", "session", "organisation")
     readonly_fields = (
         "import_source",
         "imported_at",
@@ -163,7 +164,7 @@ class TransactionAdmin(admin.ModelAdmin):
         "description",
         "created_by",
     )
-    list_filter = ("kind", "organisation")
+    list_filter = ("kind", name_contains("organisation"))
     list_select_related = ("person", "organisation", "created_by")
     search_fields = ("person__email", "organisation__name", "reference")
     autocomplete_fields = ("person", "organisation")
@@ -235,6 +236,7 @@ class PriorLearningAdmin(SourceImportMixin, ImportMixin, admin.ModelAdmin):
     resource_classes = [PriorLearningResource]
     list_display = ("person", "title", "completed_on", "cpd_hours")
     list_select_related = ("person",)
+    autocomplete_fields = ("person",)  # not a drop-down of everyone
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_filters import name_contains
 from config.outbox_admin import SendAgainMixin
 from config.spreadsheet import safe_cell
 
@@ -125,7 +126,7 @@ class FundingRequestAdmin(admin.ModelAdmin):
         "status",
         "round",
         "provider",
-        "organisation",
+        name_contains("organisation"),
         ("submitted_at", admin.DateFieldListFilter),
     )
     list_select_related = ("person", "provider", "organisation", "round__stream")
@@ -274,7 +275,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = (
         "type",
         "status",
-        "organisation",
+        name_contains("organisation"),
         ("submitted_at", admin.DateFieldListFilter),
     )
     list_select_related = ("person", "organisation", "type")

@@ -7,6 +7,8 @@ never added, edited or deleted here; "Cancel and credit" goes through
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_filters import name_contains
+
 from . import services
 from .models import Product, Purchase
 
@@ -53,7 +55,7 @@ class PurchaseAdmin(admin.ModelAdmin):
         "organisation",
         "status",
     )
-    list_filter = ("status", "product", "organisation")
+    list_filter = ("status", "product", name_contains("organisation"))
     list_select_related = ("product", "person", "organisation")
     search_fields = ("product__name", "person__email", "organisation__name")
     date_hierarchy = "created_at"
