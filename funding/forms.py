@@ -422,18 +422,22 @@ class QueueFilterForm(forms.Form):
         + [c for c in FundingRequest.Status.choices if c[0] != "draft"],
     )
     provider = forms.ChoiceField(label=_("Provider"), required=False, choices=[])
-    organisation = forms.ChoiceField(label=_("Workplace"), required=False, choices=[])
+    # Typed, not chosen from a list: a list of every workplace with a request
+    # grew with them (accounts.selectors.organisations_matching finds it).
+    workplace = forms.CharField(
+        label=_("Workplace"),
+        required=False,
+        max_length=100,
+        help_text=_("Its name, or part of it"),
+    )
     round = forms.ChoiceField(label=_("Funding round"), required=False, choices=[])
     submitted_from = _date_field(_("Submitted from"), required=False, help_text="")
     submitted_to = _date_field(_("Submitted to"), required=False, help_text="")
 
-    def __init__(self, *args, providers, organisations, rounds, **kwargs):
+    def __init__(self, *args, providers, rounds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].choices = [("", _("Any provider"))] + [
             (p, p) for p in providers
-        ]
-        self.fields["organisation"].choices = [("", _("Any workplace"))] + [
-            (str(o.pk), o.name) for o in organisations
         ]
         self.fields["round"].choices = [("", _("Any round"))] + [
             (str(r.pk), str(r)) for r in rounds

@@ -207,6 +207,15 @@ class FundingRequest(Lifecycle):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The officers' queue: submitted requests, newest first, a page
+            # at a time (funding.selectors.funding_requests_for_officers).
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                name="funding_request_queue",
+                condition=~Q(status="draft"),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(cost__isnull=True) | Q(cost__gt=0),

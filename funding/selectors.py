@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import User
 from config.numbers import parse_int
 
 from .models import (
@@ -194,7 +194,7 @@ def funding_requests_for_officers(
     *,
     status: str = "",
     provider: str = "",
-    organisation: str = "",
+    workplace: str = "",
     round_id: str = "",
     submitted_from: dt.date | None = None,
     submitted_to: dt.date | None = None,
@@ -212,8 +212,10 @@ def funding_requests_for_officers(
         qs = qs.filter(
             Q(provider__name__iexact=provider) | Q(provider_name__iexact=provider)
         )
-    if (organisation_id := parse_int(organisation, minimum=1)) is not None:
-        qs = qs.filter(organisation_id=organisation_id)
+    for word in workplace.split()[:5]:
+        # Each word anywhere in the workplace's name (the trigram index of
+        # names, accounts/0009, finds them).
+        qs = qs.filter(organisation__name__icontains=word)
     if (round_pk := parse_int(round_id, minimum=1)) is not None:
         qs = qs.filter(round_id=round_pk)
     if submitted_from:
@@ -246,16 +248,6 @@ def provider_names() -> list[str]:
         )
         cache.set("funding:provider-names", names, PROVIDER_NAMES_SECONDS)
     return names
-
-
-def organisations_with_requests():
-    """Organisations named on any request, for the queue's filter: one index
-    probe per organisation, not a pass over every request."""
-    from django.db.models import Exists
-
-    return Organisation.objects.filter(
-        Exists(FundingRequest.objects.filter(organisation=OuterRef("pk")))
-    ).order_by("name")
 
 
 def panel_for_round(*, funding_round: FundingRound) -> QuerySet[FundingRequest]:

@@ -32,6 +32,11 @@ def _page_number(request: HttpRequest) -> int:
     return parse_int(request.GET.get("page"), default=1, minimum=1)
 
 
+# The queue is 50 requests a page, counted up to 1,000 (20 pages): counting
+# every request, and a deep page's OFFSET, cost time that grows with them.
+QUEUE_PER_PAGE = 50
+QUEUE_COUNT_CAP = 1000
+
 officer_required = permission_required(
     "funding.change_fundingrequest", raise_exception=True
 )
@@ -55,19 +60,23 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(
         request.GET or None,
         providers=selectors.provider_names(),
-        organisations=selectors.organisations_with_requests(),
         rounds=FundingRound.objects.select_related("stream"),
     )
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.funding_requests_for_officers(
         status=filters.get("status", ""),
         provider=filters.get("provider", ""),
-        organisation=filters.get("organisation", ""),
+        workplace=filters.get("workplace", ""),
         round_id=filters.get("round", ""),
         submitted_from=filters.get("submitted_from"),
         submitted_to=filters.get("submitted_to"),
     )
-    page = Paginator(queryset, 50).get_page(_page_number(request))
+    paginator = Paginator(queryset, QUEUE_PER_PAGE)
+    # Counted up to QUEUE_COUNT_CAP, as the catalogue is: past it the page
+    # says "more than" and offers the pages up to there.
+    found = queryset.order_by().values("pk")[: QUEUE_COUNT_CAP + 1].count()
+    paginator.count = min(found, QUEUE_COUNT_CAP)
+    page = paginator.get_page(_page_number(request))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -76,6 +85,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "more_than": found > QUEUE_COUNT_CAP,
             "query": query.urlencode(),
             "rounds": selectors.rounds_open(),
         },

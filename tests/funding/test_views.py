@@ -295,13 +295,58 @@ def test_queue_filters(officer):
     )
     assert (
         "2 requests"
-        in officer.get(f"/staff/funding/?organisation={org.pk}").content.decode()
+        in officer.get("/staff/funding/?workplace=riverside+surg").content.decode()
     )
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     assert (
         "0 requests"
         in officer.get(f"/staff/funding/?submitted_from={tomorrow}").content.decode()
     )
+
+
+def test_the_queue_is_counted_up_to_a_cap_and_paged_up_to_there(officer, monkeypatch):
+    """Counting every request, and a deep page's OFFSET, grew with the
+    requests: past QUEUE_COUNT_CAP the queue says "more than" and offers the
+    pages up to the cap, newest first (lowered here: five requests will do)."""
+    from funding import staff_views
+
+    monkeypatch.setattr(staff_views, "QUEUE_COUNT_CAP", 3)
+    monkeypatch.setattr(staff_views, "QUEUE_PER_PAGE", 2)
+    now = timezone.now()
+    for days in range(5):
+        r = FundingRequestFactory.create(course_name=f"Course {days} days ago")
+        FundingRequest.objects.filter(pk=r.pk).update(
+            status="under_review", submitted_at=now - dt.timedelta(days=days)
+        )
+    page = officer.get("/staff/funding/").content.decode()
+    assert "More than 3 requests. The newest 3 are shown" in page
+    assert "Course 0 days ago" in page
+    assert "Course 1 days ago" in page
+    last = officer.get("/staff/funding/?page=9").content.decode()
+    assert "Course 2 days ago" in last
+    assert "Course 3 days ago" not in last
+    assert "Course 0 days ago" not in last
+    # Under the cap, the count is exact.
+    filtered = officer.get("/staff/funding/?workplace=nowhere").content.decode()
+    assert "0 requests" in filtered
+
+
+def test_a_queue_page_walks_its_index_in_order(officer):
+    from django.db import connection, transaction
+
+    from funding import selectors
+
+    queue = selectors.funding_requests_for_officers(status="under_review")[50:100]
+    sql, params = queue.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "funding_request_queue" in plan, plan
+    # Read in the queue's order, not sorted (each row's latest progress
+    # update is looked up, and ordered, for that row alone).
+    assert "Sort Key: funding_fundingrequest.submitted_at" not in plan, plan
 
 
 def _requests(n, person=None):
