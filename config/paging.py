@@ -1,7 +1,8 @@
 """Lists that grow without bound (a person's past bookings, sessions
 attended, transactions, choices and disclosures; an organisation's invoices,
 ledger and members), shown a page at a time, so that a page costs the same
-however long they grow.
+however long they grow. (`capped_page`, at the end, is for the staff queues
+paged by number.)
 
 Each page is one query with no count: one row more than a page says whether
 there is a next one. A page names itself in its own query-string parameter
@@ -13,6 +14,7 @@ otherwise).
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, QueryDict
 
 from .numbers import parse_int
@@ -76,3 +78,18 @@ def link_pages(*pages: RowsPage, keep: dict[str, str] | None = None) -> None:
         page.newer_url = url(page.number - 1)
         page.here_url = url(page.number)
         page.older_url = url(page.number + 1)
+
+
+def capped_page(
+    request: HttpRequest, rows, *, per_page: int, cap: int
+) -> tuple[Page, bool]:
+    """For a list staff filter and page through by number (the funding
+    queues): the page of `rows` named by ?page=N, counted up to `cap` only,
+    as the catalogue is, and paged up to there; and whether there are more
+    than `cap` (which the page says, asking for a filter). Counting every
+    row, and a deep page's OFFSET, would grow with the rows."""
+    paginator = Paginator(rows, per_page)
+    found = rows.order_by().values("pk")[: cap + 1].count()
+    paginator.count = min(found, cap)
+    number = parse_int(request.GET.get("page"), default=1, minimum=1)
+    return paginator.get_page(number), found > cap

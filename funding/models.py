@@ -378,6 +378,14 @@ class Application(Lifecycle):
     class Meta:
         db_table = "funding_apprenticeshipapplication"
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The officers' queue, newest first, a page at a time.
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                name="application_queue",
+                condition=~Q(status="draft"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.programme} ({self.get_status_display()})"

@@ -6,14 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.idempotency import idempotent
-from config.numbers import parse_int
+from config.paging import capped_page
 
 from . import selectors, services
 from .forms import (
@@ -25,15 +24,8 @@ from .forms import (
 )
 from .models import Application, FundingRequest, FundingRound
 
-
-def _page_number(request: HttpRequest) -> int:
-    # Paginator.get_page() would take "٣" for 3 and "²" for 1: read it as we
-    # read every number from a request.
-    return parse_int(request.GET.get("page"), default=1, minimum=1)
-
-
-# The queue is 50 requests a page, counted up to 1,000 (20 pages): counting
-# every request, and a deep page's OFFSET, cost time that grows with them.
+# The queues are 50 a page, counted up to 1,000 (20 pages): counting every
+# request, and a deep page's OFFSET, cost time that grows with them.
 QUEUE_PER_PAGE = 50
 QUEUE_COUNT_CAP = 1000
 
@@ -71,12 +63,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         submitted_from=filters.get("submitted_from"),
         submitted_to=filters.get("submitted_to"),
     )
-    paginator = Paginator(queryset, QUEUE_PER_PAGE)
-    # Counted up to QUEUE_COUNT_CAP, as the catalogue is: past it the page
-    # says "more than" and offers the pages up to there.
-    found = queryset.order_by().values("pk")[: QUEUE_COUNT_CAP + 1].count()
-    paginator.count = min(found, QUEUE_COUNT_CAP)
-    page = paginator.get_page(_page_number(request))
+    page, more_than = capped_page(
+        request, queryset, per_page=QUEUE_PER_PAGE, cap=QUEUE_COUNT_CAP
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -85,7 +74,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "more_than": found > QUEUE_COUNT_CAP,
+            "more_than": more_than,
             "query": query.urlencode(),
             "rounds": selectors.rounds_open(),
         },
@@ -270,14 +259,21 @@ def application_queue_view(request: HttpRequest) -> HttpResponse:
     type_slug = request.GET.get("type", "")
     if type_slug not in {t.slug for t in types}:
         type_slug = ""
-    page = Paginator(
-        selectors.applications_for_officers(status=status, type_slug=type_slug), 50
-    ).get_page(_page_number(request))
+    page, more_than = capped_page(
+        request,
+        selectors.applications_for_officers(status=status, type_slug=type_slug),
+        per_page=QUEUE_PER_PAGE,
+        cap=QUEUE_COUNT_CAP,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "funding/staff/application_queue.html",
         {
             "page": page,
+            "more_than": more_than,
+            "query": query.urlencode(),
             "status": status,
             "statuses": [c for c in Application.Status.choices if c[0] != "draft"],
             "types": types,

@@ -331,22 +331,61 @@ def test_the_queue_is_counted_up_to_a_cap_and_paged_up_to_there(officer, monkeyp
     assert "0 requests" in filtered
 
 
+def test_the_application_queue_pages_and_is_counted_up_to_a_cap(officer, monkeypatch):
+    """It offered the first 50 applications and no way to the others."""
+    from funding import staff_views
+    from funding.models import Application
+
+    monkeypatch.setattr(staff_views, "QUEUE_COUNT_CAP", 3)
+    monkeypatch.setattr(staff_views, "QUEUE_PER_PAGE", 2)
+    now = timezone.now()
+    for days in range(5):
+        a = ApplicationFactory.create(programme=f"Programme {days} days ago")
+        Application.objects.filter(pk=a.pk).update(
+            status="submitted", submitted_at=now - dt.timedelta(days=days)
+        )
+    page = officer.get("/staff/funding/applications/?status=submitted")
+    html = page.content.decode()
+    assert "More than 3 applications. The newest 3 are shown" in html
+    assert "Programme 1 days ago" in html
+    assert "Programme 2 days ago" not in html
+    assert 'href="?status=submitted&page=2" rel="next">Next page</a>' in html
+    second = officer.get("/staff/funding/applications/?status=submitted&page=2")
+    html = second.content.decode()
+    assert "Programme 2 days ago" in html
+    assert "Programme 3 days ago" not in html
+    assert "Next page" not in html
+    few = officer.get("/staff/funding/applications/?status=declined").content
+    assert "0 applications" in few.decode()
+
+
 def test_a_queue_page_walks_its_index_in_order(officer):
     from django.db import connection, transaction
 
     from funding import selectors
 
-    queue = selectors.funding_requests_for_officers(status="under_review")[50:100]
-    sql, params = queue.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "funding_request_queue" in plan, plan
-    # Read in the queue's order, not sorted (each row's latest progress
-    # update is looked up, and ordered, for that row alone).
-    assert "Sort Key: funding_fundingrequest.submitted_at" not in plan, plan
+    for queue, index, table in [
+        (
+            selectors.funding_requests_for_officers(status="under_review"),
+            "funding_request_queue",
+            "funding_fundingrequest",
+        ),
+        (
+            selectors.applications_for_officers(status="submitted"),
+            "application_queue",
+            "funding_apprenticeshipapplication",
+        ),
+    ]:
+        sql, params = queue[50:100].query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert index in plan, plan
+        # Read in the queue's order, not sorted (a request's latest progress
+        # update is looked up, and ordered, for that row alone).
+        assert f"Sort Key: {table}.submitted_at" not in plan, plan
 
 
 def _requests(n, person=None):
