@@ -23,12 +23,15 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, Lower, NullIf, Trim, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from accounts.models import Organisation, Profile
@@ -69,6 +72,13 @@ class Table:
     # thousands of rows are a download, not a page.
     shown_limit: int | None = 500
     caption_text: str = ""
+    # How many rows there are, when `rows` holds only the first
+    # `shown_limit` of them (read for the page alone).
+    row_count: int | None = None
+
+    @property
+    def rows_in_all(self) -> int:
+        return len(self.rows) if self.row_count is None else self.row_count
 
     @property
     def caption(self) -> str:
@@ -316,17 +326,30 @@ FILL_BANDS = [
 ]
 
 
-def fill_table(*, start: dt.date, end: dt.date, limit: int = 500) -> Table:
-    """Every session starting from `start` to `end`, with places taken (any
-    booking that holds a place, attended and no-shows included), the
-    waiting list and the fill rate. One query."""
+def _sessions_in(start: dt.date, end: dt.date):
     begins, ends = date_range(start, end)
+    return Session.objects.filter(starts_at__gte=begins, starts_at__lt=ends)
+
+
+def fill_table(*, start: dt.date, end: dt.date, limit: int | None = 500) -> Table:
+    """The sessions starting from `start` to `end`, with places taken (any
+    booking that holds a place, attended and no-shows included), the
+    waiting list and the fill rate: the first `limit` of them for the page
+    (and how many there are), every one (`limit=None`) for a download. A
+    page reads its rows and counts the rest, so a range of years costs it
+    what a range of weeks does."""
     sessions = (
         _sessions_with_places()
-        .filter(starts_at__gte=begins, starts_at__lt=ends)
+        .filter(pk__in=_sessions_in(start, end).values("pk"))
         .order_by("starts_at", "id")
     )
-    rows = [_session_row(s) for s in sessions]
+    if limit is None:
+        rows, row_count = [_session_row(s) for s in sessions.iterator()], None
+    else:
+        rows = [_session_row(s) for s in sessions[:limit]]
+        row_count = len(rows)
+        if row_count == limit:
+            row_count = _sessions_in(start, end).count()
     return Table(
         key="fill",
         title="Fill rate per session",
@@ -343,20 +366,44 @@ def fill_table(*, start: dt.date, end: dt.date, limit: int = 500) -> Table:
             "are listed with their status.",
         ],
         shown_limit=limit,
+        row_count=row_count,
     )
 
 
-def fill_bands(table: Table) -> Table:
-    """How many sessions of `table` (scheduled ones) fall in each fill band."""
-    counts = [0] * len(FILL_BANDS)
-    for row in table.rows:
-        if row[2] != str(Session.Status.SCHEDULED.label):
-            continue
-        fill = row[6] or 0
-        for k, (_, low, high) in enumerate(FILL_BANDS):
-            if fill >= low and (high is None or fill < high):
-                counts[k] += 1
-                break
+def fill_bands(*, start: dt.date, end: dt.date) -> Table:
+    """How many scheduled sessions starting from `start` to `end` fall in
+    each fill band: counted in one query (each session's places taken by a
+    correlated count), not from the rows of `fill_table`."""
+    taken = Subquery(
+        Booking.objects.filter(session=OuterRef("pk"), status__in=Booking.PLACE_HOLDING)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    scheduled = (
+        _sessions_in(start, end)
+        .filter(status=Session.Status.SCHEDULED)
+        .annotate(taken=Coalesce(taken, 0))
+    )
+
+    # A band holds fill rates from `low` up to (not including) `high` per cent:
+    # taken * 100 compared with capacity * low, in whole numbers (a session
+    # has at least one place).
+    def band(low: int, high: int | None) -> Q:
+        at_least = Q(GreaterThanOrEqual(F("taken") * 100, F("capacity") * low))
+        if high is None:
+            return at_least
+        return at_least & Q(LessThan(F("taken") * 100, F("capacity") * high))
+
+    counted = scheduled.aggregate(
+        **{
+            f"band{k}": Count("pk", filter=band(low, high))
+            for k, (_, low, high) in enumerate(FILL_BANDS)
+        }
+    )
+    counts = [counted[f"band{k}"] for k in range(len(FILL_BANDS))]
     return Table(
         key="fill-bands",
         title="Scheduled sessions by fill rate",

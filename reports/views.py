@@ -130,7 +130,7 @@ def _report(
         }
     )
     if extra:
-        context.update(extra(table))
+        context.update(extra(start, end))
     return render(request, "reports/report_detail.html", context)
 
 
@@ -183,8 +183,8 @@ def bookings_report_view(request: HttpRequest) -> HttpResponse:
 @permission_required(BOOKINGS, raise_exception=True)
 @require_GET
 def fill_report_view(request: HttpRequest) -> HttpResponse:
-    def extra(table):
-        bands = selectors.fill_bands(table)
+    def extra(start, end):
+        bands = selectors.fill_bands(start=start, end=end)
         return {
             "at_risk": selectors.sessions_at_risk(),
             "bands": bands,
@@ -198,6 +198,10 @@ def fill_report_view(request: HttpRequest) -> HttpResponse:
         groups=None,
         defaults=next_three_months,
         build=lambda s, e, by: selectors.fill_table(start=s, end=e),
+        # Every session (the page reads the first 500 and counts the rest).
+        download_build=lambda s, e, by: selectors.fill_table(
+            start=s, end=e, limit=None
+        ),
         shared=(
             "For planning by our staff only: figures per session are exact and "
             "not suppressed, so this report and its downloads are not for "

@@ -298,7 +298,10 @@ def reports(start: dt.date, end: dt.date):
         )
     yield (
         "fill rate per session",
-        lambda: selectors.fill_bands(selectors.fill_table(start=start, end=end)),
+        lambda: (
+            selectors.fill_table(start=start, end=end),
+            selectors.fill_bands(start=start, end=end),
+        ),
     )
     yield (
         "sessions at risk",

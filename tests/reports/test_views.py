@@ -9,6 +9,8 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from accounts.models import Profile
@@ -246,6 +248,60 @@ def test_fill_rate_per_session_and_sessions_at_risk(world, booking_admin, settin
         "At risk: a scheduled session starting in the next 14 days with fewer "
         "than 50% of its places taken." in response.content.decode()
     )
+
+
+def test_a_fill_page_reads_its_first_rows_and_counts_the_rest(world, booking_admin):
+    """A range of years held hundreds of thousands of sessions: the page
+    built a row for each (and its bands from them) to show 500."""
+    from reports import selectors
+
+    SessionFactory.create(course=world["a1"].course, starts_at=at("2026-05-04"))
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    every = selectors.fill_table(start=start, end=end, limit=None)
+    assert len(every.rows) == every.rows_in_all == 3
+    first = selectors.fill_table(start=start, end=end, limit=2)
+    assert first.rows == every.rows[:2]
+    assert first.rows_in_all == len(every.rows)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.fill_table(start=start, end=end, limit=2)
+    assert len(queries) == 2  # the rows, then the count
+
+    response = booking_admin.get(URLS["fill"], RANGE)
+    in_range = selectors.fill_table(
+        start=dt.date.fromisoformat(RANGE["from"]),
+        end=dt.date.fromisoformat(RANGE["to"]),
+        limit=None,
+    )
+    assert response.context["table"].rows_in_all == len(in_range.rows)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "taken", "band"),
+    [
+        (4, 0, "Under 25%"),
+        (4, 1, "25% to 49%"),  # exactly 25
+        (3, 2, "50% to 74%"),  # 66.7
+        (4, 3, "75% to 99%"),  # exactly 75
+        (2000, 1999, "75% to 99%"),  # 99.95, shown as 100.0, but not full
+        (4, 4, "Full"),
+        (4, 5, "Full"),  # over, by staff
+    ],
+)
+def test_each_session_falls_in_the_band_of_its_fill(world, capacity, taken, band):
+    from django.utils import timezone
+
+    from bookings.models import Booking
+    from reports import selectors
+    from tests.accounts.factories import UserFactory
+
+    starts = timezone.now() + dt.timedelta(days=400)
+    session = SessionFactory.create(starts_at=starts, capacity=capacity)
+    Booking.objects.bulk_create(
+        Booking(person=p, session=session, status="confirmed")
+        for p in UserFactory.create_batch(taken)
+    )
+    bands = selectors.fill_bands(start=starts.date(), end=starts.date())
+    assert [row for row in bands.rows if row[1]] == [[band, 1]]
 
 
 def test_fill_download_is_exact_and_says_it_is_internal(world, booking_admin):
