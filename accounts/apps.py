@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate
 
         from .middleware import stamp_sign_in
-        from .models import Membership, _members_changed
+        from .models import Membership, membership_deleted
         from .roles import sync_role_groups
 
         # The back-office session limits count from sign-in (accounts.middleware).
@@ -23,13 +23,10 @@ class AccountsConfig(AppConfig):
             sync_role_groups, sender=self, dispatch_uid="accounts.sync_role_groups"
         )
 
-        # Every delete of a membership (one, many, or a cascade from its
-        # person or organisation) tells signals.members_changed.
+        # Every delete of a membership (cascades from its person or
+        # organisation included) tells signals.members_changed.
         post_delete.connect(
-            lambda sender, instance, **kwargs: _members_changed(
-                {instance.organisation_id}
-            ),
+            membership_deleted,
             sender=Membership,
-            weak=False,
             dispatch_uid="accounts.membership_deleted",
         )

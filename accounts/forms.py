@@ -17,29 +17,44 @@ WORKPLACES_FOUND = 20
 class WorkplaceChoice:
     """For a form with an `organisation` field: a drop-down of every workplace
     while there are at most `WORKPLACES_LISTED`; beyond, a search box ("Find
-    your workplace") and radio buttons for the workplace already chosen and
-    the first `WORKPLACES_FOUND` whose names hold the words typed.
+    your workplace") and radio buttons for the workplace already chosen (or
+    suggested) and the first `WORKPLACES_FOUND` whose names hold the words
+    typed.
 
-    Without JavaScript the search is answered when the form is sent: a name
-    typed in full (any case) chooses that workplace; otherwise the form comes
-    back with those found to choose from, or says none was found. Call
-    `offer_workplaces()` at the end of `__init__` and `choose_workplace()`
-    first in `clean()`."""
+    Without JavaScript the search is answered when the form is sent. A new
+    search (one whose results the page did not show) decides: a name typed
+    in full chooses that workplace; otherwise the form comes back with those
+    found to choose from, or says none was found, whatever radio button was
+    ticked (the one ticked beforehand is the current or suggested
+    workplace, not a choice among those found). Once the results are shown
+    (a hidden field says for which search), the radio button ticked is the
+    answer. Call `offer_workplaces()` at the end of `__init__` and
+    `choose_workplace()` first in `clean()`."""
 
     searching = False
     workplaces_found: list[Organisation] = []
+    # The search whose results the page sent showed ("" if none).
+    search_shown = ""
+    search_label = _("Find your workplace")
     # Said when nothing was found; forms that can name a new workplace say so.
     none_found = _(
         "No workplace has “%(typed)s” in its name. Check the spelling, or "
         "type part of its name"
     )
 
+    def not_both(self) -> str:
+        if self.searching:
+            return _("Choose a workplace found or name a new one, not both")
+        return _("Choose a workplace from the list or name a new one, not both")
+
     def offer_workplaces(self) -> None:
         from . import selectors
 
         field = self.fields["organisation"]
         listed = list(
-            Organisation.objects.order_by("name", "pk")[: WORKPLACES_LISTED + 1]
+            Organisation.objects.order_by("name", "pk").only("pk", "name")[
+                : WORKPLACES_LISTED + 1
+            ]
         )
         if len(listed) <= WORKPLACES_LISTED:
             # The rows read here are the options (no second query).
@@ -50,7 +65,7 @@ class WorkplaceChoice:
             return
         self.searching = True
         search = forms.CharField(
-            label=_("Find your workplace"),
+            label=self.search_label,
             max_length=100,
             required=False,
             help_text=_(
@@ -58,10 +73,14 @@ class WorkplaceChoice:
             ),
         )
         search.widget.attrs["autocomplete"] = "organization"
+        # Which search the radio buttons below are the results of: a plain
+        # Field, which refuses nothing (it is ours, sent back as it was).
+        shown = forms.Field(required=False, widget=forms.HiddenInput)
         fields = {}
         for name, f in self.fields.items():
             if name == "organisation":
                 fields["workplace_search"] = search
+                fields["workplace_shown"] = shown
             fields[name] = f
         self.fields = fields
         offered = {}
@@ -72,7 +91,7 @@ class WorkplaceChoice:
             raw = getattr(value, "pk", value)
             pk = raw if isinstance(raw, int) else parse_int(raw, minimum=1)
             if pk is not None and pk not in offered:
-                chosen = Organisation.objects.filter(pk=pk).first()
+                chosen = Organisation.objects.filter(pk=pk).only("name").first()
                 if chosen is not None:
                     offered[pk] = chosen.name
         self.workplaces_found = []
@@ -96,6 +115,13 @@ class WorkplaceChoice:
             )
         else:
             field.widget = forms.HiddenInput()
+        if self.is_bound:
+            key = self.add_prefix("workplace_shown")
+            before = self.data.get(key)
+            self.search_shown = before if isinstance(before, str) else ""
+            # The page this form is shown on shows the results of `typed`.
+            self.data = self.data.copy()
+            self.data[key] = typed if self.workplaces_found else ""
 
     def _typed_search(self) -> str:
         if not self.is_bound:
@@ -106,30 +132,53 @@ class WorkplaceChoice:
         return " ".join(typed.split())
 
     def choose_workplace(self, cleaned: dict) -> None:
-        """A workplace typed in full is the one chosen; a search that chose
-        nothing is an error that offers what it found."""
+        """A new search decides (a name in full chooses; otherwise the form
+        offers what it found); once its results are shown, the radio button
+        ticked does."""
         from . import selectors
 
-        # The search is not one of the form's answers: views pass the
-        # cleaned data on to the services.
+        # Neither is one of the form's answers: views pass the cleaned data on
+        # to the services.
         typed = " ".join((cleaned.pop("workplace_search", "") or "").split())
-        if not self.searching or cleaned.get("organisation") or not typed:
+        cleaned.pop("workplace_shown", None)
+        if not self.searching:
+            return
+        hidden = isinstance(self.fields["organisation"].widget, forms.HiddenInput)
+        if hidden and "organisation" in self._errors:
+            # A workplace sent that is no longer listed (merged or removed
+            # since the page was sent): said beside the search, which is shown.
+            del self._errors["organisation"]
+            if not typed:
+                self.add_error(
+                    "workplace_search",
+                    _("That workplace is no longer listed. Find it again"),
+                )
+                return
+        if not typed or typed == " ".join(self.search_shown.split()):
             return
         exact = selectors.organisation_named(typed)
         if exact is not None:
             cleaned["organisation"] = exact
         elif self.workplaces_found:
+            cleaned.pop("organisation", None)
             self.add_error(
                 "workplace_search",
                 _("Choose your workplace from those found, or search again"),
             )
         else:
+            cleaned.pop("organisation", None)
             self.add_error("workplace_search", self.none_found % {"typed": typed})
 
 
 class SignupForm(WorkplaceChoice, forms.Form):
     """Extra fields on allauth's sign-up form: name, and marketing choices that
     are all unticked unless the person ticks them."""
+
+    search_label = _("Find your workplace (optional)")
+    none_found = _(
+        "No workplace has “%(typed)s” in its name. Check the spelling, type "
+        "part of its name, or leave this empty and add your workplace later"
+    )
 
     first_name = forms.CharField(
         label=_("First name"),
@@ -296,7 +345,7 @@ class ProfileForm(WorkplaceChoice, forms.Form):
         ):
             self.add_error(
                 "new_organisation_name",
-                _("Choose a workplace from the list or name a new one, not both"),
+                self.not_both(),
             )
         return cleaned
 
@@ -349,7 +398,7 @@ class CompleteProfileForm(WorkplaceChoice, forms.Form):
         if chosen and named:
             self.add_error(
                 "new_organisation_name",
-                _("Choose a workplace from the list or name a new one, not both"),
+                self.not_both(),
             )
         elif (
             not chosen

@@ -1,3 +1,5 @@
+import threading
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -237,6 +239,10 @@ class Organisation(models.Model):
             _members_changed({self.pk}, was_kinds={was})
         self._loaded_kind = self.kind
 
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_kind = self.__dict__.get("kind")
+
     @classmethod
     def from_db(cls, db, field_names, values):
         organisation = super().from_db(db, field_names, values)
@@ -254,10 +260,18 @@ def _members_changed(organisations, was_kinds=()) -> None:
         )
 
 
+# Set while a queryset's delete sends one signal for all its rows, so that the
+# `post_delete` receiver (for cascades) stays quiet for each of them.
+_deleting_in_bulk = threading.local()
+# Only these of a membership decide what a reservation counts (a confirmed
+# membership of an organisation: courses.Reservation.admits).
+_COUNTED = {"organisation", "organisation_id", "status"}
+
+
 class MembershipQuerySet(models.QuerySet):
-    """Writes of many memberships at once tell `signals.members_changed`, as
-    saving or deleting one does (deletes, cascades included, through
-    `post_delete`)."""
+    """Writes of many memberships at once tell `signals.members_changed`
+    about the organisations whose confirmed members changed, as saving or
+    deleting one does (and `post_delete`, for cascades)."""
 
     def confirmed(self):
         return self.filter(status=Membership.Status.CONFIRMED)
@@ -266,19 +280,53 @@ class MembershipQuerySet(models.QuerySet):
         return self.confirmed().filter(**{role: True})
 
     def update(self, **kwargs):
-        organisations = set(
-            self.order_by().values_list("organisation_id", flat=True).distinct()
-        )
+        if not _COUNTED & kwargs.keys():
+            return super().update(**kwargs)  # roles and dates count nothing
+        before = list(self.order_by().values_list("pk", "organisation_id", "status"))
         updated = super().update(**kwargs)
-        moved_to = kwargs.get("organisation", kwargs.get("organisation_id"))
-        organisations.add(getattr(moved_to, "pk", moved_to))
-        _members_changed(organisations)
+        # Read back: the new values may be expressions (bulk_update's CASE).
+        after = Membership.objects.filter(pk__in=[pk for pk, _o, _s in before])
+        confirmed = Membership.Status.CONFIRMED
+        _members_changed(
+            {org for _pk, org, status in before if status == confirmed}
+            | set(after.confirmed().values_list("organisation_id", flat=True))
+        )
         return updated
+
+    update.alters_data = True
+
+    def delete(self):
+        organisations = set(
+            self.confirmed().order_by().values_list("organisation_id", flat=True)
+        )
+        _deleting_in_bulk.on = True
+        try:
+            deleted = super().delete()
+        finally:
+            _deleting_in_bulk.on = False
+        _members_changed(organisations)
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        _members_changed({m.organisation_id for m in created})
+        _members_changed(
+            {
+                m.organisation_id
+                for m in created
+                if m.status == Membership.Status.CONFIRMED
+            }
+        )
         return created
+
+
+def membership_deleted(sender, instance, **kwargs) -> None:
+    """`post_delete` of one membership (deleted itself, or in a cascade from
+    its person or organisation)."""
+    if not getattr(_deleting_in_bulk, "on", False) and instance.confirmed:
+        _members_changed({instance.organisation_id})
 
 
 class Membership(models.Model):
@@ -350,18 +398,34 @@ class Membership(models.Model):
         return f"{self.person} in {self.organisation}"
 
     def save(self, *args, **kwargs):
+        adding = self._state.adding
+        was_org = getattr(self, "_loaded_organisation_id", None)
+        was_status = getattr(self, "_loaded_status", None)
         super().save(*args, **kwargs)
-        _members_changed(
-            {self.organisation_id, getattr(self, "_loaded_organisation_id", None)}
-        )
-        self._loaded_organisation_id = self.organisation_id
+        if adding or (was_org, was_status) != (self.organisation_id, self.status):
+            changed = set()
+            # A status not read (deferred) might have been confirmed.
+            if not adding and was_status in (self.Status.CONFIRMED, None):
+                changed.add(was_org)
+            if self.confirmed:
+                changed.add(self.organisation_id)
+            _members_changed(changed)
+        self._remember_loaded()
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_loaded()
+
+    def _remember_loaded(self) -> None:
+        # What it was read (or last saved) with: only a change of these
+        # changes what a reservation counts.
+        self._loaded_organisation_id = self.__dict__.get("organisation_id")
+        self._loaded_status = self.__dict__.get("status")
 
     @classmethod
     def from_db(cls, db, field_names, values):
         membership = super().from_db(db, field_names, values)
-        # The organisation it was read with: a membership moved to another
-        # changes both.
-        membership._loaded_organisation_id = membership.__dict__.get("organisation_id")
+        membership._remember_loaded()
         return membership
 
     @property

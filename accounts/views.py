@@ -14,6 +14,17 @@ from . import selectors, services
 from .forms import CloseAccountForm, CompleteProfileForm, EqualityForm, ProfileForm
 
 
+def _say_suggested(form, suggestion) -> None:
+    """Say why the workplace is chosen already, before any other hint (such
+    as "These are the first 20 found")."""
+    field = form.fields["organisation"]
+    said = _(
+        "We have chosen %(org)s because your email address ends in its "
+        "domain. Change it if you work somewhere else."
+    ) % {"org": suggestion.name}
+    field.help_text = f"{said} {field.help_text}".strip()
+
+
 @login_required
 def profile_detail_view(request: HttpRequest) -> HttpResponse:
     profile = services.profile_for(request.user)
@@ -54,10 +65,7 @@ def profile_complete_view(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, initial=initial
     )
     if suggestion is not None:
-        form.fields["organisation"].help_text = _(
-            "We have chosen %(org)s because your email address ends in its "
-            "domain. Change it if you work somewhere else."
-        ) % {"org": suggestion.name}
+        _say_suggested(form, suggestion)
     if request.method == "POST" and form.is_valid():
         services.complete_profile(request.user, **form.cleaned_data)
         messages.success(request, _("Your profile is complete."))
@@ -94,10 +102,7 @@ def profile_edit_view(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, initial=initial
     )
     if suggestion is not None:
-        form.fields["organisation"].help_text = _(
-            "We have chosen %(org)s because your email address ends in its "
-            "domain. Change it if you work somewhere else."
-        ) % {"org": suggestion.name}
+        _say_suggested(form, suggestion)
     if request.method == "POST" and form.is_valid():
         services.update_profile(request.user, **form.cleaned_data)
         messages.success(request, _("Your details have been saved."))

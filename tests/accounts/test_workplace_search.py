@@ -6,6 +6,7 @@ found as radio buttons; nothing found says so, and where a new workplace may
 be named, says that too. No JavaScript is needed for any of it."""
 
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -49,6 +50,13 @@ def radios(html: str, name: str = "organisation") -> list[str]:
     ]
 
 
+def shown(html: str) -> dict[str, str]:
+    """The hidden field naming the search whose results the page shows, as
+    the browser would send it back."""
+    value = re.search(r'name="workplace_shown" value="([^"]*)"', html)
+    return {"workplace_shown": unescape(value.group(1))} if value else {}
+
+
 def test_a_few_workplaces_are_a_drop_down_and_many_are_a_search(client):
     OrganisationFactory.create(name="Hillside Primary")
     page = client.get("/accounts/signup/").content.decode()
@@ -61,7 +69,7 @@ def test_a_few_workplaces_are_a_drop_down_and_many_are_a_search(client):
     assert '<select name="organisation"' not in page
     assert "Greenfield School" not in page
     assert (
-        '<label class="govuk-label govuk-label--s" for="id_workplace_search">Find your workplace</label>'
+        '<label class="govuk-label govuk-label--s" for="id_workplace_search">Find your workplace (optional)</label>'
         in page
     )
     assert 'autocomplete="organization"' in page
@@ -140,7 +148,9 @@ def test_part_of_a_name_offers_those_found_and_one_is_chosen(client, first_polic
     assert not Profile.objects.filter(user__email="sam@example.org").exists()
 
     surgery = Organisation.objects.get(name="St Mary's Surgery, York")
-    response = client.post("/accounts/signup/", {**form, "organisation": surgery.pk})
+    response = client.post(
+        "/accounts/signup/", {**form, **shown(page), "organisation": surgery.pk}
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Profile.objects.get(user__email="sam@example.org").organisation == surgery
 
@@ -213,14 +223,84 @@ def test_the_current_workplace_stays_chosen_and_can_be_changed():
     client.post("/profile/edit/", {**PROFILE, "organisation": first.pk})
     assert Profile.objects.get(user=person).organisation == first
 
-    # A search offers those found beside it, and "None of these" leaves it.
-    page = client.post(
-        "/profile/edit/",
-        {**PROFILE, "organisation": first.pk, "workplace_search": "School 0100"},
-    ).content.decode()
+    # A new search, the current workplace still ticked, shows what it found
+    # beside it and changes nothing yet.
+    searched = {**PROFILE, "organisation": first.pk, "workplace_search": "School 010"}
+    response = client.post("/profile/edit/", searched)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert radios(page) == [
+        "Greenfield School 0007",
+        # Each word anywhere in the name: "010" is in 0010 and 0100-0109.
+        "Greenfield School 0010",
+        *(f"Greenfield School {i:04d}" for i in range(100, 110)),
+        "None of these",
+    ]
+    assert shown(page) == {"workplace_shown": "School 010"}
     assert Profile.objects.get(user=person).organisation == first
+    # Sent back as shown, the radio button ticked is the answer: the
+    # current workplace kept, or one found chosen.
+    response = client.post("/profile/edit/", {**searched, **shown(page)})
+    assert response.status_code == 302
+    assert Profile.objects.get(user=person).organisation == first
+    other = Organisation.objects.get(name="Greenfield School 0104")
+    response = client.post(
+        "/profile/edit/", {**searched, **shown(page), "organisation": other.pk}
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user=person).organisation == other
+    # A name typed in full wins over the radio button ticked beforehand.
+    client.post(
+        "/profile/edit/",
+        {**PROFILE, "organisation": other.pk, "workplace_search": first.name},
+    )
+    assert Profile.objects.get(user=person).organisation == first
+    # And "None of these" leaves it.
     client.post("/profile/edit/", {**PROFILE, "organisation": ""})
     assert Profile.objects.get(user=person).organisation is None
+
+
+def test_a_suggested_workplace_does_not_win_over_one_searched_for():
+    """The workplace chosen from the email domain is ticked when the page
+    comes: a person who searches for another gets the other, not it."""
+    many_workplaces()
+    suggested = Organisation.objects.create(
+        name="Hillside Primary", email_domain="hillside.sch.uk"
+    )
+    person = verified_person(email="kim@hillside.sch.uk")
+    client = signed_in(person)
+    page = client.get("/profile/complete/").content.decode()
+    assert re.search(rf'value="{suggested.pk}"[^>]* checked', page)
+    assert "We have chosen Hillside Primary because" in page
+    response = client.post(
+        "/profile/complete/",
+        {
+            "job_title": "Teacher",
+            "organisation": suggested.pk,
+            "workplace_search": "Greenfield School 0003",
+        },
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user=person).organisation.name == (
+        "Greenfield School 0003"
+    )
+    assert not Membership.objects.filter(organisation=suggested).exists()
+    # The suggestion's hint and a long list's hint are both said.
+    page = client.post(
+        "/profile/complete/",
+        {"job_title": "", "organisation": suggested.pk, "workplace_search": "green"},
+    ).content.decode()
+    assert "These are the first 20 found." in page
+
+
+def test_a_workplace_no_longer_listed_is_said_beside_the_search():
+    many_workplaces()
+    client = signed_in(verified_person())
+    response = client.post("/profile/edit/", {**PROFILE, "organisation": "99999999"})
+    page = response.content.decode()
+    message = "That workplace is no longer listed. Find it again"
+    assert f'<a href="#id_workplace_search">{message}</a>' in page
+    assert f"</span> {message}" in page
 
 
 def test_complete_your_profile_asks_for_a_workplace_found_or_named():
@@ -251,7 +331,7 @@ def test_a_workplace_found_and_one_named_are_not_both_taken():
             "new_organisation_name": "Hillside Surgery",
         },
     ).content.decode()
-    assert "Choose a workplace from the list or name a new one, not both" in page
+    assert "Choose a workplace found or name a new one, not both" in page
     assert not Organisation.objects.filter(name="Hillside Surgery").exists()
 
 

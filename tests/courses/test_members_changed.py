@@ -9,6 +9,7 @@ delete of a person's memberships among them) left cached pages stale."""
 import datetime as dt
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation
@@ -43,53 +44,141 @@ def _moved(org, other):
     membership.save()
 
 
-# Each write, given the organisation a running reservation admits (with one
-# member asking to join, except where the write creates it) and another.
+def _bulk_moved(org, other):
+    membership = Membership.objects.get(organisation=org)
+    membership.organisation = other
+    Membership.objects.bulk_update([membership], ["organisation"])
+
+
+CONFIRMED, REQUESTED = Membership.Status.CONFIRMED, Membership.Status.REQUESTED
+
+# Each write that changes who is a confirmed member of the organisation a
+# running reservation admits: (the status of its one member beforehand, or
+# None for none, and the write, given it and another organisation).
 WRITES = {
-    "created": lambda org, other: member_of(UserFactory.create(), org),
-    "confirmed": _confirmed,
-    "moved away": _moved,
-    "deleted": lambda org, other: Membership.objects.get(organisation=org).delete(),
-    "deleted in bulk": lambda org, other: Membership.objects.filter(
-        organisation=org
-    ).delete(),
-    "updated in bulk": lambda org, other: Membership.objects.filter(
-        organisation=org
-    ).update(status=Membership.Status.CONFIRMED),
-    "moved away in bulk": lambda org, other: Membership.objects.filter(
-        organisation=org
-    ).update(organisation=other),
-    "created in bulk": lambda org, other: Membership.objects.bulk_create(
-        [Membership(person=UserFactory.create(), organisation=org)]
+    "created": (None, lambda org, other: member_of(UserFactory.create(), org)),
+    "confirmed": (REQUESTED, _confirmed),
+    "moved away": (CONFIRMED, _moved),
+    "deleted": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.get(organisation=org).delete(),
     ),
-    "person deleted (cascade)": lambda org, other: Membership.objects.get(
-        organisation=org
-    ).person.delete(),
+    "deleted in bulk": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.filter(organisation=org).delete(),
+    ),
+    "confirmed in bulk": (
+        REQUESTED,
+        lambda org, other: Membership.objects.filter(organisation=org).update(
+            status=CONFIRMED
+        ),
+    ),
+    "unconfirmed in bulk": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.filter(organisation=org).update(
+            status=REQUESTED
+        ),
+    ),
+    "moved away in bulk": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.filter(organisation=org).update(
+            organisation=other
+        ),
+    ),
+    "moved by bulk_update": (CONFIRMED, _bulk_moved),
+    "moved by an expression": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.filter(organisation=org).update(
+            organisation_id=F("organisation_id") + (other.pk - org.pk)
+        ),
+    ),
+    "created in bulk": (
+        None,
+        lambda org, other: Membership.objects.bulk_create(
+            [
+                Membership(
+                    person=UserFactory.create(), organisation=org, status=CONFIRMED
+                )
+            ]
+        ),
+    ),
+    "person deleted (cascade)": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.get(organisation=org).person.delete(),
+    ),
 }
-CREATES = {"created", "created in bulk"}
+
+# Writes that change no confirmed membership: what a reservation counts stays.
+UNCOUNTED = {
+    "asked to join": (
+        None,
+        lambda org, other: member_of(UserFactory.create(), org, confirmed=False),
+    ),
+    "a request deleted": (
+        REQUESTED,
+        lambda org, other: Membership.objects.filter(organisation=org).delete(),
+    ),
+    "a request moved": (REQUESTED, _moved),
+    "a role given": (
+        CONFIRMED,
+        lambda org, other: Membership.objects.filter(organisation=org).update(
+            is_booker=True
+        ),
+    ),
+    "a role given (save)": (
+        CONFIRMED,
+        lambda org, other: _give_role(Membership.objects.get(organisation=org)),
+    ),
+}
+
+
+def _give_role(membership):
+    membership.is_approver = True
+    membership.save()
+
+
+def given(org, status):
+    if status is not None:
+        member_of(UserFactory.create(), org, confirmed=status == CONFIRMED)
 
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_every_write_of_memberships_marks_the_catalogue_changed(write):
     org, other = OrganisationFactory.create_batch(2)
-    if write not in CREATES:
-        member_of(UserFactory.create(), org, confirmed=False)
+    status, act = WRITES[write]
+    given(org, status)
     reserve_for(org)
     before = services.catalogue_version()
-    WRITES[write](org, other)
+    act(org, other)
     assert services.catalogue_version() > before
 
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_memberships_of_organisations_no_reservation_admits_change_nothing(write):
     org, other = OrganisationFactory.create_batch(2)
-    if write not in CREATES:
-        member_of(UserFactory.create(), org, confirmed=False)
+    status, act = WRITES[write]
+    given(org, status)
     reserve_for(OrganisationFactory.create())  # someone else's
     old = reserve_for(org)
     Reservation.objects.filter(pk=old.pk).update(released_at=timezone.now())
     before = services.catalogue_version()
-    WRITES[write](org, other)
+    act(org, other)
+    assert services.catalogue_version() == before
+
+
+@pytest.mark.parametrize("write", list(UNCOUNTED))
+def test_writes_that_change_no_confirmed_member_change_nothing(write):
+    """A reservation counts confirmed members only: a sign-up asking to
+    join a school must not empty every cached page when a reservation is
+    open to all schools."""
+    org, other = (
+        OrganisationFactory.create(kind=Organisation.Kind.SCHOOL) for _ in range(2)
+    )
+    status, act = UNCOUNTED[write]
+    given(org, status)
+    reserve_for(kind=Organisation.Kind.SCHOOL)
+    before = services.catalogue_version()
+    act(org, other)
     assert services.catalogue_version() == before
 
 

@@ -376,7 +376,7 @@ def workplaces_searched(monkeypatch):
 @FUZZ
 @given(
     data=field_values(
-        *form_fields(ProfileForm, extra=["workplace_search"]),
+        *form_fields(ProfileForm, extra=["workplace_search", "workplace_shown"]),
     ),
     searched=st.lists(
         st.sampled_from(["Hillside", "hillside surgery", "foo"]), max_size=1
