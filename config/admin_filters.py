@@ -1,4 +1,5 @@
-"""An admin list filter for a relation to a table that grows with use.
+"""Admin helpers for a relation to a table that grows with use: a list
+filter, and a search widget for the admin's own pages' forms.
 
 Django's own filter for a foreign key (`list_filter = ("organisation",)`)
 lists a link for every row of the related table, read on every changelist
@@ -63,3 +64,21 @@ def name_contains(field_path: str, title=None) -> type[NameContainsFilter]:
             "title": title or _(field_path.replace("_", " ")),
         },
     )
+
+
+def organisation_search(*, multiple: bool = False):
+    """The admin's search-as-you-type widget for choosing organisations on
+    the admin's own pages (raising invoices, recording a payment, resolving
+    a bank line), where a drop-down listed every organisation. It asks the
+    admin's autocomplete view, through a relation to Organisation the admin
+    knows (an invoice's), so the same permission and search apply; the
+    page must include the form's media."""
+    from django.contrib.admin.widgets import (
+        AutocompleteSelect,
+        AutocompleteSelectMultiple,
+    )
+
+    from organisations.models import Invoice
+
+    widget = AutocompleteSelectMultiple if multiple else AutocompleteSelect
+    return widget(Invoice._meta.get_field("organisation"), admin.site)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from config.admin_filters import organisation_search
 from config.bounds import bound_date
 
 
@@ -129,6 +130,7 @@ class RaiseInvoicesForm(forms.Form):
         queryset=Organisation.objects.none(),
         required=False,
         help_text=_("Leave empty to invoice every organisation with charges."),
+        widget=organisation_search(multiple=True),
     )
     vat_rate = forms.DecimalField(
         label=_("VAT rate (%)"),
@@ -161,6 +163,7 @@ class RecordPaymentForm(forms.Form):
         label=_("Organisation"),
         queryset=Organisation.objects.none(),
         error_messages={"required": _("Choose the organisation that paid")},
+        widget=organisation_search(),
     )
     amount = forms.DecimalField(
         label=_("Amount received (£)"),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from accounts.selectors import users_with_email
+from config.admin_filters import organisation_search
 from config.uploads import CheckedFileField
 
 from .models import BankStatement, PaymentReference
@@ -87,6 +88,7 @@ class ResolveLineForm(forms.Form):
         label=_("or the organisation"),
         queryset=Organisation.objects.order_by("name"),
         required=False,
+        widget=organisation_search(),
     )
     reason = forms.CharField(
         label=_("Note (required when ignoring)"),

@@ -150,3 +150,38 @@ def test_the_organisation_filter_is_a_search_by_name(admin_client):
     for ignored in ("x" * 101, "", " "):
         response = admin_client.get(url, {"organisation_name": ignored})
         assert len(response.context["cl"].result_list) == 2
+
+
+# Forms whose choices of a growing table are bounded another way.
+BOUNDED_ELSEWHERE = {
+    # Past WORKPLACES_LISTED the field becomes a search (test_workplace_search).
+    "SignupForm.organisation",
+    "ProfileForm.organisation",
+    "CompleteProfileForm.organisation",
+    # The invoices of the one funding request the payment is for.
+    "PaymentForm.invoice",
+}
+
+
+def test_no_form_of_ours_lists_every_row_of_a_growing_table():
+    from tests.config.test_form_bounds import project_form_classes
+
+    # A ModelAdmin's own form gets the admin's widgets (the test above).
+    admin_forms_ = {model_admin.form for model_admin in admin.site._registry.values()}
+    listed = []
+    for form in project_form_classes():
+        if form in admin_forms_:
+            continue
+        for name, field in form.base_fields.items():
+            if not isinstance(field, ModelChoiceField):
+                continue
+            if not isinstance(field.widget, (Select, SelectMultiple)):
+                continue
+            if type(field.widget).__name__.startswith("Autocomplete"):
+                continue
+            where = f"{form.__name__}.{name}"
+            # A queryset set in __init__ (None here) must be bounded elsewhere.
+            related = getattr(field.queryset, "model", None)
+            if related not in SHORT_LISTS and where not in BOUNDED_ELSEWHERE:
+                listed.append(f"{form.__module__}.{where} -> {related}")
+    assert listed == [], "\n".join(listed)

@@ -182,3 +182,29 @@ def test_learners_are_sent_to_log_in():
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("url", [RAISE, PAYMENT])
+def test_organisations_are_searched_for_not_listed(officer, url):
+    """The pages listed every organisation in a drop-down; they use the
+    admin's search-as-you-type instead, which finds them by name for an
+    officer (who may view organisations)."""
+    hillside = on_account(name="Hillside Primary")
+    on_account(name="Riverside Surgery")
+    page = officer.get(url).content.decode()
+    assert "Hillside Primary" not in page
+    assert "Riverside Surgery" not in page
+    ajax = re.search(r'data-ajax--url="([^"]+)"', page)[1]
+    params = dict(re.findall(r'data-(app-label|model-name|field-name)="([^"]+)"', page))
+    assert "admin/js/autocomplete.js" in page
+    found = officer.get(
+        ajax,
+        {
+            "term": "hill",
+            "app_label": params["app-label"],
+            "model_name": params["model-name"],
+            "field_name": params["field-name"],
+        },
+    ).json()
+    assert [r["text"] for r in found["results"]] == ["Hillside Primary"]
+    assert found["results"][0]["id"] == str(hillside.pk)
