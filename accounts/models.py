@@ -165,6 +165,20 @@ class AccountClosure(models.Model):
         return "scheduled"
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk change of kind tells `signals.members_changed`, as saving
+        one organisation does: reservations for a kind admit its members."""
+        if "kind" not in kwargs:
+            return super().update(**kwargs)
+        before = dict(self.order_by().values_list("pk", "kind"))
+        updated = super().update(**kwargs)
+        _members_changed(before, was_kinds=set(before.values()))
+        return updated
+
+    update.alters_data = True
+
+
 class Organisation(models.Model):
     """A workplace: a school, a GP practice, a trust, a council service."""
 
@@ -216,6 +230,8 @@ class Organisation(models.Model):
             "this domain are offered this organisation."
         ),
     )
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -2,7 +2,9 @@
 workplace by part of its name (`accounts.selectors.organisations_matching`)
 need not read every organisation. PostgreSQL only; pg_trgm is one of its
 own extensions and a trusted one, so the database's owner may create it. A
-database where it cannot be created keeps working without the index."""
+database where it cannot be created (or is installed where its operator
+class is not found) keeps working without the index: the search then reads
+every organisation."""
 
 from django.db import migrations
 
@@ -25,7 +27,13 @@ def create_index(apps, schema_editor):
             except Exception:  # no right to create it: search without the index
                 cursor.execute("ROLLBACK TO SAVEPOINT trgm")
                 return
-    schema_editor.execute(INDEX)
+    with schema_editor.connection.cursor() as cursor:
+        try:
+            cursor.execute("SAVEPOINT trgm_index")
+            cursor.execute(INDEX)
+            cursor.execute("RELEASE SAVEPOINT trgm_index")
+        except Exception:  # pg_trgm in a schema not searched: no index either
+            cursor.execute("ROLLBACK TO SAVEPOINT trgm_index")
 
 
 def drop_index(apps, schema_editor):

@@ -137,7 +137,10 @@ def test_the_organisation_filter_is_a_search_by_name(admin_client):
     page = admin_client.get(url, {"status": "confirmed"}).content.decode()
     # No link per organisation, a text box that keeps the other filters.
     assert "Riverside" not in page.split('id="changelist-filter"')[1]
-    assert '<label for="filter-organisation_name">Name contains</label>' in page
+    assert (
+        """<label for="filter-organisation_name">Organisation's name contains</label>"""
+        in page
+    )
     assert '<input type="hidden" name="status" value="confirmed">' in page
 
     response = admin_client.get(url, {"organisation_name": "  HILL  prim "})

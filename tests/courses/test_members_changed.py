@@ -193,3 +193,15 @@ def test_an_organisation_changing_kind_marks_the_catalogue_changed():
     loaded.kind = Organisation.Kind.PRACTICE  # no longer admitted as a school
     loaded.save()
     assert services.catalogue_version() > before
+
+
+def test_organisations_changing_kind_in_bulk_mark_the_catalogue_changed():
+    schools = OrganisationFactory.create_batch(2, kind=Organisation.Kind.SCHOOL)
+    reserve_for(kind=Organisation.Kind.SCHOOL)
+    before = services.catalogue_version()
+    Organisation.objects.filter(pk=schools[0].pk).update(area="Leeds")
+    assert services.catalogue_version() == before  # not the kind
+    Organisation.objects.filter(pk__in=[o.pk for o in schools]).update(
+        kind=Organisation.Kind.PRACTICE
+    )
+    assert services.catalogue_version() > before
