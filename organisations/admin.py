@@ -163,7 +163,9 @@ class InvoiceAdmin(admin.ModelAdmin):
                     data["period_start"],
                     data["period_end"],
                     by=request.user,
-                    organisations=data["organisations"] or None,
+                    organisations=[data["organisation"]]
+                    if data["organisation"]
+                    else None,
                     vat_rate=data["vat_rate"],
                 )
             except services.OrganisationsError as exc:

@@ -125,12 +125,14 @@ class RaiseInvoicesForm(forms.Form):
         ),
         past_only=True,
     )
-    organisations = forms.ModelMultipleChoiceField(
-        label=_("Organisations (optional)"),
+    # One organisation searched for (the admin's search box), not a list of
+    # every one; the search box of a multiple choice has no label.
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation (optional)"),
         queryset=Organisation.objects.none(),
         required=False,
         help_text=_("Leave empty to invoice every organisation with charges."),
-        widget=organisation_search(multiple=True),
+        widget=organisation_search(),
     )
     vat_rate = forms.DecimalField(
         label=_("VAT rate (%)"),
@@ -145,7 +147,7 @@ class RaiseInvoicesForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisations"].queryset = Organisation.objects.order_by("name")
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
 
     def clean(self):
         cleaned = super().clean()

@@ -112,7 +112,7 @@ def find_workplace(words: str) -> Callable:
         forms.WORKPLACES_LISTED = 0
         try:
             page.reload()
-            page.get_by_label("Find your workplace", exact=True).fill(words)
+            page.get_by_label("Find your workplace (optional)", exact=True).fill(words)
             press("Create account")(page, world)
         finally:
             forms.WORKPLACES_LISTED = listed

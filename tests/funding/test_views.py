@@ -304,20 +304,28 @@ def test_queue_filters(officer):
     )
 
 
-def test_the_queue_is_counted_up_to_a_cap_and_paged_up_to_there(officer, monkeypatch):
-    """Counting every request, and a deep page's OFFSET, grew with the
-    requests: past QUEUE_COUNT_CAP the queue says "more than" and offers the
-    pages up to the cap, newest first (lowered here: five requests will do)."""
+def five_submitted(monkeypatch, factory, name_field: str, status: str) -> None:
+    """Five submitted a day apart ("Course 0 days ago" ... or "Programme ..."),
+    with the queues' cap lowered to 3 and their pages to 2."""
     from funding import staff_views
 
     monkeypatch.setattr(staff_views, "QUEUE_COUNT_CAP", 3)
     monkeypatch.setattr(staff_views, "QUEUE_PER_PAGE", 2)
     now = timezone.now()
+    word = "Course" if name_field == "course_name" else "Programme"
+    model = factory._meta.model
     for days in range(5):
-        r = FundingRequestFactory.create(course_name=f"Course {days} days ago")
-        FundingRequest.objects.filter(pk=r.pk).update(
-            status="under_review", submitted_at=now - dt.timedelta(days=days)
+        made = factory.create(**{name_field: f"{word} {days} days ago"})
+        model.objects.filter(pk=made.pk).update(
+            status=status, submitted_at=now - dt.timedelta(days=days)
         )
+
+
+def test_the_queue_is_counted_up_to_a_cap_and_paged_up_to_there(officer, monkeypatch):
+    """Counting every request, and a deep page's OFFSET, grew with the
+    requests: past QUEUE_COUNT_CAP the queue says "more than" and offers the
+    pages up to the cap, newest first (lowered here: five requests will do)."""
+    five_submitted(monkeypatch, FundingRequestFactory, "course_name", "under_review")
     page = officer.get("/staff/funding/").content.decode()
     assert "More than 3 requests. The newest 3 are shown" in page
     assert "Course 0 days ago" in page
@@ -333,17 +341,7 @@ def test_the_queue_is_counted_up_to_a_cap_and_paged_up_to_there(officer, monkeyp
 
 def test_the_application_queue_pages_and_is_counted_up_to_a_cap(officer, monkeypatch):
     """It offered the first 50 applications and no way to the others."""
-    from funding import staff_views
-    from funding.models import Application
-
-    monkeypatch.setattr(staff_views, "QUEUE_COUNT_CAP", 3)
-    monkeypatch.setattr(staff_views, "QUEUE_PER_PAGE", 2)
-    now = timezone.now()
-    for days in range(5):
-        a = ApplicationFactory.create(programme=f"Programme {days} days ago")
-        Application.objects.filter(pk=a.pk).update(
-            status="submitted", submitted_at=now - dt.timedelta(days=days)
-        )
+    five_submitted(monkeypatch, ApplicationFactory, "programme", "submitted")
     page = officer.get("/staff/funding/applications/?status=submitted")
     html = page.content.decode()
     assert "More than 3 applications. The newest 3 are shown" in html

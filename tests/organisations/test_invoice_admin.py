@@ -68,7 +68,7 @@ def test_one_organisation_can_be_invoiced_alone(officer):
             "period_start": day,
             "period_end": day,
             "vat_rate": "0",
-            "organisations": [chosen.pk],
+            "organisation": chosen.pk,
         },
     )
     assert list(Invoice.objects.values_list("organisation", flat=True)) == [chosen.pk]
@@ -87,7 +87,7 @@ def test_one_organisation_can_be_invoiced_alone(officer):
         ({"period_start": "1/1/1800"}, "in or after 1900"),
         ({"vat_rate": "150"}, "less than or equal to 100"),
         ({"vat_rate": "-1"}, "greater than or equal to 0"),
-        ({"organisations": ["999999"]}, "Select a valid choice"),
+        ({"organisation": "999999"}, "Select a valid choice"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(officer, data, message):
