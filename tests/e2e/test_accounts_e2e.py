@@ -392,3 +392,50 @@ def test_complete_your_profile_after_sign_up_can_wait_and_stays_until_done(
     expect(page.locator(".govuk-task-list")).to_have_count(0)
     row = page.locator(".govuk-summary-list__row").filter(has_text="Job title")
     expect(row).to_contain_text("Practice nurse")
+
+
+def test_finding_a_workplace_among_hundreds_with_the_keyboard(live_server, page):
+    """Past 200 workplaces the form offers a search, not a drop-down: type
+    part of the name, send the form, choose among those found (the workplace
+    suggested from the email address is beside them), send it again."""
+    from accounts.models import Organisation, Profile
+    from tests.accounts.factories import verified_person
+
+    Organisation.objects.bulk_create(
+        Organisation(name=f"Greenfield School {i:03d}") for i in range(205)
+    )
+    Organisation.objects.create(name="St Mary's Surgery, York")
+    Organisation.objects.create(name="St Mary's Primary, Leeds")
+    Organisation.objects.create(name="Hillside Primary", email_domain="hillside.sch.uk")
+    person = verified_person(email="kim@hillside.sch.uk")
+    sign_in(page, live_server, person.email, "correct-horse-battery")
+    page.goto(f"{live_server.url}/profile/complete/")
+    expect(page.locator("select")).to_have_count(0)
+    # The suggestion is ticked; the person works elsewhere.
+    expect(page.get_by_label("Hillside Primary")).to_be_checked()
+
+    search = page.get_by_label("Find your workplace", exact=True)
+    search.focus()
+    page.keyboard.type("mary's")
+    page.get_by_label("Job title").fill("Practice nurse")
+    page.get_by_label("Job title").press("Enter")  # sends the form
+    expect(page).to_have_title(re.compile("^Error: Complete your profile"))
+    summary = page.locator(".govuk-error-summary")
+    summary.get_by_role(
+        "link", name="Choose your workplace from those found, or search again"
+    ).click()
+    expect(search).to_be_focused()
+    found = page.get_by_role("group", name="Your workplace")
+    expect(found.get_by_role("radio")).to_have_count(4)  # 2 found, suggestion, none
+    # Nothing is saved yet (not the suggestion either).
+    assert Profile.objects.get(user=person).organisation is None
+
+    surgery = found.get_by_label("St Mary's Surgery, York")
+    surgery.focus()
+    page.keyboard.press("Space")
+    expect(surgery).to_be_checked()
+    page.get_by_role("button", name="Save and continue").press("Enter")
+    expect(page.get_by_text("Your profile is complete.")).to_be_visible()
+    assert Profile.objects.get(user=person).organisation.name == (
+        "St Mary's Surgery, York"
+    )
