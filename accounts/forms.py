@@ -14,6 +14,24 @@ WORKPLACES_LISTED = 200
 WORKPLACES_FOUND = 20
 
 
+# The value of "None of these": not "", so that a form sent back with no
+# button ticked comes back with none ticked, rather than this one.
+NONE_OF_THESE = "none"
+
+
+def _same_search(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class _WorkplaceField(forms.ModelChoiceField):
+    """The workplace as radio buttons: "None of these" is no workplace."""
+
+    def to_python(self, value):
+        if value == NONE_OF_THESE:
+            return None
+        return super().to_python(value)
+
+
 class WorkplaceChoice:
     """For a form with an `organisation` field: a drop-down of every workplace
     while there are at most `WORKPLACES_LISTED`; beyond, a search box ("Find
@@ -22,19 +40,20 @@ class WorkplaceChoice:
     typed.
 
     Without JavaScript the search is answered when the form is sent. A new
-    search (one whose results the page did not show) decides: a name typed
-    in full chooses that workplace; otherwise the form comes back with those
-    found to choose from, or says none was found, whatever radio button was
-    ticked (the one ticked beforehand is the current or suggested
-    workplace, not a choice among those found). Once the results are shown
-    (a hidden field says for which search), the radio button ticked is the
-    answer. Call `offer_workplaces()` at the end of `__init__` and
-    `choose_workplace()` first in `clean()`."""
+    search (not the one whose results the page showed: a hidden field says
+    which, compared ignoring case and spacing) decides, whatever radio button
+    was ticked beforehand (the current or suggested workplace): a name typed
+    in full ticks that workplace and chooses it; otherwise the form comes
+    back with those found, or says none was found. Once the results are
+    shown, the radio button ticked is the answer, and none ticked asks for
+    one ("None of these" is one). Call `offer_workplaces()` at the end of
+    `__init__` and `choose_workplace()` first in `clean()`."""
 
     searching = False
     workplaces_found: list[Organisation] = []
-    # The search whose results the page sent showed ("" if none).
-    search_shown = ""
+    new_search = False
+    exact_match: Organisation | None = None
+    chose_none = False
     search_label = _("Find your workplace")
     # Said when nothing was found; forms that can name a new workplace say so.
     none_found = _(
@@ -76,16 +95,37 @@ class WorkplaceChoice:
         # Which search the radio buttons below are the results of: a plain
         # Field, which refuses nothing (it is ours, sent back as it was).
         shown = forms.Field(required=False, widget=forms.HiddenInput)
+        field = _WorkplaceField(
+            queryset=field.queryset,
+            required=field.required,
+            label=_("Your workplace"),
+            error_messages=field.error_messages,
+        )
         fields = {}
         for name, f in self.fields.items():
             if name == "organisation":
                 fields["workplace_search"] = search
                 fields["workplace_shown"] = shown
+                f = field
             fields[name] = f
         self.fields = fields
+
+        org_key = self.add_prefix("organisation")
+        typed = self._typed_search()
+        if self.is_bound:
+            before = self.data.get(self.add_prefix("workplace_shown"))
+            before = before if isinstance(before, str) else ""
+            self.new_search = bool(typed) and _same_search(typed) != _same_search(
+                before
+            )
+            self.chose_none = self.data.get(org_key) == NONE_OF_THESE
+            if self.new_search:
+                self.exact_match = selectors.organisation_named(typed)
         offered = {}
+        if self.exact_match is not None:
+            offered[self.exact_match.pk] = self.exact_match.name
         for value in (
-            self.data.get(self.add_prefix("organisation")) if self.is_bound else None,
+            self.data.get(org_key) if self.is_bound else None,
             self.get_initial_for_field(field, "organisation"),
         ):
             raw = getattr(value, "pk", value)
@@ -95,13 +135,10 @@ class WorkplaceChoice:
                 if chosen is not None:
                     offered[pk] = chosen.name
         self.workplaces_found = []
-        typed = self._typed_search()
         if typed:
             self.workplaces_found = selectors.organisations_matching(
                 typed, limit=WORKPLACES_FOUND + 1
             )
-        field.label = _("Your workplace")
-        field.help_text = ""
         if len(self.workplaces_found) > WORKPLACES_FOUND:
             del self.workplaces_found[WORKPLACES_FOUND:]
             field.help_text = _(
@@ -111,17 +148,17 @@ class WorkplaceChoice:
             offered.setdefault(o.pk, o.name)
         if offered:
             field.widget = forms.RadioSelect(
-                choices=[*offered.items(), ("", _("None of these"))]
+                choices=[*offered.items(), (NONE_OF_THESE, _("None of these"))]
             )
         else:
             field.widget = forms.HiddenInput()
         if self.is_bound:
-            key = self.add_prefix("workplace_shown")
-            before = self.data.get(key)
-            self.search_shown = before if isinstance(before, str) else ""
-            # The page this form is shown on shows the results of `typed`.
+            # The page this form is shown on shows the results of `typed`,
+            # the workplace named in full ticked.
             self.data = self.data.copy()
-            self.data[key] = typed if self.workplaces_found else ""
+            self.data[self.add_prefix("workplace_shown")] = typed if offered else ""
+            if self.exact_match is not None:
+                self.data[org_key] = str(self.exact_match.pk)
 
     def _typed_search(self) -> str:
         if not self.is_bound:
@@ -132,11 +169,9 @@ class WorkplaceChoice:
         return " ".join(typed.split())
 
     def choose_workplace(self, cleaned: dict) -> None:
-        """A new search decides (a name in full chooses; otherwise the form
-        offers what it found); once its results are shown, the radio button
-        ticked does."""
-        from . import selectors
-
+        """A new search decides (a name in full has been ticked; otherwise the
+        form offers what it found); once its results are shown, the radio
+        button ticked does."""
         # Neither is one of the form's answers: views pass the cleaned data on
         # to the services.
         typed = " ".join((cleaned.pop("workplace_search", "") or "").split())
@@ -148,26 +183,32 @@ class WorkplaceChoice:
             # A workplace sent that is no longer listed (merged or removed
             # since the page was sent): said beside the search, which is shown.
             del self._errors["organisation"]
-            if not typed:
-                self.add_error(
-                    "workplace_search",
-                    _("That workplace is no longer listed. Find it again"),
-                )
-                return
-        if not typed or typed == " ".join(self.search_shown.split()):
-            return
-        exact = selectors.organisation_named(typed)
-        if exact is not None:
-            cleaned["organisation"] = exact
-        elif self.workplaces_found:
-            cleaned.pop("organisation", None)
             self.add_error(
                 "workplace_search",
-                _("Choose your workplace from those found, or search again"),
+                _("That workplace is no longer listed. Find it again"),
             )
-        else:
+            return
+        if not typed or "organisation" in self._errors:
+            return
+        if self.new_search and self.exact_match is None:
             cleaned.pop("organisation", None)
-            self.add_error("workplace_search", self.none_found % {"typed": typed})
+            if self.workplaces_found:
+                self.add_error(
+                    "workplace_search",
+                    _("Choose your workplace from those found, or search again"),
+                )
+            else:
+                self.add_error("workplace_search", self.none_found % {"typed": typed})
+        elif (
+            not self.new_search
+            and cleaned.get("organisation") is None
+            and not self.chose_none
+            and not (cleaned.get("new_organisation_name") or "").strip()
+        ):
+            self.add_error(
+                "organisation",
+                _("Choose your workplace from those found, or None of these"),
+            )
 
 
 class SignupForm(WorkplaceChoice, forms.Form):

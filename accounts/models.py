@@ -255,9 +255,10 @@ class Organisation(models.Model):
             _members_changed({self.pk}, was_kinds={was})
         self._loaded_kind = self.kind
 
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self._loaded_kind = self.__dict__.get("kind")
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using, fields, from_queryset)
+        if fields is None or "kind" in fields:
+            self._loaded_kind = self.__dict__.get("kind")
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -281,7 +282,7 @@ def _members_changed(organisations, was_kinds=()) -> None:
 _deleting_in_bulk = threading.local()
 # Only these of a membership decide what a reservation counts (a confirmed
 # membership of an organisation: courses.Reservation.admits).
-_COUNTED = {"organisation", "organisation_id", "status"}
+_COUNTED = {"organisation", "organisation_id", "status", "person", "person_id"}
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -341,7 +342,13 @@ class MembershipQuerySet(models.QuerySet):
 def membership_deleted(sender, instance, **kwargs) -> None:
     """`post_delete` of one membership (deleted itself, or in a cascade from
     its person or organisation)."""
-    if not getattr(_deleting_in_bulk, "on", False) and instance.confirmed:
+    if getattr(_deleting_in_bulk, "on", False):
+        return
+    # Read as loaded: a status not read (deferred) might have been confirmed,
+    # and asking for it now would look for a row that is gone.
+    if instance.__dict__.get("status", Membership.Status.CONFIRMED) == (
+        Membership.Status.CONFIRMED
+    ):
         _members_changed({instance.organisation_id})
 
 
@@ -415,33 +422,28 @@ class Membership(models.Model):
 
     def save(self, *args, **kwargs):
         adding = self._state.adding
-        was_org = getattr(self, "_loaded_organisation_id", None)
-        was_status = getattr(self, "_loaded_status", None)
         super().save(*args, **kwargs)
-        if adding or (was_org, was_status) != (self.organisation_id, self.status):
-            changed = set()
-            # A status not read (deferred) might have been confirmed.
-            if not adding and was_status in (self.Status.CONFIRMED, None):
-                changed.add(was_org)
-            if self.confirmed:
-                changed.add(self.organisation_id)
-            _members_changed(changed)
-        self._remember_loaded()
+        # Asking to join changes nothing a reservation counts; every other
+        # write may (a status, an organisation, a person, or a copy read
+        # before a bulk change): the organisation it was read with and the
+        # one it is in are told.
+        if not adding or self.confirmed:
+            _members_changed(
+                {self.organisation_id, getattr(self, "_loaded_organisation_id", None)}
+            )
+        self._loaded_organisation_id = self.organisation_id
 
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self._remember_loaded()
-
-    def _remember_loaded(self) -> None:
-        # What it was read (or last saved) with: only a change of these
-        # changes what a reservation counts.
-        self._loaded_organisation_id = self.__dict__.get("organisation_id")
-        self._loaded_status = self.__dict__.get("status")
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using, fields, from_queryset)
+        if fields is None or {"organisation", "organisation_id"} & set(fields):
+            self._loaded_organisation_id = self.__dict__.get("organisation_id")
 
     @classmethod
     def from_db(cls, db, field_names, values):
         membership = super().from_db(db, field_names, values)
-        membership._remember_loaded()
+        # The organisation it was read with: a membership moved to another
+        # changes both.
+        membership._loaded_organisation_id = membership.__dict__.get("organisation_id")
         return membership
 
     @property

@@ -16,7 +16,9 @@ from .forms import CloseAccountForm, CompleteProfileForm, EqualityForm, ProfileF
 
 def _say_suggested(form, suggestion) -> None:
     """Say why the workplace is chosen already, before any other hint (such
-    as "These are the first 20 found")."""
+    as "These are the first 20 found"), while it is the one chosen."""
+    if form.is_bound and form.data.get("organisation") != str(suggestion.pk):
+        return
     field = form.fields["organisation"]
     said = _(
         "We have chosen %(org)s because your email address ends in its "

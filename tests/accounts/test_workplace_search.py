@@ -349,3 +349,81 @@ def test_a_search_by_part_of_a_name_reads_an_index_not_every_workplace():
         cursor.execute("EXPLAIN " + query["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "organisation_name_trgm" in plan, plan
+
+
+def test_a_name_in_full_is_kept_when_the_form_comes_back_for_another_field(
+    client, first_policies
+):
+    """The name typed in full comes back ticked, so sending the form again
+    (the other field corrected) keeps it: it was lost, and the workplace
+    ticked beforehand (or none) was saved instead."""
+    many_workplaces()
+    suggested = Organisation.objects.create(
+        name="Hillside Primary", email_domain="hillside.sch.uk"
+    )
+    wanted = Organisation.objects.get(name="Greenfield School 0003")
+    person = verified_person(email="kim@hillside.sch.uk")
+    signed = signed_in(person)
+    sent = {
+        "job_title": "",
+        "organisation": suggested.pk,
+        "workplace_search": "greenfield school 0003",
+    }
+    page = signed.post("/profile/complete/", sent).content.decode()
+    assert "Enter your job title" in page
+    assert re.search(rf'value="{wanted.pk}"[^>]* checked', page)
+    assert "We have chosen Hillside Primary" not in page  # not the one chosen
+    again = {**sent, **shown(page), "organisation": wanted.pk, "job_title": "Nurse"}
+    assert signed.post("/profile/complete/", again).status_code == 302
+    assert Profile.objects.get(user=person).organisation == wanted
+
+    # Signing up: the passwords did not match.
+    form = {
+        "first_name": "Sam",
+        "last_name": "Signup",
+        "email": "sam@example.org",
+        "password1": PASSWORD,
+        "password2": PASSWORD + "x",
+        "workplace_search": "Greenfield School 0042",
+    }
+    page = client.post("/accounts/signup/", form).content.decode()
+    school = Organisation.objects.get(name="Greenfield School 0042")
+    assert re.search(rf'value="{school.pk}"[^>]* checked', page)
+    response = client.post(
+        "/accounts/signup/",
+        {**form, **shown(page), "organisation": school.pk, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user__email="sam@example.org").organisation == school
+
+
+def test_results_shown_ask_for_a_choice_and_a_change_of_case_is_no_new_search(
+    client, first_policies
+):
+    many_workplaces()
+    form = {
+        "first_name": "Sam",
+        "last_name": "Signup",
+        "email": "sam@example.org",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        "workplace_search": "school 010",
+    }
+    page = client.post("/accounts/signup/", form).content.decode()
+    assert "Choose your workplace from those found, or search again" in page
+    assert (
+        " checked"
+        not in page.split('name="organisation"', 1)[1].split("</fieldset>")[0]
+    )
+    # Sent back with nothing ticked: a choice is asked for, "None of these"
+    # being one; the search typed in other capitals is the same search.
+    page = client.post(
+        "/accounts/signup/", {**form, **shown(page), "workplace_search": "School 010"}
+    ).content.decode()
+    message = "Choose your workplace from those found, or None of these"
+    assert f'<a href="#id_organisation_0">{message}</a>' in page
+    response = client.post(
+        "/accounts/signup/", {**form, **shown(page), "organisation": "none"}
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user__email="sam@example.org").organisation is None
