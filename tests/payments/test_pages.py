@@ -201,6 +201,8 @@ def test_an_officer_uploads_a_statement_and_decides_a_waiting_line():
     url = f"/admin/payments/statementline/{waiting.pk}/resolve/"
     form = officer.get(url).content.decode()
     assert "A PATEL TRAINING" in form
+    # The organisation is searched for (the admin's search box), not listed.
+    assert re.search(r'<select name="organisation"[^>]*admin-autocomplete', form)
     wrong = officer.post(
         url,
         {
