@@ -5,6 +5,8 @@ as numbers, hidden values as the text "<5")."""
 
 import csv
 import io
+import itertools
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -20,8 +22,9 @@ def _header(table: Table) -> list[str]:
     return [table.group_label, *(heading for heading, _ in table.columns)]
 
 
-def _rows(table: Table) -> list[list]:
-    return [*table.rows, *([table.totals] if table.totals else [])]
+def _rows(table: Table) -> Iterable[list]:
+    # Rows may be a generator (every session of a long range): read once.
+    return itertools.chain(table.rows, [table.totals] if table.totals else [])
 
 
 def _preamble(table: Table, filters: str) -> list[str]:
@@ -34,16 +37,32 @@ def _preamble(table: Table, filters: str) -> list[str]:
     return lines
 
 
-def table_csv(table: Table, *, filters: str) -> bytes:
+# Rows written between the pieces a CSV download is sent in.
+CSV_ROWS_PER_PIECE = 1000
+
+
+def table_csv(table: Table, *, filters: str) -> Iterator[bytes]:
+    """The CSV, a thousand rows at a time, so that a download of every
+    session in five years is never held whole (the view streams it)."""
     out = io.StringIO()
     writer = csv.writer(out)
+
+    def piece() -> bytes:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text.encode("utf-8")
+
+    # A byte-order mark: spreadsheets then read "£" and accents as UTF-8.
+    yield "\ufeff".encode()
     for line in _preamble(table, filters):
         writer.writerow([safe_cell(line)])
     writer.writerow([safe_cell(h) for h in _header(table)])
-    for row in _rows(table):
+    for n, row in enumerate(_rows(table), 1):
         writer.writerow([_csv_cell(v) for v in row])
-    # A byte-order mark: spreadsheets then read "£" and accents as UTF-8.
-    return out.getvalue().encode("utf-8-sig")
+        if n % CSV_ROWS_PER_PIECE == 0:
+            yield piece()
+    yield piece()
 
 
 def _csv_cell(value) -> str:

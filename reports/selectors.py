@@ -73,7 +73,8 @@ class Table:
     shown_limit: int | None = 500
     caption_text: str = ""
     # How many rows there are, when `rows` holds only the first
-    # `shown_limit` of them (read for the page alone).
+    # `shown_limit` of them (read for the page alone). A table for a
+    # download may have rows as a generator, to be read once.
     row_count: int | None = None
 
     @property
@@ -344,7 +345,10 @@ def fill_table(*, start: dt.date, end: dt.date, limit: int | None = 500) -> Tabl
         .order_by("starts_at", "id")
     )
     if limit is None:
-        rows, row_count = [_session_row(s) for s in sessions.iterator()], None
+        # Read as written out (a generator): every session of a long range
+        # is never held at once.
+        rows = (_session_row(s) for s in sessions.iterator(chunk_size=2000))
+        row_count = None
     else:
         rows = [_session_row(s) for s in sessions[:limit]]
         row_count = len(rows)

@@ -2,6 +2,8 @@
 recorded in the audit trail (who, which report, which filters) before the
 file is handed over; the file itself is made by `reports.exports`."""
 
+from collections.abc import Iterator
+
 from django.db import transaction
 
 from accounts.models import User
@@ -26,8 +28,9 @@ class ReportsError(Exception):
 @transaction.atomic
 def download_report(
     table: Table, *, fmt: str, filters: str, by: User
-) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of `table` as `fmt`, audited."""
+) -> tuple[bytes | Iterator[bytes], str, str]:
+    """(content, content type, file name) of `table` as `fmt`, audited. CSV
+    content is an iterator of pieces, to be streamed."""
     if fmt not in FORMATS:
         raise ReportsError("Choose CSV or XLSX.")
     content_type, build = FORMATS[fmt]

@@ -9,7 +9,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -110,7 +115,11 @@ def _report(
         content, content_type, name = services.download_report(
             table, fmt=fmt, filters=filters, by=request.user
         )
-        response = HttpResponse(content, content_type=content_type)
+        response = (
+            HttpResponse(content, content_type=content_type)
+            if isinstance(content, bytes)
+            else StreamingHttpResponse(content, content_type=content_type)
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     table = build(start, end, by)
