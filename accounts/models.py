@@ -165,6 +165,30 @@ class AccountClosure(models.Model):
         return "scheduled"
 
 
+class RemembersLoaded:
+    """Keeps the values of the fields in `remembered` as they were read (or
+    last saved), as `_loaded_<field>`, so that `save` can tell what changed
+    since: a field not read (deferred) is remembered as None, and a partial
+    refresh remembers only the fields it read."""
+
+    remembered: tuple[str, ...] = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.remember_loaded()
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using, fields, from_queryset)
+        self.remember_loaded(fields)
+
+    def remember_loaded(self, fields=None) -> None:
+        for name in self.remembered:
+            if fields is None or {name, name.removesuffix("_id")} & set(fields):
+                setattr(self, f"_loaded_{name}", self.__dict__.get(name))
+
+
 class OrganisationQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """A bulk change of kind tells `signals.members_changed`, as saving
@@ -179,8 +203,10 @@ class OrganisationQuerySet(models.QuerySet):
     update.alters_data = True
 
 
-class Organisation(models.Model):
+class Organisation(RemembersLoaded, models.Model):
     """A workplace: a school, a GP practice, a trust, a council service."""
+
+    remembered = ("kind",)  # reservations for a kind admit its members
 
     class Kind(models.TextChoices):
         SCHOOL = "school", _("School or academy")
@@ -253,18 +279,7 @@ class Organisation(models.Model):
         if was is not None and was != self.kind:
             # Reservations for a kind of organisation admit its members.
             _members_changed({self.pk}, was_kinds={was})
-        self._loaded_kind = self.kind
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        super().refresh_from_db(using, fields, from_queryset)
-        if fields is None or "kind" in fields:
-            self._loaded_kind = self.__dict__.get("kind")
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        organisation = super().from_db(db, field_names, values)
-        organisation._loaded_kind = organisation.__dict__.get("kind")
-        return organisation
+        self.remember_loaded()
 
 
 def _members_changed(organisations, was_kinds=()) -> None:
@@ -352,7 +367,7 @@ def membership_deleted(sender, instance, **kwargs) -> None:
         _members_changed({instance.organisation_id})
 
 
-class Membership(models.Model):
+class Membership(RemembersLoaded, models.Model):
     """A person's place in an organisation, and the roles they hold in it.
 
     A person asks to join (status requested); an approver of the organisation or
@@ -408,6 +423,9 @@ class Membership(models.Model):
     )
 
     objects = MembershipQuerySet.as_manager()
+    # The organisation it was read with: a membership moved to another
+    # changes both.
+    remembered = ("organisation_id",)
 
     class Meta:
         ordering = ["organisation", "person"]
@@ -431,20 +449,7 @@ class Membership(models.Model):
             _members_changed(
                 {self.organisation_id, getattr(self, "_loaded_organisation_id", None)}
             )
-        self._loaded_organisation_id = self.organisation_id
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        super().refresh_from_db(using, fields, from_queryset)
-        if fields is None or {"organisation", "organisation_id"} & set(fields):
-            self._loaded_organisation_id = self.__dict__.get("organisation_id")
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        membership = super().from_db(db, field_names, values)
-        # The organisation it was read with: a membership moved to another
-        # changes both.
-        membership._loaded_organisation_id = membership.__dict__.get("organisation_id")
-        return membership
+        self.remember_loaded()
 
     @property
     def confirmed(self) -> bool:

@@ -50,6 +50,17 @@ def radios(html: str, name: str = "organisation") -> list[str]:
     ]
 
 
+def sign_up_with(search: str) -> dict[str, str]:
+    return {
+        "first_name": "Sam",
+        "last_name": "Signup",
+        "email": "sam@example.org",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        "workplace_search": search,
+    }
+
+
 def shown(html: str) -> dict[str, str]:
     """The hidden field naming the search whose results the page shows, as
     the browser would send it back."""
@@ -117,14 +128,7 @@ def test_part_of_a_name_offers_those_found_and_one_is_chosen(client, first_polic
     many_workplaces()
     Organisation.objects.create(name="St Mary's Primary, Leeds")
     Organisation.objects.create(name="St Mary's Surgery, York")
-    form = {
-        "first_name": "Sam",
-        "last_name": "Signup",
-        "email": "sam@example.org",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        "workplace_search": "mary's",
-    }
+    form = sign_up_with("mary's")
     response = client.post("/accounts/signup/", form)
     assert response.status_code == 200
     page = response.content.decode()
@@ -401,14 +405,7 @@ def test_results_shown_ask_for_a_choice_and_a_change_of_case_is_no_new_search(
     client, first_policies
 ):
     many_workplaces()
-    form = {
-        "first_name": "Sam",
-        "last_name": "Signup",
-        "email": "sam@example.org",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        "workplace_search": "school 010",
-    }
+    form = sign_up_with("school 010")
     page = client.post("/accounts/signup/", form).content.decode()
     assert "Choose your workplace from those found, or search again" in page
     assert (
