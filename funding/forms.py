@@ -421,9 +421,15 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("Any status"))]
         + [c for c in FundingRequest.Status.choices if c[0] != "draft"],
     )
-    provider = forms.ChoiceField(label=_("Provider"), required=False, choices=[])
-    # Typed, not chosen from a list: a list of every workplace with a request
-    # grew with them (accounts.selectors.organisations_matching finds it).
+    # Both typed, not chosen from a list: a list of every provider name typed
+    # on a request (a DISTINCT over them all), and of every workplace with a
+    # request, grew with the requests.
+    provider = forms.CharField(
+        label=_("Provider"),
+        required=False,
+        max_length=100,
+        help_text=_("Its name, or part of it"),
+    )
     workplace = forms.CharField(
         label=_("Workplace"),
         required=False,
@@ -434,11 +440,8 @@ class QueueFilterForm(forms.Form):
     submitted_from = _date_field(_("Submitted from"), required=False, help_text="")
     submitted_to = _date_field(_("Submitted to"), required=False, help_text="")
 
-    def __init__(self, *args, providers, rounds, **kwargs):
+    def __init__(self, *args, rounds, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [("", _("Any provider"))] + [
-            (p, p) for p in providers
-        ]
         self.fields["round"].choices = [("", _("Any round"))] + [
             (str(r.pk), str(r)) for r in rounds
         ]

@@ -208,9 +208,10 @@ def funding_requests_for_officers(
     )
     if status:
         qs = qs.filter(status=status)
-    if provider:
+    for word in provider.split()[:5]:
+        # Each word anywhere in the provider's name, chosen or typed.
         qs = qs.filter(
-            Q(provider__name__iexact=provider) | Q(provider_name__iexact=provider)
+            Q(provider__name__icontains=word) | Q(provider_name__icontains=word)
         )
     for word in workplace.split()[:5]:
         # Each word anywhere in the workplace's name (the trigram index of
@@ -223,31 +224,6 @@ def funding_requests_for_officers(
     if submitted_to:
         qs = qs.filter(submitted_at__date__lte=submitted_to)
     return qs
-
-
-# The queue's provider filter lists names from every submitted request: a
-# scan that grows with the requests, so it is kept for this long (a provider
-# first named in the last minute joins the list within a minute).
-PROVIDER_NAMES_SECONDS = 60
-
-
-def provider_names() -> list[str]:
-    """Every provider name used on a submitted request, for the queue's filter."""
-    from django.core.cache import cache
-    from django.db.models.functions import Coalesce as C
-
-    names = cache.get("funding:provider-names")
-    if names is None:
-        names = list(
-            FundingRequest.objects.exclude(status=FundingRequest.Status.DRAFT)
-            .annotate(name=C("provider__name", "provider_name"))
-            .exclude(name="")
-            .order_by("name")
-            .values_list("name", flat=True)
-            .distinct()
-        )
-        cache.set("funding:provider-names", names, PROVIDER_NAMES_SECONDS)
-    return names
 
 
 def panel_for_round(*, funding_round: FundingRound) -> QuerySet[FundingRequest]:

@@ -51,7 +51,6 @@ def _request(pk: int) -> FundingRequest:
 def queue_view(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(
         request.GET or None,
-        providers=selectors.provider_names(),
         rounds=FundingRound.objects.select_related("stream"),
     )
     filters = form.cleaned_data if form.is_valid() else {}

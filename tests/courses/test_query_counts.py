@@ -160,7 +160,7 @@ PAGES = [
     ("/my-data/", "learner", 10),
     ("/preferences/", "learner", 5),
     ("/staff/sessions/{session}/", "booking admin", 10),
-    ("/staff/funding/", "funding officer", 12),
+    ("/staff/funding/", "funding officer", 11),
 ]
 
 

@@ -293,6 +293,11 @@ def test_queue_filters(officer):
     assert (
         "1 request<" in officer.get("/staff/funding/?provider=Uni+A").content.decode()
     )
+    # Typed, part of a name (no list of every name typed on a request).
+    assert "2 requests" in officer.get("/staff/funding/?provider=uni").content.decode()
+    page = officer.get("/staff/funding/").content.decode()
+    assert '<input type="text" name="provider"' in page
+    assert '<option value="Uni A"' not in page
     assert (
         "2 requests"
         in officer.get("/staff/funding/?workplace=riverside+surg").content.decode()
