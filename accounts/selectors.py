@@ -5,6 +5,8 @@ role, and what an organisation's settings mean for a person's booking."""
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 
+from config.search import holding_every_word, search_words
+
 from .models import Membership, Organisation, User
 
 
@@ -131,12 +133,9 @@ def organisations_matching(text: str, *, limit: int) -> list[Organisation]:
     `text` (up to five), in any case and anywhere in the name. On PostgreSQL an
     index of the names' trigrams (`accounts/0009`) finds them without reading
     every organisation."""
-    words = text.split()[:5]
-    if not words:
+    if not search_words(text):
         return []
-    found = Organisation.objects.all()
-    for word in words:
-        found = found.filter(name__icontains=word)
+    found = holding_every_word(Organisation.objects.all(), text, "name")
     return list(found.order_by("name", "pk")[:limit])
 
 

@@ -12,6 +12,8 @@ typed (up to five), found through the trigram index of names
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.search import holding_every_word
+
 MAX_LENGTH = 100
 
 
@@ -34,9 +36,7 @@ class NameContainsFilter(admin.SimpleListFilter):
         return " ".join(value.split())
 
     def queryset(self, request, queryset):
-        for word in self.value().split()[:5]:
-            queryset = queryset.filter(**{f"{self.field_path}__name__icontains": word})
-        return queryset
+        return holding_every_word(queryset, self.value(), f"{self.field_path}__name")
 
     def choices(self, changelist):
         yield {

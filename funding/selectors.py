@@ -11,7 +11,6 @@ from django.db.models import (
     DecimalField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.numbers import parse_int
+from config.search import holding_every_word
 
 from .models import (
     Application,
@@ -208,15 +208,10 @@ def funding_requests_for_officers(
     )
     if status:
         qs = qs.filter(status=status)
-    for word in provider.split()[:5]:
-        # Each word anywhere in the provider's name, chosen or typed.
-        qs = qs.filter(
-            Q(provider__name__icontains=word) | Q(provider_name__icontains=word)
-        )
-    for word in workplace.split()[:5]:
-        # Each word anywhere in the workplace's name (the trigram index of
-        # names, accounts/0009, finds them).
-        qs = qs.filter(organisation__name__icontains=word)
+    # Each word anywhere in the provider's name (chosen or typed) and the
+    # workplace's (the trigram index of names, accounts/0009, finds them).
+    qs = holding_every_word(qs, provider, "provider__name", "provider_name")
+    qs = holding_every_word(qs, workplace, "organisation__name")
     if (round_pk := parse_int(round_id, minimum=1)) is not None:
         qs = qs.filter(round_id=round_pk)
     if submitted_from:

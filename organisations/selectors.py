@@ -24,6 +24,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.selectors import confirmed_members, users_with_email
 from bookings.models import Booking, Transaction
 from bookings.selectors import balance_after
+from config.search import holding_every_word, search_words
 
 from .models import Invoice, InvoiceLine
 
@@ -102,13 +103,11 @@ def members_matching(members: QuerySet[User], search: str) -> QuerySet[User]:
     @ is a whole email address; any other is part of the first or last name.
     The pages do not show members' addresses, so a part of one finds no one:
     guessing letters must not reveal them."""
-    for word in search.split()[:5]:
+    for word in search_words(search):
         if "@" in word:
             members = users_with_email(word, among=members)
         else:
-            members = members.filter(
-                Q(first_name__icontains=word) | Q(last_name__icontains=word)
-            )
+            members = holding_every_word(members, word, "first_name", "last_name")
     return members
 
 
