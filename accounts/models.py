@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from config.loaded import RemembersLoaded
+
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
 
 
@@ -163,30 +165,6 @@ class AccountClosure(models.Model):
         if self.closed_at:
             return "closed"
         return "scheduled"
-
-
-class RemembersLoaded:
-    """Keeps the values of the fields in `remembered` as they were read (or
-    last saved), as `_loaded_<field>`, so that `save` can tell what changed
-    since: a field not read (deferred) is remembered as None, and a partial
-    refresh remembers only the fields it read."""
-
-    remembered: tuple[str, ...] = ()
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance.remember_loaded()
-        return instance
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        super().refresh_from_db(using, fields, from_queryset)
-        self.remember_loaded(fields)
-
-    def remember_loaded(self, fields=None) -> None:
-        for name in self.remembered:
-            if fields is None or {name, name.removesuffix("_id")} & set(fields):
-                setattr(self, f"_loaded_{name}", self.__dict__.get(name))
 
 
 class OrganisationQuerySet(models.QuerySet):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from config.loaded import RemembersLoaded
 
 
 class Provider(models.Model):
@@ -266,7 +267,7 @@ class SessionQuerySet(models.QuerySet):
             return super().update(**kwargs)
 
 
-class Session(models.Model):
+class Session(RemembersLoaded, models.Model):
     """One dated occurrence of a course."""
 
     class Status(models.TextChoices):
@@ -333,6 +334,9 @@ class Session(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     objects = SessionQuerySet.as_manager()
+    # The course it was read with: a session moved to another changes (and
+    # locks) both courses.
+    remembered = ("course_id",)
 
     class Meta:
         ordering = ["starts_at"]
@@ -395,7 +399,7 @@ class Session(models.Model):
                 # next session: the one it was loaded with is locked too.
                 lock_course(self.course_id, getattr(self, "_loaded_course_id", None))
                 super().save(*args, update_fields=update_fields, **kwargs)
-            self._loaded_course_id = self.course_id
+            self.remember_loaded()
         else:
             super().save(*args, update_fields=update_fields, **kwargs)
 
@@ -403,12 +407,6 @@ class Session(models.Model):
         with transaction.atomic(savepoint=False):
             lock_course(self.course_id, getattr(self, "_loaded_course_id", None))
             return super().delete(*args, **kwargs)
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_course_id = instance.__dict__.get("course_id")
-        return instance
 
     @property
     def closes_at(self):
