@@ -82,6 +82,47 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
 
 
 @pytest.mark.django_db
+def test_the_workplace_search_and_the_staff_queues_work_with_the_cache_down(
+    learner_client, settings, monkeypatch
+):
+    """Choosing a workplace tells cached pages (a running reservation admits
+    its members), and the staff queues filter by name: neither may fail
+    when Redis does."""
+    from accounts import forms, roles
+    from accounts.models import Organisation, Profile
+    from courses.models import Reservation
+    from tests.conftest import staff_client
+
+    _cache_at(settings, "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(forms, "WORKPLACES_LISTED", 1)
+    school, _other = (
+        Organisation.objects.create(name=n) for n in ("Hillside Primary", "Oakwood")
+    )
+    session = SessionFactory.create(capacity=5)
+    Reservation.objects.create(
+        session=session, places=2, organisation=school, until=session.starts_at
+    )
+    form = {"first_name": "Ada", "last_name": "Lovelace", "phone": "", "postcode": ""}
+    page = learner_client.post("/profile/edit/", {**form, "workplace_search": "hill"})
+    assert page.status_code == 200
+    assert "Choose your workplace from those found" in page.content.decode()
+    response = learner_client.post(
+        "/profile/edit/", {**form, "workplace_search": "hillside primary"}
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user=learner_client.user).organisation == school
+    officer = staff_client(roles.FUNDING_OFFICERS)
+    for path in (
+        "/staff/funding/?provider=uni&workplace=hill&page=2",
+        "/staff/funding/applications/?page=2",
+    ):
+        assert officer.get(path).status_code == 200, path
+    booking_admin = staff_client(roles.BOOKING_ADMINS)
+    response = booking_admin.get("/admin/bookings/booking/?organisation_name=hill")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_silent_cache_costs_one_timeout_then_is_not_tried(settings, silent_redis):
     _cache_at(settings, f"redis://127.0.0.1:{silent_redis}/0", timeout=0.5)
     started = time.monotonic()
