@@ -245,6 +245,53 @@ def lock_course(*course_ids: int | None) -> None:
         )
 
 
+class CourseSearch(models.Model):
+    """What a catalogue search reads of each published course, in a table of
+    its own: the next session's start, the search vector and the facets.
+
+    A search reads every course that matches its words to rank them or to
+    count them (a broad word matches one course in six), and the rows of
+    `courses_course` are wide (titles, summaries, descriptions): at 50,000
+    courses a broad word's matches lay on 3,845 of its pages. This table is
+    a quarter of that width, so the same matches are read from far fewer
+    pages (about half the time, docs/performance.md), and the page's own
+    rows are then read from `courses_course` by id.
+
+    On PostgreSQL a trigger on `courses_course` (migration 0012) keeps one
+    row per published course, whoever writes: a course published, changed,
+    unpublished or deleted, its next session moved by the session triggers,
+    its facets by the topic triggers, its vector by `reindex_courses`.
+    Never written by Django. On the embedded SQLite default it stays empty
+    and the catalogue reads the courses."""
+
+    course = models.OneToOneField(
+        Course,
+        primary_key=True,
+        # The trigger deletes the row with the course: nothing for Django's
+        # collector to do.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    next_session_at = models.DateTimeField(null=True)
+    search_vector = SearchVectorField(null=True)
+    facets = SearchVectorField(null=True)
+
+    class Meta:
+        indexes = [
+            # A count or a search sorted by date with few matches walks it.
+            models.Index(
+                fields=["next_session_at", "course"], name="coursesearch_next"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of course {self.course_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        raise TypeError("the trigger on courses_course keeps CourseSearch")
+
+
 class SessionQuerySet(models.QuerySet):
     """Writes in bulk take the sessions' courses first, as `Session.save`
     does, so no way of writing sessions can hold a session while it waits

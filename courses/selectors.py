@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 
-from .models import Course, Provider, Reservation, Session, Topic
+from .models import Course, CourseSearch, Provider, Reservation, Session, Topic
 
 # Booking statuses that hold a place (bookings.Booking.PLACE_HOLDING; a test keeps them equal).
 PLACE_HOLDING = ("confirmed", "offered", "awaiting_approval", "attended", "no_show")
@@ -325,12 +325,9 @@ def _facets_query(filters: CatalogueFilters) -> SearchQuery | None:
     return SearchQuery(" & ".join(lexemes), search_type="raw", config="simple")
 
 
-def _matching(
-    qs: QuerySet[Course], filters: CatalogueFilters, now: dt.datetime
-) -> QuerySet[Course]:
-    """`qs` narrowed to published courses that match every filter but the dates
-    (which callers apply to the sessions they join or look for)."""
-    qs = qs.filter(status=Course.Status.PUBLISHED)
+def _matching_words_and_facets(qs, filters: CatalogueFilters, now: dt.datetime):
+    """`qs` (courses, or their `CourseSearch` rows: the same pk) narrowed to
+    those matching the words, the facets and "places left" (PostgreSQL)."""
     if filters.available:
         # Per session in range, its places held counted from the index on
         # (session, status) alone: no join and GROUP BY of the bookings.
@@ -338,17 +335,31 @@ def _matching(
             _in_range(filters, now), course=OuterRef("pk")
         ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
         qs = qs.filter(Exists(with_places))
+    # The words and the other filters are looked up together in one GIN
+    # index (search_vector, facets), which gives only the courses that
+    # match them all.
+    query = _search_query(filters)
+    if query is not None:
+        qs = qs.filter(search_vector=query)
+    facets = _facets_query(filters)
+    if facets is not None:
+        qs = qs.filter(facets=facets)
+    return qs
+
+
+def _matching(
+    qs: QuerySet[Course], filters: CatalogueFilters, now: dt.datetime
+) -> QuerySet[Course]:
+    """`qs` narrowed to published courses that match every filter but the dates
+    (which callers apply to the sessions they join or look for)."""
+    qs = qs.filter(status=Course.Status.PUBLISHED)
     if settings.IS_POSTGRES:
-        # The words and the other filters are looked up together in one GIN
-        # index (search_vector, facets), which gives only the courses that
-        # match them all.
-        query = _search_query(filters)
-        if query is not None:
-            qs = qs.filter(search_vector=query)
-        facets = _facets_query(filters)
-        if facets is not None:
-            qs = qs.filter(facets=facets)
-        return qs
+        return _matching_words_and_facets(qs, filters, now)
+    if filters.available:
+        with_places = Session.objects.filter(
+            _in_range(filters, now), course=OuterRef("pk")
+        ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
+        qs = qs.filter(Exists(with_places))
     if filters.topic:
         qs = qs.filter(
             Exists(
@@ -412,9 +423,39 @@ def with_next_places_left(courses) -> list[Course]:
     return courses
 
 
+class CoursesByIds:
+    """A catalogue listing whose matching and order come from `CourseSearch`
+    (`ids`, a queryset of course ids in the listing's order) and whose rows
+    come from `courses` a slice at a time: sliced, it reads the slice's ids,
+    then those courses by id (two short queries), so a page reads the wide
+    rows of its own courses only. A Paginator takes it like a queryset."""
+
+    ordered = True
+
+    def __init__(self, ids: QuerySet, courses: QuerySet[Course]) -> None:
+        self.ids = ids
+        self.courses = courses
+
+    def count(self) -> int:
+        return self.ids.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = list(self.ids[index])
+        if not ids:
+            return []
+        rows = {c.pk: c for c in self.courses.filter(pk__in=ids).order_by()}
+        # A course unpublished between the two reads is left out.
+        return [rows[pk] for pk in ids if pk in rows]
+
+    def __iter__(self):
+        return iter(self[:])
+
+
 def courses_for_catalogue(
     filters: CatalogueFilters, *, now: dt.datetime | None = None
-) -> QuerySet[Course]:
+) -> QuerySet[Course] | CoursesByIds:
     """Published courses with an upcoming session that match the filters.
 
     Each row carries `next_starts_at`, the start of its first session in
@@ -430,10 +471,43 @@ def courses_for_catalogue(
     rows however many courses start at that moment; by title, they had to
     be read and sorted all together. Count with
     `courses_for_catalogue_count`, which is cheaper than counting this.
+
+    A search or a filter without dates, ranked or by date, is matched and
+    ordered in the narrow `CourseSearch` table and its page's rows read by
+    id (`CoursesByIds`): ranking reads every match, and from there it reads
+    a quarter of the pages.
     """
     now = now or timezone.now()
+    query = _search_query(filters)
+    sort = filters.sort or ("relevance" if query is not None else "soonest")
+    courses = (
+        # The cards never show these; they are the widest columns.
+        Course.objects.defer("description", "search_vector", "facets")
+        .select_related("provider")
+        .prefetch_related("topics")
+    )
+    if (
+        _kept_next_session(filters)
+        and sort != "title"
+        and (query is not None or _facet_lexemes(filters))
+    ):
+        rows = _matching_words_and_facets(
+            CourseSearch.objects.filter(next_session_at__gt=now), filters, now
+        )
+        if sort == "relevance" and query is not None:
+            rows = rows.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
+                "-rank", "next_session_at", "pk"
+            )
+        else:
+            rows = rows.order_by("next_session_at", "pk")
+        return CoursesByIds(
+            rows.values_list("pk", flat=True),
+            courses.filter(
+                status=Course.Status.PUBLISHED, next_session_at__gt=now
+            ).annotate(next_starts_at=F("next_session_at")),
+        )
     if _kept_next_session(filters):
-        qs = Course.objects.filter(next_session_at__gt=now).annotate(
+        qs = courses.filter(next_session_at__gt=now).annotate(
             next_starts_at=F("next_session_at")
         )
     else:
@@ -447,7 +521,7 @@ def courses_for_catalogue(
             starts_at__lte=OuterRef("next_starts_at"),
         )
         qs = (
-            Course.objects.annotate(
+            courses.annotate(
                 next_session=FilteredRelation(
                     "sessions", condition=_in_range(filters, now, "sessions__")
                 ),
@@ -457,20 +531,14 @@ def courses_for_catalogue(
             .filter(next_session_id__isnull=False)
             .filter(~Exists(earlier))
         )
-    qs = (
-        # The cards never show these; they are the widest columns.
-        qs.defer("description", "search_vector", "facets")
-        .select_related("provider")
-        .prefetch_related("topics")
-    )
     qs = _matching(qs, filters, now)
-    query = _search_query(filters)
-    if query is not None:
-        qs = qs.annotate(rank=SearchRank(F("search_vector"), query))
-    sort = filters.sort or ("relevance" if query is not None else "soonest")
     if sort == "title":
         return qs.order_by("title", "pk")
     if sort == "relevance" and query is not None:
+        # Ranked only when sorted by it: in the select list of a search
+        # sorted by title or date, PostgreSQL ranked every match it read
+        # (reading each one's vector) though no card shows the rank.
+        qs = qs.annotate(rank=SearchRank(F("search_vector"), query))
         return qs.order_by("-rank", "next_starts_at", "pk")
     return qs.order_by("next_starts_at", "pk")
 
@@ -498,13 +566,15 @@ def courses_for_catalogue_count(
     now = now or timezone.now()
     cap = CATALOGUE_COUNT_CAP if cap is None else cap
     if _kept_next_session(filters):
-        courses = Course.objects.filter(next_session_at__gt=now)
+        # The narrow table: a broad word's matches on a quarter of the pages.
+        matching = _matching_words_and_facets(
+            CourseSearch.objects.filter(next_session_at__gt=now), filters, now
+        )
     else:
         in_range = Session.objects.filter(
             _in_range(filters, now), course=OuterRef("pk")
         )
-        courses = Course.objects.filter(Exists(in_range))
-    matching = _matching(courses, filters, now)
+        matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)
     return matching.order_by().values("pk")[: cap + 1].count()
 
 

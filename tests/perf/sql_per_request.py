@@ -33,6 +33,11 @@ def kind(sql: str) -> str:
         return "refresh"
     if "COUNT(" in upper and "subquery" in sql:
         return "count"
+    if "courses_coursesearch" in sql and "LIMIT" in upper:
+        # A search or filter without dates: the page's ids (CoursesByIds).
+        return "ranked ids" if "ts_rank" in sql else "page ids"
+    if '"courses_course"."id" IN (' in sql and "LIMIT" not in upper:
+        return "page by id"
     if "ts_rank" in sql:
         return "ranked page"
     if 'FROM "courses_course"' in sql and "LIMIT" in upper:

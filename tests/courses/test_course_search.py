@@ -1,0 +1,141 @@
+"""CourseSearch: the narrow copy of what a catalogue search reads of each
+published course, kept by a PostgreSQL trigger on courses_course whoever
+writes, and the listing read through it (CoursesByIds)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from courses import selectors, services
+from courses.models import Course, CourseSearch, Session
+from tests.courses.factories import (
+    CourseFactory,
+    ProviderFactory,
+    SessionFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def agrees() -> int:
+    """Fails unless CourseSearch holds exactly the published courses, each
+    with its course's next session, vector and facets; returns how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, next_session_at, search_vector::text, facets::text"
+            " FROM courses_course WHERE status = 'published' ORDER BY id"
+        )
+        wanted = cursor.fetchall()
+        cursor.execute(
+            "SELECT course_id, next_session_at, search_vector::text, facets::text"
+            " FROM courses_coursesearch ORDER BY course_id"
+        )
+        kept = cursor.fetchall()
+    assert kept == wanted
+    return len(kept)
+
+
+def test_every_writer_of_a_course_its_sessions_and_topics_keeps_it():
+    soon = timezone.now() + dt.timedelta(days=3)
+    topic = TopicFactory.create()
+    course = CourseFactory.create(title="Phonics for beginners", topics=[topic])
+    draft = CourseFactory.create(status=Course.Status.DRAFT)
+    assert agrees() == 1
+    assert not CourseSearch.objects.filter(pk=draft.pk).exists()
+
+    session = SessionFactory.create(course=course, starts_at=soon)
+    assert CourseSearch.objects.get(pk=course.pk).next_session_at == soon
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=soon - dt.timedelta(days=1), ends_at=soon
+    )
+    assert agrees() == 1
+    session.refresh_from_db()
+    session.status = Session.Status.CANCELLED
+    session.save()
+    assert CourseSearch.objects.get(pk=course.pk).next_session_at is None
+    assert agrees() == 1
+
+    services.reindex_courses([course.pk])
+    assert "phonic" in CourseSearch.objects.get(pk=course.pk).search_vector
+    assert agrees() == 1
+    course.topics.add(TopicFactory.create())  # the facets, by the topics' trigger
+    course.topics.remove(topic)
+    assert agrees() == 1
+    # The facets' own trigger rewrites them on a change of mode or price.
+    Course.objects.filter(pk=course.pk).update(
+        mode=Course.Mode.E_LEARNING, price=Decimal("0")
+    )
+    assert "free" in CourseSearch.objects.get(pk=course.pk).facets
+    assert agrees() == 1
+
+    draft.status = Course.Status.PUBLISHED
+    draft.save()
+    assert agrees() == 2
+    Course.objects.filter(pk=course.pk).update(status=Course.Status.DRAFT)
+    assert agrees() == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE courses_course SET status = 'published' WHERE id = %s", [course.pk]
+        )
+    assert agrees() == 2
+
+    made = Course.objects.bulk_create(
+        [
+            Course(
+                slug="bulk",
+                title="Bulk",
+                summary="s",
+                description="d",
+                provider=ProviderFactory.create(),
+                cpd_hours=1,
+                price=Decimal("5"),
+                mode=Course.Mode.IN_PERSON,
+                status=Course.Status.PUBLISHED,
+            )
+        ]
+    )
+    assert agrees() == 3
+    made[0].delete()
+    assert agrees() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM courses_course WHERE id = %s", [draft.pk])
+    assert agrees() == 1
+
+
+def test_a_course_moved_on_to_its_next_session_is_moved_on_here_too():
+    now = timezone.now()
+    course = CourseFactory.create()
+    first = SessionFactory.create(course=course, starts_at=now + dt.timedelta(hours=1))
+    second = SessionFactory.create(course=course, starts_at=now + dt.timedelta(days=2))
+    assert CourseSearch.objects.get(pk=course.pk).next_session_at == first.starts_at
+    services.refresh_next_sessions(now=now + dt.timedelta(hours=2))
+    assert CourseSearch.objects.get(pk=course.pk).next_session_at == second.starts_at
+    assert agrees() == 1
+
+
+def test_a_page_leaves_out_a_course_unpublished_after_its_ids_were_read(
+    django_assert_num_queries,
+):
+    when = timezone.now() + dt.timedelta(days=2)
+    courses = [
+        SessionFactory.create(course__title=f"Maths {n}", starts_at=when).course
+        for n in range(3)
+    ]
+    services.reindex_courses()
+    listing = selectors.courses_for_catalogue(
+        selectors.CatalogueFilters(q="maths", sort="soonest")
+    )
+    assert isinstance(listing, selectors.CoursesByIds)
+    ids = list(listing.ids)
+    assert ids == [c.pk for c in courses]  # at the same moment: in the order added
+    listing.ids = ids  # as read just before the change
+    Course.objects.filter(pk=courses[1].pk).update(status=Course.Status.DRAFT)
+    with django_assert_num_queries(0):
+        assert listing[5:10] == []
+    page = listing[0:20]
+    assert [c.pk for c in page] == [courses[0].pk, courses[2].pk]
+    assert page[0].next_starts_at == when
