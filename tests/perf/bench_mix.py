@@ -502,12 +502,14 @@ def bench_size(size: str, args, wrk: str, tmp: Path) -> dict[str, Result]:
                     tmp / f"{size}-{key}.txt", lines, n * len(lines) // args.rounds
                 )
             for key in [k for k, _label, _target in ROWS if k in args.only]:
-                bc.say(f"  {size} round {n + 1}: {key} for {args.duration} s ...")
-                results.setdefault(key, []).append(
-                    run_wrk(
-                        wrk, base + "/", scripts[key], seconds=args.duration, args=args
-                    )
+                result = run_wrk(
+                    wrk, base + "/", scripts[key], seconds=args.duration, args=args
                 )
+                bc.say(
+                    f"  {size} round {n + 1}: {key} for {args.duration} s: "
+                    f"{result.rps:,.1f} req/s"
+                )
+                results.setdefault(key, []).append(result)
     finally:
         bc.stop_gunicorn(proc)
     chosen = {k: median(rs) for k, rs in results.items()}
