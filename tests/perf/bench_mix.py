@@ -30,7 +30,11 @@ same run, with the issue's targets. Also times the catalogue's total count
 (uncached) at each size. It prints figures and exits 0 whatever they are.
 
     .venv/bin/python tests/perf/bench_mix.py [--size small|large|both]
-        [--duration 10] [--database-prefix postgres://.../cpd_bench_mix]
+        [--duration 10] [--rounds 1] [--only mix,course,...]
+        [--database-prefix postgres://.../cpd_bench_mix]
+
+(`--only` runs the rows named, with the bare view always; each round's
+rate is printed as it ends, and the table shows the median of the rounds.)
 
 Databases `<prefix>_small` and `<prefix>_large` are built once (bulk inserts:
 about a minute small, several large) and reused while they still describe the
