@@ -426,23 +426,41 @@ def with_next_places_left(courses) -> list[Course]:
 class CoursesByIds:
     """A catalogue listing whose matching and order come from `CourseSearch`
     (`ids`, a queryset of course ids in the listing's order) and whose rows
-    come from `courses` a slice at a time: sliced, it reads the slice's ids,
-    then those courses by id (two short queries), so a page reads the wide
-    rows of its own courses only. A Paginator takes it like a queryset."""
+    come from `courses` a slice at a time.
+
+    The ids of its first `first` rows (the count's cap and one more) are
+    read in one query and kept: they give the count (`count`, up to
+    `first`) and any page within them, so a page and its count read the
+    matches once (ranking reads every match either way; a sort by date
+    walks the index a little further). A slice then reads its courses by
+    id. A Paginator takes it like a queryset."""
 
     ordered = True
 
-    def __init__(self, ids: QuerySet, courses: QuerySet[Course]) -> None:
+    def __init__(self, ids: QuerySet, courses: QuerySet[Course], *, first: int) -> None:
         self.ids = ids
         self.courses = courses
+        self.first = first
+        self._first_ids: list[int] | None = None
+
+    def first_ids(self) -> list[int]:
+        if self._first_ids is None:
+            self._first_ids = list(self.ids[: self.first])
+        return self._first_ids
 
     def count(self) -> int:
-        return self.ids.count()
+        """How many rows, up to `first` (more than `first - 1` is all it
+        tells, as `courses_for_catalogue_count` with the cap)."""
+        return len(self.first_ids())
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-        ids = list(self.ids[index])
+        start, stop = index.start or 0, index.stop
+        if stop is not None and start >= 0 and stop <= self.first and not index.step:
+            ids = self.first_ids()[start:stop]
+        else:
+            ids = list(self.ids[index])
         if not ids:
             return []
         rows = {c.pk: c for c in self.courses.filter(pk__in=ids).order_by()}
@@ -505,6 +523,7 @@ def courses_for_catalogue(
             courses.filter(
                 status=Course.Status.PUBLISHED, next_session_at__gt=now
             ).annotate(next_starts_at=F("next_session_at")),
+            first=CATALOGUE_COUNT_CAP + 1,
         )
     if _kept_next_session(filters):
         qs = courses.filter(next_session_at__gt=now).annotate(

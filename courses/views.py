@@ -115,17 +115,19 @@ def _catalogue_content(
     per_page = parse_int(params.get("per_page"), default=20)
     if per_page not in PER_PAGE_CHOICES:
         per_page = 20
-    paginator = Paginator(
-        selectors.courses_for_catalogue(filters, now=store.now), per_page
-    )
+    listing = selectors.courses_for_catalogue(filters, now=store.now)
+    paginator = Paginator(listing, per_page)
     # The count has a cheaper query of its own, and every page and sort order
-    # of the same search shares it.
+    # of the same search shares it. A search or filter without dates reads
+    # its first ids once for both (CoursesByIds).
     # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
     # than" and offers the pages up to the cap.
     found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
-        lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
+        listing.count
+        if isinstance(listing, selectors.CoursesByIds)
+        else lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
     )
     more_than = found > selectors.CATALOGUE_COUNT_CAP
     paginator.count = min(found, selectors.CATALOGUE_COUNT_CAP)

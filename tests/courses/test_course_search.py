@@ -139,3 +139,25 @@ def test_a_page_leaves_out_a_course_unpublished_after_its_ids_were_read(
     page = listing[0:20]
     assert [c.pk for c in page] == [courses[0].pk, courses[2].pk]
     assert page[0].next_starts_at == when
+
+
+def test_the_first_ids_give_the_count_and_the_pages_within_them(
+    monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 2)
+    when = timezone.now() + dt.timedelta(days=2)
+    made = [
+        SessionFactory.create(course__title=f"Maths {n}", starts_at=when).course
+        for n in range(4)
+    ]
+    services.reindex_courses()
+    filters = selectors.CatalogueFilters(q="maths", sort="soonest")
+    listing = selectors.courses_for_catalogue(filters)
+    with django_assert_num_queries(1):
+        assert listing.count() == 3  # more than the cap of 2: all it tells
+        assert listing.count() == 3
+    assert selectors.courses_for_catalogue_count(filters) == 3
+    with django_assert_num_queries(2):  # the courses and their topics
+        assert [c.pk for c in listing[1:3]] == [made[1].pk, made[2].pk]
+    with django_assert_num_queries(3):  # beyond the first ids: read by slice
+        assert [c.pk for c in listing[3:5]] == [made[3].pk]

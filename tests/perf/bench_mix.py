@@ -3,7 +3,9 @@
 At each size (small: 5,000 courses, 20,000 sessions, 100,000 bookings; large:
 50,000 courses, 200,000 sessions, 1,000,000 bookings; 5 bookings a session,
 one person per 5 bookings), serve the app through gunicorn (2 sync workers) on
-loopback and drive, with wrk, one after another in the same run:
+loopback, both sizes at once, and drive, with wrk, one after another in the
+same run, each row at one size and then at the other (the other first in
+every other round), so that the machine's drift falls on both alike:
 
 - bare view            /bench/bare/: the same middleware, a trivial template
 - (a) cached catalogue /courses/ asked again and again (whole-page cache hits)
@@ -46,6 +48,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -403,132 +406,166 @@ def app_env(url: str, args, base: str, tmp: Path) -> dict[str, str]:
     }
 
 
-def bench_size(size: str, args, wrk: str, tmp: Path) -> dict[str, Result]:
-    url = f"{args.database_prefix}_{size}"
-    name = urlsplit(url).path.lstrip("/")
-    port = bc.free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = app_env(url, args, base, tmp)
-    learners_file = build(url, env, size, tmp)
-    learners = [line.split() for line in learners_file.read_text().splitlines()]
-    courses = SIZES[size][0]
-    with bc.pg_connect(url, name) as conn:
-        slugs = [r[0] for r in conn.execute("SELECT slug FROM courses_course")]
-        session_ids = [
-            r[0]
-            for r in conn.execute(
-                # Free courses only: a paid course's POST shows "Check your
-                # booking before you confirm it" instead of booking. None a
-                # signed-in learner already booked in an earlier run: each
-                # POST is a new booking, not "you already have one".
-                "SELECT s.id FROM courses_session s JOIN courses_course c"
-                " ON c.id = s.course_id WHERE s.starts_at > now() AND c.price = 0"
-                " AND NOT EXISTS (SELECT 1 FROM bookings_booking b"
-                " WHERE b.session_id = s.id AND b.person_id = ANY(%s))"
-                " ORDER BY random()",
-                [[int(pid) for pid, _key in learners]],
-            )
-        ]
-    if len(session_ids) < 5_000:
-        # Each run books a thousand or so of them: after a few runs on one
-        # database the POSTs would wrap onto sessions already booked.
-        bc.fail(
-            f"only {len(session_ids):,} sessions of free courses are left that "
-            f"no signed-in learner has booked; drop {name} to build it again"
-        )
-    rng = random.Random(15)
-    rng.shuffle(slugs)
-    lists = {
-        "bare": ["/bench/bare/ "],
-        "cached": ["/courses/ "],
-        "home": ["/ "],
-        "mix": [f"{p} " for p in mix_paths(40_000, provider_values(url, name), 15)],
-        "course": [f"/courses/{s}/ " for s in slugs],
-        # A session cookie per connection (the issue's (d)): args.connections
-        # learners take turns.
-        "course_in": [
-            f"/courses/{s}/ {learners[k % args.connections][1]}"
-            for k, s in enumerate(slugs[:40_000])
-        ],
-        "bookings_in": [
-            f"/bookings/ {key}" for _pid, key in learners[: args.connections]
-        ],
-        # Learner k books sessions k, k + n, ...: no pair twice (the learners
-        # were booked on none of the sessions drawn here beyond chance).
-        "book": [
-            f"/ {learners[k % len(learners)][1]} {sid}"
-            for k, sid in enumerate(session_ids[: min(len(session_ids), 100_000)])
-        ],
-    }
-    scripts = {}
-    for key, lines in lists.items():
-        write_lines(tmp / f"{size}-{key}.txt", lines, 0)
-        lua = tmp / f"{size}-{key}.lua"
-        lua.write_text(
-            LUA
-            % {"file": tmp / f"{size}-{key}.txt", "threads": args.threads, "csrf": CSRF}
-        )
-        scripts[key] = lua
-    bc.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        env=env,
-        timeout=300,
-        what="collectstatic",
-    )
-    import redis
+class SizeBench:
+    """One size's database and server, started once and then measured a row
+    at a time, so that the two sizes take turns row by row (`main`): the
+    machine's speed drifts over minutes when other work shares it, and two
+    sizes measured one after the other would each take a different drift
+    into the share of one in the other."""
 
-    redis.Redis.from_url(args.redis_url).flushdb()
-    counts = count_timings(url, {**env, "REDIS_URL": ""})
-    log = tmp / f"gunicorn-{size}.log"
-    proc = bc.start_gunicorn(env, port, log, args.workers)
-    try:
-        bc.wait_until_up(proc, base + "/bench/bare/", log, limit=60)
-        for path in (lists["course"][0], "/ ", lists["mix"][0]):
-            status, body = bc.fetch(base + path.split()[0])
-            if status != 200:
-                bc.fail(f"{path} answered {status}:\n{body[:1500]}")
-        status, body = bc.fetch(
-            base + "/bookings/", cookie=f"sessionid={learners[0][1]}"
+    def __init__(self, size: str, args, wrk: str, tmp: Path) -> None:
+        self.size, self.args, self.wrk, self.tmp = size, args, wrk, tmp
+        self.url = url = f"{args.database_prefix}_{size}"
+        self.name = name = urlsplit(url).path.lstrip("/")
+        port = bc.free_port()
+        self.base = base = f"http://127.0.0.1:{port}"
+        # A cache of its own: both servers are up at once.
+        redis_url = args.redis_url if size == "small" else args.redis_url_large
+        env = {**app_env(url, args, base, tmp), "REDIS_URL": redis_url}
+        learners_file = build(url, env, size, tmp)
+        learners = [line.split() for line in learners_file.read_text().splitlines()]
+        with bc.pg_connect(url, name) as conn:
+            slugs = [r[0] for r in conn.execute("SELECT slug FROM courses_course")]
+            session_ids = [
+                r[0]
+                for r in conn.execute(
+                    # Free courses only: a paid course's POST shows "Check
+                    # your booking before you confirm it" instead of booking.
+                    # None a signed-in learner already booked in an earlier
+                    # run: each POST is a new booking, not "you already have
+                    # one".
+                    "SELECT s.id FROM courses_session s JOIN courses_course c"
+                    " ON c.id = s.course_id WHERE s.starts_at > now() AND c.price = 0"
+                    " AND NOT EXISTS (SELECT 1 FROM bookings_booking b"
+                    " WHERE b.session_id = s.id AND b.person_id = ANY(%s))"
+                    " ORDER BY random()",
+                    [[int(pid) for pid, _key in learners]],
+                )
+            ]
+        if "book" in args.only and len(session_ids) < 5_000:
+            # Each run books a thousand or so of them: after a few runs on
+            # one database the POSTs would wrap onto sessions already booked.
+            bc.fail(
+                f"only {len(session_ids):,} sessions of free courses are left that "
+                f"no signed-in learner has booked; drop {name} to build it again"
+            )
+        rng = random.Random(15)
+        rng.shuffle(slugs)
+        self.lists = lists = {
+            "bare": ["/bench/bare/ "],
+            "cached": ["/courses/ "],
+            "home": ["/ "],
+            "mix": [f"{p} " for p in mix_paths(40_000, provider_values(url, name), 15)],
+            "course": [f"/courses/{s}/ " for s in slugs],
+            # A session cookie per connection (the issue's (d)):
+            # args.connections learners take turns.
+            "course_in": [
+                f"/courses/{s}/ {learners[k % args.connections][1]}"
+                for k, s in enumerate(slugs[:40_000])
+            ],
+            "bookings_in": [
+                f"/bookings/ {key}" for _pid, key in learners[: args.connections]
+            ],
+            # Learner k books sessions k, k + n, ...: no pair twice (the
+            # learners were booked on none of the sessions drawn here beyond
+            # chance).
+            "book": [
+                f"/ {learners[k % len(learners)][1]} {sid}"
+                for k, sid in enumerate(session_ids[: min(len(session_ids), 100_000)])
+            ],
+        }
+        self.scripts = {}
+        for key, lines in lists.items():
+            write_lines(tmp / f"{size}-{key}.txt", lines, 0)
+            lua = tmp / f"{size}-{key}.lua"
+            lua.write_text(
+                LUA
+                % {
+                    "file": tmp / f"{size}-{key}.txt",
+                    "threads": args.threads,
+                    "csrf": CSRF,
+                }
+            )
+            self.scripts[key] = lua
+        bc.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=env,
+            timeout=300,
+            what="collectstatic",
         )
-        if status != 200 or "Sign out" not in body:
-            bc.fail(f"a signed-in learner's /bookings/ answered {status}")
-        bc.say(f"Warming up ({args.warmup} s) ...")
-        for key in ("bare", "cached", "home"):
-            run_wrk(wrk, base + "/", scripts[key], seconds=args.warmup, args=args)
-        results: dict[str, list[Result]] = {}
-        bookings_before = booking_count(url, name)
-        for n in range(args.rounds):
-            # Each round starts further down every list: a second round of
-            # the same lines would find the mix's pages in the cache and the
-            # learners already booked.
-            for key, lines in lists.items():
-                write_lines(
-                    tmp / f"{size}-{key}.txt", lines, n * len(lines) // args.rounds
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        self.counts = count_timings(url, {**env, "REDIS_URL": ""})
+        log = tmp / f"gunicorn-{size}.log"
+        self.proc = bc.start_gunicorn(env, port, log, args.workers)
+        try:
+            bc.wait_until_up(self.proc, base + "/bench/bare/", log, limit=60)
+            for path in (lists["course"][0], "/ ", lists["mix"][0]):
+                status, body = bc.fetch(base + path.split()[0])
+                if status != 200:
+                    bc.fail(f"{path} answered {status}:\n{body[:1500]}")
+            status, body = bc.fetch(
+                base + "/bookings/", cookie=f"sessionid={learners[0][1]}"
+            )
+            if status != 200 or "Sign out" not in body:
+                bc.fail(f"a signed-in learner's /bookings/ answered {status}")
+            bc.say(f"Warming up {size} ({args.warmup} s) ...")
+            for key in ("bare", "cached", "home"):
+                run_wrk(
+                    wrk, base + "/", self.scripts[key], seconds=args.warmup, args=args
                 )
-            for key in [k for k, _label, _target in ROWS if k in args.only]:
-                result = run_wrk(
-                    wrk, base + "/", scripts[key], seconds=args.duration, args=args
-                )
-                bc.say(
-                    f"  {size} round {n + 1}: {key} for {args.duration} s: "
-                    f"{result.rps:,.1f} req/s"
-                )
-                results.setdefault(key, []).append(result)
-    finally:
-        bc.stop_gunicorn(proc)
-    chosen = {k: median(rs) for k, rs in results.items()}
-    chosen["_counts"] = counts  # type: ignore[assignment]
-    if "book" in results:
-        posts = sum(r.requests for r in results["book"])
-        chosen["_booked"] = (  # type: ignore[assignment]
-            f"{booking_count(url, name) - bookings_before:,} bookings made by "
-            f"{posts:,} booking POSTs"
+        except BaseException:
+            bc.stop_gunicorn(self.proc)
+            raise
+        self.results: dict[str, list[Result]] = {}
+        self.bookings_before = booking_count(url, name)
+
+    def start_round(self, n: int) -> None:
+        """Each round starts further down every list: a second round of the
+        same lines would find the mix's pages in the cache and the learners
+        already booked."""
+        for key, lines in self.lists.items():
+            write_lines(
+                self.tmp / f"{self.size}-{key}.txt",
+                lines,
+                n * len(lines) // self.args.rounds,
+            )
+
+    def run(self, n: int, key: str) -> None:
+        result = run_wrk(
+            self.wrk,
+            self.base + "/",
+            self.scripts[key],
+            seconds=self.args.duration,
+            args=self.args,
         )
-    chosen["_size"] = (  # type: ignore[assignment]
-        f"{courses:,} courses, {courses * SIZES[size][1]:,} sessions, "
-        f"{courses * SIZES[size][1] * SIZES[size][2]:,} bookings"
-    )
-    return chosen
+        bc.say(
+            f"  {self.size} round {n + 1}: {key} for {self.args.duration} s: "
+            f"{result.rps:,.1f} req/s"
+        )
+        self.results.setdefault(key, []).append(result)
+
+    def stop(self) -> None:
+        bc.stop_gunicorn(self.proc)
+
+    def chosen(self) -> dict[str, Result]:
+        """The median of each row's rounds, and what the tables print."""
+        chosen = {k: median(rs) for k, rs in self.results.items()}
+        chosen["_rounds"] = self.results  # type: ignore[assignment]
+        chosen["_counts"] = self.counts  # type: ignore[assignment]
+        if "book" in self.results:
+            posts = sum(r.requests for r in self.results["book"])
+            made = booking_count(self.url, self.name) - self.bookings_before
+            chosen["_booked"] = (  # type: ignore[assignment]
+                f"{made:,} bookings made by {posts:,} booking POSTs"
+            )
+        courses, per_course, per_session = SIZES[self.size]
+        chosen["_size"] = (  # type: ignore[assignment]
+            f"{courses:,} courses, {courses * per_course:,} sessions, "
+            f"{courses * per_course * per_session:,} bookings"
+        )
+        return chosen
 
 
 def write_lines(path: Path, lines: list[str], start: int) -> None:
@@ -587,13 +624,27 @@ def print_tables(all_results: dict[str, dict], args) -> None:
             )
     if {"small", "large"} <= set(all_results):
         bc.say("")
-        bc.say("large ratio as a share of the small one (target >= 80%):")
+        bc.say(
+            "large ratio as a share of the small one (target >= 80%), the median"
+            " of the rounds', each from the four rates measured in that round:"
+        )
+        small_rounds = all_results["small"]["_rounds"]
+        large_rounds = all_results["large"]["_rounds"]
         for key, label, _target in ROWS[1:]:
-            if key not in all_results["small"] or key not in all_results["large"]:
+            if key not in small_rounds or key not in large_rounds:
                 continue
-            small = all_results["small"][key].rps / all_results["small"]["bare"].rps
-            large = all_results["large"][key].rps / all_results["large"]["bare"].rps
-            bc.say(f"  {label:<30} {large / small:>5.0%}")
+            shares = [
+                (large.rps / large_bare.rps) / (small.rps / small_bare.rps)
+                for small, small_bare, large, large_bare in zip(
+                    small_rounds[key],
+                    small_rounds["bare"],
+                    large_rounds[key],
+                    large_rounds["bare"],
+                    strict=True,
+                )
+            ]
+            each = ", ".join(f"{share:.0%}" for share in shares)
+            bc.say(f"  {label:<30} {statistics.median(shares):>5.0%}  ({each})")
 
 
 def parse_args() -> argparse.Namespace:
@@ -613,6 +664,11 @@ def parse_args() -> argparse.Namespace:
         ),
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    p.add_argument(
+        "--redis-url-large",
+        default="redis://127.0.0.1:6379/11",
+        help="the large size's cache (both servers are up at once)",
+    )
     p.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
     p.add_argument(
         "--build-only", action="store_true", help="build the databases and stop"
@@ -637,15 +693,29 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cpd-bench-mix-"))
     sizes = ["small", "large"] if args.size == "both" else [args.size]
     try:
-        results = {}
-        for size in sizes:
-            if args.build_only:
+        if args.build_only:
+            for size in sizes:
                 url = f"{args.database_prefix}_{size}"
                 build(url, app_env(url, args, "http://127.0.0.1", tmp), size, tmp)
-                continue
-            results[size] = bench_size(size, args, wrk, tmp)
-        if results:
-            print_tables(results, args)
+            return 0
+        benches: list[SizeBench] = []
+        try:
+            for size in sizes:
+                benches.append(SizeBench(size, args, wrk, tmp))
+            rows = [k for k, _label, _target in ROWS if k in args.only]
+            for n in range(args.rounds):
+                for bench in benches:
+                    bench.start_round(n)
+                # Row by row, the sizes in turn, the other one first in
+                # every other round.
+                turns = benches if n % 2 == 0 else benches[::-1]
+                for key in rows:
+                    for bench in turns:
+                        bench.run(n, key)
+        finally:
+            for bench in benches:
+                bench.stop()
+        print_tables({b.size: b.chosen() for b in benches}, args)
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
