@@ -118,15 +118,15 @@ def _catalogue_content(
     listing = selectors.courses_for_catalogue(filters, now=store.now)
     paginator = Paginator(listing, per_page)
     # The count has a cheaper query of its own, and every page and sort order
-    # of the same search shares it. A search or filter without dates reads
-    # its first ids once for both (CoursesByIds).
+    # of the same search shares it. A ranked search without dates reads its
+    # first ids once for both (CoursesByIds.counted).
     # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
     # than" and offers the pages up to the cap.
     found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
         listing.count
-        if isinstance(listing, selectors.CoursesByIds)
+        if getattr(listing, "counted", False)
         else lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
     )
     more_than = found > selectors.CATALOGUE_COUNT_CAP

@@ -151,8 +151,12 @@ def test_the_first_ids_give_the_count_and_the_pages_within_them(
         for n in range(4)
     ]
     services.reindex_courses()
-    filters = selectors.CatalogueFilters(q="maths", sort="soonest")
+    filters = selectors.CatalogueFilters(q="maths")  # ranked
     listing = selectors.courses_for_catalogue(filters)
+    assert listing.counted
+    assert not selectors.courses_for_catalogue(
+        selectors.CatalogueFilters(q="maths", sort="soonest")
+    ).counted  # by date: a page and the count each stop early
     with django_assert_num_queries(1):
         assert listing.count() == 3  # more than the cap of 2: all it tells
         assert listing.count() == 3

@@ -143,13 +143,13 @@ PAGES = [
     # A cold catalogue page: the moment (refresh_next_sessions), the topics
     # and providers to choose from (two; cached for every search after), the
     # page, its courses' topics, its places left and the count. A search or
-    # filter without dates, ranked or by date, reads its first ids from
-    # CourseSearch (which give the count too) and then the page's courses.
+    # filter without dates reads the page's ids from CourseSearch and then
+    # its courses: one more, but a ranked search's first ids give its count.
     ("/courses/", "anonymous", 7),
     ("/courses/?page=2&per_page=10", "anonymous", 7),
     ("/courses/?sort=title&page=2&per_page=10", "anonymous", 7),
     ("/courses/?q=safeguarding+adults&free=1&available=1", "anonymous", 7),
-    ("/courses/?topic=safeguarding&mode=in_person&sort=soonest", "anonymous", 7),
+    ("/courses/?topic=safeguarding&mode=in_person&sort=soonest", "anonymous", 8),
     ("/courses/?q=safeguarding&sort=relevance&page=2&per_page=10", "learner", 8),
     ("/courses/{course}/", "anonymous", 3),
     # No permission queries: has_perm is asked only about unpublished courses.
