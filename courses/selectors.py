@@ -465,7 +465,11 @@ class CoursesByIds:
         if not isinstance(index, slice):
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop
-        if stop is not None and start >= 0 and stop <= self.first and not index.step:
+        if start < 0 or (stop is not None and stop < 0):
+            raise ValueError("Negative indexing is not supported.")
+        if stop is not None and stop <= start:
+            return []
+        if stop is not None and stop <= self.first and not index.step:
             ids = self.first_ids()[start:stop]
         else:
             ids = list(self.ids[index])

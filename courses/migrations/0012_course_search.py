@@ -6,7 +6,8 @@ pages it read in `courses_course`.
 On PostgreSQL a trigger on `courses_course` keeps one row per published
 course, whoever writes: inserted or updated when a course is published or its
 next session, vector or facets change (the other triggers' writes included),
-deleted when it is unpublished or deleted. On the embedded SQLite default the
+deleted when it is unpublished or deleted (emptied when the courses are
+truncated). On the embedded SQLite default the
 table stays empty and the catalogue reads the courses."""
 
 import django.contrib.postgres.search
@@ -18,7 +19,12 @@ CREATE OR REPLACE FUNCTION courses_course_search_kept() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM courses_coursesearch WHERE course_id = OLD.id;
-    ELSIF NEW.status <> 'published' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.id <> NEW.id THEN
+        DELETE FROM courses_coursesearch WHERE course_id = OLD.id;
+    END IF;
+    IF NEW.status <> 'published' THEN
         DELETE FROM courses_coursesearch WHERE course_id = NEW.id;
     ELSE
         INSERT INTO courses_coursesearch
@@ -42,11 +48,24 @@ CREATE TRIGGER courses_course_search_insert_delete
 CREATE TRIGGER courses_course_search_update
     AFTER UPDATE ON courses_course
     FOR EACH ROW
-    WHEN (OLD.status IS DISTINCT FROM NEW.status
+    WHEN (OLD.id IS DISTINCT FROM NEW.id
+          OR OLD.status IS DISTINCT FROM NEW.status
           OR OLD.next_session_at IS DISTINCT FROM NEW.next_session_at
           OR OLD.search_vector IS DISTINCT FROM NEW.search_vector
           OR OLD.facets IS DISTINCT FROM NEW.facets)
     EXECUTE FUNCTION courses_course_search_kept();
+
+-- Row triggers do not fire on TRUNCATE, and no foreign key cascades it.
+CREATE OR REPLACE FUNCTION courses_course_search_truncated() RETURNS trigger AS $$
+BEGIN
+    TRUNCATE courses_coursesearch;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER courses_course_search_truncate
+    AFTER TRUNCATE ON courses_course
+    FOR EACH STATEMENT EXECUTE FUNCTION courses_course_search_truncated();
 
 INSERT INTO courses_coursesearch (course_id, next_session_at, search_vector, facets)
 SELECT id, next_session_at, search_vector, facets FROM courses_course
@@ -57,6 +76,8 @@ CREATE INDEX coursesearch_words_facets_gin ON courses_coursesearch
 """
 
 POSTGRESQL_BACKWARDS = """
+DROP TRIGGER IF EXISTS courses_course_search_truncate ON courses_course;
+DROP FUNCTION IF EXISTS courses_course_search_truncated();
 DROP TRIGGER IF EXISTS courses_course_search_update ON courses_course;
 DROP TRIGGER IF EXISTS courses_course_search_insert_delete ON courses_course;
 DROP FUNCTION IF EXISTS courses_course_search_kept();

@@ -104,6 +104,19 @@ def test_every_writer_of_a_course_its_sessions_and_topics_keeps_it():
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM courses_course WHERE id = %s", [draft.pk])
     assert agrees() == 1
+    lone = CourseFactory.create()  # no sessions refer to it
+    assert agrees() == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE courses_course SET id = id + 1000 WHERE id = %s", [lone.pk]
+        )
+    assert agrees() == 2
+    assert CourseSearch.objects.filter(pk=lone.pk + 1000).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending
+        cursor.execute("TRUNCATE courses_course CASCADE")
+    assert agrees() == 0
+    assert not CourseSearch.objects.exists()
 
 
 def test_a_course_moved_on_to_its_next_session_is_moved_on_here_too():
@@ -165,3 +178,24 @@ def test_the_first_ids_give_the_count_and_the_pages_within_them(
         assert [c.pk for c in listing[1:3]] == [made[1].pk, made[2].pk]
     with django_assert_num_queries(3):  # beyond the first ids: read by slice
         assert [c.pk for c in listing[3:5]] == [made[3].pk]
+
+
+def test_a_slice_is_read_as_a_querysets_would_be():
+    when = timezone.now() + dt.timedelta(days=2)
+    for n in range(3):
+        SessionFactory.create(course__title=f"Maths {n}", starts_at=when)
+    services.reindex_courses()
+    for filters in (
+        selectors.CatalogueFilters(q="maths"),
+        selectors.CatalogueFilters(q="maths", sort="soonest"),
+    ):
+        listing = selectors.courses_for_catalogue(filters)
+        everything = [c.pk for c in listing]
+        assert len(everything) == 3
+        assert [c.pk for c in listing[1:]] == everything[1:]
+        assert [c.pk for c in listing[:2]] == everything[:2]
+        assert listing[2].pk == everything[2]
+        assert listing[2:2] == listing[5:9] == []
+        for bad in (slice(0, -1), slice(-2, None)):
+            with pytest.raises(ValueError, match="Negative"):
+                listing[bad]
