@@ -55,10 +55,13 @@ CREATE TRIGGER courses_course_search_update
           OR OLD.facets IS DISTINCT FROM NEW.facets)
     EXECUTE FUNCTION courses_course_search_kept();
 
--- Row triggers do not fire on TRUNCATE, and no foreign key cascades it.
+-- Row triggers do not fire on TRUNCATE, and no foreign key cascades it. A
+-- DELETE, not a TRUNCATE: one statement may truncate both tables (Django's
+-- flush does), and PostgreSQL refuses to truncate a table again while that
+-- statement is using it.
 CREATE OR REPLACE FUNCTION courses_course_search_truncated() RETURNS trigger AS $$
 BEGIN
-    TRUNCATE courses_coursesearch;
+    DELETE FROM courses_coursesearch;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
