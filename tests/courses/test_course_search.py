@@ -119,6 +119,17 @@ def test_every_writer_of_a_course_its_sessions_and_topics_keeps_it():
     assert not CourseSearch.objects.exists()
 
 
+def test_both_tables_truncated_in_one_statement_as_a_flush_does():
+    SessionFactory.create()
+    assert agrees() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "TRUNCATE courses_coursesearch, courses_course, courses_session CASCADE"
+        )
+    assert agrees() == 0
+
+
 def test_a_course_moved_on_to_its_next_session_is_moved_on_here_too():
     now = timezone.now()
     course = CourseFactory.create()
