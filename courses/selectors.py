@@ -10,6 +10,7 @@ that the rows, their count and how long a cached page stays right
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -325,16 +326,23 @@ def _facets_query(filters: CatalogueFilters) -> SearchQuery | None:
     return SearchQuery(" & ".join(lexemes), search_type="raw", config="simple")
 
 
+def _with_places_left(filters: CatalogueFilters, now: dt.datetime) -> Exists:
+    """Whether the outer row's course (a course, or its `CourseSearch` row:
+    the same pk) has a session in range with a place left: per session, its
+    places held counted from the index on (session, status) alone, no join
+    and GROUP BY of the bookings."""
+    return Exists(
+        Session.objects.filter(_in_range(filters, now), course=OuterRef("pk")).filter(
+            capacity__gt=Coalesce(_places_held_subquery(), 0)
+        )
+    )
+
+
 def _matching_words_and_facets(qs, filters: CatalogueFilters, now: dt.datetime):
     """`qs` (courses, or their `CourseSearch` rows: the same pk) narrowed to
     those matching the words, the facets and "places left" (PostgreSQL)."""
     if filters.available:
-        # Per session in range, its places held counted from the index on
-        # (session, status) alone: no join and GROUP BY of the bookings.
-        with_places = Session.objects.filter(
-            _in_range(filters, now), course=OuterRef("pk")
-        ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
-        qs = qs.filter(Exists(with_places))
+        qs = qs.filter(_with_places_left(filters, now))
     # The words and the other filters are looked up together in one GIN
     # index (search_vector, facets), which gives only the courses that
     # match them all.
@@ -356,10 +364,7 @@ def _matching(
     if settings.IS_POSTGRES:
         return _matching_words_and_facets(qs, filters, now)
     if filters.available:
-        with_places = Session.objects.filter(
-            _in_range(filters, now), course=OuterRef("pk")
-        ).filter(capacity__gt=Coalesce(_places_held_subquery(), 0))
-        qs = qs.filter(Exists(with_places))
+        qs = qs.filter(_with_places_left(filters, now))
     if filters.topic:
         qs = qs.filter(
             Exists(
@@ -426,40 +431,40 @@ def with_next_places_left(courses) -> list[Course]:
 class CoursesByIds:
     """A catalogue listing whose matching and order come from `CourseSearch`
     (`ids`, a queryset of course ids in the listing's order) and whose rows
-    come from `courses` a slice at a time.
+    come from `courses` a slice at a time. A Paginator takes it like a
+    queryset; `catalogue_count` counts it.
 
-    Given `first` (a ranked search: ranking reads every match whatever the
-    page), the ids of its first `first` rows (the count's cap and one more)
-    are read in one query and kept: they give the count (`count`, up to
-    `first`; `counted` says so) and any page within them, so a page and its
-    count read the matches once. By date, a page walks the index only as far
-    as its end and the count (`courses_for_catalogue_count`) stops at the
-    cap: reading the first 501 in date order cost more than both ("maths"
-    at 50,000 courses: 6.4 ms against 0.9 and 1.4). A slice then reads its
-    courses by id. A Paginator takes it like a queryset."""
+    Counted, its first `cap` ids (the count's cap and one more) are read in
+    one query and kept: they give the count (`count`, up to `cap`) and any
+    page within them, so a page and its count read the matches once. That
+    is for a ranked search, which reads every match whatever the page. By
+    date, a page walks the index only as far as its end and a count stops
+    at the cap: reading the first 501 in date order cost more than both
+    ("maths" at 50,000 courses: 6.4 ms against 0.9 and 1.4). A slice then
+    reads its courses by id."""
 
     ordered = True
 
     def __init__(
-        self, ids: QuerySet, courses: QuerySet[Course], *, first: int = 0
+        self, ids: QuerySet, courses: QuerySet[Course], *, cap: int, counted: bool
     ) -> None:
         self.ids = ids
         self.courses = courses
-        self.first = first
-        self.counted = first > 0
+        self.cap = cap
+        self.counted = counted
         self._first_ids: list[int] | None = None
 
     def first_ids(self) -> list[int]:
         if self._first_ids is None:
-            self._first_ids = list(self.ids[: self.first])
+            self._first_ids = list(self.ids[: self.cap])
         return self._first_ids
 
     def count(self) -> int:
-        """How many rows: up to `first` when given (more than `first - 1`
-        is all it tells, as `courses_for_catalogue_count` with the cap)."""
+        """How many rows, up to `cap` (more than `cap - 1` is all it tells,
+        as `courses_for_catalogue_count`)."""
         if self.counted:
             return len(self.first_ids())
-        return self.ids.count()
+        return self.ids.order_by()[: self.cap].count()
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
@@ -469,7 +474,7 @@ class CoursesByIds:
             raise ValueError("Negative indexing is not supported.")
         if stop is not None and stop <= start:
             return []
-        if stop is not None and stop <= self.first and not index.step:
+        if self.counted and stop is not None and stop <= self.cap and not index.step:
             ids = self.first_ids()[start:stop]
         else:
             ids = list(self.ids[index])
@@ -536,7 +541,8 @@ def courses_for_catalogue(
             courses.filter(
                 status=Course.Status.PUBLISHED, next_session_at__gt=now
             ).annotate(next_starts_at=F("next_session_at")),
-            first=CATALOGUE_COUNT_CAP + 1 if ranked else 0,
+            cap=CATALOGUE_COUNT_CAP + 1,
+            counted=ranked,
         )
     if _kept_next_session(filters):
         qs = courses.filter(next_session_at__gt=now).annotate(
@@ -609,6 +615,21 @@ def courses_for_catalogue_count(
     else:
         matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)
     return matching.order_by().values("pk")[: cap + 1].count()
+
+
+def catalogue_count(
+    listing: QuerySet[Course] | CoursesByIds,
+    filters: CatalogueFilters,
+    *,
+    now: dt.datetime,
+) -> Callable[[], int]:
+    """How to count `listing` (`courses_for_catalogue(filters, now=now)`) up
+    to the cap and one more: from its own first ids when it keeps them (a
+    ranked search), else by `courses_for_catalogue_count`. Returned to be
+    called, so a cached count costs nothing."""
+    if isinstance(listing, CoursesByIds) and listing.counted:
+        return listing.count
+    return lambda: courses_for_catalogue_count(filters, now=now)
 
 
 def catalogue_unchanged_until(*, now: dt.datetime) -> dt.datetime | None:

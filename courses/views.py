@@ -125,9 +125,7 @@ def _catalogue_content(
     found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
-        listing.count
-        if getattr(listing, "counted", False)
-        else lambda: selectors.courses_for_catalogue_count(filters, now=store.now),
+        selectors.catalogue_count(listing, filters, now=store.now),
     )
     more_than = found > selectors.CATALOGUE_COUNT_CAP
     paginator.count = min(found, selectors.CATALOGUE_COUNT_CAP)

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from courses.services import reindex_courses
 from tests.courses.factories import SessionFactory
 
 
@@ -47,10 +48,14 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
     learner_client, settings, first_policies
 ):
     _cache_at(settings, "redis://127.0.0.1:1/0")
-    session = SessionFactory.create()
+    session = SessionFactory.create(course__title="Outage phonics")
+    reindex_courses()
     for path in (
         "/",
         "/courses/",
+        # Searches read CourseSearch; a ranked one counts from its page's read.
+        "/courses/?q=phonics",
+        "/courses/?q=phonics&sort=soonest&page=2",
         "/bookings/",
         "/preferences/",
         "/privacy/",
@@ -68,6 +73,7 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
         response = Client().get(path)
         assert response.status_code == 200, path
         assert "slot-7d2f0c9e" not in response.content.decode(), path
+    assert "Outage phonics" in Client().get("/courses/?q=phon").content.decode()
     # Booking succeeds and the page after it opens: no 500 after the booking.
     response = learner_client.post(f"/sessions/{session.pk}/book/", follow=True)
     assert response.status_code == 200
@@ -197,6 +203,8 @@ def test_a_page_is_503_with_retry_after_when_the_database_is_down(
     response = Client(raise_request_exception=False).get("/courses/")
     assert response.status_code == 503
     assert response["Retry-After"] == "45"
+    searched = Client(raise_request_exception=False).get("/courses/?q=maths&free=1")
+    assert searched.status_code == 503
     assert "Sorry, the service is unavailable" in response.content.decode()
     assert "Nothing you had already saved has been lost" in response.content.decode()
 

@@ -84,19 +84,7 @@ def test_every_writer_of_a_course_its_sessions_and_topics_keeps_it():
     assert agrees() == 2
 
     made = Course.objects.bulk_create(
-        [
-            Course(
-                slug="bulk",
-                title="Bulk",
-                summary="s",
-                description="d",
-                provider=ProviderFactory.create(),
-                cpd_hours=1,
-                price=Decimal("5"),
-                mode=Course.Mode.IN_PERSON,
-                status=Course.Status.PUBLISHED,
-            )
-        ]
+        [CourseFactory.build(provider=ProviderFactory.create())]
     )
     assert agrees() == 3
     made[0].delete()
