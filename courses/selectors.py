@@ -11,10 +11,11 @@ that the rows, their count and how long a cached page stays right
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -27,6 +28,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -326,16 +328,21 @@ def _facets_query(filters: CatalogueFilters) -> SearchQuery | None:
     return SearchQuery(" & ".join(lexemes), search_type="raw", config="simple")
 
 
-def _with_places_left(filters: CatalogueFilters, now: dt.datetime) -> Exists:
-    """Whether the outer row's course (a course, or its `CourseSearch` row:
-    the same pk) has a session in range with a place left: per session, its
+def _sessions_with_places(
+    filters: CatalogueFilters, now: dt.datetime, course
+) -> QuerySet[Session]:
+    """`course`'s sessions in range with a place left: per session, its
     places held counted from the index on (session, status) alone, no join
     and GROUP BY of the bookings."""
-    return Exists(
-        Session.objects.filter(_in_range(filters, now), course=OuterRef("pk")).filter(
-            capacity__gt=Coalesce(_places_held_subquery(), 0)
-        )
+    return Session.objects.filter(_in_range(filters, now), course=course).filter(
+        capacity__gt=Coalesce(_places_held_subquery(), 0)
     )
+
+
+def _with_places_left(filters: CatalogueFilters, now: dt.datetime) -> Exists:
+    """Whether the outer row's course (a course, or its `CourseSearch` row:
+    the same pk) has a session in range with a place left."""
+    return Exists(_sessions_with_places(filters, now, OuterRef("pk")))
 
 
 def _matching_words_and_facets(qs, filters: CatalogueFilters, now: dt.datetime):
@@ -428,43 +435,79 @@ def with_next_places_left(courses) -> list[Course]:
     return courses
 
 
+def _sql(qs: QuerySet) -> tuple[str, list]:
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+class MatchesInOrder:
+    """The ids of a listing's courses, each with the start of its first
+    session in range, in the listing's order: SQL over `CourseSearch` the ORM
+    cannot write (a lateral join; a subquery kept whole by OFFSET 0), made
+    of querysets the ORM compiles (`_matches_in_order`). Sliced, it reads
+    that slice."""
+
+    def __init__(self, sql: str, params: list) -> None:
+        self.sql = sql
+        self.params = params
+
+    def __getitem__(self, index: slice) -> list[tuple[int, dt.datetime]]:
+        start = index.start or 0
+        # LIMIT NULL is LIMIT ALL.
+        limit = None if index.stop is None else index.stop - start
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{self.sql} LIMIT %s OFFSET %s", [*self.params, limit, start]
+            )
+            return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
 class CoursesByIds:
     """A catalogue listing whose matching and order come from `CourseSearch`
-    (`ids`, a queryset of course ids in the listing's order) and whose rows
-    come from `courses` a slice at a time. A Paginator takes it like a
-    queryset; `catalogue_count` counts it.
+    (`matches`: the courses' ids and first sessions in range, in order) and
+    whose rows come from `courses` a slice at a time. A Paginator takes it
+    like a queryset; `catalogue_count` counts it.
 
-    Counted, its first `cap` ids (the count's cap and one more) are read in
-    one query and kept: they give the count (`count`, up to `cap`) and any
-    page within them, so a page and its count read the matches once. That
-    is for a ranked search, which reads every match whatever the page. By
-    date, a page walks the index only as far as its end and a count stops
-    at the cap: reading the first 501 in date order cost more than both
-    ("maths" at 50,000 courses: 6.4 ms against 0.9 and 1.4). A slice then
-    reads its courses by id."""
+    Counted, its first `cap` matches (the count's cap and one more) are read
+    in one query and kept: they give the count (`count`, up to `cap`) and any
+    page within them, so a page and its count read the matches once. That is
+    for a listing sorted in full (ranked, or by each match's first session
+    in a date range), which reads every match whatever the page. Otherwise
+    (by date without dates) a page walks the index only as far as its end
+    and `count` is `courses_for_catalogue_count`, which stops at the cap:
+    reading the first 501 in date order cost more than both ("maths" at
+    50,000 courses: 6.4 ms against 0.9 and 1.4). A slice then reads its
+    courses by id."""
 
     ordered = True
 
     def __init__(
-        self, ids: QuerySet, courses: QuerySet[Course], *, cap: int, counted: bool
+        self,
+        matches: MatchesInOrder,
+        courses: QuerySet[Course],
+        *,
+        cap: int,
+        counted: bool,
+        count: Callable[[], int],
     ) -> None:
-        self.ids = ids
+        self.matches = matches
         self.courses = courses
         self.cap = cap
         self.counted = counted
-        self._first_ids: list[int] | None = None
+        self._count = count
+        self._first: list[tuple[int, dt.datetime]] | None = None
 
-    def first_ids(self) -> list[int]:
-        if self._first_ids is None:
-            self._first_ids = list(self.ids[: self.cap])
-        return self._first_ids
+    def first_matches(self) -> list[tuple[int, dt.datetime]]:
+        if self._first is None:
+            self._first = self.matches[: self.cap]
+        return self._first
 
     def count(self) -> int:
         """How many rows, up to `cap` (more than `cap - 1` is all it tells,
         as `courses_for_catalogue_count`)."""
         if self.counted:
-            return len(self.first_ids())
-        return self.ids.order_by()[: self.cap].count()
+            return len(self.first_matches())
+        return self._count()
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
@@ -472,20 +515,139 @@ class CoursesByIds:
         start, stop = index.start or 0, index.stop
         if start < 0 or (stop is not None and stop < 0):
             raise ValueError("Negative indexing is not supported.")
+        if index.step:
+            raise ValueError("A step is not supported.")
         if stop is not None and stop <= start:
             return []
-        if self.counted and stop is not None and stop <= self.cap and not index.step:
-            ids = self.first_ids()[start:stop]
+        if self.counted and stop is not None and stop <= self.cap:
+            found = self.first_matches()[start:stop]
         else:
-            ids = list(self.ids[index])
-        if not ids:
+            found = self.matches[start:stop]
+        if not found:
             return []
-        rows = {c.pk: c for c in self.courses.filter(pk__in=ids).order_by()}
-        # A course unpublished between the two reads is left out.
-        return [rows[pk] for pk in ids if pk in rows]
+        rows = {
+            c.pk: c
+            for c in self.courses.filter(pk__in=[pk for pk, _ in found]).order_by()
+        }
+        page = []
+        for pk, starts in found:
+            # A course unpublished between the two reads is left out.
+            if course := rows.get(pk):
+                course.next_starts_at = starts
+                page.append(course)
+        return page
 
     def __iter__(self):
         return iter(self[:])
+
+
+def _search_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
+    """The `CourseSearch` rows of the courses matching `filters`' words and
+    facets that may have a session in range ("places left" aside)."""
+    rows = _matching_words_and_facets(
+        CourseSearch.objects.filter(next_session_at__gt=now),
+        replace(filters, available=False),
+        now,
+    )
+    if filters.date_to:
+        # No session in range before the first upcoming one.
+        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+        rows = rows.filter(next_session_at__lt=end)
+    return rows
+
+
+# A listing by date within dates looks up each match's first session in
+# range (an index probe each, then a sort of them all) when its words and
+# facets match at most this many courses; with more, PostgreSQL walks the
+# sessions in range in date order until the page is full. Walking costs less
+# when the matches are dense and the page early, and far more when they are
+# sparse or the page deep. At 50,000 courses: "in person" (16,667 matches)
+# from a date, 16-27 ms walking against 66-70 looking up; "maths" (7,833),
+# page 1 17 ms against 42, page 20 98-115 against 41; a topic with places
+# left (4,167), page 10, 82-120 against 39 (docs/performance.md, "Eighth
+# round"). Pages are drawn from the first ten or so.
+FIRST_SESSIONS_LOOKED_UP = 8000
+
+
+def _reads_course_search(
+    filters: CatalogueFilters, now: dt.datetime, *, sort: str, ranked: bool
+) -> bool:
+    """Whether `courses_for_catalogue` matches and orders in `CourseSearch`
+    (`_matches_in_order`) rather than in the course table: a search or a
+    facet filter, not by title, on PostgreSQL; by date within dates only
+    when its matches are few enough to look up one by one (one query asks,
+    up to the limit)."""
+    if not (settings.IS_POSTGRES and sort != "title"):
+        return False
+    if _search_query(filters) is None and not _facet_lexemes(filters):
+        return False
+    if ranked or _kept_next_session(filters):
+        return True
+    limit = FIRST_SESSIONS_LOOKED_UP
+    return _search_rows(filters, now).order_by()[: limit + 1].count() <= limit
+
+
+def _matches_in_order(
+    filters: CatalogueFilters, now: dt.datetime, rank_by: SearchQuery | None
+) -> MatchesInOrder:
+    """The courses matching `filters`' words and facets, read from
+    `CourseSearch`, each with its first session in range, in the catalogue's
+    order: by `rank_by`'s rank if given, then by that session, then by id.
+
+    Without dates the first session is the kept `next_session_at`, and by
+    date PostgreSQL walks the index on it. With dates each match's first
+    session in range is looked up in `session_scheduled_course`, one index
+    probe (a lateral join), rather than joining every session in range and
+    asking of each whether an earlier one exists. "Places left" is asked of
+    a listing sorted in full only after sorting, in order, so only as far as
+    the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
+    ask it of every match before sorting)."""
+    dated = bool(filters.date_from or filters.date_to)
+    rows = _search_rows(filters, now)
+    columns = ["pk", "next_session_at"]
+    order = '"starts", "id"'
+    if rank_by is not None:
+        rows = rows.annotate(rank=SearchRank(F("search_vector"), rank_by))
+        columns.append("rank")
+        order = '"rank" DESC, ' + order
+    sql, params = _sql(rows.order_by().values(*columns))
+    source, starts = f"({sql}) m", 'm."next_session_at"'
+    if dated:
+        first, more = _sql(
+            Session.objects.filter(
+                _in_range(filters, now), course_id=RawSQL('m."pk"', ())
+            )
+            .order_by("starts_at", "pk")
+            .values("starts_at")[:1]
+        )
+        source += f" CROSS JOIN LATERAL ({first}) n"
+        params += more
+        starts = 'n."starts_at"'
+    rank = ', m."rank"' if rank_by is not None else ""
+    # Every value below is a parameter; the text is ours or the ORM's.
+    select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
+    if not filters.available:
+        return MatchesInOrder(f"{select} ORDER BY {order}", params)
+    if rank_by is None and not dated:
+        # By date: PostgreSQL walks the index in order and asks as it goes.
+        places, more = _sql(
+            _sessions_with_places(filters, now, RawSQL('m."pk"', ()))
+            .order_by()
+            .values("pk")
+        )
+        return MatchesInOrder(
+            f"{select} WHERE EXISTS ({places}) ORDER BY {order}", params + more
+        )
+    places, more = _sql(
+        _sessions_with_places(filters, now, RawSQL('p."id"', ()))
+        .order_by()
+        .values("pk")
+    )
+    return MatchesInOrder(
+        f'SELECT p."id", p."starts" FROM ({select} ORDER BY {order} OFFSET 0) p'  # noqa: S608
+        f" WHERE EXISTS ({places}) ORDER BY {order}",
+        params + more,
+    )
 
 
 def courses_for_catalogue(
@@ -507,10 +669,13 @@ def courses_for_catalogue(
     be read and sorted all together. Count with
     `courses_for_catalogue_count`, which is cheaper than counting this.
 
-    A search or a filter without dates, ranked or by date, is matched and
-    ordered in the narrow `CourseSearch` table and its page's rows read by
-    id (`CoursesByIds`): ranking reads every match, and from there it reads
-    a quarter of the pages.
+    A search or a facet filter, ranked or by date, is matched and ordered in
+    the narrow `CourseSearch` table and its page's rows read by id
+    (`CoursesByIds`): ranking reads every match, and from there it reads a
+    quarter of the pages. Within dates, each match's first session in range
+    is looked up there (`_matches_in_order`), except by date when the
+    matches are too many (`FIRST_SESSIONS_LOOKED_UP`), where walking the
+    sessions in date order costs less.
     """
     now = now or timezone.now()
     query = _search_query(filters)
@@ -521,28 +686,15 @@ def courses_for_catalogue(
         .select_related("provider")
         .prefetch_related("topics")
     )
-    if (
-        _kept_next_session(filters)
-        and sort != "title"
-        and (query is not None or _facet_lexemes(filters))
-    ):
-        rows = _matching_words_and_facets(
-            CourseSearch.objects.filter(next_session_at__gt=now), filters, now
-        )
-        ranked = sort == "relevance" and query is not None
-        if ranked:
-            rows = rows.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
-                "-rank", "next_session_at", "pk"
-            )
-        else:
-            rows = rows.order_by("next_session_at", "pk")
+    ranked = sort == "relevance" and query is not None
+    if _reads_course_search(filters, now, sort=sort, ranked=ranked):
         return CoursesByIds(
-            rows.values_list("pk", flat=True),
-            courses.filter(
-                status=Course.Status.PUBLISHED, next_session_at__gt=now
-            ).annotate(next_starts_at=F("next_session_at")),
+            _matches_in_order(filters, now, query if ranked else None),
+            courses.filter(status=Course.Status.PUBLISHED, next_session_at__gt=now),
             cap=CATALOGUE_COUNT_CAP + 1,
-            counted=ranked,
+            # Sorted in full, it reads every match whatever the page.
+            counted=ranked or not _kept_next_session(filters),
+            count=lambda: courses_for_catalogue_count(filters, now=now),
         )
     if _kept_next_session(filters):
         qs = courses.filter(next_session_at__gt=now).annotate(
@@ -624,10 +776,11 @@ def catalogue_count(
     now: dt.datetime,
 ) -> Callable[[], int]:
     """How to count `listing` (`courses_for_catalogue(filters, now=now)`) up
-    to the cap and one more: from its own first ids when it keeps them (a
-    ranked search), else by `courses_for_catalogue_count`. Returned to be
-    called, so a cached count costs nothing."""
-    if isinstance(listing, CoursesByIds) and listing.counted:
+    to the cap and one more: a `CoursesByIds` counts itself (from its first
+    matches when sorted in full), anything else by
+    `courses_for_catalogue_count`. Returned to be called, so a cached count
+    costs nothing."""
+    if isinstance(listing, CoursesByIds):
         return listing.count
     return lambda: courses_for_catalogue_count(filters, now=now)
 

@@ -142,9 +142,10 @@ def test_a_page_leaves_out_a_course_unpublished_after_its_ids_were_read(
         selectors.CatalogueFilters(q="maths", sort="soonest")
     )
     assert isinstance(listing, selectors.CoursesByIds)
-    ids = list(listing.ids)
-    assert ids == [c.pk for c in courses]  # at the same moment: in the order added
-    listing.ids = ids  # as read just before the change
+    found = listing.matches[:]
+    # At the same moment: in the order added.
+    assert found == [(c.pk, when) for c in courses]
+    listing.matches = found  # as read just before the change
     Course.objects.filter(pk=courses[1].pk).update(status=Course.Status.DRAFT)
     with django_assert_num_queries(0):
         assert listing[5:10] == []

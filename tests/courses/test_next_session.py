@@ -242,6 +242,70 @@ def test_the_kept_next_session_lists_what_joining_the_sessions_lists(given):
     ) == selectors.courses_for_catalogue_count(joined_way, now=now)
 
 
+SEARCHES = [
+    {"q": "safeguarding"},
+    {"q": "coach", "sort": "soonest"},
+    {"q": "phonics", "available": True},
+    {"q": "phonics", "available": True, "sort": "soonest"},
+    {"free": True, "mode": Course.Mode.LIVE_ONLINE},
+    {"topic": 0, "available": True},
+    {"topic": 1, "available": True, "sort": "relevance"},
+]
+RANGES = {"none": (None, None), "from": (2, None), "to": (None, 2), "both": (2, 5)}
+
+
+@pytest.mark.parametrize("looked_up", [True, False], ids=["looked up", "walked"])
+@pytest.mark.parametrize("dates", RANGES)
+@pytest.mark.parametrize(
+    "given", SEARCHES, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items())
+)
+def test_the_narrow_table_lists_what_the_course_table_lists(
+    given, dates, looked_up, monkeypatch
+):
+    """A search or facet filter read from CourseSearch (`_matches_in_order`:
+    each match's first session in range looked up, or kept; "places left"
+    asked after sorting) lists the same courses in the same order, with the
+    same dates and places, and counts them alike, as the course table joined
+    to its sessions; by date within dates, whether the matches are few
+    enough to look up or PostgreSQL walks the sessions."""
+    topics = world()
+    now = timezone.now()
+    if "topic" in given:
+        given = {**given, "topic": topics[given["topic"]]}
+    start, end = RANGES[dates]
+    filters = selectors.CatalogueFilters(
+        **given,
+        date_from=start and (now + dt.timedelta(days=start)).date(),
+        date_to=end and (now + dt.timedelta(days=end)).date(),
+    )
+    if not looked_up:
+        monkeypatch.setattr(selectors, "FIRST_SESSIONS_LOOKED_UP", 0)
+
+    def listed():
+        listing = selectors.courses_for_catalogue(filters, now=now)
+        rows = [
+            (c.title, c.next_starts_at, c.next_places_left)
+            for c in selectors.with_next_places_left(listing)
+        ]
+        return (
+            type(listing),
+            rows,
+            selectors.catalogue_count(listing, filters, now=now)(),
+        )
+
+    narrow_kind, narrow, narrow_count = listed()
+    monkeypatch.setattr(selectors, "_reads_course_search", lambda *a, **k: False)
+    wide_kind, wide, wide_count = listed()
+    by_date = given.get("sort") == "soonest" or "q" not in given
+    walked = dates != "none" and by_date and not looked_up
+    assert narrow_kind is (wide_kind if walked else selectors.CoursesByIds)
+    assert wide_kind is not selectors.CoursesByIds
+    assert narrow == wide
+    assert narrow_count == wide_count == len(wide)
+    if dates in ("none", "from"):
+        assert wide, "the world has matches for these"
+
+
 def test_the_first_of_two_sessions_at_the_same_moment_gives_the_places():
     course = CourseFactory.create()
     moment = in_days(3)
@@ -323,14 +387,16 @@ def test_courses_starting_at_the_same_moment_are_listed_in_the_order_added():
 
 
 @pytest.mark.parametrize("dates", [False, True], ids=["kept", "dates"])
-def test_a_page_by_date_walks_an_index_in_its_order(dates):
+def test_a_page_by_date_walks_an_index_in_its_order(dates, monkeypatch):
     """An index gives the page's order, so PostgreSQL can read the rows in it
     and stop after them, however many courses start at the same moment (a
     sort would read every course of the moment the page ends in). How big
     a test database is decides whether it would, so the plan is asked for
     with sorting discouraged: a sort still shows if nothing else gives the
-    order."""
+    order. (Within dates, only when the matches are too many to look up
+    each one's first session: FIRST_SESSIONS_LOOKED_UP.)"""
     world()
+    monkeypatch.setattr(selectors, "FIRST_SESSIONS_LOOKED_UP", 0)
     now = timezone.now()
     filters = selectors.CatalogueFilters(
         topic=Topic.objects.first(), date_from=now.date() if dates else None

@@ -34,8 +34,12 @@ def kind(sql: str) -> str:
     if "COUNT(" in upper and "subquery" in sql:
         return "count"
     if "courses_coursesearch" in sql and "LIMIT" in upper:
-        # A search or filter without dates: the page's ids (CoursesByIds).
-        return "ranked ids" if "ts_rank" in sql else "page ids"
+        # A search or a facet filter: its matches in order (CoursesByIds),
+        # each looked up within dates ("dated"), or how many match ("few").
+        if "COUNT(" in upper:
+            return "few"
+        dated = " dated" if "LATERAL" in upper else ""
+        return ("ranked ids" if "ts_rank" in sql else "page ids") + dated
     if '"courses_course"."id" IN (' in sql and "LIMIT" not in upper:
         return "page by id"
     if "ts_rank" in sql:
