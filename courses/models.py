@@ -247,7 +247,8 @@ def lock_course(*course_ids: int | None) -> None:
 
 class CourseSearch(models.Model):
     """What a catalogue search reads of each published course, in a table of
-    its own: the next session's start, the search vector and the facets.
+    its own: the next session's start, the search vector, the facets and
+    the title.
 
     A search reads every course that matches its words to rank them or to
     count them (a broad word matches one course in six), and the rows of
@@ -276,6 +277,9 @@ class CourseSearch(models.Model):
     next_session_at = models.DateTimeField(null=True)
     search_vector = SearchVectorField(null=True)
     facets = SearchVectorField(null=True)
+    # Copied (migration 0013) so that a search sorted by title sorts its
+    # matches here too.
+    title = models.CharField(max_length=200)
 
     class Meta:
         indexes = [

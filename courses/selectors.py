@@ -541,58 +541,47 @@ class CoursesByIds:
         return iter(self[:])
 
 
-def _search_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
-    """The `CourseSearch` rows of the courses matching `filters`' words and
-    facets that may have a session in range ("places left" aside)."""
-    rows = _matching_words_and_facets(
-        CourseSearch.objects.filter(next_session_at__gt=now),
-        replace(filters, available=False),
-        now,
-    )
-    if filters.date_to:
-        # No session in range before the first upcoming one.
-        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
-        rows = rows.filter(next_session_at__lt=end)
-    return rows
-
-
-# A listing by date within dates looks up each match's first session in
-# range (an index probe each, then a sort of them all) when its words and
-# facets match at most this many courses; with more, PostgreSQL walks the
-# sessions in range in date order until the page is full. Walking costs less
-# when the matches are dense and the page early, and far more when they are
-# sparse or the page deep. At 50,000 courses: "in person" (16,667 matches)
-# from a date, 16-27 ms walking against 66-70 looking up; "maths" (7,833),
-# page 1 17 ms against 42, page 20 98-115 against 41; a topic with places
-# left (4,167), page 10, 82-120 against 39 (docs/performance.md, "Eighth
-# round"). Pages are drawn from the first ten or so.
-FIRST_SESSIONS_LOOKED_UP = 8000
-
-
-def _reads_course_search(
-    filters: CatalogueFilters, now: dt.datetime, *, sort: str, ranked: bool
-) -> bool:
+def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) -> bool:
     """Whether `courses_for_catalogue` matches and orders in `CourseSearch`
     (`_matches_in_order`) rather than in the course table: a search or a
-    facet filter, not by title, on PostgreSQL; by date within dates only
-    when its matches are few enough to look up one by one (one query asks,
-    up to the limit)."""
-    if not (settings.IS_POSTGRES and sort != "title"):
+    facet filter on PostgreSQL, ranked or by date, and sorted there in full;
+    except where PostgreSQL would do better walking an index of the course
+    table in the listing's order and stopping when the page is full:
+
+    - by title with neither dates nor "places left", which a walk checks of
+      each course it passes (the titles' index; a full sort of a broad
+      word's matches cost 29 ms at 50,000 courses against 11 walking);
+    - by title or by date within dates, when only the mode or the price
+      narrows the listing: each matches a third or more of the catalogue,
+      so a walk stops soon, where sorting looks up every match's first
+      session (16,667 matches, "in person" from a date: 66-70 ms against
+      16-27). Words, topics and providers match a tenth or less, and a walk
+      through them for a page deep in the list took 82-120 ms against 39
+      (docs/performance.md, "Eighth round")."""
+    if not settings.IS_POSTGRES:
         return False
-    if _search_query(filters) is None and not _facet_lexemes(filters):
+    words = _search_query(filters) is not None
+    if not words and not _facet_lexemes(filters):
         return False
-    if ranked or _kept_next_session(filters):
+    dated = not _kept_next_session(filters)
+    if ranked or (sort != "title" and not dated):
         return True
-    limit = FIRST_SESSIONS_LOOKED_UP
-    return _search_rows(filters, now).order_by()[: limit + 1].count() <= limit
+    if sort == "title" and not (dated or filters.available):
+        return False
+    return words or filters.topic is not None or filters.provider is not None
 
 
 def _matches_in_order(
-    filters: CatalogueFilters, now: dt.datetime, rank_by: SearchQuery | None
+    filters: CatalogueFilters,
+    now: dt.datetime,
+    *,
+    rank_by: SearchQuery | None = None,
+    by_title: bool = False,
 ) -> MatchesInOrder:
     """The courses matching `filters`' words and facets, read from
     `CourseSearch`, each with its first session in range, in the catalogue's
-    order: by `rank_by`'s rank if given, then by that session, then by id.
+    order: by title, or by `rank_by`'s rank if given and then by that
+    session, or by that session; then by id.
 
     Without dates the first session is the kept `next_session_at`, and by
     date PostgreSQL walks the index on it. With dates each match's first
@@ -603,10 +592,21 @@ def _matches_in_order(
     the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
     ask it of every match before sorting)."""
     dated = bool(filters.date_from or filters.date_to)
-    rows = _search_rows(filters, now)
+    rows = _matching_words_and_facets(
+        CourseSearch.objects.filter(next_session_at__gt=now),
+        replace(filters, available=False),
+        now,
+    )
+    if filters.date_to:
+        # No session in range before the first upcoming one.
+        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+        rows = rows.filter(next_session_at__lt=end)
     columns = ["pk", "next_session_at"]
     order = '"starts", "id"'
-    if rank_by is not None:
+    if by_title:
+        columns.append("title")
+        order = '"title", "id"'
+    elif rank_by is not None:
         rows = rows.annotate(rank=SearchRank(F("search_vector"), rank_by))
         columns.append("rank")
         order = '"rank" DESC, ' + order
@@ -623,12 +623,12 @@ def _matches_in_order(
         source += f" CROSS JOIN LATERAL ({first}) n"
         params += more
         starts = 'n."starts_at"'
-    rank = ', m."rank"' if rank_by is not None else ""
+    rank = ', m."title"' if by_title else ', m."rank"' if rank_by is not None else ""
     # Every value below is a parameter; the text is ours or the ORM's.
     select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
     if not filters.available:
         return MatchesInOrder(f"{select} ORDER BY {order}", params)
-    if rank_by is None and not dated:
+    if rank_by is None and not dated and not by_title:
         # By date: PostgreSQL walks the index in order and asks as it goes.
         places, more = _sql(
             _sessions_with_places(filters, now, RawSQL('m."pk"', ()))
@@ -669,13 +669,12 @@ def courses_for_catalogue(
     be read and sorted all together. Count with
     `courses_for_catalogue_count`, which is cheaper than counting this.
 
-    A search or a facet filter, ranked or by date, is matched and ordered in
-    the narrow `CourseSearch` table and its page's rows read by id
-    (`CoursesByIds`): ranking reads every match, and from there it reads a
-    quarter of the pages. Within dates, each match's first session in range
-    is looked up there (`_matches_in_order`), except by date when the
-    matches are too many (`FIRST_SESSIONS_LOOKED_UP`), where walking the
-    sessions in date order costs less.
+    A search or a facet filter is matched and ordered in the narrow
+    `CourseSearch` table and its page's rows read by id (`CoursesByIds`):
+    ranking reads every match, and from there it reads a quarter of the
+    pages. Within dates, each match's first session in range is looked up
+    there (`_matches_in_order`). Not where walking the course titles, or
+    the sessions in date order, costs less (`_reads_course_search`).
     """
     now = now or timezone.now()
     query = _search_query(filters)
@@ -687,13 +686,16 @@ def courses_for_catalogue(
         .prefetch_related("topics")
     )
     ranked = sort == "relevance" and query is not None
-    if _reads_course_search(filters, now, sort=sort, ranked=ranked):
+    if _reads_course_search(filters, sort=sort, ranked=ranked):
+        by_title = sort == "title"
         return CoursesByIds(
-            _matches_in_order(filters, now, query if ranked else None),
+            _matches_in_order(
+                filters, now, rank_by=query if ranked else None, by_title=by_title
+            ),
             courses.filter(status=Course.Status.PUBLISHED, next_session_at__gt=now),
             cap=CATALOGUE_COUNT_CAP + 1,
             # Sorted in full, it reads every match whatever the page.
-            counted=ranked or not _kept_next_session(filters),
+            counted=ranked or by_title or not _kept_next_session(filters),
             count=lambda: courses_for_catalogue_count(filters, now=now),
         )
     if _kept_next_session(filters):

@@ -118,8 +118,8 @@ def _catalogue_content(
     listing = selectors.courses_for_catalogue(filters, now=store.now)
     paginator = Paginator(listing, per_page)
     # The count has a cheaper query of its own, and every page and sort order
-    # of the same search shares it. A listing sorted in full (ranked, or by
-    # date within dates) reads its first matches once for both
+    # of the same search shares it. A listing sorted in full (ranked, by
+    # title, or by date within dates) reads its first matches once for both
     # (CoursesByIds.counted).
     # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
     # than" and offers the pages up to the cap.

@@ -71,6 +71,10 @@ def test_every_writer_of_a_course_its_sessions_and_topics_keeps_it():
     )
     assert "free" in CourseSearch.objects.get(pk=course.pk).facets
     assert agrees() == 1
+    # A title changed alone: the vector follows only when reindexed.
+    Course.objects.filter(pk=course.pk).update(title="Early reading")
+    assert CourseSearch.objects.get(pk=course.pk).title == "Early reading"
+    assert agrees() == 1
 
     draft.status = Course.Status.PUBLISHED
     draft.save()

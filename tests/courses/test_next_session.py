@@ -247,6 +247,8 @@ SEARCHES = [
     {"q": "coach", "sort": "soonest"},
     {"q": "phonics", "available": True},
     {"q": "phonics", "available": True, "sort": "soonest"},
+    {"q": "phonics", "available": True, "sort": "title"},
+    {"mode": Course.Mode.IN_PERSON, "sort": "title"},
     {"free": True, "mode": Course.Mode.LIVE_ONLINE},
     {"topic": 0, "available": True},
     {"topic": 1, "available": True, "sort": "relevance"},
@@ -254,20 +256,19 @@ SEARCHES = [
 RANGES = {"none": (None, None), "from": (2, None), "to": (None, 2), "both": (2, 5)}
 
 
-@pytest.mark.parametrize("looked_up", [True, False], ids=["looked up", "walked"])
 @pytest.mark.parametrize("dates", RANGES)
 @pytest.mark.parametrize(
     "given", SEARCHES, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items())
 )
-def test_the_narrow_table_lists_what_the_course_table_lists(
-    given, dates, looked_up, monkeypatch
-):
+def test_the_narrow_table_lists_what_the_course_table_lists(given, dates, monkeypatch):
     """A search or facet filter read from CourseSearch (`_matches_in_order`:
     each match's first session in range looked up, or kept; "places left"
     asked after sorting) lists the same courses in the same order, with the
     same dates and places, and counts them alike, as the course table joined
-    to its sessions; by date within dates, whether the matches are few
-    enough to look up or PostgreSQL walks the sessions."""
+    to its sessions. By title, or by date within dates, a listing narrowed
+    only by mode or price is read from the course table itself (walking an
+    index in order costs less), and by title one without dates or "places
+    left" too (`_reads_course_search`)."""
     topics = world()
     now = timezone.now()
     if "topic" in given:
@@ -278,8 +279,6 @@ def test_the_narrow_table_lists_what_the_course_table_lists(
         date_from=start and (now + dt.timedelta(days=start)).date(),
         date_to=end and (now + dt.timedelta(days=end)).date(),
     )
-    if not looked_up:
-        monkeypatch.setattr(selectors, "FIRST_SESSIONS_LOOKED_UP", 0)
 
     def listed():
         listing = selectors.courses_for_catalogue(filters, now=now)
@@ -296,8 +295,13 @@ def test_the_narrow_table_lists_what_the_course_table_lists(
     narrow_kind, narrow, narrow_count = listed()
     monkeypatch.setattr(selectors, "_reads_course_search", lambda *a, **k: False)
     wide_kind, wide, wide_count = listed()
-    by_date = given.get("sort") == "soonest" or "q" not in given
-    walked = dates != "none" and by_date and not looked_up
+    by_title = given.get("sort") == "title"
+    ranked = "q" in given and given.get("sort", "relevance") == "relevance"
+    selective = {"q", "topic", "provider"} & set(given)
+    walked = not ranked and (
+        (by_title and not (dates != "none" or given.get("available")))
+        or ((by_title or dates != "none") and not selective)
+    )
     assert narrow_kind is (wide_kind if walked else selectors.CoursesByIds)
     assert wide_kind is not selectors.CoursesByIds
     assert narrow == wide
@@ -387,20 +391,23 @@ def test_courses_starting_at_the_same_moment_are_listed_in_the_order_added():
 
 
 @pytest.mark.parametrize("dates", [False, True], ids=["kept", "dates"])
-def test_a_page_by_date_walks_an_index_in_its_order(dates, monkeypatch):
+def test_a_page_by_date_walks_an_index_in_its_order(dates):
     """An index gives the page's order, so PostgreSQL can read the rows in it
     and stop after them, however many courses start at the same moment (a
     sort would read every course of the moment the page ends in). How big
     a test database is decides whether it would, so the plan is asked for
     with sorting discouraged: a sort still shows if nothing else gives the
-    order. (Within dates, only when the matches are too many to look up
-    each one's first session: FIRST_SESSIONS_LOOKED_UP.)"""
+    order. (Within dates, when only the mode or the price narrows the
+    listing: otherwise each match's first session in range is looked up and
+    the matches sorted, `_reads_course_search`.)"""
     world()
-    monkeypatch.setattr(selectors, "FIRST_SESSIONS_LOOKED_UP", 0)
     now = timezone.now()
-    filters = selectors.CatalogueFilters(
-        topic=Topic.objects.first(), date_from=now.date() if dates else None
-    )
+    if dates:
+        filters = selectors.CatalogueFilters(
+            mode=Course.Mode.IN_PERSON, date_from=now.date()
+        )
+    else:
+        filters = selectors.CatalogueFilters(topic=Topic.objects.first())
     # The first query gives the order: the page's ids for a search or
     # filter without dates.
     first, *_rest = page_queries(
