@@ -258,7 +258,7 @@ class CourseSearch(models.Model):
     pages (about half the time, docs/performance.md), and the page's own
     rows are then read from `courses_course` by id.
 
-    On PostgreSQL a trigger on `courses_course` (migration 0012) keeps one
+    On PostgreSQL a trigger on `courses_course` (migrations 0012, 0013) keeps one
     row per published course, whoever writes: a course published, changed,
     unpublished or deleted, its next session moved by the session triggers,
     its facets by the topic triggers, its vector by `reindex_courses`.

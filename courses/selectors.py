@@ -471,8 +471,8 @@ class CoursesByIds:
     Counted, its first `cap` matches (the count's cap and one more) are read
     in one query and kept: they give the count (`count`, up to `cap`) and any
     page within them, so a page and its count read the matches once. That is
-    for a listing sorted in full (ranked, or by each match's first session
-    in a date range), which reads every match whatever the page. Otherwise
+    for a listing sorted in full (ranked, by title, or by each match's first
+    session in a date range), which reads every match whatever the page. Otherwise
     (by date without dates) a page walks the index only as far as its end
     and `count` is `courses_for_catalogue_count`, which stops at the cap:
     reading the first 501 in date order cost more than both ("maths" at
@@ -515,7 +515,7 @@ class CoursesByIds:
         start, stop = index.start or 0, index.stop
         if start < 0 or (stop is not None and stop < 0):
             raise ValueError("Negative indexing is not supported.")
-        if index.step:
+        if index.step not in (None, 1):
             raise ValueError("A step is not supported.")
         if stop is not None and stop <= start:
             return []
@@ -592,10 +592,12 @@ def _matches_in_order(
     the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
     ask it of every match before sorting)."""
     dated = bool(filters.date_from or filters.date_to)
+    # Any upcoming session at all, within dates: the lookup below says which
+    # is in range, even if `refresh_next_sessions` passed this course over
+    # (it skips a course being written) and its next one has started.
+    upcoming = Q(next_session_at__isnull=False) if dated else Q(next_session_at__gt=now)
     rows = _matching_words_and_facets(
-        CourseSearch.objects.filter(next_session_at__gt=now),
-        replace(filters, available=False),
-        now,
+        CourseSearch.objects.filter(upcoming), replace(filters, available=False), now
     )
     if filters.date_to:
         # No session in range before the first upcoming one.
@@ -692,7 +694,7 @@ def courses_for_catalogue(
             _matches_in_order(
                 filters, now, rank_by=query if ranked else None, by_title=by_title
             ),
-            courses.filter(status=Course.Status.PUBLISHED, next_session_at__gt=now),
+            courses.filter(status=Course.Status.PUBLISHED),
             cap=CATALOGUE_COUNT_CAP + 1,
             # Sorted in full, it reads every match whatever the page.
             counted=ranked or by_title or not _kept_next_session(filters),

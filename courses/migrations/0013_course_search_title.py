@@ -34,8 +34,9 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER courses_course_search_update ON courses_course;
-CREATE TRIGGER courses_course_search_update
+-- Replaced in place: dropping it would lock the courses against reads
+-- until the migration commits.
+CREATE OR REPLACE TRIGGER courses_course_search_update
     AFTER UPDATE ON courses_course
     FOR EACH ROW
     WHEN (OLD.id IS DISTINCT FROM NEW.id
@@ -76,8 +77,9 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER courses_course_search_update ON courses_course;
-CREATE TRIGGER courses_course_search_update
+-- Replaced in place: dropping it would lock the courses against reads
+-- until the migration commits.
+CREATE OR REPLACE TRIGGER courses_course_search_update
     AFTER UPDATE ON courses_course
     FOR EACH ROW
     WHEN (OLD.id IS DISTINCT FROM NEW.id

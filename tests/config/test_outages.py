@@ -53,7 +53,7 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
     for path in (
         "/",
         "/courses/",
-        # Searches read CourseSearch; a ranked one counts from its page's read.
+        # Searches read CourseSearch; a ranked one counts from its first matches.
         "/courses/?q=phonics",
         "/courses/?q=phonics&sort=soonest&page=2",
         "/bookings/",

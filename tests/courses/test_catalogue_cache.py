@@ -338,15 +338,15 @@ def test_the_count_matches_the_rows(filters, django_assert_num_queries):
         else None,
     )
     listing = selectors.courses_for_catalogue(f, now=now)
-    # The courses and their topics; a search or filter without dates reads
-    # the page's ids from CourseSearch first.
+    # The courses and their topics; a search or facet filter read from
+    # CourseSearch (selectors._reads_course_search) reads its matches first.
     searched = isinstance(listing, selectors.CoursesByIds)
     with django_assert_num_queries(3 if searched else 2):
         rows = list(listing)
     with django_assert_num_queries(1):
         count = selectors.courses_for_catalogue_count(f, now=now)
     assert count == len(rows) == len({c.pk for c in rows})
-    if searched:  # its own count (from its first ids, when ranked)
+    if searched:  # its own count (from its first matches, when sorted in full)
         assert listing.count() == count
     assert count > 0
 

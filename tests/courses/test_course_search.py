@@ -23,16 +23,17 @@ pytestmark = pytest.mark.django_db
 
 def agrees() -> int:
     """Fails unless CourseSearch holds exactly the published courses, each
-    with its course's next session, vector and facets; returns how many."""
+    with its course's next session, vector, facets and title; returns how
+    many."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, next_session_at, search_vector::text, facets::text"
+            "SELECT id, next_session_at, search_vector::text, facets::text, title"
             " FROM courses_course WHERE status = 'published' ORDER BY id"
         )
         wanted = cursor.fetchall()
         cursor.execute(
-            "SELECT course_id, next_session_at, search_vector::text, facets::text"
-            " FROM courses_coursesearch ORDER BY course_id"
+            "SELECT course_id, next_session_at, search_vector::text, facets::text,"
+            " title FROM courses_coursesearch ORDER BY course_id"
         )
         kept = cursor.fetchall()
     assert kept == wanted
@@ -158,7 +159,7 @@ def test_a_page_leaves_out_a_course_unpublished_after_its_ids_were_read(
     assert page[0].next_starts_at == when
 
 
-def test_the_first_ids_give_the_count_and_the_pages_within_them(
+def test_the_first_matches_give_the_count_and_the_pages_within_them(
     monkeypatch, django_assert_num_queries
 ):
     monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 2)
@@ -180,7 +181,7 @@ def test_the_first_ids_give_the_count_and_the_pages_within_them(
     assert selectors.courses_for_catalogue_count(filters) == 3
     with django_assert_num_queries(2):  # the courses and their topics
         assert [c.pk for c in listing[1:3]] == [made[1].pk, made[2].pk]
-    with django_assert_num_queries(3):  # beyond the first ids: read by slice
+    with django_assert_num_queries(3):  # beyond the first matches: by slice
         assert [c.pk for c in listing[3:5]] == [made[3].pk]
 
 

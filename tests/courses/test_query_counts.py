@@ -143,8 +143,9 @@ PAGES = [
     # A cold catalogue page: the moment (refresh_next_sessions), the topics
     # and providers to choose from (two; cached for every search after), the
     # page, its courses' topics, its places left and the count. A search or
-    # filter without dates reads the page's ids from CourseSearch and then
-    # its courses: one more, but a ranked search's first ids give its count.
+    # facet filter reads its matches from CourseSearch and then its courses:
+    # one more, but one sorted in full (ranked, by title, or within dates)
+    # takes its count from its first matches.
     ("/courses/", "anonymous", 7),
     ("/courses/?page=2&per_page=10", "anonymous", 7),
     ("/courses/?sort=title&page=2&per_page=10", "anonymous", 7),

@@ -35,9 +35,7 @@ def kind(sql: str) -> str:
         return "count"
     if "courses_coursesearch" in sql and "LIMIT" in upper:
         # A search or a facet filter: its matches in order (CoursesByIds),
-        # each looked up within dates ("dated"), or how many match ("few").
-        if "COUNT(" in upper:
-            return "few"
+        # each one's first session looked up within dates ("dated").
         dated = " dated" if "LATERAL" in upper else ""
         return ("ranked ids" if "ts_rank" in sql else "page ids") + dated
     if '"courses_course"."id" IN (' in sql and "LIMIT" not in upper:
