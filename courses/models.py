@@ -278,8 +278,9 @@ class CourseSearch(models.Model):
     search_vector = SearchVectorField(null=True)
     facets = SearchVectorField(null=True)
     # Copied (migration 0013) so that a search sorted by title sorts its
-    # matches here too.
-    title = models.CharField(max_length=200)
+    # matches here too. The database's default lets a writer that does not
+    # know the column (an older release's bulk load) still insert.
+    title = models.CharField(max_length=200, db_default="")
 
     class Meta:
         indexes = [

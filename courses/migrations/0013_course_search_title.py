@@ -110,8 +110,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="coursesearch",
             name="title",
-            field=models.CharField(default="", max_length=200),
-            preserve_default=False,
+            field=models.CharField(db_default="", max_length=200),
         ),
         migrations.RunPython(forwards, backwards),
     ]
