@@ -22,50 +22,29 @@ run on it. Needs the databases bench_mix.py builds (`--build-only`) and
 Redis. It prints figures and exits 0 whatever they are.
 """
 
-import argparse
 import importlib.util
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.perf.sql_per_request import (  # noqa: E402 - after the path
+    in_process_arguments,
+    in_process_setup,
+)
+
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", choices=["small", "large"], default="large")
+    p = in_process_arguments(__doc__.splitlines()[0])
     p.add_argument("--base", default="HEAD", help="the git revision to compare with")
-    p.add_argument("-n", type=int, default=150)
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--seed", type=int, default=7)
     p.add_argument("--paths", help="a file of addresses, one per line, instead")
     p.add_argument("--each", action="store_true", help="print every address's SQL")
-    p.add_argument(
-        "--database-prefix", default="postgres://postgres@127.0.0.1:5432/cpd_bench_mix"
-    )
-    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = p.parse_args()
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="tests.perf.settings",
-        DATABASE_URL=f"{args.database_prefix}_{args.size}",
-        REDIS_URL=args.redis_url,
-        CELERY_BROKER_URL=args.redis_url,
-        DEBUG="0",
-        SECRET_KEY="benchmark-only-not-secret",
-        ALLOWED_HOSTS="testserver",
-        SITE_URL="http://testserver",
-        EMAIL_URL="consolemail://",
-        LOG_LEVEL="WARNING",
-        BENCH_STATIC_ROOT=os.environ.get("BENCH_STATIC_ROOT", tempfile.gettempdir()),
-    )
-    import django
-
-    django.setup()
+    in_process_setup(args)
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client

@@ -49,18 +49,23 @@ def kind(sql: str) -> str:
     return "other"
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def in_process_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a script that asks a benchmark database's catalogue
+    in-process (this one, ab_catalogue.py); `in_process_setup` reads them."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--size", choices=["small", "large"], default="large")
     p.add_argument("-n", type=int, default=150)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--slowest", type=int, default=3)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
         "--database-prefix", default="postgres://postgres@127.0.0.1:5432/cpd_bench_mix"
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    args = p.parse_args()
+    return p
+
+
+def in_process_setup(args: argparse.Namespace) -> None:
+    """Django set up on bench_mix's database of `args.size`."""
     os.environ.update(
         DJANGO_SETTINGS_MODULE="tests.perf.settings",
         DATABASE_URL=f"{args.database_prefix}_{args.size}",
@@ -78,6 +83,13 @@ def main() -> None:
     import django
 
     django.setup()
+
+
+def main() -> None:
+    p = in_process_arguments(__doc__.splitlines()[0])
+    p.add_argument("--slowest", type=int, default=3)
+    args = p.parse_args()
+    in_process_setup(args)
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
