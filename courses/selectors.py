@@ -447,9 +447,12 @@ class MatchesInOrder:
     of querysets the ORM compiles (`_matches_in_order`). Sliced, it reads
     that slice."""
 
-    def __init__(self, sql: str, params: list) -> None:
+    def __init__(self, sql: str, params: list, *, sorted_in_full: bool) -> None:
         self.sql = sql
         self.params = params
+        # Ranked, by title or within dates: every match is read whatever the
+        # slice, so a listing keeps its first ones for its count too.
+        self.sorted_in_full = sorted_in_full
 
     def __getitem__(self, index: slice) -> list[tuple[int, dt.datetime]]:
         start = index.start or 0
@@ -487,13 +490,12 @@ class CoursesByIds:
         courses: QuerySet[Course],
         *,
         cap: int,
-        counted: bool,
         count: Callable[[], int],
     ) -> None:
         self.matches = matches
         self.courses = courses
         self.cap = cap
-        self.counted = counted
+        self.counted = matches.sorted_in_full
         self._count = count
         self._first: list[tuple[int, dt.datetime]] | None = None
 
@@ -591,7 +593,8 @@ def _matches_in_order(
     a listing sorted in full only after sorting, in order, so only as far as
     the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
     ask it of every match before sorting)."""
-    dated = bool(filters.date_from or filters.date_to)
+    dated = not _kept_next_session(filters)
+    in_full = dated or by_title or rank_by is not None
     # Any upcoming session at all, within dates: the lookup below says which
     # is in range, even if `refresh_next_sessions` passed this course over
     # (it skips a course being written) and its next one has started.
@@ -628,28 +631,25 @@ def _matches_in_order(
     rank = ', m."title"' if by_title else ', m."rank"' if rank_by is not None else ""
     # Every value below is a parameter; the text is ours or the ORM's.
     select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
+
+    def places_left(course: RawSQL) -> tuple[str, list]:
+        return _sql(_sessions_with_places(filters, now, course).order_by().values("pk"))
+
     if not filters.available:
-        return MatchesInOrder(f"{select} ORDER BY {order}", params)
-    if rank_by is None and not dated and not by_title:
+        sql = f"{select} ORDER BY {order}"
+    elif not in_full:
         # By date: PostgreSQL walks the index in order and asks as it goes.
-        places, more = _sql(
-            _sessions_with_places(filters, now, RawSQL('m."pk"', ()))
-            .order_by()
-            .values("pk")
+        places, more = places_left(RawSQL('m."pk"', ()))
+        sql = f"{select} WHERE EXISTS ({places}) ORDER BY {order}"
+        params += more
+    else:
+        places, more = places_left(RawSQL('p."id"', ()))
+        sql = (
+            f'SELECT p."id", p."starts" FROM ({select} ORDER BY {order} OFFSET 0) p'  # noqa: S608
+            f" WHERE EXISTS ({places}) ORDER BY {order}"
         )
-        return MatchesInOrder(
-            f"{select} WHERE EXISTS ({places}) ORDER BY {order}", params + more
-        )
-    places, more = _sql(
-        _sessions_with_places(filters, now, RawSQL('p."id"', ()))
-        .order_by()
-        .values("pk")
-    )
-    return MatchesInOrder(
-        f'SELECT p."id", p."starts" FROM ({select} ORDER BY {order} OFFSET 0) p'  # noqa: S608
-        f" WHERE EXISTS ({places}) ORDER BY {order}",
-        params + more,
-    )
+        params += more
+    return MatchesInOrder(sql, params, sorted_in_full=in_full)
 
 
 def courses_for_catalogue(
@@ -689,15 +689,15 @@ def courses_for_catalogue(
     )
     ranked = sort == "relevance" and query is not None
     if _reads_course_search(filters, sort=sort, ranked=ranked):
-        by_title = sort == "title"
         return CoursesByIds(
             _matches_in_order(
-                filters, now, rank_by=query if ranked else None, by_title=by_title
+                filters,
+                now,
+                rank_by=query if ranked else None,
+                by_title=sort == "title",
             ),
             courses.filter(status=Course.Status.PUBLISHED),
             cap=CATALOGUE_COUNT_CAP + 1,
-            # Sorted in full, it reads every match whatever the page.
-            counted=ranked or by_title or not _kept_next_session(filters),
             count=lambda: courses_for_catalogue_count(filters, now=now),
         )
     if _kept_next_session(filters):

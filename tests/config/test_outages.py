@@ -56,6 +56,8 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
         # Searches read CourseSearch; a ranked one counts from its first matches.
         "/courses/?q=phonics",
         "/courses/?q=phonics&sort=soonest&page=2",
+        # Within dates, by title, with places left: each match looked up.
+        "/courses/?q=phonics&from=2020-01-01&sort=title&available=1",
         "/bookings/",
         "/preferences/",
         "/privacy/",
@@ -203,8 +205,12 @@ def test_a_page_is_503_with_retry_after_when_the_database_is_down(
     response = Client(raise_request_exception=False).get("/courses/")
     assert response.status_code == 503
     assert response["Retry-After"] == "45"
-    searched = Client(raise_request_exception=False).get("/courses/?q=maths&free=1")
-    assert searched.status_code == 503
+    for search in (
+        "/courses/?q=maths&free=1",
+        "/courses/?q=maths&from=2020-01-01&sort=title&available=1",
+    ):
+        searched = Client(raise_request_exception=False).get(search)
+        assert searched.status_code == 503, search
     assert "Sorry, the service is unavailable" in response.content.decode()
     assert "Nothing you had already saved has been lost" in response.content.decode()
 

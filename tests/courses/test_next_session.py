@@ -408,6 +408,29 @@ def test_a_page_by_date_and_a_filtered_count_read_no_session():
     assert "courses_session" not in counting, counting
 
 
+def test_places_left_is_asked_after_sorting_only_as_far_as_needed():
+    """A listing sorted in full asks "places left" of its matches in order,
+    after sorting (kept whole by OFFSET 0), not of every match before: in
+    the plan, no session or booking is read under the sort."""
+    world()
+    now = timezone.now()
+    filters = selectors.CatalogueFilters(q="phonics", available=True)  # ranked
+    listing = selectors.courses_for_catalogue(filters, now=now)
+    with CaptureQueriesContext(connection) as captured:
+        listing.count()
+    (first,) = captured.captured_queries
+    lines = plan(first["sql"]).splitlines()
+    (at,) = [n for n, line in enumerate(lines) if "->  Sort" in line]
+    depth = len(lines[at]) - len(lines[at].lstrip())
+    under = []
+    for line in lines[at + 1 :]:
+        if line.strip() and len(line) - len(line.lstrip()) <= depth:
+            break
+        under.append(line)
+    assert not [x for x in under if "courses_session" in x or "bookings" in x], lines
+    assert any("courses_session" in line for line in lines)  # asked, above it
+
+
 def test_courses_starting_at_the_same_moment_are_listed_in_the_order_added():
     moment = in_days(4)
     added = [CourseFactory.create(title=t) for t in ("Zebra crossings", "Apples")]
