@@ -586,10 +586,12 @@ def _matches_in_order(
     session, or by that session; then by id.
 
     Without dates the first session is the kept `next_session_at`, and by
-    date PostgreSQL walks the index on it. With dates each match's first
-    session in range is looked up in `session_scheduled_course`, one index
-    probe (a lateral join), rather than joining every session in range and
-    asking of each whether an earlier one exists. "Places left" is asked of
+    date PostgreSQL walks the index on it. With dates it is still the kept
+    one where that has not started and is on or after the first date;
+    otherwise each match's first session in range is looked up in
+    `session_scheduled_course`, one index probe (a lateral join), rather than
+    joining every session in range and asking of each whether an earlier one
+    exists. "Places left" is asked of
     a listing sorted in full only after sorting, in order, so only as far as
     the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
     ask it of every match before sorting)."""
@@ -617,6 +619,7 @@ def _matches_in_order(
         order = '"rank" DESC, ' + order
     sql, params = _sql(rows.order_by().values(*columns))
     source, starts = f"({sql}) m", 'm."next_session_at"'
+    where = []
     if dated:
         first, more = _sql(
             Session.objects.filter(
@@ -625,9 +628,23 @@ def _matches_in_order(
             .order_by("starts_at", "pk")
             .values("starts_at")[:1]
         )
-        source += f" CROSS JOIN LATERAL ({first}) n"
+        # The kept next session, when it has not started and is on or after
+        # the first date, is the first in range (the date_to filter above
+        # has checked the last date): no lookup for it. OFFSET 0 keeps
+        # PostgreSQL from copying the CASE, and the lookup in it, into the
+        # WHERE below.
+        kept = 'm."next_session_at" > %s'
+        params.append(now)
+        if filters.date_from:
+            kept += ' AND m."next_session_at" >= %s'
+            params.append(_start_of_day(filters.date_from))
+        source += (
+            f' CROSS JOIN LATERAL (SELECT CASE WHEN {kept} THEN m."next_session_at"'
+            f' ELSE ({first}) END AS "starts_at" OFFSET 0) n'
+        )
         params += more
         starts = 'n."starts_at"'
+        where.append(f"{starts} IS NOT NULL")
     rank = ', m."title"' if by_title else ', m."rank"' if rank_by is not None else ""
     # Every value below is a parameter; the text is ours or the ORM's.
     select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
@@ -635,13 +652,15 @@ def _matches_in_order(
     def places_left(course: RawSQL) -> tuple[str, list]:
         return _sql(_sessions_with_places(filters, now, course).order_by().values("pk"))
 
-    if not filters.available:
-        sql = f"{select} ORDER BY {order}"
-    elif not in_full:
+    if filters.available and not in_full:
         # By date: PostgreSQL walks the index in order and asks as it goes.
         places, more = places_left(RawSQL('m."pk"', ()))
-        sql = f"{select} WHERE EXISTS ({places}) ORDER BY {order}"
+        where.append(f"EXISTS ({places})")
         params += more
+    if where:
+        select += " WHERE " + " AND ".join(where)
+    if not filters.available or not in_full:
+        sql = f"{select} ORDER BY {order}"
     else:
         places, more = places_left(RawSQL('p."id"', ()))
         sql = (

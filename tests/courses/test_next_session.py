@@ -7,6 +7,7 @@ dates and places."""
 
 import datetime as dt
 import itertools
+import re
 import threading
 import time
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from courses import selectors, services
-from courses.models import Course, Session, Topic, lock_course
+from courses.models import Course, CourseSearch, Session, Topic, lock_course
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
 
@@ -371,7 +372,7 @@ def test_courses_in_every_state_are_counted_alike_both_ways():
         ) == selectors.courses_for_catalogue_count(joined, now=now)
 
 
-def plan(sql: str, params=(), *, sort: bool = True) -> str:
+def plan(sql: str, params=(), *, sort: bool = True, analyze: bool = False) -> str:
     with transaction.atomic(), connection.cursor() as cursor:
         # A test database is too small for an index to pay: ask for the
         # plan PostgreSQL would choose when it does.
@@ -379,7 +380,7 @@ def plan(sql: str, params=(), *, sort: bool = True) -> str:
         if not sort:
             # Sort only when no index gives the order.
             cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql, params)
+        cursor.execute(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -429,6 +430,40 @@ def test_places_left_is_asked_after_sorting_only_as_far_as_needed():
         under.append(line)
     assert not [x for x in under if "courses_session" in x or "bookings" in x], lines
     assert any("courses_session" in line for line in lines)  # asked, above it
+
+
+@pytest.mark.parametrize("days", [0, 2])
+def test_within_dates_sessions_are_read_only_for_matches_not_kept_in_range(days):
+    """Within dates, a match whose kept next session has not started and is
+    on or after the first date has that session as its first in range: its
+    sessions are not read. Only the others' are (one lookup each)."""
+    world()
+    now = timezone.now()
+    # Its local day starts after the sessions in a day, at or before those in two.
+    date_from = timezone.localdate(now + dt.timedelta(days=days))
+    filters = selectors.CatalogueFilters(
+        topic=Topic.objects.first(), date_from=date_from
+    )
+    matches = CourseSearch.objects.filter(
+        course__topics=filters.topic, next_session_at__isnull=False
+    )
+    kept = matches.filter(
+        next_session_at__gt=now,
+        next_session_at__gte=selectors._start_of_day(date_from),
+    )
+    listing = selectors.courses_for_catalogue(filters, now=now)
+    with CaptureQueriesContext(connection) as captured:
+        listing.count()
+    (first,) = captured.captured_queries
+    lines = plan(first["sql"], analyze=True).splitlines()
+    (lookup,) = [line for line in lines if " on courses_session" in line]
+    loops = re.search(r"loops=(\d+)", lookup)
+    looked_up = 0 if "never executed" in lookup else int(loops[1])
+    assert looked_up == matches.count() - kept.count(), lines
+    if days == 0:
+        assert looked_up == 0
+    else:  # some of each
+        assert 0 < looked_up < matches.count()
 
 
 def test_courses_starting_at_the_same_moment_are_listed_in_the_order_added():
