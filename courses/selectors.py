@@ -295,14 +295,25 @@ def _in_range(filters: CatalogueFilters, now: dt.datetime, prefix: str = "") -> 
     return q
 
 
-def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
+def _search_query(filters: CatalogueFilters, *, to_match: bool = False):
+    """The words searched for, as a query a course's vector matches and is
+    ranked by: each word as the beginning of a word ("safeguard" finds
+    "Safeguarding").
+
+    `to_match`: the same matches, with each word also whole beside its
+    prefix. PostgreSQL estimates a prefix's matches at a fixed share (1,000
+    of 50,000 courses for "maths:*", where 7,833 match), and so sorted a
+    broad word's matches by title where walking the title index in order
+    reads a fifth as much; for the whole word it knows how many courses have
+    it. Never ranked by: the rank would count a word twice."""
     terms = search_terms(filters.q)
     if not terms or not settings.IS_POSTGRES:
         return None
-    # Prefix matching on every word: "safeguard" finds "Safeguarding".
-    return SearchQuery(
-        " & ".join(f"{t}:*" for t in terms), search_type="raw", config="english"
-    )
+    if to_match:
+        words = " & ".join(f"({t} | {t}:*)" for t in terms)
+    else:
+        words = " & ".join(f"{t}:*" for t in terms)
+    return SearchQuery(words, search_type="raw", config="english")
 
 
 def _facet_lexemes(filters: CatalogueFilters) -> list[str]:
@@ -345,15 +356,26 @@ def _with_places_left(filters: CatalogueFilters, now: dt.datetime) -> Exists:
     return Exists(_sessions_with_places(filters, now, OuterRef("pk")))
 
 
-def _matching_words_and_facets(qs, filters: CatalogueFilters, now: dt.datetime):
+def _matching_words_and_facets(
+    qs, filters: CatalogueFilters, now: dt.datetime, *, in_order: bool = False
+):
     """`qs` (courses, or their `CourseSearch` rows: the same pk) narrowed to
-    those matching the words, the facets and "places left" (PostgreSQL)."""
+    those matching the words, the facets and "places left" (PostgreSQL).
+
+    `in_order`: for a listing PostgreSQL may read by walking an index in its
+    order (by date or by title, `_matches_in_order`), the words in the form
+    whose matches it can estimate (`_search_query`'s `to_match`), so that it
+    walks where matches are many and sorts where they are few. Elsewhere it
+    reads every match (ranked, within dates) or any 501 (a count), and the
+    prefixes alone, which it thinks rarer than they are, keep it reading them
+    from the GIN index: estimated right, a broad word's matches made it scan
+    the whole table instead ("maths", counting 501: 4.5 ms against 1.3)."""
     if filters.available:
         qs = qs.filter(_with_places_left(filters, now))
     # The words and the other filters are looked up together in one GIN
     # index (search_vector, facets), which gives only the courses that
     # match them all.
-    query = _search_query(filters)
+    query = _search_query(filters, to_match=in_order)
     if query is not None:
         qs = qs.filter(search_vector=query)
     facets = _facets_query(filters)
@@ -546,30 +568,27 @@ class CoursesByIds:
 def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) -> bool:
     """Whether `courses_for_catalogue` matches and orders in `CourseSearch`
     (`_matches_in_order`) rather than in the course table: a search or a
-    facet filter on PostgreSQL, ranked or by date, and sorted there in full;
-    except where PostgreSQL would do better walking an index of the course
-    table in the listing's order and stopping when the page is full:
+    facet filter on PostgreSQL. Without dates PostgreSQL walks
+    `CourseSearch`'s index in the page's order (by date or by title), which
+    holds the facets (migration 0014), or sorts the matches where they are
+    few.
 
-    - by title with neither dates nor "places left", which a walk checks of
-      each course it passes (the titles' index; a full sort of a broad
-      word's matches cost 29 ms at 50,000 courses against 11 walking);
-    - by title or by date within dates, when only the mode or the price
-      narrows the listing: each matches a third or more of the catalogue,
-      so a walk stops soon, where sorting looks up every match's first
-      session (16,667 matches, "in person" from a date: 66-70 ms against
-      16-27). Words, topics and providers match a tenth or less, and a walk
-      through them for a page deep in the list took 82-120 ms against 39
-      (docs/performance.md, "Eighth round")."""
+    Except within dates, by title or by date, when only the mode or the price
+    narrows the listing: each matches a third or more of the catalogue, so a
+    walk of the sessions in date order (or of the titles) stops soon, where
+    `CourseSearch` looks up every match's first session in range to sort
+    them (16,667 matches, "in person" from a date: 66-70 ms against 16-27).
+    Words, topics and providers match a tenth or less, and a walk through
+    them for a page deep in the list took 82-120 ms against 39
+    (docs/performance.md, "Eighth round")."""
     if not settings.IS_POSTGRES:
         return False
     words = _search_query(filters) is not None
     if not words and not _facet_lexemes(filters):
         return False
     dated = not _kept_next_session(filters)
-    if ranked or (sort != "title" and not dated):
+    if ranked or not dated:
         return True
-    if sort == "title" and not (dated or filters.available):
-        return False
     return words or filters.topic is not None or filters.provider is not None
 
 
@@ -586,23 +605,32 @@ def _matches_in_order(
     session, or by that session; then by id.
 
     Without dates the first session is the kept `next_session_at`, and by
-    date PostgreSQL walks the index on it. With dates it is still the kept
-    one where that has not started and is on or after the first date;
-    otherwise each match's first session in range is looked up in
+    date or by title PostgreSQL walks `CourseSearch`'s index in that order
+    (`coursesearch_next`, `coursesearch_title`: each holds the facets, so a
+    facet filter is checked in the index alone, migration 0014), or sorts
+    the matches where they are few. With dates it is still the kept one
+    where that has not started and is on or after the first date; otherwise
+    each match's first session in range is looked up in
     `session_scheduled_course`, one index probe (a lateral join), rather than
     joining every session in range and asking of each whether an earlier one
-    exists. "Places left" is asked of
-    a listing sorted in full only after sorting, in order, so only as far as
-    the page (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise
-    ask it of every match before sorting)."""
+    exists.
+
+    A listing ranked or within dates is sorted in full: "places left" is
+    asked of it only after sorting, in order, so only as far as the page
+    (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise ask it
+    of every match before sorting), and its first 501 matches give its
+    count."""
     dated = not _kept_next_session(filters)
-    in_full = dated or by_title or rank_by is not None
+    in_full = dated or rank_by is not None
     # Any upcoming session at all, within dates: the lookup below says which
     # is in range, even if `refresh_next_sessions` passed this course over
     # (it skips a course being written) and its next one has started.
     upcoming = Q(next_session_at__isnull=False) if dated else Q(next_session_at__gt=now)
     rows = _matching_words_and_facets(
-        CourseSearch.objects.filter(upcoming), replace(filters, available=False), now
+        CourseSearch.objects.filter(upcoming),
+        replace(filters, available=False),
+        now,
+        in_order=rank_by is None and (by_title or not dated),
     )
     if filters.date_to:
         # No session in range before the first upcoming one.

@@ -3,6 +3,7 @@ published course, kept by a PostgreSQL trigger on courses_course whoever
 writes, and the listing read through it (CoursesByIds)."""
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,61 @@ def test_a_slice_is_read_as_a_querysets_would_be():
         for bad in (slice(0, -1), slice(-2, None)):
             with pytest.raises(ValueError, match="Negative"):
                 listing[bad]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "safe",  # only the beginning of words
+        "safeguard",  # a word's stem
+        "safeguarding",  # a whole word
+        "Phonics early",  # two words, one a prefix
+        "the",  # a stop word alone: no lexeme
+        "the phonics",  # a stop word beside a word
+        "year_7 maths",  # \w keeps the underscore; the parser splits it
+        "ks2",
+        "ﬁrst",  # a ligature
+        "zzzz",  # nothing
+    ],
+)
+def test_a_search_matches_the_same_courses_as_its_estimable_form(q):
+    """`_search_query(to_match=True)` (each word whole beside its prefix, so
+    that PostgreSQL can estimate a broad word's matches) matches exactly the
+    courses the prefixes alone match, as a listing ranked by them does."""
+    for title, summary in [
+        ("Safeguarding children", "Level 3 for designated leads"),
+        ("Safeguard your data", "Cyber security for offices"),
+        ("Early phonics", "Letters and sounds in reception"),
+        ("Phonics in year 7", "Catching up in KS2 and KS3 maths"),
+        ("First aid", "For early years settings"),
+        ("The year_7 maths curriculum", "Planning and assessment"),
+    ]:
+        CourseFactory.create(title=title, summary=summary)
+    services.reindex_courses()
+    filters = selectors.CatalogueFilters(q=q)
+
+    def matched(to_match: bool) -> list[str]:
+        query = selectors._search_query(filters, to_match=to_match)
+        rows = CourseSearch.objects.filter(search_vector=query)
+        return sorted(rows.values_list("title", flat=True))
+
+    assert matched(True) == matched(False)
+    if q in ("safe", "safeguard", "Phonics early", "year_7 maths", "ks2"):
+        assert matched(True), "the courses have these words"
+
+
+def test_a_course_with_a_long_description_is_kept_and_found():
+    """A description has no length limit, and its words go into the search
+    vector: no index on `CourseSearch` may hold the vector in a btree entry
+    (at most 2,704 bytes; 300 distinct words made 12,200), or saving such a
+    course would fail."""
+    words = " ".join(f"word{n}x{n * 7919 % 10007}" for n in range(3000))
+    course = CourseFactory.create(title="Assessment", description=words)
+    SessionFactory.create(course=course, starts_at=timezone.now() + dt.timedelta(2))
+    services.reindex_courses()
+    assert agrees() == 1
+    for q in ("word2999x", "assessment"):
+        filters = selectors.CatalogueFilters(q=q)
+        for sort in ("relevance", "soonest", "title"):
+            listing = selectors.courses_for_catalogue(replace(filters, sort=sort))
+            assert [c.title for c in listing] == ["Assessment"], (q, sort)
