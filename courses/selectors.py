@@ -17,8 +17,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
@@ -295,25 +297,14 @@ def _in_range(filters: CatalogueFilters, now: dt.datetime, prefix: str = "") -> 
     return q
 
 
-def _search_query(filters: CatalogueFilters, *, to_match: bool = False):
-    """The words searched for, as a query a course's vector matches and is
-    ranked by: each word as the beginning of a word ("safeguard" finds
-    "Safeguarding").
-
-    `to_match`: the same matches, with each word also whole beside its
-    prefix. PostgreSQL estimates a prefix's matches at a fixed share (1,000
-    of 50,000 courses for "maths:*", where 7,833 match), and so sorted a
-    broad word's matches by title where walking the title index in order
-    reads a fifth as much; for the whole word it knows how many courses have
-    it. Never ranked by: the rank would count a word twice."""
+def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
     terms = search_terms(filters.q)
     if not terms or not settings.IS_POSTGRES:
         return None
-    if to_match:
-        words = " & ".join(f"({t} | {t}:*)" for t in terms)
-    else:
-        words = " & ".join(f"{t}:*" for t in terms)
-    return SearchQuery(words, search_type="raw", config="english")
+    # Prefix matching on every word: "safeguard" finds "Safeguarding".
+    return SearchQuery(
+        " & ".join(f"{t}:*" for t in terms), search_type="raw", config="english"
+    )
 
 
 def _facet_lexemes(filters: CatalogueFilters) -> list[str]:
@@ -356,26 +347,15 @@ def _with_places_left(filters: CatalogueFilters, now: dt.datetime) -> Exists:
     return Exists(_sessions_with_places(filters, now, OuterRef("pk")))
 
 
-def _matching_words_and_facets(
-    qs, filters: CatalogueFilters, now: dt.datetime, *, in_order: bool = False
-):
+def _matching_words_and_facets(qs, filters: CatalogueFilters, now: dt.datetime):
     """`qs` (courses, or their `CourseSearch` rows: the same pk) narrowed to
-    those matching the words, the facets and "places left" (PostgreSQL).
-
-    `in_order`: for a listing PostgreSQL may read by walking an index in its
-    order (by date or by title, `_matches_in_order`), the words in the form
-    whose matches it can estimate (`_search_query`'s `to_match`), so that it
-    walks where matches are many and sorts where they are few. Elsewhere it
-    reads every match (ranked, within dates) or any 501 (a count), and the
-    prefixes alone, which it thinks rarer than they are, keep it reading them
-    from the GIN index: estimated right, a broad word's matches made it scan
-    the whole table instead ("maths", counting 501: 4.5 ms against 1.3)."""
+    those matching the words, the facets and "places left" (PostgreSQL)."""
     if filters.available:
         qs = qs.filter(_with_places_left(filters, now))
     # The words and the other filters are looked up together in one GIN
     # index (search_vector, facets), which gives only the courses that
     # match them all.
-    query = _search_query(filters, to_match=in_order)
+    query = _search_query(filters)
     if query is not None:
         qs = qs.filter(search_vector=query)
     facets = _facets_query(filters)
@@ -568,28 +548,61 @@ class CoursesByIds:
 def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) -> bool:
     """Whether `courses_for_catalogue` matches and orders in `CourseSearch`
     (`_matches_in_order`) rather than in the course table: a search or a
-    facet filter on PostgreSQL. Without dates PostgreSQL walks
-    `CourseSearch`'s index in the page's order (by date or by title), which
-    holds the facets (migration 0014), or sorts the matches where they are
-    few.
+    facet filter on PostgreSQL, ranked or by date, and sorted there in full
+    or walked in `CourseSearch`'s own indexes (which hold the facets,
+    migration 0014); except where PostgreSQL would do better walking an
+    index of the course table in the listing's order and stopping when the
+    page is full:
 
-    Except within dates, by title or by date, when only the mode or the price
-    narrows the listing: each matches a third or more of the catalogue, so a
-    walk of the sessions in date order (or of the titles) stops soon, where
-    `CourseSearch` looks up every match's first session in range to sort
-    them (16,667 matches, "in person" from a date: 66-70 ms against 16-27).
-    Words, topics and providers match a tenth or less, and a walk through
-    them for a page deep in the list took 82-120 ms against 39
-    (docs/performance.md, "Eighth round")."""
+    - a search by title with neither dates nor "places left", which a walk
+      of `CourseSearch`'s titles checks in its table rows (the words are not
+      in the index), and a full sort of a broad word's matches cost 29 ms at
+      50,000 courses against 11 walking the course titles;
+    - by title or by date within dates, when only the mode or the price
+      narrows the listing: each matches a third or more of the catalogue,
+      so a walk stops soon, where sorting looks up every match's first
+      session (16,667 matches, "in person" from a date: 66-70 ms against
+      16-27). Words, topics and providers match a tenth or less, and a walk
+      through them for a page deep in the list took 82-120 ms against 39
+      (docs/performance.md, "Eighth round")."""
     if not settings.IS_POSTGRES:
         return False
     words = _search_query(filters) is not None
     if not words and not _facet_lexemes(filters):
         return False
     dated = not _kept_next_session(filters)
-    if ranked or not dated:
+    if ranked or (sort != "title" and not dated):
         return True
+    if sort == "title" and not (dated or filters.available):
+        return not words
     return words or filters.topic is not None or filters.provider is not None
+
+
+def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
+    """`CourseSearch` rows of courses with an upcoming session, and within
+    dates those that may have one in range: any upcoming session at all
+    (even if `refresh_next_sessions` passed the course over, as it skips a
+    course being written, and its kept next one has started), and none in
+    range if the first upcoming one is after the last date."""
+    if _kept_next_session(filters):
+        return CourseSearch.objects.filter(next_session_at__gt=now)
+    rows = CourseSearch.objects.filter(next_session_at__isnull=False)
+    if filters.date_to:
+        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+        rows = rows.filter(next_session_at__lt=end)
+    return rows
+
+
+def _kept_in_range(filters: CatalogueFilters, now: dt.datetime) -> Q:
+    """Within dates, of `_upcoming_rows`: those whose kept next session is
+    their first in range, having not started and being on or after the first
+    date (`_upcoming_rows` checked the last). Their sessions need not be
+    looked up (`_matches_in_order`); 40 % to 80 % of the courses in the
+    benchmark, by the date."""
+    q = Q(next_session_at__gt=now)
+    if filters.date_from:
+        q &= Q(next_session_at__gte=_start_of_day(filters.date_from))
+    return q
 
 
 def _matches_in_order(
@@ -615,28 +628,23 @@ def _matches_in_order(
     joining every session in range and asking of each whether an earlier one
     exists.
 
-    A listing ranked or within dates is sorted in full: "places left" is
-    asked of it only after sorting, in order, so only as far as the page
-    (the sort is kept whole by OFFSET 0; PostgreSQL would otherwise ask it
-    of every match before sorting), and its first 501 matches give its
+    A listing ranked, by title or within dates is sorted in full (or, by
+    title, walked as far as its first 501 matches): "places left" is asked of it
+    only after sorting, in order, so only as far as the page (the sorted
+    matches are kept whole by OFFSET 0; PostgreSQL would otherwise ask it of
+    every match before sorting), and its first 501 matches give its
     count."""
     dated = not _kept_next_session(filters)
-    in_full = dated or rank_by is not None
-    # Any upcoming session at all, within dates: the lookup below says which
-    # is in range, even if `refresh_next_sessions` passed this course over
-    # (it skips a course being written) and its next one has started.
-    upcoming = Q(next_session_at__isnull=False) if dated else Q(next_session_at__gt=now)
+    in_full = dated or by_title or rank_by is not None
     rows = _matching_words_and_facets(
-        CourseSearch.objects.filter(upcoming),
-        replace(filters, available=False),
-        now,
-        in_order=rank_by is None and (by_title or not dated),
+        _upcoming_rows(filters, now), replace(filters, available=False), now
     )
-    if filters.date_to:
-        # No session in range before the first upcoming one.
-        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
-        rows = rows.filter(next_session_at__lt=end)
     columns = ["pk", "next_session_at"]
+    if dated:
+        rows = rows.annotate(
+            kept=ExpressionWrapper(_kept_in_range(filters, now), BooleanField())
+        )
+        columns.append("kept")
     order = '"starts", "id"'
     if by_title:
         columns.append("title")
@@ -656,18 +664,11 @@ def _matches_in_order(
             .order_by("starts_at", "pk")
             .values("starts_at")[:1]
         )
-        # The kept next session, when it has not started and is on or after
-        # the first date, is the first in range (the date_to filter above
-        # has checked the last date): no lookup for it. OFFSET 0 keeps
-        # PostgreSQL from copying the CASE, and the lookup in it, into the
-        # WHERE below.
-        kept = 'm."next_session_at" > %s'
-        params.append(now)
-        if filters.date_from:
-            kept += ' AND m."next_session_at" >= %s'
-            params.append(_start_of_day(filters.date_from))
+        # No lookup where the kept next session is the first in range
+        # (`_kept_in_range`). OFFSET 0 keeps PostgreSQL from copying the
+        # CASE, and the lookup in it, into the WHERE below.
         source += (
-            f' CROSS JOIN LATERAL (SELECT CASE WHEN {kept} THEN m."next_session_at"'
+            ' CROSS JOIN LATERAL (SELECT CASE WHEN m."kept" THEN m."next_session_at"'
             f' ELSE ({first}) END AS "starts_at" OFFSET 0) n'
         )
         params += more
@@ -810,10 +811,12 @@ def courses_for_catalogue_count(
     if settings.IS_POSTGRES:
         # The narrow table (published courses only): a broad word's matches
         # on a quarter of the pages.
-        if _kept_next_session(filters):
-            rows = CourseSearch.objects.filter(next_session_at__gt=now)
-        else:
-            rows = CourseSearch.objects.filter(Exists(in_range))
+        rows = _upcoming_rows(filters, now)
+        if not _kept_next_session(filters):
+            # Not "kept in range, or a session in range": PostgreSQL then
+            # reads every session in range into a hash (70 ms at 50,000
+            # courses, against 6 asking course by course).
+            rows = rows.filter(Exists(in_range))
         matching = _matching_words_and_facets(rows, filters, now)
     else:
         matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)

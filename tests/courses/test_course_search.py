@@ -207,47 +207,6 @@ def test_a_slice_is_read_as_a_querysets_would_be():
                 listing[bad]
 
 
-@pytest.mark.parametrize(
-    "q",
-    [
-        "safe",  # only the beginning of words
-        "safeguard",  # a word's stem
-        "safeguarding",  # a whole word
-        "Phonics early",  # two words, one a prefix
-        "the",  # a stop word alone: no lexeme
-        "the phonics",  # a stop word beside a word
-        "year_7 maths",  # \w keeps the underscore; the parser splits it
-        "ks2",
-        "ﬁrst",  # a ligature
-        "zzzz",  # nothing
-    ],
-)
-def test_a_search_matches_the_same_courses_as_its_estimable_form(q):
-    """`_search_query(to_match=True)` (each word whole beside its prefix, so
-    that PostgreSQL can estimate a broad word's matches) matches exactly the
-    courses the prefixes alone match, as a listing ranked by them does."""
-    for title, summary in [
-        ("Safeguarding children", "Level 3 for designated leads"),
-        ("Safeguard your data", "Cyber security for offices"),
-        ("Early phonics", "Letters and sounds in reception"),
-        ("Phonics in year 7", "Catching up in KS2 and KS3 maths"),
-        ("First aid", "For early years settings"),
-        ("The year_7 maths curriculum", "Planning and assessment"),
-    ]:
-        CourseFactory.create(title=title, summary=summary)
-    services.reindex_courses()
-    filters = selectors.CatalogueFilters(q=q)
-
-    def matched(to_match: bool) -> list[str]:
-        query = selectors._search_query(filters, to_match=to_match)
-        rows = CourseSearch.objects.filter(search_vector=query)
-        return sorted(rows.values_list("title", flat=True))
-
-    assert matched(True) == matched(False)
-    if q in ("safe", "safeguard", "Phonics early", "year_7 maths", "ks2"):
-        assert matched(True), "the courses have these words"
-
-
 def test_a_course_with_a_long_description_is_kept_and_found():
     """A description has no length limit, and its words go into the search
     vector: no index on `CourseSearch` may hold the vector in a btree entry
