@@ -582,11 +582,14 @@ def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
     """`CourseSearch` rows of courses with an upcoming session, and within
     dates those that may have one in range: any upcoming session at all
     (even if `refresh_next_sessions` passed the course over, as it skips a
-    course being written, and its kept next one has started), and none in
-    range if the first upcoming one is after the last date."""
+    course being written, and its kept next one has started), none in range
+    if the first upcoming one is after the last date, or the last one
+    before the first date (migration 0015)."""
     if _kept_next_session(filters):
         return CourseSearch.objects.filter(next_session_at__gt=now)
     rows = CourseSearch.objects.filter(next_session_at__isnull=False)
+    if filters.date_from:
+        rows = rows.filter(last_session_at__gte=_start_of_day(filters.date_from))
     if filters.date_to:
         end = _start_of_day(filters.date_to + dt.timedelta(days=1))
         rows = rows.filter(next_session_at__lt=end)

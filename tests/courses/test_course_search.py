@@ -24,17 +24,19 @@ pytestmark = pytest.mark.django_db
 
 def agrees() -> int:
     """Fails unless CourseSearch holds exactly the published courses, each
-    with its course's next session, vector, facets and title; returns how
-    many."""
+    with its course's next and last sessions, vector, facets and title;
+    returns how many."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, next_session_at, search_vector::text, facets::text, title"
+            "SELECT id, next_session_at, last_session_at, search_vector::text,"
+            " facets::text, title"
             " FROM courses_course WHERE status = 'published' ORDER BY id"
         )
         wanted = cursor.fetchall()
         cursor.execute(
-            "SELECT course_id, next_session_at, search_vector::text, facets::text,"
-            " title FROM courses_coursesearch ORDER BY course_id"
+            "SELECT course_id, next_session_at, last_session_at,"
+            " search_vector::text, facets::text, title"
+            " FROM courses_coursesearch ORDER BY course_id"
         )
         kept = cursor.fetchall()
     assert kept == wanted
