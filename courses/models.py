@@ -295,9 +295,19 @@ class CourseSearch(models.Model):
 
     class Meta:
         indexes = [
-            # A count or a search sorted by date with few matches walks it.
+            # A count or a search sorted by date with few matches walks it;
+            # a facet filter is checked in it too, without reading the row
+            # (migration 0014). Not the search vector: a long description's
+            # would not fit a btree entry.
             models.Index(
-                fields=["next_session_at", "course"], name="coursesearch_next"
+                fields=["next_session_at", "course"],
+                name="coursesearch_next",
+                include=["facets"],
+            ),
+            models.Index(
+                fields=["title", "course"],
+                name="coursesearch_title",
+                include=["next_session_at", "facets"],
             ),
         ]
 

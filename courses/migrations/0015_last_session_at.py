@@ -9,9 +9,9 @@ range: it is left out without a lookup. In the benchmark's catalogue that
 halves the lookups of a search from a date a month or more ahead (docs/
 performance.md, "Ninth round").
 
-The courses are filled by the function the triggers use, course by course:
-it locks the course, then reads its sessions, so a session written while
-this migration runs is not missed."""
+From here the triggers keep it; 0016 fills it for the courses already
+there, a batch at a time, so that this migration's locks (adding the
+columns stops reads of both tables until it commits) last a moment."""
 
 from django.db import migrations, models
 
@@ -83,14 +83,7 @@ CREATE OR REPLACE TRIGGER courses_course_search_update
     EXECUTE FUNCTION courses_course_search_kept();
 """
 
-POSTGRESQL_FORWARDS = (
-    NEXT_SESSION_OF
-    + SEARCH_KEPT
-    + """
-SELECT courses_next_session_of(id, now()) FROM courses_course
-WHERE next_session_at IS NOT NULL;
-"""
-)
+POSTGRESQL_FORWARDS = NEXT_SESSION_OF + SEARCH_KEPT
 
 # As migrations 0009 and 0013 left them.
 POSTGRESQL_BACKWARDS = """

@@ -284,10 +284,11 @@ def test_the_narrow_table_lists_what_the_course_table_lists(given, dates, monkey
     each match's first session in range looked up, or kept; "places left"
     asked after sorting) lists the same courses in the same order, with the
     same dates and places, and counts them alike, as the course table joined
-    to its sessions. By title, or by date within dates, a listing narrowed
-    only by mode or price is read from the course table itself (walking an
-    index in order costs less), and by title a search without dates or
-    "places left" too (`_reads_course_search`)."""
+    to its sessions. By title within dates or with "places left", or by
+    date within dates, a listing narrowed only by mode or price is read from
+    the course table itself (walking an index in order costs less), and by
+    title a search without dates or "places left" too
+    (`_reads_course_search`)."""
     topics = world()
     now = timezone.now()
     if "topic" in given:

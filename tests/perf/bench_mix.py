@@ -379,7 +379,9 @@ def mix_paths(n: int, providers: list[str], seed: int) -> list[str]:
             p.append("sort=" + rng.choice(["soonest", "title", "relevance"]))
         p.append(f"page={1 + int(rng.expovariate(1 / 8))}")
         seen.add("/courses/?" + "&".join(p))
-    return sorted(seen, key=lambda _: rng.random())
+    # Sorted first: a set's order changes from one process to the next
+    # (string hashing is salted), and the addresses must not.
+    return sorted(sorted(seen), key=lambda _: rng.random())
 
 
 def provider_values(url: str, name: str) -> list[str]:
