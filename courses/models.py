@@ -194,6 +194,9 @@ class Course(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Written only by the database's triggers (see save).
+    KEPT_BY_DATABASE = ("next_session_at", "last_session_at", "facets")
+
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Save everything but `next_session_at`, `last_session_at` and
         `facets`, which the
@@ -216,11 +219,7 @@ class Course(models.Model):
                     for f in self._meta.concrete_fields
                     if not f.primary_key and f.attname not in deferred
                 ]
-            update_fields = [
-                f
-                for f in update_fields
-                if f not in ("next_session_at", "last_session_at", "facets")
-            ]
+            update_fields = [f for f in update_fields if f not in self.KEPT_BY_DATABASE]
         super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:

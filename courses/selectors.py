@@ -289,12 +289,26 @@ def _in_range(filters: CatalogueFilters, now: dt.datetime, prefix: str = "") -> 
     q = Q(
         **{f"{prefix}status": Session.Status.SCHEDULED, f"{prefix}starts_at__gt": now}
     )
-    if filters.date_from:
-        q &= Q(**{f"{prefix}starts_at__gte": _start_of_day(filters.date_from)})
-    if filters.date_to:
-        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+    start, end = _date_range(filters)
+    if start:
+        q &= Q(**{f"{prefix}starts_at__gte": start})
+    if end:
         q &= Q(**{f"{prefix}starts_at__lt": end})
     return q
+
+
+def _date_range(
+    filters: CatalogueFilters,
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The filters' dates as moments: the start of the first day, and the
+    start of the day after the last (a session in range starts before it)."""
+    start = _start_of_day(filters.date_from) if filters.date_from else None
+    end = (
+        _start_of_day(filters.date_to + dt.timedelta(days=1))
+        if filters.date_to
+        else None
+    )
+    return start, end
 
 
 def _search_query(filters: CatalogueFilters) -> SearchQuery | None:
@@ -564,9 +578,10 @@ def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) 
       when only the mode or the price narrows the listing: each matches a
       third or more of the catalogue, so a walk stops soon, where sorting
       looks up every match's first session (16,667 matches, "in person"
-      from a date: 66-70 ms against 16-27). Words, topics and providers match a tenth or less, and a walk
-      through them for a page deep in the list took 82-120 ms against 39
-      (docs/performance.md, "Eighth round")."""
+      from a date: 66-70 ms against 16-27). Words, topics and providers
+      match a tenth or less, and a walk through them for a page deep in the
+      list took 82-120 ms against 39 (docs/performance.md, "Eighth
+      round")."""
     if not settings.IS_POSTGRES:
         return False
     words = _search_query(filters) is not None
@@ -590,10 +605,10 @@ def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
     if _kept_next_session(filters):
         return CourseSearch.objects.filter(next_session_at__gt=now)
     rows = CourseSearch.objects.filter(next_session_at__isnull=False)
-    if filters.date_from:
-        rows = rows.filter(last_session_at__gte=_start_of_day(filters.date_from))
-    if filters.date_to:
-        end = _start_of_day(filters.date_to + dt.timedelta(days=1))
+    start, end = _date_range(filters)
+    if start:
+        rows = rows.filter(last_session_at__gte=start)
+    if end:
         rows = rows.filter(next_session_at__lt=end)
     return rows
 
@@ -606,8 +621,9 @@ def _kept_in_range(filters: CatalogueFilters, now: dt.datetime) -> Q:
     the courses for a first date 10 days ahead, 40 % at 75 days, 4 % at
     140."""
     q = Q(next_session_at__gt=now)
-    if filters.date_from:
-        q &= Q(next_session_at__gte=_start_of_day(filters.date_from))
+    start, _end = _date_range(filters)
+    if start:
+        q &= Q(next_session_at__gte=start)
     return q
 
 
