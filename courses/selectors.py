@@ -17,10 +17,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Count,
+    DateTimeField,
     Exists,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
@@ -459,7 +458,8 @@ def _sql(qs: QuerySet) -> tuple[str, list]:
 class MatchesInOrder:
     """The ids of a listing's courses, each with the start of its first
     session in range, in the listing's order: SQL over `CourseSearch` the ORM
-    cannot write (a lateral join; a subquery kept whole by OFFSET 0), made
+    cannot write (a subquery kept whole by OFFSET 0, an outer query's column
+    in "places left"), made
     of querysets the ORM compiles (`_matches_in_order`). Sliced, it reads
     that slice."""
 
@@ -613,18 +613,24 @@ def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
     return rows
 
 
-def _kept_in_range(filters: CatalogueFilters, now: dt.datetime) -> Q:
-    """Within dates, of `_upcoming_rows`: those whose kept next session is
-    their first in range, having not started and being on or after the first
-    date (`_upcoming_rows` checked the last). Their sessions need not be
-    looked up (`_matches_in_order`): in the benchmark's catalogue, 79 % of
-    the courses for a first date 10 days ahead, 40 % at 75 days, 4 % at
-    140."""
-    q = Q(next_session_at__gt=now)
-    start, _end = _date_range(filters)
-    if start:
-        q &= Q(next_session_at__gte=start)
-    return q
+def _first_start_in_range(filters: CatalogueFilters, now: dt.datetime) -> RawSQL:
+    """Within dates, the start of a `CourseSearch` row's first session in
+    range (`_in_range`: not started, from the first date, before the day
+    after the last), worked out in the row from the starts it keeps
+    (`session_starts`, migration 0017); NULL if none is in range. Its
+    sessions are not read: looking them up cost three index pages for each
+    match whose kept next session was not it (a third of a search's matches
+    in the benchmark's catalogue, docs/performance.md, "Tenth round")."""
+    start, end = _date_range(filters)
+    # After now (a session that has started is not in range), and from the
+    # start of the first day if that is later.
+    lower, bounds = (start, "[)") if start and start > now else (now, "()")
+    return RawSQL(
+        'lower("courses_coursesearch"."session_starts"'
+        " * tstzmultirange(tstzrange(%s, %s, %s)))",
+        (lower, end, bounds),
+        output_field=DateTimeField(),
+    )
 
 
 def _matches_in_order(
@@ -643,12 +649,9 @@ def _matches_in_order(
     date or by title PostgreSQL walks `CourseSearch`'s index in that order
     (`coursesearch_next`, `coursesearch_title`: each holds the facets, so a
     facet filter is checked in the index alone, migration 0014), or sorts
-    the matches where they are few. With dates it is still the kept one
-    where that has not started and is on or after the first date; otherwise
-    each match's first session in range is looked up in
-    `session_scheduled_course`, one index probe (a lateral join), rather than
-    joining every session in range and asking of each whether an earlier one
-    exists.
+    the matches where they are few. With dates each match's first session
+    in range is worked out in its row (`_first_start_in_range`), without
+    reading its sessions.
 
     A listing ranked, by title or within dates is sorted in full (or, by
     title, walked as far as its first 501 matches): "places left" is asked
@@ -663,10 +666,10 @@ def _matches_in_order(
     )
     columns = ["pk", "next_session_at"]
     if dated:
-        rows = rows.annotate(
-            kept=ExpressionWrapper(_kept_in_range(filters, now), BooleanField())
+        rows = rows.annotate(first=_first_start_in_range(filters, now)).filter(
+            first__isnull=False
         )
-        columns.append("kept")
+        columns = ["pk", "first"]
     order = '"starts", "id"'
     if by_title:
         columns.append("title")
@@ -676,26 +679,8 @@ def _matches_in_order(
         columns.append("rank")
         order = '"rank" DESC, ' + order
     sql, params = _sql(rows.order_by().values(*columns))
-    source, starts = f"({sql}) m", 'm."next_session_at"'
-    where = []
-    if dated:
-        first, more = _sql(
-            Session.objects.filter(
-                _in_range(filters, now), course_id=RawSQL('m."pk"', ())
-            )
-            .order_by("starts_at", "pk")
-            .values("starts_at")[:1]
-        )
-        # No lookup where the kept next session is the first in range
-        # (`_kept_in_range`). OFFSET 0 keeps PostgreSQL from copying the
-        # CASE, and the lookup in it, into the WHERE below.
-        source += (
-            ' CROSS JOIN LATERAL (SELECT CASE WHEN m."kept" THEN m."next_session_at"'
-            f' ELSE ({first}) END AS "starts_at" OFFSET 0) n'
-        )
-        params += more
-        starts = 'n."starts_at"'
-        where.append(f"{starts} IS NOT NULL")
+    source = f"({sql}) m"
+    starts = 'm."first"' if dated else 'm."next_session_at"'
     rank = ', m."title"' if by_title else ', m."rank"' if rank_by is not None else ""
     # Every value below is a parameter; the text is ours or the ORM's.
     select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
@@ -706,10 +691,8 @@ def _matches_in_order(
     if filters.available and not in_full:
         # By date: PostgreSQL walks the index in order and asks as it goes.
         places, more = places_left(RawSQL('m."pk"', ()))
-        where.append(f"EXISTS ({places})")
+        select += f" WHERE EXISTS ({places})"
         params += more
-    if where:
-        select += " WHERE " + " AND ".join(where)
     if not filters.available or not in_full:
         sql = f"{select} ORDER BY {order}"
     else:
@@ -829,18 +812,20 @@ def courses_for_catalogue_count(
     matches, so the cost is bounded however big the catalogue grows."""
     now = now or timezone.now()
     cap = CATALOGUE_COUNT_CAP if cap is None else cap
-    in_range = Session.objects.filter(_in_range(filters, now), course=OuterRef("pk"))
     if settings.IS_POSTGRES:
         # The narrow table (published courses only): a broad word's matches
-        # on a quarter of the pages.
+        # on a quarter of the pages; within dates, whether a session is in
+        # range is worked out in each row, without reading the sessions.
         rows = _upcoming_rows(filters, now)
         if not _kept_next_session(filters):
-            # Not "kept in range, or a session in range": PostgreSQL then
-            # reads every session in range into a hash (70 ms at 50,000
-            # courses, against 6 asking course by course).
-            rows = rows.filter(Exists(in_range))
+            rows = rows.alias(first=_first_start_in_range(filters, now)).filter(
+                first__isnull=False
+            )
         matching = _matching_words_and_facets(rows, filters, now)
     else:
+        in_range = Session.objects.filter(
+            _in_range(filters, now), course=OuterRef("pk")
+        )
         matching = _matching(Course.objects.filter(Exists(in_range)), filters, now)
     return matching.order_by().values("pk")[: cap + 1].count()
 

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 
 def agrees() -> int:
     """Fails unless CourseSearch holds exactly the published courses, each
-    with its course's next and last sessions, vector, facets and title;
-    returns how many."""
+    with its course's next and last sessions, vector, facets and title, and
+    the starts of its sessions to come; returns how many."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, next_session_at, last_session_at, search_vector::text,"
@@ -39,7 +39,18 @@ def agrees() -> int:
             " FROM courses_coursesearch ORDER BY course_id"
         )
         kept = cursor.fetchall()
+        # And the starts of each one's scheduled sessions from its next one
+        # on (migration 0017).
+        cursor.execute(
+            "SELECT r.course_id FROM courses_coursesearch r"
+            " WHERE r.session_starts IS DISTINCT FROM ("
+            "  SELECT range_agg(tstzrange(s.starts_at, s.starts_at, '[]'))"
+            "  FROM courses_session s WHERE s.course_id = r.course_id"
+            "  AND s.status = 'scheduled' AND s.starts_at >= r.next_session_at)"
+        )
+        stale = cursor.fetchall()
     assert kept == wanted
+    assert stale == []
     return len(kept)
 
 
