@@ -253,14 +253,14 @@ def lock_course(*course_ids: int | None) -> None:
 
 
 class InstantsField(models.Field):
-    """Moments kept in one value, as PostgreSQL's `tstzmultirange` of
-    single-instant ranges (`[t, t]`): the first of them within a range is
-    `lower(value * tstzmultirange(range))`, worked out in the row itself.
-    Only the database writes it (`CourseSearch.session_starts`). Elsewhere
-    (the embedded SQLite default) a text column that stays empty."""
+    """Moments in order, as PostgreSQL's `timestamptz[]`: the first one after
+    a moment `m` is `value[width_bucket(m, value) + 1]`, a binary search in
+    the row itself (`width_bucket` counts the elements at or before `m` in a
+    sorted array). Only the database writes it (`CourseSearch.session_starts`).
+    Elsewhere (the embedded SQLite default) a text column that stays empty."""
 
     def db_type(self, connection) -> str:
-        return "tstzmultirange" if connection.vendor == "postgresql" else "text"
+        return "timestamptz[]" if connection.vendor == "postgresql" else "text"
 
 
 class CourseSearch(models.Model):
@@ -296,10 +296,10 @@ class CourseSearch(models.Model):
     # Copied (migration 0015): within dates, a course whose last session is
     # before the first date is left out without looking up its sessions.
     last_session_at = models.DateTimeField(null=True)
-    # The starts of the course's scheduled sessions still to come (migration
-    # 0017), kept by the trigger function that keeps next_session_at: within
-    # dates, a match's first session in range is worked out from it in the
-    # row, without looking up its sessions.
+    # The starts of the course's scheduled sessions still to come, in order
+    # (migration 0017), kept by the trigger function that keeps
+    # next_session_at: within dates, a match's first session in range is
+    # found in it, in the row, without looking up its sessions.
     session_starts = InstantsField(null=True, editable=False)
     search_vector = SearchVectorField(null=True)
     facets = SearchVectorField(null=True)

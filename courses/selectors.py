@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     Exists,
@@ -28,6 +29,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
@@ -613,24 +615,40 @@ def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
     return rows
 
 
-def _first_start_in_range(filters: CatalogueFilters, now: dt.datetime) -> RawSQL:
-    """Within dates, the start of a `CourseSearch` row's first session in
-    range (`_in_range`: not started, from the first date, before the day
-    after the last), worked out in the row from the starts it keeps
-    (`session_starts`, migration 0017); NULL if none is in range. Its
-    sessions are not read: looking them up cost three index pages for each
-    match whose kept next session was not it (a third of a search's matches
-    in the benchmark's catalogue, docs/performance.md, "Tenth round")."""
-    start, end = _date_range(filters)
-    # After now (a session that has started is not in range), and from the
-    # start of the first day if that is later.
-    lower, bounds = (start, "[)") if start and start > now else (now, "()")
-    return RawSQL(
-        'lower("courses_coursesearch"."session_starts"'
-        " * tstzmultirange(tstzrange(%s, %s, %s)))",
-        (lower, end, bounds),
+def _first_start_in_range(filters: CatalogueFilters, now: dt.datetime) -> Case:
+    """Within dates, of `_upcoming_rows` (`CourseSearch`): the start of each
+    row's first session not started and from the first date on, worked out
+    in the row; NULL if it has none. Callers check it is before the day
+    after the last date (`_in_first_start_range`).
+
+    That is the kept next session where it has not started and is on or
+    after the first date. Otherwise it is found in the starts the row keeps
+    in order (`session_starts`, migration 0017) by a binary search
+    (`width_bucket`). Their sessions are not read: looking them up cost
+    three index pages a match, for a third of a search's matches in the
+    benchmark's catalogue (docs/performance.md, "Tenth round")."""
+    start, _end = _date_range(filters)
+    kept = Q(next_session_at__gt=now)
+    # A session is in range if it starts after this moment: after now, and
+    # from the first date (timestamps count microseconds).
+    after = now
+    if start:
+        kept &= Q(next_session_at__gte=start)
+        after = max(now, start - dt.timedelta(microseconds=1))
+    found = RawSQL(
+        '"courses_coursesearch"."session_starts"'
+        '[width_bucket(%s, "courses_coursesearch"."session_starts") + 1]',
+        (after,),
         output_field=DateTimeField(),
     )
+    return Case(When(kept, then=F("next_session_at")), default=found)
+
+
+def _in_first_start_range(filters: CatalogueFilters) -> Q:
+    """Of rows annotated `first` (`_first_start_in_range`): those whose first
+    session from the first date on is before the day after the last."""
+    _start, end = _date_range(filters)
+    return Q(first__lt=end) if end else Q(first__isnull=False)
 
 
 def _matches_in_order(
@@ -666,9 +684,7 @@ def _matches_in_order(
     )
     columns = ["pk", "next_session_at"]
     if dated:
-        rows = rows.annotate(first=_first_start_in_range(filters, now)).filter(
-            first__isnull=False
-        )
+        rows = rows.annotate(first=_first_start_in_range(filters, now))
         columns = ["pk", "first"]
     order = '"starts", "id"'
     if by_title:
@@ -679,8 +695,15 @@ def _matches_in_order(
         columns.append("rank")
         order = '"rank" DESC, ' + order
     sql, params = _sql(rows.order_by().values(*columns))
-    source = f"({sql}) m"
-    starts = 'm."first"' if dated else 'm."next_session_at"'
+    source, starts = f"({sql}) m", 'm."next_session_at"'
+    where = []
+    if dated:
+        # Worked out once, in the select list: OFFSET 0 keeps PostgreSQL from
+        # copying it into the WHERE as well.
+        source, starts = f"({sql} OFFSET 0) m", 'm."first"'
+        _start, end = _date_range(filters)
+        where.append(f"{starts} IS NOT NULL" if end is None else f"{starts} < %s")
+        params += [] if end is None else [end]
     rank = ', m."title"' if by_title else ', m."rank"' if rank_by is not None else ""
     # Every value below is a parameter; the text is ours or the ORM's.
     select = f'SELECT m."pk" AS "id", {starts} AS "starts"{rank} FROM {source}'  # noqa: S608
@@ -691,8 +714,10 @@ def _matches_in_order(
     if filters.available and not in_full:
         # By date: PostgreSQL walks the index in order and asks as it goes.
         places, more = places_left(RawSQL('m."pk"', ()))
-        select += f" WHERE EXISTS ({places})"
+        where.append(f"EXISTS ({places})")
         params += more
+    if where:
+        select += " WHERE " + " AND ".join(where)
     if not filters.available or not in_full:
         sql = f"{select} ORDER BY {order}"
     else:
@@ -819,7 +844,7 @@ def courses_for_catalogue_count(
         rows = _upcoming_rows(filters, now)
         if not _kept_next_session(filters):
             rows = rows.alias(first=_first_start_in_range(filters, now)).filter(
-                first__isnull=False
+                _in_first_start_range(filters)
             )
         matching = _matching_words_and_facets(rows, filters, now)
     else:

@@ -1,25 +1,26 @@
 """Each published course's search row keeps the starts of its scheduled
-sessions still to come (`CourseSearch.session_starts`, a `tstzmultirange`
-of single instants), kept by the function that keeps its next and last
+sessions still to come, in order (`CourseSearch.session_starts`, a
+`timestamptz[]`), kept by the function that keeps its next and last
 sessions (0009, 0015), in the same transaction.
 
-Within dates, the catalogue works out each match's first session in range
-from it, `lower(session_starts * tstzmultirange(range))`, in the row
-(`courses.selectors._first_start_in_range`), where it looked up the sessions
-of every match whose kept next session was not it: in the benchmark's
-catalogue a third of a search's matches, three index pages each
-(docs/performance.md, "Tenth round").
+Within dates, the catalogue finds each match's first session in range in
+it, `session_starts[width_bucket(after, session_starts) + 1]` (a binary
+search in the row: `courses.selectors._first_start_in_range`), where it
+looked up the sessions of every match whose kept next session was not it:
+in the benchmark's catalogue a third of a search's matches, three index
+pages each (docs/performance.md, "Tenth round").
 
-The row trigger computes it when it writes a course's row, so a course
-published with sessions has it at once; 0018 fills the rows already there,
-a batch at a time. Needs PostgreSQL 14 or newer (multiranges)."""
+The row trigger writes it with the rest of a course's row, so a course
+published with sessions has it at once; 0018 fills the rows already
+there, a batch at a time."""
 
 from django.db import migrations
 
 import courses.models
 
 NEXT_SESSION_OF = """
--- The course's next and last sessions after `after`, and all their starts.
+-- The course's next and last sessions after `after`, and all their starts
+-- in order.
 -- The row is locked first and the sessions read in a later statement, with
 -- a snapshot of its own: a writer of another session of the same course
 -- waits for this transaction and then sees its sessions (reading first
@@ -29,11 +30,11 @@ RETURNS void AS $$
 DECLARE
     first_at timestamptz;
     last_at timestamptz;
-    all_at tstzmultirange;
+    all_at timestamptz[];
 BEGIN
     PERFORM 1 FROM courses_course WHERE id = course FOR NO KEY UPDATE;
     SELECT min(s.starts_at), max(s.starts_at),
-           range_agg(tstzrange(s.starts_at, s.starts_at, '[]'))
+           array_agg(s.starts_at ORDER BY s.starts_at)
     INTO first_at, last_at, all_at
     FROM courses_session s
     WHERE s.course_id = course AND s.status = 'scheduled' AND s.starts_at > after;
@@ -66,7 +67,7 @@ BEGIN
             (course_id, next_session_at, last_session_at, session_starts,
              search_vector, facets, title)
         VALUES (NEW.id, NEW.next_session_at, NEW.last_session_at,
-                (SELECT range_agg(tstzrange(s.starts_at, s.starts_at, '[]'))
+                (SELECT array_agg(s.starts_at ORDER BY s.starts_at)
                  FROM courses_session s
                  WHERE s.course_id = NEW.id AND s.status = 'scheduled'
                    AND s.starts_at > now()),

@@ -44,7 +44,7 @@ def agrees() -> int:
         cursor.execute(
             "SELECT r.course_id FROM courses_coursesearch r"
             " WHERE r.session_starts IS DISTINCT FROM ("
-            "  SELECT range_agg(tstzrange(s.starts_at, s.starts_at, '[]'))"
+            "  SELECT array_agg(s.starts_at ORDER BY s.starts_at)"
             "  FROM courses_session s WHERE s.course_id = r.course_id"
             "  AND s.status = 'scheduled' AND s.starts_at >= r.next_session_at)"
         )
@@ -235,3 +235,46 @@ def test_a_course_with_a_long_description_is_kept_and_found():
         for sort in ("relevance", "soonest", "title"):
             listing = selectors.courses_for_catalogue(replace(filters, sort=sort))
             assert [c.title for c in listing] == ["Assessment"], (q, sort)
+
+
+@pytest.mark.parametrize("q", ["", "phonics"], ids=["facet", "words"])
+def test_within_dates_a_session_at_either_edge_of_the_range_is_placed_exactly(q):
+    """The first session in range is found in each row's starts (migration
+    0017) by the moment just before the first day: a session at the first
+    day's first microsecond is in range, one a microsecond earlier is not,
+    and one at the start of the day after the last date is not."""
+    topic = TopicFactory.create()
+    day = timezone.localdate() + dt.timedelta(days=20)
+    start = selectors._start_of_day(day)
+    end = selectors._start_of_day(day + dt.timedelta(days=1))
+    micro = dt.timedelta(microseconds=1)
+    # Each course: its sessions' starts, and its first in range (or none).
+    courses = {
+        "Phonics at the first moment": ([start - micro, start], start),
+        "Phonics a moment before": ([start - micro, end], None),
+        "Phonics at the end": ([end], None),
+        "Phonics at the last moment": ([start - 3 * micro, end - micro], end - micro),
+    }
+    for title, (starts, _first) in courses.items():
+        course = CourseFactory.create(title=title, topics=[topic])
+        for moment in starts:
+            SessionFactory.create(course=course, starts_at=moment)
+    services.reindex_courses()
+    assert agrees() == 4
+    filters = selectors.CatalogueFilters(
+        q=q, topic=topic, date_from=day, date_to=day, sort="soonest"
+    )
+    listing = selectors.courses_for_catalogue(filters)
+    assert isinstance(listing, selectors.CoursesByIds)
+    wanted = sorted((first, title) for title, (_s, first) in courses.items() if first)
+    assert [(c.next_starts_at, c.title) for c in listing] == wanted
+    assert listing.count() == selectors.courses_for_catalogue_count(filters) == 2
+    # From the first date on, with no last date.
+    open_ended = replace(filters, date_to=None)
+    assert [c.title for c in selectors.courses_for_catalogue(open_ended)] == [
+        "Phonics at the first moment",
+        "Phonics at the last moment",
+        "Phonics a moment before",
+        "Phonics at the end",
+    ]
+    assert selectors.courses_for_catalogue_count(open_ended) == 4

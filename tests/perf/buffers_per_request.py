@@ -7,7 +7,9 @@ the same day, as their dates count from today) with
 the Django test client, the cache cleared before each, and runs every
 catalogue query once more under `EXPLAIN (ANALYZE, BUFFERS)`. Prints the
 pages read (shared buffers hit or read) per request, in all and by kind of
-query (`sql_per_request.kind`), and the addresses that read the most.
+query (`sql_per_request.kind`), with the time PostgreSQL took to execute
+them (as `EXPLAIN ANALYZE` times it, which adds its own cost per row), and
+the addresses that read the most.
 Timings on a shared machine move by a fifth from one minute to the next;
 the pages a plan reads do not, so a change to a query or an index can be
 judged from one run at each size (docs/performance.md, "Ninth round").
@@ -51,8 +53,8 @@ def main() -> None:
     providers = [str(pk) for pk in Provider.objects.values_list("pk", flat=True)]
     paths = bench_mix.mix_paths(40_000, providers, seed=15)
     paths = paths[args.start : args.start + args.n]
-    read: dict[str, list[tuple[str, int]]] = {}
-    current: list[tuple[str, int]] = []
+    read: dict[str, list[tuple[str, int, float]]] = {}
+    current: list[tuple[str, int, float]] = []
 
     def record(execute, sql, params, many, context):
         # Not the refresh: it writes (moves courses on), so it runs once.
@@ -61,11 +63,12 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
                 (plan,) = cursor.fetchone()
-                top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+                (explained,) = json.loads(plan) if isinstance(plan, str) else plan
+                top = explained["Plan"]
                 pages = top.get("Shared Hit Blocks", 0) + top.get(
                     "Shared Read Blocks", 0
                 )
-                current.append((name, pages))
+                current.append((name, pages, explained["Execution Time"]))
         return execute(sql, params, many, context)
 
     client = Client()
@@ -78,20 +81,29 @@ def main() -> None:
             sys.exit(f"{path}: {response.status_code}")
         read[path] = current
 
-    by_kind: dict[str, list[int]] = collections.defaultdict(list)
+    by_kind: dict[str, list[tuple[int, float]]] = collections.defaultdict(list)
     for queries in read.values():
-        for name, pages in queries:
-            by_kind[name].append(pages)
+        for name, pages, ms in queries:
+            by_kind[name].append((pages, ms))
     n = len(paths)
-    total = sum(sum(v) for v in by_kind.values())
-    print(f"{args.size}: {n} addresses, {total / n:,.0f} pages read per request")
-    for name, pages in sorted(by_kind.items(), key=lambda kv: -sum(kv[1])):
+    total = sum(p for v in by_kind.values() for p, _ms in v)
+    took = sum(ms for v in by_kind.values() for _p, ms in v)
+    print(
+        f"{args.size}: {n} addresses, {total / n:,.0f} pages read per request"
+        f" ({took / n:.2f} ms executing, timed by EXPLAIN ANALYZE)"
+    )
+    for name, rows in sorted(by_kind.items(), key=lambda kv: -sum(p for p, _ in kv[1])):
         print(
-            f"  {name:18s} {len(pages):5d} queries {sum(pages) / n:8,.0f} per request"
+            f"  {name:18s} {len(rows):5d} queries"
+            f" {sum(p for p, _ in rows) / n:8,.0f} per request"
+            f" {sum(ms for _, ms in rows) / n:7.2f} ms"
         )
-    heaviest = sorted(read.items(), key=lambda kv: -sum(p for _k, p in kv[1]))
+    heaviest = sorted(read.items(), key=lambda kv: -sum(q[1] for q in kv[1]))
     for path, queries in heaviest[: args.top]:
-        print(f"  {sum(p for _k, p in queries):8,d}  {path}")
+        print(
+            f"  {sum(q[1] for q in queries):8,d} {sum(q[2] for q in queries):6.1f} ms"
+            f"  {path}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(read, indent=0))
 

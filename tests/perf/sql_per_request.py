@@ -36,7 +36,7 @@ def kind(sql: str) -> str:
     if "courses_coursesearch" in sql and "LIMIT" in upper:
         # A search or a facet filter: its matches in order (CoursesByIds),
         # each one's first session in range worked out within dates ("dated").
-        dated = " dated" if "tstzmultirange" in sql else ""
+        dated = " dated" if "width_bucket" in sql else ""
         return ("ranked ids" if "ts_rank" in sql else "page ids") + dated
     if '"courses_course"."id" IN (' in sql and "LIMIT" not in upper:
         return "page by id"
