@@ -568,14 +568,15 @@ def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) 
     (`_matches_in_order`) rather than in the course table: a search or a
     facet filter on PostgreSQL, ranked or by date, and sorted there in full
     or walked in `CourseSearch`'s own indexes (which hold the facets,
-    migration 0014); except where PostgreSQL would do better walking an
-    index of the course table in the listing's order and stopping when the
-    page is full:
+    migration 0014). A search by title without dates or "places left" is
+    sorted there too: PostgreSQL guesses a prefix matches 1,000 courses, so
+    at 50,000 it sorted a broad word's matches in the wide course table
+    rather than walk its titles (4,000 pages, 18-22 ms, where sorting them
+    in `CourseSearch` reads 2,160, 6-11 ms; docs/performance.md, "Tenth
+    round"). Except where PostgreSQL would do better walking an index of
+    the course table in the listing's order and stopping when the page is
+    full:
 
-    - a search by title with neither dates nor "places left", which a walk
-      of `CourseSearch`'s titles checks in its table rows (the words are not
-      in the index), and a full sort of a broad word's matches cost 29 ms at
-      50,000 courses against 11 walking the course titles;
     - by title within dates or with "places left", or by date within dates,
       when only the mode or the price narrows the listing: each matches a
       third or more of the catalogue, so a walk stops soon, where sorting
@@ -593,7 +594,7 @@ def _reads_course_search(filters: CatalogueFilters, *, sort: str, ranked: bool) 
     if ranked or (sort != "title" and not dated):
         return True
     if sort == "title" and not (dated or filters.available):
-        return not words
+        return True
     return words or filters.topic is not None or filters.provider is not None
 
 

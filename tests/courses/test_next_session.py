@@ -335,7 +335,7 @@ def test_the_narrow_table_lists_what_the_course_table_lists(given, dates, monkey
     selective = {"q", "topic", "provider"} & set(given)
     by_title = given.get("sort") == "title"
     if by_title and dates == "none" and not given.get("available"):
-        walked = "q" in given  # the course table's titles, each one checked
+        walked = False  # CourseSearch's titles: walked, or a search's sorted
     else:
         walked = not ranked and (by_title or dates != "none") and not selective
     assert narrow_kind is (wide_kind if walked else selectors.CoursesByIds)
@@ -546,8 +546,8 @@ def test_a_page_without_dates_walks_course_search_in_its_order(given, sort):
     so a facet filter reads nothing else: each course passed is checked
     there, not in a table row (a topic's sixteenth page at 50,000 courses
     read 98 pages instead of 10,636). Not the words: a btree entry could not
-    hold a long description's vector. (A search by title walks the course
-    table's titles, `_reads_course_search`.)"""
+    hold a long description's vector. (A search by title sorts its matches
+    in `CourseSearch`, `_reads_course_search`.)"""
     world()
     services.reindex_courses()
     filters = selectors.CatalogueFilters(**given, sort=sort)
