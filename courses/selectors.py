@@ -753,9 +753,10 @@ def courses_for_catalogue(
     A search or a facet filter is matched and ordered in the narrow
     `CourseSearch` table and its page's rows read by id (`CoursesByIds`):
     ranking reads every match, and from there it reads a quarter of the
-    pages. Within dates, each match's first session in range is looked up
-    there (`_matches_in_order`). Not where walking the course titles, or
-    the sessions in date order, costs less (`_reads_course_search`).
+    pages. Within dates, each match's first session in range is worked out
+    in its row there (`_first_start_in_range`). Not where walking the
+    course titles, or the sessions in date order, costs less
+    (`_reads_course_search`).
     """
     now = now or timezone.now()
     query = _search_query(filters)

@@ -56,7 +56,7 @@ def test_signed_in_pages_and_healthz_work_with_the_cache_down(
         # Searches read CourseSearch; a ranked one counts from its first matches.
         "/courses/?q=phonics",
         "/courses/?q=phonics&sort=soonest&page=2",
-        # Within dates, by title, with places left: each match looked up.
+        # Within dates, by title, with places left: sorted in CourseSearch.
         "/courses/?q=phonics&from=2020-01-01&sort=title&available=1",
         "/bookings/",
         "/preferences/",

@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from courses import selectors, services
@@ -18,6 +18,7 @@ from tests.courses.factories import (
     SessionFactory,
     TopicFactory,
 )
+from tests.courses.test_next_session import kept
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +279,51 @@ def test_within_dates_a_session_at_either_edge_of_the_range_is_placed_exactly(q)
         "Phonics at the end",
     ]
     assert selectors.courses_for_catalogue_count(open_ended) == 4
+
+
+def test_a_bulk_load_without_triggers_is_put_right_by_the_readme_recipe():
+    """A bulk load with the triggers off (session_replication_role = replica)
+    leaves the kept values unset; the statements the README gives, run in
+    its order afterwards, set them all: each course's next and last
+    sessions, its facets, and its search row with its sessions' starts."""
+    topic = TopicFactory.create()
+    soon = timezone.now() + dt.timedelta(days=3)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        loaded = [
+            CourseFactory.create(title=f"Phonics {n}", topics=[topic]) for n in range(3)
+        ]
+        for n, course in enumerate(loaded):
+            for days in range(n + 1):
+                SessionFactory.create(
+                    course=course, starts_at=soon + dt.timedelta(days=days)
+                )
+        services.reindex_courses()
+        # The triggers on again (SET LOCAL lasts until the test's own
+        # transaction ends, not this block's savepoint).
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    assert not CourseSearch.objects.filter(session_starts__isnull=False).exists()
+    with connection.cursor() as cursor:
+        # README, "bulk load": in this order.
+        cursor.execute("UPDATE courses_course SET facets = NULL")
+        cursor.execute("DELETE FROM courses_coursesearch")
+        cursor.execute(
+            "INSERT INTO courses_coursesearch (course_id, next_session_at,"
+            " last_session_at, search_vector, facets, title) SELECT id,"
+            " next_session_at, last_session_at, search_vector, facets, title FROM"
+            " courses_course WHERE status = 'published'"
+        )
+        cursor.execute("SELECT courses_next_session_of(id, now()) FROM courses_course")
+    assert agrees() == 3
+    for n, course in enumerate(loaded):
+        assert kept(course) == soon
+        assert CourseSearch.objects.get(pk=course.pk).session_starts == [
+            soon + dt.timedelta(days=d) for d in range(n + 1)
+        ]
+    filters = selectors.CatalogueFilters(
+        topic=topic, date_from=(soon + dt.timedelta(days=1)).date()
+    )
+    assert [c.title for c in selectors.courses_for_catalogue(filters)] == [
+        "Phonics 1",
+        "Phonics 2",
+    ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from courses import selectors, services
-from courses.models import Course, Session, Topic, lock_course
+from courses.models import Course, CourseSearch, Session, Topic, lock_course
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import CourseFactory, SessionFactory, TopicFactory
 
@@ -290,7 +290,7 @@ RANGES = {"none": (None, None), "from": (2, None), "to": (None, 2), "both": (2, 
 )
 def test_the_narrow_table_lists_what_the_course_table_lists(given, dates, monkeypatch):
     """A search or facet filter read from CourseSearch (`_matches_in_order`:
-    each match's first session in range looked up, or kept; "places left"
+    each match's first session in range found in its row, or kept; "places left"
     asked after sorting) lists the same courses in the same order, with the
     same dates and places, and counts them alike, as the course table joined
     to its sessions. By title within dates or with "places left", or by
@@ -349,7 +349,8 @@ def test_the_narrow_table_lists_what_the_course_table_lists(given, dates, monkey
 def test_a_course_not_yet_moved_on_is_still_found_within_dates():
     """`refresh_next_sessions` skips a course being written, so its kept next
     session may have started; a search within dates still finds its later
-    sessions (looked up, not read from the kept one)."""
+    sessions (in the starts its search row keeps, not the kept next one),
+    and skips those kept there that have started since."""
     course = CourseFactory.create(title="Phonics refresher")
     SessionFactory.create(course=course, starts_at=in_days(-1 / 24))  # started
     later = SessionFactory.create(course=course, starts_at=in_days(3))
@@ -370,6 +371,21 @@ def test_a_course_not_yet_moved_on_is_still_found_within_dates():
         assert [(c.pk, c.next_starts_at) for c in listing] == [
             (course.pk, later.starts_at)
         ]
+    # Asked a day and a half on, before any refresh: the kept next session
+    # and the first start kept in the row (a day on) have started by then.
+    other = CourseFactory.create(title="Spelling tests")
+    soon, later = in_days(1), in_days(3)
+    for moment in (soon, later):
+        SessionFactory.create(course=other, starts_at=moment)
+    services.reindex_courses()
+    assert kept(other) == soon
+    assert CourseSearch.objects.get(pk=other.pk).session_starts == [soon, later]
+    then = in_days(1.5)
+    # From today: both kept starts are on or after the first date.
+    filters = selectors.CatalogueFilters(q="spelling", date_from=timezone.localdate())
+    listing = selectors.courses_for_catalogue(filters, now=then)
+    assert [c.next_starts_at for c in listing] == [later]
+    assert selectors.courses_for_catalogue_count(filters, now=then) == 1
 
 
 def test_the_first_of_two_sessions_at_the_same_moment_gives_the_places():
@@ -511,8 +527,8 @@ def test_a_page_by_date_walks_an_index_in_its_order(dates):
     a test database is decides whether it would, so the plan is asked for
     with sorting discouraged: a sort still shows if nothing else gives the
     order. (Within dates, when only the mode or the price narrows the
-    listing: otherwise each match's first session in range is looked up and
-    the matches sorted, `_reads_course_search`.)"""
+    listing: otherwise each match's first session in range is found in its
+    search row and the matches sorted, `_reads_course_search`.)"""
     world()
     now = timezone.now()
     if dates:
