@@ -480,8 +480,9 @@ def test_within_dates_sessions_are_not_read_to_order_or_count_matches(days):
     """Within dates, each match's first session in range is worked out in its
     search row (`session_starts`, migration 0017), and so is whether it has
     one: the listing's matches in order and its count read no session. The
-    dates are a day apart, so that some matches' kept next session is
-    before the first date, some after the last, and some in range."""
+    dates are two days, so that at two days on some matches' kept next
+    session is before the first date (their first in range found in the
+    row) and some in range (kept)."""
     world()
     now = timezone.now()
     date_from = timezone.localdate(now + dt.timedelta(days=days))
@@ -490,6 +491,15 @@ def test_within_dates_sessions_are_not_read_to_order_or_count_matches(days):
         date_from=date_from,
         date_to=date_from + dt.timedelta(days=1),
     )
+    if days:
+        start, end = selectors._date_range(filters)
+        matches = CourseSearch.objects.filter(
+            course__topics=filters.topic, next_session_at__gt=now
+        )
+        assert matches.filter(next_session_at__lt=start).exists()
+        assert matches.filter(
+            next_session_at__gte=start, next_session_at__lt=end
+        ).exists()
     listing = selectors.courses_for_catalogue(filters, now=now)
     assert isinstance(listing, selectors.CoursesByIds)
     for count in (
