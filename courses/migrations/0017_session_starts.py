@@ -14,6 +14,8 @@ The row trigger writes it with the rest of a course's row, so a course
 published with sessions has it at once; 0018 fills the rows already
 there, a batch at a time."""
 
+import importlib
+
 from django.db import migrations
 
 import courses.models
@@ -87,58 +89,11 @@ $$ LANGUAGE plpgsql;
 
 POSTGRESQL_FORWARDS = NEXT_SESSION_OF + SEARCH_KEPT
 
-# As migration 0015 left them.
-POSTGRESQL_BACKWARDS = """
--- The course's next and last sessions after `after`. The row is locked
--- first and the sessions read in a later statement, with a snapshot of its
--- own: a writer of another session of the same course waits for this
--- transaction and then sees its sessions (reading first could miss a
--- session added at the same moment by another transaction).
-CREATE OR REPLACE FUNCTION courses_next_session_of(course bigint, after timestamptz)
-RETURNS void AS $$
-BEGIN
-    PERFORM 1 FROM courses_course WHERE id = course FOR NO KEY UPDATE;
-    UPDATE courses_course c
-    SET next_session_at = n.first_at, last_session_at = n.last_at
-    FROM (
-        SELECT min(s.starts_at) AS first_at, max(s.starts_at) AS last_at
-        FROM courses_session s
-        WHERE s.course_id = course AND s.status = 'scheduled' AND s.starts_at > after
-    ) n
-    WHERE c.id = course
-      AND (c.next_session_at IS DISTINCT FROM n.first_at
-           OR c.last_session_at IS DISTINCT FROM n.last_at);
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE OR REPLACE FUNCTION courses_course_search_kept() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        DELETE FROM courses_coursesearch WHERE course_id = OLD.id;
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' AND OLD.id <> NEW.id THEN
-        DELETE FROM courses_coursesearch WHERE course_id = OLD.id;
-    END IF;
-    IF NEW.status <> 'published' THEN
-        DELETE FROM courses_coursesearch WHERE course_id = NEW.id;
-    ELSE
-        INSERT INTO courses_coursesearch
-            (course_id, next_session_at, last_session_at, search_vector,
-             facets, title)
-        VALUES (NEW.id, NEW.next_session_at, NEW.last_session_at,
-                NEW.search_vector, NEW.facets, NEW.title)
-        ON CONFLICT (course_id) DO UPDATE SET
-            next_session_at = EXCLUDED.next_session_at,
-            last_session_at = EXCLUDED.last_session_at,
-            search_vector = EXCLUDED.search_vector,
-            facets = EXCLUDED.facets,
-            title = EXCLUDED.title;
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-"""
+# As migration 0015 left them: its own SQL, which replaces both functions
+# and the trigger in place.
+POSTGRESQL_BACKWARDS = importlib.import_module(
+    "courses.migrations.0015_last_session_at"
+).POSTGRESQL_FORWARDS
 
 
 def forwards(apps, schema_editor):
