@@ -150,11 +150,6 @@ class Course(models.Model):
     # catalogue sorts and filters on it instead of joining every match's
     # sessions. Never written by Django (see save).
     next_session_at = models.DateTimeField(null=True, editable=False)
-    # The start of its last scheduled session still to come, kept with
-    # next_session_at by the same triggers (migration 0015): a course whose
-    # last session is before a search's first date has none in range, which
-    # the catalogue then need not look up. Never written by Django.
-    last_session_at = models.DateTimeField(null=True, editable=False)
     # What the catalogue filters on besides words and dates, as lexemes
     # ("t<topic id>", "p<provider id>", "m<mode>", "free"), kept by PostgreSQL
     # triggers on this table and its topics (migration 0011). Indexed with
@@ -195,11 +190,10 @@ class Course(models.Model):
         return self.title
 
     # Written only by the database's triggers (see save).
-    KEPT_BY_DATABASE = ("next_session_at", "last_session_at", "facets")
+    KEPT_BY_DATABASE = ("next_session_at", "facets")
 
     def save(self, *args, update_fields=None, **kwargs) -> None:
-        """Save everything but `next_session_at`, `last_session_at` and
-        `facets`, which the
+        """Save everything but `next_session_at` and `facets`, which the
         database keeps: a copy loaded before a session or a topic changed
         must not write back the old value. A new course has no sessions yet.
         As Django does, a course loaded with deferred fields saves only the
@@ -210,7 +204,7 @@ class Course(models.Model):
             self.pk is not None and Course.objects.filter(pk=self.pk).exists()
         )
         if self.pk is None or not existing:
-            self.next_session_at = self.last_session_at = None
+            self.next_session_at = None
         else:
             if update_fields is None:
                 deferred = self.get_deferred_fields()
@@ -293,9 +287,6 @@ class CourseSearch(models.Model):
         related_name="+",
     )
     next_session_at = models.DateTimeField(null=True)
-    # Copied (migration 0015): within dates, a course whose last session is
-    # before the first date is left out without looking up its sessions.
-    last_session_at = models.DateTimeField(null=True)
     # The starts of the course's scheduled sessions still to come, in order
     # (migration 0017), kept by the trigger function that keeps
     # next_session_at: within dates, a match's first session in range is

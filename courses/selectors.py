@@ -603,14 +603,12 @@ def _upcoming_rows(filters: CatalogueFilters, now: dt.datetime) -> QuerySet:
     dates those that may have one in range: any upcoming session at all
     (even if `refresh_next_sessions` passed the course over, as it skips a
     course being written, and its kept next one has started), none in range
-    if the first upcoming one is after the last date, or the last one
-    before the first date (migration 0015)."""
+    if the first upcoming one is after the last date. Whether one is in
+    range is `_first_start_in_range`."""
     if _kept_next_session(filters):
         return CourseSearch.objects.filter(next_session_at__gt=now)
     rows = CourseSearch.objects.filter(next_session_at__isnull=False)
-    start, end = _date_range(filters)
-    if start:
-        rows = rows.filter(last_session_at__gte=start)
+    _start, end = _date_range(filters)
     if end:
         rows = rows.filter(next_session_at__lt=end)
     return rows
