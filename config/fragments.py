@@ -8,9 +8,11 @@ catalogue data may go in (never anything about a visitor). The cache is a
 bounded LRU in each process's memory: no network round trip, nothing to
 lose when Redis is down.
 
-Django's templates cost about a third of a millisecond per course card, and a
-catalogue page shows twenty; most searches show cards another search has
-shown already.
+Used for the catalogue's filter form (`catalogue.filter_form`): Django
+renders a form through about twenty templates, and most fields of most
+searches are as another search had them. (Course cards were kept here too
+until their rendering was made cheap enough not to need it:
+`catalogue.course_cards`.)
 """
 
 import threading

@@ -32,11 +32,15 @@ same run, with the issue's targets. Also times the catalogue's total count
 (uncached) at each size. It prints figures and exits 0 whatever they are.
 
     .venv/bin/python tests/perf/bench_mix.py [--size small|large|both]
-        [--duration 10] [--rounds 1] [--only mix,course,...]
+        [--duration 10] [--rounds 1] [--only mix,course,...] [--cpu]
         [--database-prefix postgres://.../cpd_bench_mix]
 
 (`--only` runs the rows named, with the bare view always; each round's
-rate is printed as it ends, and the table shows the median of the rounds.)
+rate is printed as it ends, and the table shows the median of the rounds.
+`--cpu` also prints, after each row, the CPU time per request of the app's
+processes, PostgreSQL's, Redis's, wrk's and the rest, and the machine's
+busy and stolen time, read from /proc: where the time of a row goes under
+load, which an in-process profile of one request cannot show.)
 
 Databases `<prefix>_small` and `<prefix>_large` are built once (bulk inserts:
 about a minute small, several large) and reused while they still describe the
@@ -47,6 +51,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -208,6 +213,59 @@ def run_wrk(wrk: str, url: str, lua: Path, *, seconds: int, args) -> Result:
         p99_ms=p99 / 1000,
         requests=n,
         errors=status_errors + socket_errors,
+    )
+
+
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(app_pid: int) -> dict[str, int]:
+    """CPU time so far (clock ticks, user and system) of the processes on the
+    machine by group: "app" (the gunicorn of `app_pid` and its workers),
+    "postgres", "redis", "other"; "machine" busy and "steal" (time the
+    hypervisor gave to other guests) from /proc/stat; "wrk" from this
+    process's finished children."""
+    groups = dict.fromkeys(("app", "postgres", "redis", "other"), 0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdecimal():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry.name), int(fields[1])
+        ticks = int(fields[11]) + int(fields[12])
+        if app_pid in (pid, ppid):
+            groups["app"] += ticks
+        elif comm.startswith("postgres"):
+            groups["postgres"] += ticks
+        elif comm.startswith("redis"):
+            groups["redis"] += ticks
+        else:
+            groups["other"] += ticks
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal
+    groups["machine"] = sum(cpu[:3]) + sum(cpu[5:7])
+    groups["steal"] = cpu[7]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    groups["wrk"] = round((children.ru_utime + children.ru_stime) * 1000 / TICK_MS)
+    return groups
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> str:
+    """Milliseconds of CPU per request by group, between two `cpu_ticks`.
+    PostgreSQL's is what the machine was busy with less everyone else's:
+    a process that ended between the two (a parallel worker, a backend
+    whose connection closed) takes its time out of the sum of the living."""
+    each = {key: (after[key] - before[key]) * TICK_MS for key in after}
+    each["postgres"] = each["machine"] - sum(
+        each[key] for key in ("app", "redis", "wrk", "other")
+    )
+    return ", ".join(
+        f"{key} {each[key] / max(requests, 1):.1f}"
+        for key in ("app", "postgres", "redis", "wrk", "other", "machine", "steal")
     )
 
 
@@ -535,6 +593,7 @@ class SizeBench:
             )
 
     def run(self, n: int, key: str) -> None:
+        before = cpu_ticks(self.proc.pid) if self.args.cpu else None
         result = run_wrk(
             self.wrk,
             self.base + "/",
@@ -546,6 +605,12 @@ class SizeBench:
             f"  {self.size} round {n + 1}: {key} for {self.args.duration} s: "
             f"{result.rps:,.1f} req/s"
         )
+        if before is not None:
+            after = cpu_ticks(self.proc.pid)
+            bc.say(
+                "    CPU ms a request: "
+                + cpu_per_request(before, after, result.requests)
+            )
         self.results.setdefault(key, []).append(result)
 
     def stop(self) -> None:
@@ -674,6 +739,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
     p.add_argument(
         "--build-only", action="store_true", help="build the databases and stop"
+    )
+    p.add_argument(
+        "--cpu",
+        action="store_true",
+        help="after each row, print the CPU time per request of the app, "
+        "PostgreSQL, Redis, wrk and the rest of the machine (from /proc)",
     )
     p.add_argument(
         "--only",

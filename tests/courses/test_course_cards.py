@@ -1,6 +1,7 @@
-"""Catalogue cards are kept per process keyed by every value the card reads
-(config/fragments.py, catalogue.course_card). A change to any of them shows
-on the next page; the template reads nothing the key leaves out."""
+"""Catalogue cards (catalogue.course_cards): a change to anything a card
+shows is on the next page, and the card template reads nothing the tests do
+not change. `when`'s day text, kept per language, day and format, follows
+the language."""
 
 import datetime as dt
 import re
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings.models import Booking
 from config.fragments import FragmentMemo
 from courses import services
 from courses.models import Course
-from courses.templatetags.catalogue import CARDS
+from courses.templatetags.govuk import when
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import SessionFactory, TopicFactory
 
@@ -79,22 +80,22 @@ def _change_places(session):
 
 # What the card template reads -> a change to it.
 CHANGES = {
-    "get_absolute_url": _change_slug,
+    "url": _change_slug,
     "title": _change_title,
     "summary": _change_summary,
     "provider": _change_provider,
-    "get_mode_display": _change_mode,
-    "cpd_hours": _change_hours,
+    "mode": _change_mode,
+    "hours": _change_hours,
     "price": _change_price,
     "topics": _change_topics,
-    "next_starts_at": _change_next_session,
-    "next_places_left": _change_places,
+    "next_session": _change_next_session,
+    "places_left": _change_places,
 }
 
 
 def test_the_card_template_reads_nothing_the_tests_do_not_change():
-    template = Path(settings.BASE_DIR, "templates/courses/includes/course_card.html")
-    read = set(re.findall(r"course\.(\w+)", template.read_text()))
+    template = Path(settings.BASE_DIR, "templates/courses/includes/course_cards.html")
+    read = set(re.findall(r"card\.(\w+)", template.read_text()))
     assert read == set(CHANGES)
 
 
@@ -102,7 +103,6 @@ def test_the_card_template_reads_nothing_the_tests_do_not_change():
 def test_a_change_to_anything_a_card_shows_is_on_the_next_page(client, change):
     session = SessionFactory.create(capacity=10)
     assert "10 places left" in client.get("/courses/").content.decode()
-    assert len(CARDS) > 0
     shown = change(session)
     services.catalogue_changed()  # what every admin save and booking calls
     assert shown in client.get("/courses/").content.decode()
@@ -123,3 +123,41 @@ def test_the_memo_keeps_the_most_recent_entries_only():
     assert len(memo) == 2
     assert memo.get_or_render(("b",), lambda: render("B again")) == "B again"
     assert renders == ["A", "B", "C", "B again"]
+
+
+def test_a_card_shows_each_value_as_the_course_has_it(client):
+    session = SessionFactory.create(
+        capacity=1,
+        course__slug="phonics-for-year-1",
+        course__title="Phonics <for> Year 1",
+        course__summary="Sounds & letters.",
+        course__mode=Course.Mode.LIVE_ONLINE,
+        course__cpd_hours=Decimal("1"),
+        course__price=Decimal("75.50"),
+    )
+    Booking.objects.create(
+        person=UserFactory.create(), session=session, status="confirmed"
+    )
+    page = client.get("/courses/").content.decode()
+    assert '<a class="govuk-link" href="/courses/phonics-for-year-1/">' in page
+    assert "Phonics &lt;for&gt; Year 1" in page  # escaped
+    assert "Sounds &amp; letters." in page
+    assert f"<dd>{Course.Mode.LIVE_ONLINE.label}</dd>" in page
+    assert "<dd>1 hour</dd>" in page
+    assert "<dd>£75.50</dd>" in page
+    assert "<dd>None</dd>" in page  # no topics
+    assert "full, join the waiting list" in page
+    day = timezone.localtime(session.starts_at)
+    assert day.strftime("%a %-d %b %Y") in page
+
+
+def test_the_day_of_when_follows_the_language():
+    moment = dt.datetime(2027, 3, 1, 10, tzinfo=dt.UTC)
+    with translation.override("en-gb"):
+        english = when(moment, "l j F Y")
+    with translation.override("cy"):
+        welsh = when(moment, "l j F Y")
+    with translation.override("en-gb"):
+        assert when(moment, "l j F Y") == english
+    assert english == "Monday 1 March 2027 at 10am"
+    assert welsh != english  # the day's name is translated, not kept from before
