@@ -465,13 +465,39 @@ class MatchesInOrder:
     of querysets the ORM compiles (`_matches_in_order`). Sliced, it reads
     that slice."""
 
-    def __init__(self, sql: str, params: list, *, sorted_in_full: bool) -> None:
+    def __init__(
+        self, sql: str, params: list, *, order: str, sorted_in_full: bool
+    ) -> None:
         self.sql = sql
         self.params = params
+        # The ORDER BY of `sql`, by its output columns.
+        self.order = order
         # Ranked, by title or within dates: every match is read whatever the
-        # slice (by title, or walked to the 501st), so a listing keeps its
-        # first ones for its count too.
+        # slice (by title, or walked to the 501st), so a listing counts its
+        # first ones from the same read.
         self.sorted_in_full = sorted_in_full
+
+    def count_and_slice(
+        self, cap: int, start: int, stop: int
+    ) -> tuple[int, list[tuple[int, dt.datetime]]]:
+        """How many of the first `cap` matches there are, and the slice
+        [start:stop] of them, in one query: PostgreSQL keeps the first `cap`
+        (MATERIALIZED) and sends only the count and the slice. Reading all
+        `cap` rows into Python to count them cost about as much again as the
+        slice's query at 50,000 courses (docs/performance.md, "Eleventh
+        round")."""
+        # Every value is a parameter; the text is ours (`order`, `sql`).
+        sql = (
+            f"WITH m AS MATERIALIZED ({self.sql} LIMIT %s) "  # noqa: S608
+            "SELECT c.n, p.* FROM (SELECT count(*) AS n FROM m) c "
+            f"LEFT JOIN LATERAL (SELECT * FROM m ORDER BY {self.order} "
+            "LIMIT %s OFFSET %s) p ON true"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.params, cap, stop - start, start])
+            rows = cursor.fetchall()
+        # No row of the slice: one row, its columns null.
+        return rows[0][0], [(row[1], row[2]) for row in rows if row[1] is not None]
 
     def __getitem__(self, index: slice) -> list[tuple[int, dt.datetime]]:
         start = index.start or 0
@@ -518,6 +544,15 @@ class CoursesByIds:
         self.counted = matches.sorted_in_full
         self._count = count
         self._first: list[tuple[int, dt.datetime]] | None = None
+        # The slice the page will ask for (`expect`), and once counted, its
+        # matches.
+        self._window: tuple[int, int] | None = None
+        self._in_window: list[tuple[int, dt.datetime]] | None = None
+
+    def expect(self, start: int, stop: int) -> None:
+        """Say which slice will be asked for after `count`: a listing sorted
+        in full then reads it with its count, in one query."""
+        self._window = (start, stop)
 
     def first_matches(self) -> list[tuple[int, dt.datetime]]:
         if self._first is None:
@@ -527,9 +562,12 @@ class CoursesByIds:
     def count(self) -> int:
         """How many rows, up to `cap` (more than `cap - 1` is all it tells,
         as `courses_for_catalogue_count`)."""
-        if self.counted:
-            return len(self.first_matches())
-        return self._count()
+        if not self.counted:
+            return self._count()
+        if self._first is None and self._window and self._window[1] <= self.cap:
+            n, self._in_window = self.matches.count_and_slice(self.cap, *self._window)
+            return n
+        return len(self.first_matches())
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
@@ -541,9 +579,19 @@ class CoursesByIds:
             raise ValueError("A step is not supported.")
         if stop is not None and stop <= start:
             return []
-        if self.counted and stop is not None and stop <= self.cap:
-            found = self.first_matches()[start:stop]
+        if (
+            self._in_window is not None
+            and start == self._window[0]
+            and stop is not None
+            and stop <= self._window[1]
+        ):
+            # The last page asks only as far as the count.
+            found = self._in_window[: stop - start]
+        elif self._first is not None and stop is not None and stop <= self.cap:
+            found = self._first[start:stop]
         else:
+            # Not counted here (a count from the cache), or beyond the first
+            # matches: PostgreSQL sorts them all and sends the slice.
             found = self.matches[start:stop]
         if not found:
             return []
@@ -722,11 +770,11 @@ def _matches_in_order(
     else:
         places, more = places_left(RawSQL('p."id"', ()))
         sql = (
-            f'SELECT p."id", p."starts" FROM ({select} ORDER BY {order} OFFSET 0) p'  # noqa: S608
+            f"SELECT p.* FROM ({select} ORDER BY {order} OFFSET 0) p"  # noqa: S608
             f" WHERE EXISTS ({places}) ORDER BY {order}"
         )
         params += more
-    return MatchesInOrder(sql, params, sorted_in_full=in_full)
+    return MatchesInOrder(sql, params, order=order, sorted_in_full=in_full)
 
 
 def courses_for_catalogue(
@@ -860,13 +908,17 @@ def catalogue_count(
     filters: CatalogueFilters,
     *,
     now: dt.datetime,
+    window: tuple[int, int] | None = None,
 ) -> Callable[[], int]:
     """How to count `listing` (`courses_for_catalogue(filters, now=now)`) up
     to the cap and one more: a `CoursesByIds` counts itself (from its first
-    matches when sorted in full), anything else by
+    matches when sorted in full, reading the slice `window` that its page
+    will ask for in the same query), anything else by
     `courses_for_catalogue_count`. Returned to be called, so a cached count
     costs nothing."""
     if isinstance(listing, CoursesByIds):
+        if window is not None:
+            listing.expect(*window)
         return listing.count
     return lambda: courses_for_catalogue_count(filters, now=now)
 

@@ -119,18 +119,23 @@ def _catalogue_content(
     paginator = Paginator(listing, per_page)
     # The count has a cheaper query of its own, and every page and sort order
     # of the same search shares it. A listing sorted in full (ranked, by
-    # title, or by date within dates) reads its first matches once for both
-    # (CoursesByIds.counted).
+    # title, or by date within dates) reads its count and this page's
+    # matches in one query (CoursesByIds.counted, `window`).
     # It is counted up to CATALOGUE_COUNT_CAP: beyond, the page says "more
     # than" and offers the pages up to the cap.
+    number = _page_number(params.get("page"), problems)
     found = store.get_or_build(
         "count",
         _catalogue_params(params, FILTER_PARAMS).urlencode(),
-        selectors.catalogue_count(listing, filters, now=store.now),
+        selectors.catalogue_count(
+            listing,
+            filters,
+            now=store.now,
+            window=((number - 1) * per_page, number * per_page),
+        ),
     )
     more_than = found > selectors.CATALOGUE_COUNT_CAP
     paginator.count = min(found, selectors.CATALOGUE_COUNT_CAP)
-    number = _page_number(params.get("page"), problems)
     if number > paginator.num_pages:
         problems.append(
             (

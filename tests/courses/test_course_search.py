@@ -10,8 +10,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bookings.models import Booking
 from courses import selectors, services
 from courses.models import Course, CourseSearch, Session
+from tests.accounts.factories import UserFactory
 from tests.courses.factories import (
     CourseFactory,
     ProviderFactory,
@@ -198,6 +200,74 @@ def test_the_first_matches_give_the_count_and_the_pages_within_them(
         assert [c.pk for c in listing[1:3]] == [made[1].pk, made[2].pk]
     with django_assert_num_queries(3):  # beyond the first matches: by slice
         assert [c.pk for c in listing[3:5]] == [made[3].pk]
+
+
+def test_a_count_and_the_page_it_was_told_of_are_read_in_one_query(
+    monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 4)
+    when = timezone.now() + dt.timedelta(days=2)
+    made = [
+        SessionFactory.create(course__title=f"Maths {n}", starts_at=when).course
+        for n in range(4)
+    ]
+    services.reindex_courses()
+    filters = selectors.CatalogueFilters(q="maths")  # ranked: counted
+    listing = selectors.courses_for_catalogue(filters)
+    count = selectors.catalogue_count(
+        listing, filters, now=timezone.now(), window=(2, 4)
+    )
+    with django_assert_num_queries(1) as captured:
+        assert count() == 4
+    assert "MATERIALIZED" in captured.captured_queries[0]["sql"]
+    with django_assert_num_queries(2):  # the courses and their topics
+        assert [c.pk for c in listing[2:4]] == [made[2].pk, made[3].pk]
+    with django_assert_num_queries(2):  # a last page asks as far as the count
+        assert [c.pk for c in listing[2:3]] == [made[2].pk]
+    with django_assert_num_queries(3):  # another slice: its own query
+        assert [c.pk for c in listing[0:2]] == [made[0].pk, made[1].pk]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        selectors.CatalogueFilters(q="maths"),
+        selectors.CatalogueFilters(q="maths", available=True),
+        selectors.CatalogueFilters(q="maths", sort="title"),
+        selectors.CatalogueFilters(q="maths", sort="title", available=True),
+        selectors.CatalogueFilters(q="maths", sort="soonest", date_from="soon"),
+        selectors.CatalogueFilters(q="maths", date_from="soon", available=True),
+    ],
+    ids=["ranked", "ranked-places", "title", "title-places", "dated", "dated-places"],
+)
+def test_the_count_and_slice_of_each_listing_sorted_in_full_are_its_first_matches(
+    filters,
+):
+    now = timezone.now()
+    if filters.date_from == "soon":
+        filters = replace(filters, date_from=timezone.localdate() + dt.timedelta(1))
+    for n in range(9):
+        session = SessionFactory.create(
+            course__title=f"Maths {'ABCDEFGHI'[-n - 1]}",
+            course__summary="maths " * (n % 3),  # ranks apart
+            starts_at=now + dt.timedelta(days=2 + n % 4, hours=n),
+            capacity=1 if n % 4 else 5,
+        )
+        if n % 4:  # full, for "places left"
+            Booking.objects.create(
+                person=UserFactory.create(), session=session, status="confirmed"
+            )
+    services.reindex_courses()
+    listing = selectors.courses_for_catalogue(filters, now=now)
+    assert isinstance(listing, selectors.CoursesByIds)
+    assert listing.matches.sorted_in_full
+    matches = listing.matches[:]
+    assert len(matches) >= 3  # the world has what the test is about
+    for cap in (2, len(matches), len(matches) + 3):
+        for start, stop in ((0, 2), (1, 3), (2, 5), (len(matches), len(matches) + 2)):
+            n, found = listing.matches.count_and_slice(cap, start, stop)
+            assert n == min(cap, len(matches))
+            assert found == matches[:cap][start:stop], (cap, start, stop)
 
 
 def test_a_slice_is_read_as_a_querysets_would_be():
