@@ -59,7 +59,8 @@ def main() -> None:
     def record(execute, sql, params, many, context):
         # Not the refresh: it writes (moves courses on), so it runs once.
         name = kind(sql)
-        if not many and name != "refresh" and sql.lstrip().upper().startswith("SELECT"):
+        reads = sql.lstrip().upper().startswith(("SELECT", "WITH"))
+        if not many and name != "refresh" and reads:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
                 (plan,) = cursor.fetchone()
