@@ -51,7 +51,7 @@ def course_cards(courses) -> str:
     call), the date's translated names and `reverse`. Here the delivery
     modes' names are read once a page, a course's address is the page's one
     reversed address with its slug put in, and `when` keeps the day's text
-    (`govuk.when`): about a quarter of the time, whoever shows what. Cards
+    (`govuk.when`): 0.05 ms a card, whoever shows what. Cards
     used to be kept per process instead (a memo keyed by what a card
     shows), which paid only for cards shown before, and so did better the
     smaller the catalogue (docs/performance.md, "Eleventh round")."""
