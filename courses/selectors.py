@@ -516,12 +516,15 @@ class CoursesByIds:
     whose rows come from `courses` a slice at a time. A Paginator takes it
     like a queryset; `catalogue_count` counts it.
 
-    Counted, its first `cap` matches (the count's cap and one more) are read
-    in one query and kept: they give the count (`count`, up to `cap`) and any
-    page within them, so a page and its count read the matches once. That is
-    for a listing sorted in full (ranked, by title, or by each match's first
-    session in a date range), which reads every match whatever the page (a
-    facet filter by title walks its title index to the 501st). Otherwise
+    Counted, a listing sorted in full (ranked, by title, or by each match's
+    first session in a date range), which reads every match whatever the
+    page (a facet filter by title walks its title index to the 501st),
+    reads its matches once for its count and its page: told which slice the
+    page will ask for (`expect`), `count` reads the count of its first `cap`
+    matches (the count's cap and one more) and that slice in one query
+    (`MatchesInOrder.count_and_slice`); told none, or one beyond the first
+    matches, it reads the first `cap` and keeps them for any page within
+    them. With the count from the cache, a page is read by itself. Otherwise
     (by date without dates) a page walks the index only as far as its end
     and `count` is `courses_for_catalogue_count`, which stops at the cap:
     reading the first 501 in date order cost more than both ("maths" at
@@ -548,6 +551,7 @@ class CoursesByIds:
         # matches.
         self._window: tuple[int, int] | None = None
         self._in_window: list[tuple[int, dt.datetime]] | None = None
+        self._counted: int | None = None
 
     def expect(self, start: int, stop: int) -> None:
         """Say which slice will be asked for after `count`: a listing sorted
@@ -561,13 +565,18 @@ class CoursesByIds:
 
     def count(self) -> int:
         """How many rows, up to `cap` (more than `cap - 1` is all it tells,
-        as `courses_for_catalogue_count`)."""
+        as `courses_for_catalogue_count`); sorted in full, with the slice
+        said by `expect` when it lies within the first `cap` matches."""
         if not self.counted:
             return self._count()
-        if self._first is None and self._window and self._window[1] <= self.cap:
-            n, self._in_window = self.matches.count_and_slice(self.cap, *self._window)
-            return n
-        return len(self.first_matches())
+        if self._counted is None:
+            if self._first is None and self._window and self._window[1] <= self.cap:
+                self._counted, self._in_window = self.matches.count_and_slice(
+                    self.cap, *self._window
+                )
+            else:
+                self._counted = len(self.first_matches())
+        return self._counted
 
     def __getitem__(self, index):
         if not isinstance(index, slice):

@@ -258,7 +258,10 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> str:
     """Milliseconds of CPU per request by group, between two `cpu_ticks`.
     PostgreSQL's is what the machine was busy with less everyone else's:
     a process that ended between the two (a parallel worker, a backend
-    whose connection closed) takes its time out of the sum of the living."""
+    whose connection closed) takes its time out of the sum of the living.
+    So does any other, and its time then counts as PostgreSQL's (a worker
+    gunicorn restarted, a command run meanwhile): the benchmark runs
+    nothing else, and a gunicorn timeout shows as the row's errors."""
     each = {key: (after[key] - before[key]) * TICK_MS for key in after}
     each["postgres"] = each["machine"] - sum(
         each[key] for key in ("app", "redis", "wrk", "other")
