@@ -176,16 +176,23 @@ def test_a_page_leaves_out_a_course_unpublished_after_its_ids_were_read(
     assert page[0].next_starts_at == when
 
 
-def test_the_first_matches_give_the_count_and_the_pages_within_them(
-    monkeypatch, django_assert_num_queries
-):
-    monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 2)
+def _four_maths_courses() -> list[Course]:
+    """Four courses matching "maths", all starting in two days (so in the
+    order added), indexed."""
     when = timezone.now() + dt.timedelta(days=2)
     made = [
         SessionFactory.create(course__title=f"Maths {n}", starts_at=when).course
         for n in range(4)
     ]
     services.reindex_courses()
+    return made
+
+
+def test_the_first_matches_give_the_count_and_the_pages_within_them(
+    monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 2)
+    made = _four_maths_courses()
     filters = selectors.CatalogueFilters(q="maths")  # ranked
     listing = selectors.courses_for_catalogue(filters)
     assert listing.counted
@@ -206,12 +213,7 @@ def test_a_count_and_the_page_it_was_told_of_are_read_in_one_query(
     monkeypatch, django_assert_num_queries
 ):
     monkeypatch.setattr(selectors, "CATALOGUE_COUNT_CAP", 4)
-    when = timezone.now() + dt.timedelta(days=2)
-    made = [
-        SessionFactory.create(course__title=f"Maths {n}", starts_at=when).course
-        for n in range(4)
-    ]
-    services.reindex_courses()
+    made = _four_maths_courses()
     filters = selectors.CatalogueFilters(q="maths")  # ranked: counted
     listing = selectors.courses_for_catalogue(filters)
     count = selectors.catalogue_count(
