@@ -551,7 +551,7 @@ class CoursesByIds:
         # matches.
         self._window: tuple[int, int] | None = None
         self._in_window: list[tuple[int, dt.datetime]] | None = None
-        self._counted: int | None = None
+        self._how_many: int | None = None
 
     def expect(self, start: int, stop: int) -> None:
         """Say which slice will be asked for after `count`: a listing sorted
@@ -569,14 +569,14 @@ class CoursesByIds:
         said by `expect` when it lies within the first `cap` matches."""
         if not self.counted:
             return self._count()
-        if self._counted is None:
+        if self._how_many is None:
             if self._first is None and self._window and self._window[1] <= self.cap:
-                self._counted, self._in_window = self.matches.count_and_slice(
+                self._how_many, self._in_window = self.matches.count_and_slice(
                     self.cap, *self._window
                 )
             else:
-                self._counted = len(self.first_matches())
-        return self._counted
+                self._how_many = len(self.first_matches())
+        return self._how_many
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
