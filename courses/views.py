@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -177,6 +178,10 @@ def _catalogue_content(
 _CSRF_SLOT = "csrf-slot-7d2f0c9e"
 _PATH_SLOT = "path-slot-7d2f0c9e"
 _NONCE_SLOT = "nonce-slot-7d2f0c9e"
+# A whole page is kept split at the stand-ins, which it keeps in the odd places:
+# joining the parts with this visitor's values costs half a microsecond, where
+# replacing three stand-ins in 26 KB of text cost 24.
+_SLOTS = re.compile(f"({_CSRF_SLOT}|{_PATH_SLOT}|{_NONCE_SLOT})")
 
 
 def _visitor_without_session(request: HttpRequest) -> bool:
@@ -215,20 +220,35 @@ def _whole_page(
 ) -> str:
     """The whole page for a visitor without a session, from the cache: keyed by
     what the cookie banner depends on; their CSRF token, address and nonce are
-    put in on the way out. `page(**extra)` renders it with `extra` in the
-    context."""
+    put in on the way out, each only if the page has a place for it (a page
+    without the banner's form sets no CSRF cookie). `page(**extra)` renders it
+    with `extra` in the context."""
     variant = f"{request.COOKIES.get('cookie_choice', '')}|{request.headers.get('Sec-GPC', '')}"
-    html = store.get_or_build(
-        kind,
+    # "parts", not the page: a value of the shape an older release kept (the
+    # page as one string) is never read.
+    parts = store.get_or_build(
+        f"{kind}-parts",
         f"{variant}?{params}",
-        lambda: page(
-            csrf_token=_CSRF_SLOT, current_path=_PATH_SLOT, CSP_NONCE=_NONCE_SLOT
+        lambda: tuple(
+            _SLOTS.split(
+                page(
+                    csrf_token=_CSRF_SLOT,
+                    current_path=_PATH_SLOT,
+                    CSP_NONCE=_NONCE_SLOT,
+                )
+            )
         ),
     )
-    return (
-        html.replace(_CSRF_SLOT, get_token(request))
-        .replace(_PATH_SLOT, escape(request.get_full_path()))
-        .replace(_NONCE_SLOT, str(request.csp_nonce))
+    values = {}
+    for slot in set(parts[1::2]):
+        if slot == _CSRF_SLOT:
+            values[slot] = get_token(request)
+        elif slot == _PATH_SLOT:
+            values[slot] = escape(request.get_full_path())
+        else:
+            values[slot] = str(request.csp_nonce)
+    return "".join(
+        [values.get(part, part) if i % 2 else part for i, part in enumerate(parts)]
     )
 
 

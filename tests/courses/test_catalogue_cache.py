@@ -380,6 +380,34 @@ def test_whole_page_cache_gives_each_visitor_their_own_token_and_address(db):
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize("where", ["/courses/", "course"])
+def test_a_cached_page_sets_a_csrf_cookie_only_where_it_has_the_banners_form(db, where):
+    """The per-visitor values are put in only where the page has a place for
+    them: after a cookie choice there is no banner, so no form and no CSRF
+    cookie, whether the page is rendered or served from the cache."""
+    from django.test import Client
+
+    from tests.courses.factories import SessionFactory
+
+    session = SessionFactory.create(course__title="Shared page")
+    address = f"/courses/{session.course.slug}/" if where == "course" else where
+    for _ in range(2):  # rendered, then from the cache
+        chosen = Client()
+        chosen.cookies["cookie_choice"] = "rejected"
+        response = chosen.get(address)
+        html = response.content.decode()
+        assert "Shared page" in html
+        assert "Accept analytics cookies" not in html
+        assert "csrftoken" not in response.cookies
+        assert "slot-7d2f0c9e" not in html
+        response = Client().get(address)
+        html = response.content.decode()
+        assert "Accept analytics cookies" in html
+        token = response.cookies["csrftoken"].value
+        assert len(token) == 32
+        assert "slot-7d2f0c9e" not in html
+
+
 def test_whole_page_cache_is_not_used_for_signed_in_people_or_pending_messages(db):
     from django.contrib.messages import constants
     from django.test import Client
