@@ -26,6 +26,11 @@ every other round), so that the machine's drift falls on both alike:
                        learner booking a different session of a free course
                        (a paid one answers with a confirmation step first);
                        the bookings made are counted after the run
+- bounds               /bench/layout/, the site layout around one paragraph
+                       with no query of its own, anonymous and signed in
+                       (the same learners' cookies as (d)): no page in the
+                       layout can be served faster, so these ratios bound
+                       (c) and (d)
 
 and prints req/s, p50, p95, p99 and the ratio to the bare view's req/s in the
 same run, with the issue's targets. Also times the catalogue's total count
@@ -529,6 +534,12 @@ class SizeBench:
             "bookings_in": [
                 f"/bookings/ {key}" for _pid, key in learners[: args.connections]
             ],
+            # What bounds (c) and (d): the site layout around one paragraph,
+            # no query of its own, the same for every request.
+            "layout": ["/bench/layout/ "],
+            "layout_in": [
+                f"/bench/layout/ {key}" for _pid, key in learners[: args.connections]
+            ],
             # Learner k books sessions k, k + n, ...: no pair twice (the
             # learners were booked on none of the sessions drawn here beyond
             # chance).
@@ -660,6 +671,8 @@ ROWS = [
     ("course_in", "(d) course pages, signed in", 0.30),
     ("bookings_in", "(d) My bookings, signed in", None),
     ("book", "(e) booking POST", 0.25),
+    ("layout", "bound: layout only, anonymous", None),
+    ("layout_in", "bound: layout only, signed in", None),
 ]
 
 
