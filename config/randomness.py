@@ -9,7 +9,7 @@ the same characters, each uniform over the alphabet and from the same source,
 from one read. `AccountsConfig.ready` gives it to Django's CSRF middleware.
 """
 
-import os
+from os import urandom
 
 from django.utils.crypto import RANDOM_STRING_CHARS, get_random_string
 
@@ -26,5 +26,5 @@ def random_string(length: int, allowed_chars: str = RANDOM_STRING_CHARS) -> str:
     limit = 256 - 256 % size
     chars: list[str] = []
     while len(chars) < length:
-        chars += [allowed_chars[b % size] for b in os.urandom(length + 16) if b < limit]
+        chars += [allowed_chars[b % size] for b in urandom(length + 16) if b < limit]
     return "".join(chars[:length])

@@ -1,19 +1,30 @@
 """CSRF secrets and masks are drawn by config.randomness.random_string."""
 
 import collections
+import os
 import re
 
 import django.middleware.csrf
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, get_token
 from django.test import Client, RequestFactory
 
+from config import randomness
 from config.randomness import random_string
 
 
-def test_django_csrf_middleware_draws_with_random_string():
-    # If a Django release renames what it calls, this fails rather than the
-    # speed-up silently going away.
+def test_django_csrf_middleware_draws_with_random_string(monkeypatch):
+    # If a Django release renames what it calls, or stops calling it, this
+    # fails rather than the speed-up silently going away.
     assert django.middleware.csrf.get_random_string is random_string
+    reads = []
+
+    def counted(n: int) -> bytes:
+        reads.append(n)
+        return os.urandom(n)
+
+    monkeypatch.setattr(randomness, "urandom", counted)
+    assert len(django.middleware.csrf._get_new_csrf_string()) == 32
+    assert reads == [48]  # one read for 32 characters
     token = get_token(RequestFactory().get("/"))
     assert len(token) == 64
     assert set(token) <= set(CSRF_ALLOWED_CHARS)

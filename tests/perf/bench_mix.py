@@ -28,9 +28,11 @@ every other round), so that the machine's drift falls on both alike:
                        the bookings made are counted after the run
 - bounds               /bench/layout/, the site layout around one paragraph
                        with no query of its own, anonymous and signed in
-                       (the same learners' cookies as (d)): no page in the
-                       layout can be served faster, so these ratios bound
-                       (c) and (d)
+                       (the same learners' cookies as (d)): no page
+                       rendered in the layout can be served faster (a whole
+                       page from the cache can), so these ratios bound (c)
+                       and (d), which a random draw over every course keeps
+                       out of the cache
 
 and prints req/s, p50, p95, p99 and the ratio to the bare view's req/s in the
 same run, with the issue's targets. Also times the catalogue's total count
