@@ -1,4 +1,4 @@
-"""A report table as CSV or XLSX bytes. Every text cell goes through
+"""A report table as CSV or XLSX. Every text cell goes through
 `config.spreadsheet.safe_cell`, so a course or area named "=HYPERLINK(...)"
 is text, not a formula, in either file. XLSX is written by openpyxl (numbers
 as numbers, hidden values as the text "<5")."""
@@ -6,8 +6,10 @@ as numbers, hidden values as the text "<5")."""
 import csv
 import io
 import itertools
+import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -73,8 +75,13 @@ def _csv_cell(value) -> str:
     return safe_cell(value)
 
 
-def table_xlsx(table: Table, *, filters: str) -> bytes:
-    # Write-only: rows are streamed out, so ten thousand sessions stay cheap.
+def table_xlsx(table: Table, *, filters: str) -> BinaryIO:
+    """The XLSX in a temporary file, at its start, for the view to send and
+    close (which deletes it). openpyxl's write-only mode writes the rows to
+    a file as they come, and the zip it saves is written to this one, so a
+    download of every session in five years is never held in memory whole,
+    and is whole before the first byte is sent: an error while writing it
+    is an error page, not a cut-off file."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(table.key[:31])
     for line in _preamble(table, filters):
@@ -87,9 +94,14 @@ def table_xlsx(table: Table, *, filters: str) -> bytes:
     sheet.append(header)
     for row in _rows(table):
         sheet.append([_xlsx_cell(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    try:
+        book.save(out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out
 
 
 def _xlsx_cell(value):

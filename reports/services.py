@@ -3,6 +3,7 @@ recorded in the audit trail (who, which report, which filters) before the
 file is handed over; the file itself is made by `reports.exports`."""
 
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from django.db import transaction
 
@@ -28,9 +29,10 @@ class ReportsError(Exception):
 @transaction.atomic
 def download_report(
     table: Table, *, fmt: str, filters: str, by: User
-) -> tuple[bytes | Iterator[bytes], str, str]:
+) -> tuple[Iterator[bytes] | BinaryIO, str, str]:
     """(content, content type, file name) of `table` as `fmt`, audited. CSV
-    content is an iterator of pieces, to be streamed."""
+    content is an iterator of pieces, XLSX a temporary file at its start:
+    both to be streamed, neither held in memory whole."""
     if fmt not in FORMATS:
         raise ReportsError("Choose CSV or XLSX.")
     content_type, build = FORMATS[fmt]

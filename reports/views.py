@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
+    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
@@ -115,11 +116,11 @@ def _report(
         content, content_type, name = services.download_report(
             table, fmt=fmt, filters=filters, by=request.user
         )
-        response = (
-            HttpResponse(content, content_type=content_type)
-            if isinstance(content, bytes)
-            else StreamingHttpResponse(content, content_type=content_type)
-        )
+        if hasattr(content, "read"):  # XLSX: sent from its file, then closed
+            return FileResponse(
+                content, as_attachment=True, filename=name, content_type=content_type
+            )
+        response = StreamingHttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     table = build(start, end, by)

@@ -6,10 +6,13 @@ the number of queries."""
 import csv
 import datetime as dt
 import io
+import os
+import tempfile
 from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
+from django.http import FileResponse
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
@@ -83,7 +86,12 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def xlsx_rows(response) -> list[list]:
-    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    # Sent from a temporary file, a piece at a time.
+    assert response.streaming
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    content = b"".join(response.streaming_content)
+    response.close()
+    book = load_workbook(io.BytesIO(content), read_only=True)
     return [list(r) for r in book.active.iter_rows(values_only=True)]
 
 
@@ -180,6 +188,43 @@ def test_every_download_is_an_audit_event(world, course_admin):
     # Viewing the page is not a download.
     course_admin.get(URLS["bookings"], RANGE)
     assert AuditEvent.objects.filter(action="report downloaded").count() == 1
+
+
+def test_an_xlsx_download_is_sent_from_a_nameless_file_closed_after(
+    world, course_admin, monkeypatch
+):
+    """The XLSX is written to a temporary file with no name on disk, sent a
+    piece at a time and closed (so gone) when the response is: a download
+    of years of sessions is never held in memory whole, nor left behind."""
+    from reports import exports
+
+    made, original = [], tempfile.TemporaryFile
+
+    def temporary_file():
+        made.append(original())  # the response closes it
+        return made[-1]
+
+    monkeypatch.setattr(exports.tempfile, "TemporaryFile", temporary_file)
+    response = course_admin.get(
+        URLS["bookings"], {**RANGE, "by": "course", "download": "xlsx"}
+    )
+    assert isinstance(response, FileResponse)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="bookings-report.xlsx"'
+    )
+    [file] = made
+    assert not file.closed
+    assert os.fstat(file.fileno()).st_nlink == 0
+    content = b"".join(response.streaming_content)
+    response.close()
+    assert file.closed
+    rows = [
+        list(r)
+        for r in load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(
+            values_only=True
+        )
+    ]
+    assert any(row[0] == "Asthma update" for row in rows)
 
 
 def test_a_course_named_like_a_formula_is_text_in_the_downloads(world, course_admin):
