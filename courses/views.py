@@ -241,17 +241,13 @@ def _whole_page(
             )
         ),
     )
-    values = {}
-    for slot in set(parts[1::2]):
-        if slot == _CSRF_SLOT:
-            values[slot] = get_token(request)
-        elif slot == _PATH_SLOT:
-            values[slot] = escape(request.get_full_path())
-        else:
-            values[slot] = str(request.csp_nonce)
-    return "".join(
-        [values.get(part, part) if i % 2 else part for i, part in enumerate(parts)]
-    )
+    fill = {
+        _CSRF_SLOT: lambda: get_token(request),
+        _PATH_SLOT: lambda: escape(request.get_full_path()),
+        _NONCE_SLOT: lambda: str(request.csp_nonce),
+    }
+    values = {slot: fill[slot]() for slot in set(parts[1::2])}
+    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
 
 
 def course_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
