@@ -452,6 +452,45 @@ def mix_paths(n: int, providers: list[str], seed: int) -> list[str]:
     return sorted(sorted(seen), key=lambda _: rng.random())
 
 
+def request_lists(
+    slugs: list[str],
+    learners: list[list[str]],
+    session_ids: list[int],
+    providers: list[str],
+    *,
+    connections: int,
+) -> dict[str, list[str]]:
+    """Each row's lines for wrk's script (`LUA`): "path", "path cookie" or
+    "path cookie session" (a booking POST), one request a line. `learners`
+    are [person id, session key] pairs; `slugs` in the order to ask them.
+    `tests/perf/test_bench_mix.py` checks every row has lines of its kind."""
+    return {
+        "bare": ["/bench/bare/ "],
+        "cached": ["/courses/ "],
+        "home": ["/ "],
+        "mix": [f"{p} " for p in mix_paths(40_000, providers, 15)],
+        "course": [f"/courses/{s}/ " for s in slugs],
+        # A session cookie per connection (the issue's (d)): as many
+        # learners as connections take turns.
+        "course_in": [
+            f"/courses/{s}/ {learners[k % connections][1]}"
+            for k, s in enumerate(slugs[:40_000])
+        ],
+        "bookings_in": [f"/bookings/ {key}" for _pid, key in learners[:connections]],
+        # What bounds (c) and (d): the site layout around one paragraph,
+        # no query of its own, the same for every request.
+        "layout": ["/bench/layout/ "],
+        "layout_in": [f"/bench/layout/ {key}" for _pid, key in learners[:connections]],
+        # Learner k books sessions k, k + n, ...: no pair twice (the
+        # learners were booked on none of the sessions drawn here beyond
+        # chance).
+        "book": [
+            f"/ {learners[k % len(learners)][1]} {sid}"
+            for k, sid in enumerate(session_ids[: min(len(session_ids), 100_000)])
+        ],
+    }
+
+
 def provider_values(url: str, name: str) -> list[str]:
     with bc.pg_connect(url, name) as conn:
         rows = conn.execute("SELECT id FROM courses_provider").fetchall()
@@ -521,35 +560,13 @@ class SizeBench:
             )
         rng = random.Random(15)
         rng.shuffle(slugs)
-        self.lists = lists = {
-            "bare": ["/bench/bare/ "],
-            "cached": ["/courses/ "],
-            "home": ["/ "],
-            "mix": [f"{p} " for p in mix_paths(40_000, provider_values(url, name), 15)],
-            "course": [f"/courses/{s}/ " for s in slugs],
-            # A session cookie per connection (the issue's (d)):
-            # args.connections learners take turns.
-            "course_in": [
-                f"/courses/{s}/ {learners[k % args.connections][1]}"
-                for k, s in enumerate(slugs[:40_000])
-            ],
-            "bookings_in": [
-                f"/bookings/ {key}" for _pid, key in learners[: args.connections]
-            ],
-            # What bounds (c) and (d): the site layout around one paragraph,
-            # no query of its own, the same for every request.
-            "layout": ["/bench/layout/ "],
-            "layout_in": [
-                f"/bench/layout/ {key}" for _pid, key in learners[: args.connections]
-            ],
-            # Learner k books sessions k, k + n, ...: no pair twice (the
-            # learners were booked on none of the sessions drawn here beyond
-            # chance).
-            "book": [
-                f"/ {learners[k % len(learners)][1]} {sid}"
-                for k, sid in enumerate(session_ids[: min(len(session_ids), 100_000)])
-            ],
-        }
+        self.lists = lists = request_lists(
+            slugs,
+            learners,
+            session_ids,
+            provider_values(url, name),
+            connections=args.connections,
+        )
         self.scripts = {}
         for key, lines in lists.items():
             write_lines(tmp / f"{size}-{key}.txt", lines, 0)
