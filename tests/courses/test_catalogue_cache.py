@@ -380,11 +380,12 @@ def test_whole_page_cache_gives_each_visitor_their_own_token_and_address(db):
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("where", ["/courses/", "course"])
+@pytest.mark.parametrize("where", ["/", "/courses/", "course"])
 def test_a_cached_page_sets_a_csrf_cookie_only_where_it_has_the_banners_form(db, where):
     """The per-visitor values are put in only where the page has a place for
     them: after a cookie choice there is no banner, so no form and no CSRF
-    cookie, whether the page is rendered or served from the cache."""
+    cookie, whether the page is rendered or served from the cache. Every
+    page kept whole (`views._whole_page`): home, catalogue, course."""
     from django.test import Client
 
     from tests.courses.factories import SessionFactory
